@@ -1,0 +1,107 @@
+"""The contract between the TUI and whatever does the chatting. The UI knows only this
+class; the real implementation is :class:`mqchat.service.chat.ChatService`, tests may
+supply an in-memory one."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+
+from mqchat.domain import (
+    ChatMessage,
+    ConnectionState,
+    Contact,
+    ContactSummary,
+    Event,
+    Presence,
+)
+
+__all__ = ["ChatBackend", "EventListener", "SendError"]
+
+EventListener = Callable[[Event], None]
+
+
+class SendError(Exception):
+    """A message could not be sent or stored; the text says why."""
+
+
+class ChatBackend(ABC):
+    """One logged-in user on one broker.
+
+    Events (:data:`mqchat.domain.Event`) are delivered to the listener set with
+    :meth:`set_listener`, on the event loop that runs :meth:`run`.
+    """
+
+    user: str
+    display_name: str
+    broker_label: str
+    """``host:port`` of the broker, for titles; never contains credentials."""
+
+    @abstractmethod
+    def set_listener(self, listener: EventListener | None) -> None:
+        """Receive every event from now on (one listener; ``None`` detaches)."""
+
+    @property
+    @abstractmethod
+    def connection_state(self) -> ConnectionState:
+        """The state of the MQTT connection right now."""
+
+    @property
+    @abstractmethod
+    def rejected_count(self) -> int:
+        """How many inbound messages were refused since start."""
+
+    @abstractmethod
+    async def run(self) -> None:
+        """Open the store, connect, and keep the connection up (reconnecting with
+        backoff) until :meth:`stop`. Returns when stopped or when connecting can
+        never succeed (bad credentials); the reason is reported as a
+        ``ConnectionChanged(FAILED, …)`` event first."""
+
+    @abstractmethod
+    async def stop(self) -> None:
+        """Publish ``offline``, disconnect cleanly and close the store. Idempotent."""
+
+    @abstractmethod
+    async def send_text(self, peer: str, body: str) -> ChatMessage:
+        """Store a text message for ``peer`` and publish it at QoS 1. Returns the
+        stored message (state ``sent`` once the broker acknowledged it, ``pending``
+        while disconnected). Raises :class:`SendError` for an empty or oversized
+        body and :class:`~mqchat.domain.InvalidUserName` for a bad peer."""
+
+    @abstractmethod
+    async def contacts(self) -> list[ContactSummary]:
+        """Contacts with unread count and last message, most recent activity first."""
+
+    @abstractmethod
+    async def add_contact(self, user: str) -> Contact:
+        """Add (or keep) a contact and watch its presence. Raises
+        :class:`~mqchat.domain.InvalidUserName`."""
+
+    @abstractmethod
+    async def remove_contact(self, user: str) -> None:
+        """Forget a contact (its history stays) and stop watching its presence."""
+
+    @abstractmethod
+    async def history(
+        self, peer: str, *, before: ChatMessage | None = None, limit: int = 50
+    ) -> list[ChatMessage]:
+        """Up to ``limit`` messages of the conversation older than ``before`` (the
+        newest page when ``None``), oldest first."""
+
+    @abstractmethod
+    async def mark_read(self, peer: str) -> None:
+        """The conversation with ``peer`` is on screen: its unread count drops to 0."""
+
+    @abstractmethod
+    def presence(self, user: str) -> Presence | None:
+        """The last known presence of ``user`` (``None``: never seen)."""
+
+    @abstractmethod
+    def roster(self) -> list[Presence]:
+        """Everyone whose presence is known, online first, then by most recent."""
+
+    @abstractmethod
+    async def watch_roster(self, on: bool) -> None:
+        """Subscribe to (or leave) the presence of everyone in the namespace, for the
+        presence view. Results arrive as ``PresenceChanged`` events."""

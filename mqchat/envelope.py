@@ -1,0 +1,225 @@
+"""The wire format of protocol v1 (DESIGN.md §3): chat envelopes and presence
+payloads, encoded as one UTF-8 JSON object each. Decoding never trusts its input."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from mqchat.domain import (
+    InvalidUserName,
+    Presence,
+    PresenceState,
+    utc_now,
+    validate_user_name,
+)
+
+__all__ = [
+    "KNOWN_TYPES",
+    "MAX_ENVELOPE_BYTES",
+    "Envelope",
+    "EnvelopeError",
+    "decode_presence",
+    "encode_presence",
+    "format_ts",
+    "new_message_id",
+    "parse_ts",
+]
+
+MAX_ENVELOPE_BYTES = 64 * 1024
+MAX_ID_LENGTH = 64
+KNOWN_TYPES = frozenset({"text", "receipt", "typing", "friend_request", "friend_accept"})
+RECEIPT_STATUSES = frozenset({"delivered", "read"})
+
+
+class EnvelopeError(ValueError):
+    """Why an inbound payload was refused, in words fit for a log line."""
+
+
+def new_message_id(now_ms: int | None = None) -> str:
+    """A UUIDv7: 48 bits of Unix milliseconds then random bits, so ids sort by time."""
+    ms = int(time.time() * 1000) if now_ms is None else now_ms
+    raw = bytearray(ms.to_bytes(6, "big") + os.urandom(10))
+    raw[6] = (raw[6] & 0x0F) | 0x70  # version 7
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return str(uuid.UUID(bytes=bytes(raw)))
+
+
+def format_ts(ts: datetime) -> str:
+    """``2026-11-22T04:00:00.123Z``: UTC, millisecond precision."""
+    ts = ts.astimezone(UTC)
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+
+def parse_ts(value: object) -> datetime:
+    if not isinstance(value, str) or len(value) > 40:
+        raise EnvelopeError("'ts' is not a timestamp string")
+    try:
+        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise EnvelopeError(f"'ts' is not an ISO 8601 timestamp: {value[:40]!r}") from None
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return ts.astimezone(UTC)
+
+
+def _load_object(data: bytes, max_size: int) -> dict[str, Any]:
+    if len(data) > max_size:
+        raise EnvelopeError(f"payload of {len(data)} bytes exceeds the {max_size}-byte limit")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise EnvelopeError("payload is not valid UTF-8") from None
+    try:
+        obj = json.loads(text)
+    except (ValueError, RecursionError):
+        raise EnvelopeError("payload is not valid JSON") from None
+    if not isinstance(obj, dict):
+        raise EnvelopeError("payload is not a JSON object")
+    return obj
+
+
+def _user_field(obj: dict[str, Any], key: str) -> str:
+    value = obj.get(key)
+    if not isinstance(value, str):
+        raise EnvelopeError(f"'{key}' is missing or not a string")
+    try:
+        return validate_user_name(value)
+    except InvalidUserName as exc:
+        raise EnvelopeError(f"'{key}': {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """One chat envelope. ``type`` may be one this version does not know (check
+    :attr:`known`); such envelopes are ignored, not rejected."""
+
+    id: str
+    type: str
+    sender: str
+    recipient: str
+    ts: datetime
+    body: str | None = None
+    ids: tuple[str, ...] = field(default=())
+    status: str | None = None
+    v: int = 1
+
+    @property
+    def known(self) -> bool:
+        return self.type in KNOWN_TYPES
+
+    @classmethod
+    def text(
+        cls,
+        sender: str,
+        recipient: str,
+        body: str,
+        *,
+        id: str | None = None,
+        ts: datetime | None = None,
+    ) -> Envelope:
+        return cls(
+            id=id or new_message_id(),
+            type="text",
+            sender=validate_user_name(sender),
+            recipient=validate_user_name(recipient, what="recipient"),
+            ts=ts or utc_now(),
+            body=body,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "v": self.v,
+            "id": self.id,
+            "type": self.type,
+            "from": self.sender,
+            "to": self.recipient,
+            "ts": format_ts(self.ts),
+        }
+        if self.body is not None:
+            out["body"] = self.body
+        if self.type == "receipt":
+            out["ids"] = list(self.ids)
+            out["status"] = self.status
+        return out
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
+
+    @classmethod
+    def parse(cls, data: bytes, *, max_size: int = MAX_ENVELOPE_BYTES) -> Envelope:
+        """Decode and validate; raise :class:`EnvelopeError` with the reason."""
+        obj = _load_object(data, max_size)
+        v = obj.get("v")
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+            raise EnvelopeError("'v' is missing or not a positive integer")
+        id_ = obj.get("id")
+        if not isinstance(id_, str) or not 0 < len(id_) <= MAX_ID_LENGTH:
+            raise EnvelopeError(f"'id' is missing or not a string of 1-{MAX_ID_LENGTH} chars")
+        type_ = obj.get("type")
+        if not isinstance(type_, str) or not type_:
+            raise EnvelopeError("'type' is missing or not a string")
+        env = cls(
+            id=id_,
+            type=type_,
+            sender=_user_field(obj, "from"),
+            recipient=_user_field(obj, "to"),
+            ts=parse_ts(obj.get("ts")),
+            v=v,
+        )
+        if type_ == "text":
+            body = obj.get("body")
+            if not isinstance(body, str):
+                raise EnvelopeError("'body' of a text message is missing or not a string")
+            return replace(env, body=body)
+        if type_ == "receipt":
+            ids = obj.get("ids")
+            if not isinstance(ids, list) or not all(
+                isinstance(i, str) and 0 < len(i) <= MAX_ID_LENGTH for i in ids
+            ):
+                raise EnvelopeError("'ids' of a receipt is not a list of ids")
+            status = obj.get("status")
+            if status not in RECEIPT_STATUSES:
+                raise EnvelopeError("'status' of a receipt is not 'delivered' or 'read'")
+            return replace(env, ids=tuple(ids), status=status)
+        body = obj.get("body")
+        return replace(env, body=body if isinstance(body, str) else None)
+
+
+def encode_presence(
+    state: PresenceState, *, name: str | None, ts: datetime | None = None, lost: bool = False
+) -> bytes:
+    """The retained presence payload; ``lost`` marks the Will the broker publishes."""
+    obj: dict[str, Any] = {"v": 1, "state": str(state), "ts": format_ts(ts or utc_now())}
+    if name:
+        obj["name"] = name
+    if lost:
+        obj["lost"] = True
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def decode_presence(user: str, data: bytes, *, max_size: int = 4096) -> Presence:
+    """Decode a retained presence payload; an empty payload (a cleared retained
+    message) means the user is gone, which reads as offline."""
+    if data == b"":
+        return Presence(user=user, state=PresenceState.OFFLINE)
+    obj = _load_object(data, max_size)
+    try:
+        state = PresenceState(obj.get("state"))
+    except ValueError:
+        raise EnvelopeError("'state' is not online, away or offline") from None
+    name = obj.get("name")
+    lost = obj.get("lost") is True
+    since = parse_ts(obj["ts"]) if "ts" in obj else None
+    return Presence(
+        user=user,
+        state=state,
+        since=since,
+        name=name if isinstance(name, str) and name else None,
+        lost=lost,
+    )
