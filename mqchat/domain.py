@@ -25,8 +25,8 @@ __all__ = [
     "PresenceChanged",
     "PresenceState",
     "Rejected",
-    "utc_now",
     "display_safe",
+    "utc_now",
     "validate_user_name",
 ]
 
