@@ -181,7 +181,7 @@ class Rejected:
 Event = ChatReceived | MessageStateChanged | PresenceChanged | ConnectionChanged | Rejected
 
 
-_CONTROL = {c: None for c in range(0x20) if c not in (0x09, 0x0A)}
+_CONTROL: dict[int, int | None] = {c: None for c in range(0x20) if c not in (0x09, 0x0A)}
 _CONTROL.update({0x7F: None, **{c: None for c in range(0x80, 0xA0)}})
 _CONTROL[0x09] = 0x20  # a tab becomes a space: widths stay predictable
 

@@ -209,8 +209,9 @@ def decode_presence(user: str, data: bytes, *, max_size: int = 4096) -> Presence
     if data == b"":
         return Presence(user=user, state=PresenceState.OFFLINE)
     obj = _load_object(data, max_size)
+    raw_state = obj.get("state")
     try:
-        state = PresenceState(obj.get("state"))
+        state = PresenceState(raw_state if isinstance(raw_state, str) else "")
     except ValueError:
         raise EnvelopeError("'state' is not online, away or offline") from None
     name = obj.get("name")
