@@ -1,0 +1,7 @@
+"""``python -m mqchat``."""
+
+import sys
+
+from mqchat.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The MQTT side of mqchat (aiomqtt): connection, chat, presence. Never imports Textual."""

@@ -1,0 +1,65 @@
+"""Headless one-shot operations for scripts: send one message and leave, without
+touching presence."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiomqtt
+
+from mqchat.backend import SendError
+from mqchat.domain import ChatMessage, DeliveryState, Direction, validate_user_name
+from mqchat.envelope import Envelope
+from mqchat.service.connection import describe_failure, json_properties, make_client
+from mqchat.settings import Settings
+from mqchat.store import ChatStore
+from mqchat.topics import inbox_topic
+
+__all__ = ["send_once"]
+
+
+async def send_once(settings: Settings, peer: str, body: str) -> ChatMessage:
+    """Publish one text message at QoS 1 and store it in the sender's history once the
+    broker acknowledged it. Raises :class:`SendError` with a one-line reason."""
+    validate_user_name(peer, what="recipient")
+    if not body.strip():
+        raise SendError("nothing to send: the message is empty")
+    env = Envelope.text(settings.user, peer, body)
+    data = env.to_bytes()
+    if len(data) > settings.max_payload:
+        raise SendError(f"message too long: {len(data)} bytes, the limit is {settings.max_payload}")
+    msg = ChatMessage(
+        id=env.id,
+        peer=peer,
+        direction=Direction.OUT,
+        sender=settings.user,
+        recipient=peer,
+        ts=env.ts,
+        body=body,
+        state=DeliveryState.PENDING,
+    )
+    store = await ChatStore.open(settings.database)
+    try:
+        # Stored first, so a crash after the PUBACK cannot lose it; the id makes a
+        # later resend harmless. A failed attempt stays in the history as failed.
+        await store.add_contact(peer)
+        await store.add_message(msg)
+        try:
+            await _publish(settings, inbox_topic(settings.namespace, peer, settings.user), data)
+        except SendError:
+            await store.set_state(msg.id, DeliveryState.FAILED)
+            raise
+        return await store.set_state(msg.id, DeliveryState.SENT) or msg
+    finally:
+        await store.close()
+
+
+async def _publish(settings: Settings, topic: str, data: bytes) -> None:
+    try:
+        async with asyncio.timeout(settings.connect_timeout * 2):
+            async with make_client(settings) as client:
+                await client.publish(topic, data, qos=1, properties=json_properties())
+    except (aiomqtt.MqttError, OSError) as exc:
+        raise SendError(describe_failure(exc, settings).reason) from None
+    except TimeoutError:
+        raise SendError(f"no answer from {settings.broker.label} (timed out)") from None
