@@ -1,0 +1,32 @@
+"""A chat client in a process of its own, for tests that SIGKILL it:
+``python -m tests.peer_process BROKER_URL USER NAMESPACE DATA_DIR``. Prints
+``connected`` once online."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from mqchat.broker_url import parse_broker_url
+from mqchat.domain import ConnectionChanged, ConnectionState, Event
+from mqchat.service.chat import ChatService
+from mqchat.settings import Settings
+
+
+async def main(url: str, user: str, ns: str, data: str) -> None:
+    settings = Settings(
+        broker=parse_broker_url(url), user=user, data_dir=Path(data), namespace=ns, keepalive=5
+    )
+    service = ChatService(settings)
+
+    def announce(event: Event) -> None:
+        if isinstance(event, ConnectionChanged) and event.state is ConnectionState.CONNECTED:
+            print("connected", flush=True)
+
+    service.set_listener(announce)
+    await service.run()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(*sys.argv[1:5]))
