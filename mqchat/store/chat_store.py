@@ -1,0 +1,285 @@
+"""The persistent side of the chat: messages and contacts in one SQLite file, read
+and written as the frozen domain dataclasses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+
+from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.orm import aliased
+
+from mqchat.domain import (
+    ChatMessage,
+    Contact,
+    ContactSummary,
+    DeliveryState,
+    Direction,
+    utc_now,
+    validate_user_name,
+)
+from mqchat.store.convert import contact_from_row, message_from_row, message_values, to_ms
+from mqchat.store.database import BUSY_TIMEOUT_S, create_engine, ensure_schema
+from mqchat.store.models import ContactRow, MessageRow
+
+__all__ = ["ChatStore"]
+
+_S = DeliveryState
+
+# The states a message may move *from* to reach a given state. Outgoing messages only
+# go forward (pending < sent < delivered < read), so a late or duplicated receipt
+# never moves one back. A receipt proves the peer has the message, so it also
+# overrides a `failed` we concluded on our side.
+_OUT_FROM: dict[DeliveryState, tuple[DeliveryState, ...]] = {
+    _S.SENT: (_S.PENDING,),
+    _S.DELIVERED: (_S.PENDING, _S.SENT, _S.FAILED),
+    _S.READ: (_S.PENDING, _S.SENT, _S.DELIVERED, _S.FAILED),
+    _S.FAILED: (_S.PENDING,),
+}
+_IN_FROM: dict[DeliveryState, tuple[DeliveryState, ...]] = {
+    _S.READ: (_S.RECEIVED,),
+}
+
+_NEWEST_FIRST = (MessageRow.ts_ms.desc(), MessageRow.id.desc())
+_OLDEST_FIRST = (MessageRow.ts_ms, MessageRow.id)
+_UNREAD = (
+    MessageRow.direction == Direction.IN.value,
+    MessageRow.state == _S.RECEIVED.value,
+)
+
+
+def _values(states: tuple[DeliveryState, ...]) -> list[str]:
+    return [s.value for s in states]
+
+
+class ChatStore:
+    """Messages and contacts of one user on one broker.
+
+    Safe to use from several asyncio tasks at once (every call is its own short
+    transaction on a pooled connection) and from several processes on the same file
+    (WAL, with writers waiting up to a busy timeout for each other).
+    Build it with :meth:`open`.
+    """
+
+    def __init__(self, engine: AsyncEngine, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self._engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._clock = clock
+
+    @classmethod
+    async def open(
+        cls,
+        path: Path,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        busy_timeout: float = BUSY_TIMEOUT_S,
+    ) -> ChatStore:
+        """Open (or create, with its parent folders) the database at ``path``.
+        ``clock`` stamps contacts' ``added_at`` and rows' arrival time."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(path, busy_timeout=busy_timeout)
+        try:
+            await ensure_schema(engine)
+        except BaseException:
+            await engine.dispose()
+            raise
+        return cls(engine, clock=clock)
+
+    async def close(self) -> None:
+        """Close every connection (the WAL is checkpointed by the last one). Idempotent."""
+        await self._engine.dispose()
+
+    async def __aenter__(self) -> ChatStore:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def _now_ms(self) -> int:
+        return to_ms(self._clock())
+
+    # -- messages ---------------------------------------------------------------
+
+    async def add_message(self, msg: ChatMessage) -> bool:
+        """Store ``msg``. Returns ``False``, changing nothing, if its id is already
+        stored (a QoS 1 redelivery)."""
+        stmt = (
+            insert(MessageRow)
+            .values(message_values(msg, received_at_ms=self._now_ms()))
+            .on_conflict_do_nothing(index_elements=[MessageRow.id])
+            .returning(MessageRow.id)
+        )
+        async with self._sessions.begin() as session:
+            return (await session.execute(stmt)).first() is not None
+
+    async def get_message(self, message_id: str) -> ChatMessage | None:
+        async with self._sessions() as session:
+            row = await session.get(MessageRow, message_id)
+        return None if row is None else message_from_row(row)
+
+    async def set_state(self, message_id: str, state: DeliveryState) -> ChatMessage | None:
+        """Move a message to ``state`` if that is a step forward (see ``_OUT_FROM``;
+        incoming messages may only go from ``received`` to ``read``). Returns the
+        updated message, or ``None`` for an unknown id or a move that is not allowed
+        or changes nothing."""
+        out_from = _values(_OUT_FROM.get(state, ()))
+        in_from = _values(_IN_FROM.get(state, ()))
+        # One conditional UPDATE: the check and the change cannot be split by a
+        # concurrent writer.
+        stmt = (
+            update(MessageRow)
+            .where(MessageRow.id == message_id)
+            .where(
+                ((MessageRow.direction == Direction.OUT.value) & MessageRow.state.in_(out_from))
+                | ((MessageRow.direction == Direction.IN.value) & MessageRow.state.in_(in_from))
+            )
+            .values(state=state.value)
+            .returning(MessageRow)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._sessions.begin() as session:
+            row = (await session.execute(stmt)).scalars().first()
+        return None if row is None else message_from_row(row)
+
+    async def page_before(
+        self, peer: str, before: ChatMessage | None, limit: int = 50
+    ) -> list[ChatMessage]:
+        """The ``limit`` newest messages with ``peer`` strictly older than ``before``
+        by (timestamp, id), or the newest page when ``before`` is ``None``; oldest
+        first. Keyset paging: each page costs the same however deep it is."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, not {limit}")
+        stmt = select(MessageRow).where(MessageRow.conversation == peer)
+        if before is not None:
+            # A row value comparison, which SQLite turns into a range on the index.
+            cursor = tuple_(MessageRow.ts_ms, MessageRow.id) < tuple_(to_ms(before.ts), before.id)
+            stmt = stmt.where(cursor)
+        stmt = stmt.order_by(*_NEWEST_FIRST).limit(limit)
+        async with self._sessions() as session:
+            rows = (await session.scalars(stmt)).all()
+        return [message_from_row(row) for row in reversed(rows)]
+
+    async def conversation(self, peer: str) -> list[ChatMessage]:
+        """Every message with ``peer``, oldest first."""
+        stmt = select(MessageRow).where(MessageRow.conversation == peer).order_by(*_OLDEST_FIRST)
+        async with self._sessions() as session:
+            rows = (await session.scalars(stmt)).all()
+        return [message_from_row(row) for row in rows]
+
+    async def pending_outgoing(self) -> list[ChatMessage]:
+        """The outbox: outgoing messages still ``pending``, oldest first."""
+        stmt = (
+            select(MessageRow)
+            .where(
+                MessageRow.direction == Direction.OUT.value,
+                MessageRow.state == _S.PENDING.value,
+            )
+            .order_by(*_OLDEST_FIRST)
+        )
+        async with self._sessions() as session:
+            rows = (await session.scalars(stmt)).all()
+        return [message_from_row(row) for row in rows]
+
+    async def mark_read(self, peer: str) -> list[str]:
+        """Mark every unread message from ``peer`` read; returns their ids, sorted."""
+        stmt = (
+            update(MessageRow)
+            .where(MessageRow.conversation == peer, *_UNREAD)
+            .values(state=_S.READ.value)
+            .returning(MessageRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._sessions.begin() as session:
+            ids = (await session.scalars(stmt)).all()
+        return sorted(ids)
+
+    async def unread_count(self, peer: str) -> int:
+        stmt = (
+            select(func.count())
+            .select_from(MessageRow)
+            .where(MessageRow.conversation == peer, *_UNREAD)
+        )
+        async with self._sessions() as session:
+            return (await session.execute(stmt)).scalar_one()
+
+    # -- contacts ---------------------------------------------------------------
+
+    async def add_contact(self, user: str, display_name: str | None = None) -> Contact:
+        """Add ``user`` (kept as is if already there; ``display_name``, when given,
+        replaces the stored one). Raises :class:`~mqchat.domain.InvalidUserName`."""
+        validate_user_name(user)
+        new = insert(ContactRow).values(
+            user=user, display_name=display_name, added_at=self._now_ms()
+        )
+        stmt = new.on_conflict_do_update(
+            index_elements=[ContactRow.user],
+            # Without a new display name the stored one stays.
+            set_={
+                "display_name": func.coalesce(new.excluded.display_name, ContactRow.display_name)
+            },
+        ).returning(ContactRow)
+        async with self._sessions.begin() as session:
+            row = (await session.execute(stmt)).scalars().one()
+        return contact_from_row(row)
+
+    async def remove_contact(self, user: str) -> bool:
+        """Forget ``user`` as a contact; the conversation stays. ``False`` if unknown."""
+        stmt = delete(ContactRow).where(ContactRow.user == user).returning(ContactRow.user)
+        async with self._sessions.begin() as session:
+            return (await session.execute(stmt)).first() is not None
+
+    async def contacts(self) -> list[Contact]:
+        """All contacts by user name (case-insensitively)."""
+        stmt = select(ContactRow).order_by(ContactRow.user.collate("NOCASE"), ContactRow.user)
+        async with self._sessions() as session:
+            rows = (await session.scalars(stmt)).all()
+        return [contact_from_row(row) for row in rows]
+
+    async def contact_summaries(self) -> list[ContactSummary]:
+        """Every contact with its unread count and last message: most recent activity
+        first, then contacts without messages by name. One query, whatever the
+        number of contacts; each lookup is an index search."""
+        last = aliased(MessageRow)
+        last_id = (
+            select(MessageRow.id)
+            .where(MessageRow.conversation == ContactRow.user)
+            .order_by(*_NEWEST_FIRST)
+            .limit(1)
+            .correlate(ContactRow)
+            .scalar_subquery()
+        )
+        unread = (
+            select(func.count())
+            .select_from(MessageRow)
+            .where(MessageRow.conversation == ContactRow.user, *_UNREAD)
+            .correlate(ContactRow)
+            .scalar_subquery()
+        )
+        stmt = (
+            select(ContactRow, unread, last)
+            .outerjoin(last, last.id == last_id)
+            .order_by(
+                last.ts_ms.desc().nulls_last(),
+                ContactRow.user.collate("NOCASE"),
+                ContactRow.user,
+            )
+        )
+        async with self._sessions() as session:
+            rows = (await session.execute(stmt)).all()
+        return [
+            ContactSummary(
+                contact=contact_from_row(contact),
+                unread=count,
+                last_message=None if message is None else message_from_row(message),
+            )
+            for contact, count, message in rows
+        ]

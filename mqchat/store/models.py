@@ -1,0 +1,54 @@
+"""The ORM tables of the chat store. Times are integer milliseconds since the Unix
+epoch (UTC) so they sort and compare exactly; enums are stored as their values."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, CheckConstraint, Index, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from mqchat.domain import DeliveryState, Direction
+
+__all__ = ["Base", "ContactRow", "MessageRow"]
+
+
+def _one_of(column: str, values: type[Direction] | type[DeliveryState]) -> str:
+    allowed = ", ".join(f"'{v.value}'" for v in values)
+    return f"{column} IN ({allowed})"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ContactRow(Base):
+    __tablename__ = "contacts"
+
+    user: Mapped[str] = mapped_column(String, primary_key=True)
+    display_name: Mapped[str | None] = mapped_column(String)
+    added_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class MessageRow(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        CheckConstraint(_one_of("direction", Direction), name="ck_messages_direction"),
+        CheckConstraint(_one_of("state", DeliveryState), name="ck_messages_state"),
+        # Keyset paging walks this index backwards from a (ts_ms, id) cursor.
+        Index("ix_messages_conversation_ts", "conversation", "ts_ms", "id"),
+        # The outbox (out/pending) and unread counts (in/received), already in order.
+        Index("ix_messages_direction_state", "direction", "state", "ts_ms", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    """The envelope id: a QoS 1 redelivery carries the same one and is stored once."""
+    conversation: Mapped[str] = mapped_column(String)
+    """The peer's user name, whichever way the message went."""
+    direction: Mapped[str] = mapped_column(String)
+    sender: Mapped[str] = mapped_column(String)
+    recipient: Mapped[str] = mapped_column(String)
+    ts_ms: Mapped[int] = mapped_column(BigInteger)
+    """The sender's clock."""
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String)
+    received_at_ms: Mapped[int] = mapped_column(BigInteger)
+    """Our clock when the row was written."""
