@@ -56,6 +56,12 @@ def format_ts(ts: datetime) -> str:
     return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
 
 
+def _to_millis(ts: datetime) -> datetime:
+    """The precision of the wire (and of the store), so a sent message equals itself
+    once read back."""
+    return ts.replace(microsecond=ts.microsecond // 1000 * 1000)
+
+
 def parse_ts(value: object) -> datetime:
     if not isinstance(value, str) or len(value) > 40:
         raise EnvelopeError("'ts' is not a timestamp string")
@@ -128,7 +134,7 @@ class Envelope:
             type="text",
             sender=validate_user_name(sender),
             recipient=validate_user_name(recipient, what="recipient"),
-            ts=ts or utc_now(),
+            ts=_to_millis(ts or utc_now()),
             body=body,
         )
 
