@@ -24,9 +24,17 @@ class Roster:
         A Will carries the time its client connected, not the time it died: when we
         see it live, the loss is now; when it is an old retained one, we do not know
         when the loss happened and say so (``since=None``)."""
+        previous = self._by_user.get(presence.user)
         if presence.lost and presence.state is PresenceState.OFFLINE:
             presence = replace(presence, since=None if retained else self._clock())
-        previous = self._by_user.get(presence.user)
+        if (
+            retained
+            and previous is not None
+            and (previous.state, previous.lost) == (presence.state, presence.lost)
+        ):
+            # A retained copy of what we already saw live (a new subscription): keep
+            # the better-known time.
+            presence = replace(presence, since=previous.since or presence.since)
         if presence.name is None and previous is not None:
             presence = replace(presence, name=previous.name)
         self._by_user[presence.user] = presence
