@@ -1,0 +1,254 @@
+"""The mqchat TUI: the App that owns the backend and its connection, and
+:func:`make_app`, the one way the CLI and the tests build it.
+
+The App knows the backend only through :class:`~mqchat.backend.ChatBackend` and gets
+it from an injected factory, so nothing here imports the MQTT client or the store."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from rich.console import RenderableType
+from textual import events
+from textual.app import App
+from textual.binding import Binding
+from textual.widgets import Input
+
+from mqchat.backend import ChatBackend
+from mqchat.broker_url import BrokerUrlError
+from mqchat.domain import (
+    ConnectionChanged,
+    ConnectionState,
+    Event,
+    InvalidUserName,
+    Rejected,
+    utc_now,
+    validate_user_name,
+)
+from mqchat.screens.base import Session
+from mqchat.screens.conversation import ConversationScreen
+from mqchat.screens.friends import FriendsScreen
+from mqchat.screens.login import LoginDefaults, LoginScreen, settings_from_form
+from mqchat.settings import Settings
+from mqchat.ui_messages import message_for
+from mqchat.widgets.status_bar import StatusInfo
+
+__all__ = ["BackendFactory", "LoginDefaults", "MqchatApp", "make_app"]
+
+log = logging.getLogger(__name__)
+
+BackendFactory = Callable[[Settings], ChatBackend]
+"""Builds the backend for a login; the CLI passes the real one, tests a fake."""
+
+STOP_TIMEOUT = 5.0
+"""Seconds to wait for a clean ``offline`` before quitting anyway."""
+
+_FIRST_ATTEMPT_FAILED = {ConnectionState.FAILED, ConnectionState.RETRYING, ConnectionState.CLOSED}
+
+
+class MqchatApp(App[None]):
+    TITLE = "mqchat"
+    CSS_PATH = "app.tcss"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True)]
+
+    def __init__(
+        self,
+        *,
+        defaults: LoginDefaults,
+        connect: BackendFactory,
+        auto_login: bool = False,
+        open_peer: str | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        cursor_blink: bool = True,
+    ) -> None:
+        super().__init__()
+        self.defaults = defaults
+        self.connect = connect
+        self.auto_login = auto_login
+        self.open_peer = open_peer
+        self.clock = clock
+        self.cursor_blink = cursor_blink
+        self.status = StatusInfo()
+        self.session: Session | None = None
+        self.backend: ChatBackend | None = None
+        """The running backend; ``None`` before login and once stopped."""
+        self._login: LoginScreen | None = None
+        self._login_pending = False
+
+    def on_mount(self) -> None:
+        if not self.auto_login:
+            self._show_login()
+            return
+        try:
+            settings = settings_from_form(self.defaults)
+        except (InvalidUserName, BrokerUrlError) as exc:
+            self._show_login(error=str(exc))
+            return
+        self._start(settings)
+        self.run_worker(self._enter_chat(), group="navigation")
+
+    def _show_login(self, error: str | None = None) -> None:
+        self._login = LoginScreen(self.status, self.defaults, error=error)
+        self.push_screen(self._login)
+
+    # Connecting
+
+    def on_login_screen_submitted(self, message: LoginScreen.Submitted) -> None:
+        if self.backend is not None or self._login is None:
+            return
+        try:
+            backend = self._start(message.settings)
+        except Exception as exc:  # a factory that cannot even build a backend
+            log.exception("cannot create the backend")
+            self._login.show_error(f"cannot start: {exc}")
+            return
+        self._login_pending = True
+        self._login.show_connecting(backend.broker_label)
+
+    def on_login_screen_cancelled(self) -> None:
+        if self._login_pending and self.backend is not None:
+            self._login_pending = False
+            self.run_worker(self._abort_login(self.backend, None), group="navigation")
+
+    def _start(self, settings: Settings) -> ChatBackend:
+        backend = self.connect(settings)
+        self.backend = backend
+        self.session = Session(backend=backend, status=self.status, clock=self.clock)
+        self.status.identity = f"{settings.user}@{backend.broker_label}"
+        self.status.connection = ConnectionChanged(ConnectionState.CONNECTING)
+        self.status.rejected = 0
+        backend.set_listener(lambda event: self._on_backend_event(backend, event))
+        self.run_worker(self._run_backend(backend), name="backend", group="backend")
+        return backend
+
+    async def _run_backend(self, backend: ChatBackend) -> None:
+        try:
+            await backend.run()
+        except Exception as exc:
+            log.exception("the backend stopped with an error")
+            self._on_backend_event(backend, ConnectionChanged(ConnectionState.FAILED, str(exc)))
+        else:
+            if self._login_pending and backend is self.backend:
+                self._on_backend_event(backend, ConnectionChanged(ConnectionState.CLOSED))
+
+    def _on_backend_event(self, backend: ChatBackend, event: Event) -> None:
+        """The listener: runs on the App's loop, called by the backend."""
+        if backend is not self.backend:
+            return  # a backend we have already let go of
+        if isinstance(event, ConnectionChanged):
+            self.status.connection = event
+            if self._login_pending and event.state is ConnectionState.CONNECTED:
+                self._login_pending = False
+                self.run_worker(self._enter_chat(), group="navigation")
+            elif self._login_pending and event.state in _FIRST_ATTEMPT_FAILED:
+                self._login_pending = False
+                self.run_worker(self._abort_login(backend, event.detail), group="navigation")
+        elif isinstance(event, Rejected):
+            self.status.rejected = max(event.total, backend.rejected_count)
+        for screen in self.screen_stack:
+            screen.post_message(message_for(event))
+
+    async def _abort_login(self, backend: ChatBackend, detail: str | None) -> None:
+        await self.stop_backend()
+        self.session = None
+        self.status.identity = ""
+        self.status.connection = ConnectionChanged(ConnectionState.IDLE)
+        if self._login is None:
+            return
+        self._login.refresh_status()
+        if detail is None:
+            self._login.show_cancelled()
+        else:
+            reason = detail or "the connection closed"
+            self._login.show_error(f"could not connect to {backend.broker_label}: {reason}")
+
+    async def _enter_chat(self) -> None:
+        assert self.session is not None
+        friends = FriendsScreen(self.session)
+        if isinstance(self.screen, LoginScreen):
+            self._login = None
+            await self.switch_screen(friends)
+        else:
+            await self.push_screen(friends)
+        if self.open_peer:
+            await self.open_conversation(self.open_peer)
+
+    async def open_conversation(self, peer: str) -> None:
+        """Add ``peer`` as a contact (if needed) and open the conversation."""
+        if self.session is None:
+            return
+        try:
+            validate_user_name(peer)
+            await self.session.backend.add_contact(peer)
+        except InvalidUserName as exc:
+            self.notify(str(exc), title="Cannot open", severity="error", markup=False)
+            return
+        await self.push_screen(ConversationScreen(self.session, peer))
+
+    # Quitting: always say goodbye to the broker first.
+
+    async def stop_backend(self) -> None:
+        """Stop the backend (it publishes ``offline``); safe to call twice."""
+        backend, self.backend = self.backend, None
+        if backend is None:
+            return
+        try:
+            await asyncio.wait_for(backend.stop(), STOP_TIMEOUT)
+        except Exception:
+            log.warning("the backend did not stop cleanly", exc_info=True)
+        backend.set_listener(None)
+
+    async def action_quit(self) -> None:
+        await self.stop_backend()
+        self.exit()
+
+    def exit(
+        self, result: None = None, return_code: int = 0, message: RenderableType | None = None
+    ) -> None:
+        if self.backend is None:
+            super().exit(result, return_code, message)
+            return
+
+        async def stop_then_exit() -> None:
+            await self.stop_backend()
+            super(MqchatApp, self).exit(result, return_code, message)
+
+        self.run_worker(stop_then_exit(), group="shutdown")
+
+    async def on_unmount(self) -> None:
+        await self.stop_backend()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # Tests and snapshots turn the blinking off so every frame is the same.
+        if not self.cursor_blink and isinstance(event.widget, Input):
+            event.widget.cursor_blink = False
+
+
+def make_app(
+    *,
+    defaults: LoginDefaults,
+    connect: BackendFactory,
+    auto_login: bool = False,
+    open_peer: str | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    cursor_blink: bool = True,
+    keymap: Mapping[str, str] | None = None,
+) -> MqchatApp:
+    """Build the TUI. ``connect`` turns the login's settings into a backend;
+    ``auto_login`` skips the form (``mqchat chat``); ``open_peer`` opens that
+    conversation after login; ``keymap`` remaps binding ids to other keys."""
+    app = MqchatApp(
+        defaults=defaults,
+        connect=connect,
+        auto_login=auto_login,
+        open_peer=open_peer,
+        clock=clock,
+        cursor_blink=cursor_blink,
+    )
+    if keymap:
+        app.set_keymap(dict(keymap))
+    return app

@@ -1,0 +1,137 @@
+"""Everyone in the namespace whose presence is known, online first, with a key to
+add any of them as a friend."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widget import Widget
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from mqchat.domain import InvalidUserName, Presence
+from mqchat.screens.base import MqchatScreen, Session
+from mqchat.ui_messages import PresenceChangedMsg
+from mqchat.widgets.contact_list import contact_label
+from mqchat.widgets.render import presence_words, short_when
+
+__all__ = ["PresenceScreen", "roster_row"]
+
+log = logging.getLogger(__name__)
+
+USER_WIDTH = 28
+STATE_WIDTH = 9
+WHEN_WIDTH = 20
+
+
+def roster_row(presence: Presence, now: datetime, *, friend: bool, me: bool) -> Text:
+    """``● bob     online    since 13:02   (friend)``."""
+    marker, _, style = presence_words(presence, now)
+    row = Text(f"{marker} ", style=style, end="")
+    user = contact_label(presence.user, presence.name)
+    user.truncate(USER_WIDTH - 1, overflow="ellipsis")
+    user.pad_right(USER_WIDTH - user.cell_len)
+    row.append_text(user)
+    row.append(f"{presence.state.value:<{STATE_WIDTH}}", style=style)
+    when = ""
+    if presence.since is not None:
+        verb = "since" if presence.online else "last seen"
+        when = f"{verb} {short_when(presence.since, now)}"
+    row.append(f"{when:<{WHEN_WIDTH}}", style="dim")
+    tags = []
+    if presence.lost:
+        tags.append("(connection lost)")
+    if me:
+        tags.append("(you)")
+    elif friend:
+        tags.append("(friend)")
+    row.append(" ".join(tags), style="dim")
+    return row
+
+
+class PresenceScreen(MqchatScreen):
+    CSS_PATH = "presence.tcss"
+    BINDINGS = [
+        Binding("a", "add", "Add friend", id="presence.add"),
+        Binding("escape", "back", "Back", id="presence.back"),
+    ]
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session.status)
+        self.session = session
+        self.backend = session.backend
+        self.friends: set[str] = set()
+        self._watching = False
+
+    def compose_body(self) -> Iterable[Widget]:
+        roster = OptionList(id="roster")
+        roster.border_title = "Presence · everyone on this broker"
+        yield roster
+        yield Static("Nobody seen yet.", id="nobody")
+
+    async def on_mount(self) -> None:
+        self.query_one("#roster", OptionList).focus()
+        self.friends = {s.contact.user for s in await self.backend.contacts()}
+        self._watching = True
+        await self.backend.watch_roster(True)
+        self.show()
+
+    def show(self) -> None:
+        roster = self.query_one("#roster", OptionList)
+        keep = roster.highlighted_option.id if roster.highlighted_option else None
+        now = self.session.clock()
+        people = self.backend.roster()
+        roster.set_options(
+            Option(
+                roster_row(p, now, friend=p.user in self.friends, me=p.user == self.backend.user),
+                id=p.user,
+            )
+            for p in people
+        )
+        users = [p.user for p in people]
+        if users:
+            roster.highlighted = users.index(keep) if keep in users else 0
+        self.query_one("#nobody").display = not users
+
+    def on_presence_changed_msg(self, _msg: PresenceChangedMsg) -> None:
+        self.show()
+
+    async def action_add(self) -> None:
+        option = self.query_one("#roster", OptionList).highlighted_option
+        if option is None or option.id is None:
+            return
+        user = option.id
+        if user == self.backend.user:
+            self.notify("That is you.", severity="warning")
+            return
+        if user in self.friends:
+            self.notify(f"{user} is already a friend.", markup=False)
+            return
+        try:
+            await self.backend.add_contact(user)
+        except InvalidUserName as exc:
+            self.notify(str(exc), title="Cannot add", severity="error", markup=False)
+            return
+        self.friends.add(user)
+        self.notify(f"Added {user} to your friends.", markup=False)
+        self.show()
+
+    async def action_back(self) -> None:
+        await self._unwatch()
+        self.dismiss()
+
+    async def on_unmount(self) -> None:
+        await self._unwatch()
+
+    async def _unwatch(self) -> None:
+        if not self._watching:
+            return
+        self._watching = False
+        try:
+            await self.backend.watch_roster(False)
+        except Exception:  # leaving the view must never fail, e.g. while shutting down
+            log.debug("watch_roster(False) failed", exc_info=True)

@@ -1,0 +1,86 @@
+"""Textual messages that carry backend events to the screens. The App turns every
+:data:`mqchat.domain.Event` into one of these and posts a fresh copy to each screen
+on the stack, so a screen under another one stays current."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from mqchat.domain import (
+    ChatReceived,
+    ConnectionChanged,
+    Event,
+    MessageStateChanged,
+    PresenceChanged,
+    Rejected,
+)
+
+__all__ = [
+    "BackendMsg",
+    "ChatReceivedMsg",
+    "ConnectionChangedMsg",
+    "MessageStateChangedMsg",
+    "PresenceChangedMsg",
+    "RejectedMsg",
+    "message_for",
+]
+
+
+class BackendMsg(Message, bubble=False):
+    """Base of the messages below; they are addressed to one screen and stop there."""
+
+
+class ChatReceivedMsg(BackendMsg):
+    """A chat message arrived from a peer."""
+
+    def __init__(self, event: ChatReceived) -> None:
+        super().__init__()
+        self.event = event
+
+
+class MessageStateChangedMsg(BackendMsg):
+    """One of our messages moved on (sent, delivered, read, failed)."""
+
+    def __init__(self, event: MessageStateChanged) -> None:
+        super().__init__()
+        self.event = event
+
+
+class PresenceChangedMsg(BackendMsg):
+    """Someone came online, went away or left."""
+
+    def __init__(self, event: PresenceChanged) -> None:
+        super().__init__()
+        self.event = event
+
+
+class ConnectionChangedMsg(BackendMsg):
+    """The MQTT connection changed state."""
+
+    def __init__(self, event: ConnectionChanged) -> None:
+        super().__init__()
+        self.event = event
+
+
+class RejectedMsg(BackendMsg):
+    """An inbound message was refused and counted."""
+
+    def __init__(self, event: Rejected) -> None:
+        super().__init__()
+        self.event = event
+
+
+def message_for(event: Event) -> BackendMsg:
+    """A new Textual message for ``event`` (a message can be posted only once)."""
+    match event:
+        case ChatReceived():
+            return ChatReceivedMsg(event)
+        case MessageStateChanged():
+            return MessageStateChangedMsg(event)
+        case PresenceChanged():
+            return PresenceChangedMsg(event)
+        case ConnectionChanged():
+            return ConnectionChangedMsg(event)
+        case Rejected():
+            return RejectedMsg(event)
+    raise TypeError(f"not a backend event: {event!r}")

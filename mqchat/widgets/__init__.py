@@ -1,0 +1,1 @@
+"""Reusable widgets and the pure text renderers the screens share."""

@@ -1,0 +1,114 @@
+"""Pure functions that turn domain objects into Rich ``Text`` for the screens.
+
+Every string that a peer controls goes through :func:`safe` here: it is stripped of
+terminal control characters and kept as a literal ``Text`` (never parsed as markup)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.style import Style
+from rich.text import Text
+
+from mqchat.domain import (
+    ConnectionChanged,
+    ConnectionState,
+    DeliveryState,
+    Presence,
+    PresenceState,
+    display_safe,
+)
+
+__all__ = [
+    "READ_STYLE",
+    "clock_time",
+    "connection_text",
+    "delivery_mark",
+    "presence_text",
+    "presence_words",
+    "safe",
+    "short_when",
+]
+
+ONLINE_STYLE = "green"
+AWAY_STYLE = "yellow"
+OFFLINE_STYLE = "dim"
+READ_STYLE = "bold dodger_blue1"
+
+
+def safe(text: str | None, style: str | Style = "") -> Text:
+    """A peer's words as literal text: control characters removed, markup inert."""
+    return Text(display_safe(text or ""), style=style, end="")
+
+
+def clock_time(ts: datetime) -> str:
+    """``HH:MM`` in the local time zone."""
+    return ts.astimezone().strftime("%H:%M")
+
+
+def short_when(ts: datetime, now: datetime) -> str:
+    """``HH:MM`` when ``ts`` is today (local time), else ``21 Nov`` or ``2025-11-21``."""
+    local, today = ts.astimezone(), now.astimezone()
+    if local.date() == today.date():
+        return local.strftime("%H:%M")
+    if local.year == today.year:
+        return f"{local.day} {local.strftime('%b')}"
+    return local.strftime("%Y-%m-%d")
+
+
+def presence_words(presence: Presence | None, now: datetime) -> tuple[str, str, str]:
+    """``(marker, words, style)`` of a presence: ``● online`` green, ``◐ away`` yellow,
+    ``○ last seen 13:40`` / ``○ offline`` dim, ``◌ never seen`` dim."""
+    if presence is None:
+        return "◌", "never seen", OFFLINE_STYLE
+    if presence.state is PresenceState.ONLINE:
+        return "●", "online", ONLINE_STYLE
+    if presence.state is PresenceState.AWAY:
+        return "◐", "away", AWAY_STYLE
+    if presence.since is not None:
+        return "○", f"last seen {short_when(presence.since, now)}", OFFLINE_STYLE
+    return "○", "offline", OFFLINE_STYLE
+
+
+def presence_text(presence: Presence | None, now: datetime) -> Text:
+    """``● online`` with its colour, for headers."""
+    marker, words, style = presence_words(presence, now)
+    return Text(f"{marker} {words}", style=style, end="")
+
+
+_MARKS: dict[DeliveryState, tuple[str, str]] = {
+    DeliveryState.PENDING: ("⏳", "yellow"),
+    DeliveryState.SENT: ("✓", "dim"),
+    DeliveryState.DELIVERED: ("✓✓", ""),
+    DeliveryState.READ: ("✓✓", READ_STYLE),
+    DeliveryState.FAILED: ("✗", "bold red"),
+}
+
+
+def delivery_mark(state: DeliveryState) -> Text:
+    """⏳ pending, ✓ sent, ✓✓ delivered, blue ✓✓ read, ✗ failed; nothing for received."""
+    mark, style = _MARKS.get(state, ("", ""))
+    return Text(mark, style=style, end="")
+
+
+def connection_text(event: ConnectionChanged) -> Text:
+    """The connection state in words and colour, for the status bar."""
+    detail = display_safe(event.detail)
+    match event.state:
+        case ConnectionState.CONNECTED:
+            return Text("● connected", style=ONLINE_STYLE, end="")
+        case ConnectionState.CONNECTING:
+            return Text("◌ connecting…", style=AWAY_STYLE, end="")
+        case ConnectionState.RETRYING:
+            words = "○ disconnected"
+            if event.retry_in is not None:
+                words += f" — retrying in {max(0, round(event.retry_in))}s"
+            else:
+                words += " — retrying"
+            return Text(f"{words}: {detail}" if detail else words, style="bold red", end="")
+        case ConnectionState.FAILED:
+            words = "✗ connection failed"
+            return Text(f"{words}: {detail}" if detail else words, style="bold red", end="")
+        case ConnectionState.CLOSED:
+            return Text("○ disconnected", style=OFFLINE_STYLE, end="")
+    return Text("○ not connected", style=OFFLINE_STYLE, end="")
