@@ -30,7 +30,7 @@ class BackendMsg(Message, bubble=False):
     """Base of the messages below; they are addressed to one screen and stop there."""
 
 
-class ChatReceivedMsg(BackendMsg):
+class ChatReceivedMsg(BackendMsg, bubble=False):
     """A chat message arrived from a peer."""
 
     def __init__(self, event: ChatReceived) -> None:
@@ -38,7 +38,7 @@ class ChatReceivedMsg(BackendMsg):
         self.event = event
 
 
-class MessageStateChangedMsg(BackendMsg):
+class MessageStateChangedMsg(BackendMsg, bubble=False):
     """One of our messages moved on (sent, delivered, read, failed)."""
 
     def __init__(self, event: MessageStateChanged) -> None:
@@ -46,7 +46,7 @@ class MessageStateChangedMsg(BackendMsg):
         self.event = event
 
 
-class PresenceChangedMsg(BackendMsg):
+class PresenceChangedMsg(BackendMsg, bubble=False):
     """Someone came online, went away or left."""
 
     def __init__(self, event: PresenceChanged) -> None:
@@ -54,7 +54,7 @@ class PresenceChangedMsg(BackendMsg):
         self.event = event
 
 
-class ConnectionChangedMsg(BackendMsg):
+class ConnectionChangedMsg(BackendMsg, bubble=False):
     """The MQTT connection changed state."""
 
     def __init__(self, event: ConnectionChanged) -> None:
@@ -62,7 +62,7 @@ class ConnectionChangedMsg(BackendMsg):
         self.event = event
 
 
-class RejectedMsg(BackendMsg):
+class RejectedMsg(BackendMsg, bubble=False):
     """An inbound message was refused and counted."""
 
     def __init__(self, event: Rejected) -> None:

@@ -47,6 +47,7 @@ class ConversationScreen(MqchatScreen):
         self._loading = False
         self._sending = False
         self._opened = False
+        self._suspended = False
 
     @property
     def peer_label(self) -> str:
@@ -66,10 +67,18 @@ class ConversationScreen(MqchatScreen):
         self.oldest = page[0] if page else None
         if len(page) < self.page_size:
             await self._mark_beginning()
-        log.scroll_end(animate=False, immediate=True)
         log.anchor()
         await self.backend.mark_read(self.peer)
         self._opened = True
+        self.call_after_refresh(self._fill_screen)
+
+    async def _fill_screen(self) -> None:
+        """Load older pages until the log can scroll (or there is nothing older), so
+        that scrolling up is always how one reaches older messages."""
+        if self.exhausted or self.query_one(MessageLog).max_scroll_y > 0:
+            return
+        await self.load_older()
+        self.call_after_refresh(self._fill_screen)
 
     def show_header(self) -> None:
         presence = self.backend.presence(self.peer)
@@ -150,17 +159,22 @@ class ConversationScreen(MqchatScreen):
         if msg.event.presence.user == self.peer:
             self.show_header()
 
+    def on_screen_suspend(self) -> None:
+        self._suspended = True
+
     @on(events.ScreenResume)
     async def resumed(self) -> None:
         self.show_header()
-        if self._opened:  # back from a dialog: what arrived meanwhile is read now
+        if self._suspended:  # back from another screen: what arrived meanwhile is read now
+            self._suspended = False
             await self.backend.mark_read(self.peer)
 
     # Older pages
 
     @on(MessageLog.ReachedTop)
     async def reached_top(self) -> None:
-        await self.load_older()
+        if self._opened:
+            await self.load_older()
 
     async def action_older(self) -> None:
         log = self.query_one(MessageLog)
@@ -187,8 +201,8 @@ class ConversationScreen(MqchatScreen):
             if len(page) < self.page_size:
                 await self._mark_beginning()
             if first is not None:
-                # Keep what the user was reading where it was.
-                log.scroll_to_widget(first, top=True, animate=False, immediate=True)
+                # Keep what the user was reading where it was, once the rows are laid out.
+                log.call_after_refresh(log.scroll_to_widget, first, top=True, animate=False)
         finally:
             self._loading = False
 

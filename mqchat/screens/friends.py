@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from textual import on
+from textual import on, work
 from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import OptionList, Static
@@ -34,6 +34,7 @@ class FriendsScreen(MqchatScreen):
         self.session = session
         self.backend = session.backend
         self.summaries: list[ContactSummary] = []
+        self._select: str | None = None
 
     def compose_body(self) -> Iterable[Widget]:
         contacts = ContactList(self.session.clock, id="contacts")
@@ -49,11 +50,16 @@ class FriendsScreen(MqchatScreen):
         self.reload()
 
     def reload(self, select: str | None = None) -> None:
-        """Fetch the contacts again; rapid calls collapse into the last one."""
-        self.run_worker(self._reload(select), group="contacts", exclusive=True)
+        """Fetch the contacts again (rapid calls collapse into the last one), then
+        highlight ``select`` if given."""
+        if select is not None:
+            self._select = select
+        self._reload()
 
-    async def _reload(self, select: str | None) -> None:
+    @work(group="contacts", exclusive=True)
+    async def _reload(self) -> None:
         self.summaries = await self.backend.contacts()
+        select, self._select = self._select, None
         self._show(select)
 
     def _show(self, select: str | None = None) -> None:

@@ -50,6 +50,9 @@ def settings_from_form(form: LoginDefaults) -> Settings:
     )
 
 
+HINT = Text("tab moves between fields · enter connects", style="dim")
+
+
 class LoginScreen(MqchatScreen):
     """Ask who and where; the App does the connecting and reports back."""
 
@@ -93,7 +96,7 @@ class LoginScreen(MqchatScreen):
                 Input(d.password, placeholder="optional", password=True, id="password"),
             )
             yield Button("Connect", variant="primary", id="connect")
-            yield Static(id="login-message")
+            yield Static(HINT, id="login-message")
 
     def _row(self, label: str, field: Input) -> Iterable[Widget]:
         with Horizontal(classes="login-row"):

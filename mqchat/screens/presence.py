@@ -31,7 +31,7 @@ WHEN_WIDTH = 20
 def roster_row(presence: Presence, now: datetime, *, friend: bool, me: bool) -> Text:
     """``● bob     online    since 13:02   (friend)``."""
     marker, _, style = presence_words(presence, now)
-    row = Text(f"{marker} ", style=style, end="")
+    row = Text.assemble((f"{marker} ", style), end="")
     user = contact_label(presence.user, presence.name)
     user.truncate(USER_WIDTH - 1, overflow="ellipsis")
     user.pad_right(USER_WIDTH - user.cell_len)

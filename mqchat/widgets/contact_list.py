@@ -46,13 +46,13 @@ def contact_row(
     marker, words, style = presence_words(presence, now)
     name = contact.display_name or (presence.name if presence else None)
 
-    head = Text(f"{marker} ", style=style, end="")
+    head = Text.assemble((f"{marker} ", style), end="")
     label = contact_label(contact.user, name)
     label.truncate(NAME_WIDTH - 1, overflow="ellipsis")
     label.pad_right(NAME_WIDTH - label.cell_len)
     head.append_text(label)
     head.append(words[:PRESENCE_WIDTH], style=style)
-    unread = Text(f"{summary.unread} new", style="bold") if summary.unread else Text()
+    unread = Text(f"{summary.unread} new", style="bold cyan") if summary.unread else Text()
     first = _fit(head, unread, width)
 
     last = summary.last_message

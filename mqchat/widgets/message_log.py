@@ -102,5 +102,6 @@ class MessageLog(VerticalScroll):
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
-        if new_value <= 0 < old_value:
+        # max_scroll_y > 0: a real scroll, not the layout settling after a mount.
+        if new_value <= 0 < old_value and self.max_scroll_y > 0:
             self.post_message(self.ReachedTop())

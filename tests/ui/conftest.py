@@ -13,13 +13,15 @@ os.environ["TZ"] = "UTC"
 time.tzset()
 
 import sys  # noqa: E402
-from collections.abc import Callable  # noqa: E402
+from collections.abc import Awaitable, Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 import pytest_textual_snapshot  # noqa: E402
 from syrupy.assertion import SnapshotAssertion  # noqa: E402
 from syrupy.location import PyTestLocation  # noqa: E402
+from textual.app import App  # noqa: E402
+from textual.pilot import Pilot  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -81,3 +83,24 @@ def build_app(backend: FakeBackend) -> AppBuilder:
         return app, calls
 
     return build
+
+
+def screen_text(app: App[object]) -> str:
+    """What the terminal shows right now, as plain text (one line per row)."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def settle(pilot: Pilot[object], rounds: int = 5) -> None:
+    """Let workers and posted messages run to quiet."""
+    for _ in range(rounds):
+        await pilot.pause()
+
+
+@pytest.fixture(name="screen_text")
+def screen_text_fixture() -> Callable[[App[object]], str]:
+    return screen_text
+
+
+@pytest.fixture(name="settle")
+def settle_fixture() -> Callable[..., Awaitable[None]]:
+    return settle

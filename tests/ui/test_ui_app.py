@@ -1,0 +1,112 @@
+"""The App around the screens: status bar, auto-login, opening a peer, quitting."""
+
+from __future__ import annotations
+
+from mqchat.domain import ConnectionChanged, ConnectionState
+from mqchat.screens.conversation import ConversationScreen
+from mqchat.screens.friends import FriendsScreen
+from mqchat.widgets.status_bar import StatusBar
+
+
+def status_line(screen_text: str) -> str:
+    return screen_text.splitlines()[0]
+
+
+async def test_status_bar_shows_who_where_and_the_connection(
+    build_app, backend, screen_text, settle
+):
+    app, _ = build_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        line = status_line(screen_text(app))
+        assert line.startswith(" mqchat · alice@broker.test:1883")
+        assert line.rstrip().endswith("● connected")
+        backend.connection(
+            ConnectionChanged(ConnectionState.RETRYING, "connection refused", retry_in=4.2)
+        )
+        backend.reject("mqchat/u/alice/inbox/eve", "from disagrees with topic")
+        await settle(pilot)
+        line = status_line(screen_text(app))
+        assert "1 rejected  ○ disconnected — retrying in 4s: connection refused" in line
+        backend.connection(ConnectionChanged(ConnectionState.CONNECTING))
+        await settle(pilot)
+        assert status_line(screen_text(app)).rstrip().endswith("1 rejected  ◌ connecting…")
+
+
+async def test_status_bar_of_a_screen_underneath_is_current_when_back(
+    build_app, backend, screen_text, settle
+):
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        backend.connection(ConnectionChanged(ConnectionState.RETRYING, "gone", retry_in=2))
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, FriendsScreen)
+        assert "retrying in 2s: gone" in status_line(screen_text(app))
+        assert len(app.screen.query(StatusBar)) == 1
+
+
+async def test_auto_login_opens_a_new_peer(build_app, backend, settle):
+    app, calls = build_app(open_peer="zed")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen)
+        assert app.screen.peer == "zed"
+        assert "zed" in backend.contact_list
+        assert isinstance(app.screen_stack[-2], FriendsScreen)
+    assert [s.user for s in calls] == ["alice"]
+
+
+async def test_an_invalid_peer_to_open_is_explained(build_app, backend, settle):
+    app, _ = build_app(open_peer="no/such")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, FriendsScreen)
+        [note] = app._notifications
+        assert "contains '/'" in note.message
+
+
+async def test_auto_login_shows_connection_trouble_in_the_status_bar(
+    build_app, backend, screen_text, settle
+):
+    backend.connect_events = [
+        ConnectionChanged(ConnectionState.CONNECTING),
+        ConnectionChanged(ConnectionState.RETRYING, "connection refused", retry_in=1),
+    ]
+    app, _ = build_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, FriendsScreen)  # usable while the backend retries
+        assert "retrying in 1s: connection refused" in status_line(screen_text(app))
+        assert backend.stop_calls == 0
+
+
+async def test_ctrl_q_stops_the_backend_then_exits(build_app, backend, settle):
+    app, _ = build_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        assert backend.stop_calls == 1
+        assert app._exit
+    assert backend.stop_calls == 1
+
+
+async def test_any_other_exit_stops_the_backend_too(build_app, backend, settle):
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.exit()
+        await settle(pilot)
+        assert backend.stop_calls == 1
+    assert backend.stop_calls == 1
+
+
+async def test_closing_the_test_harness_stops_the_backend(build_app, backend, settle):
+    app, _ = build_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+    assert backend.stop_calls == 1
+    assert backend.listener is None

@@ -1,0 +1,186 @@
+"""A conversation: history, sending, incoming messages, delivery marks, older pages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from textual.widgets import Input
+
+from mqchat.domain import DeliveryState, PresenceState
+from mqchat.screens.conversation import ConversationScreen
+from mqchat.screens.friends import FriendsScreen
+from mqchat.widgets.message_log import MessageLog, MessageRow
+from tests.fake_backend import NOW, at
+
+
+def rows(app) -> list[str]:
+    return [row.plain for row in app.screen.query(MessageRow)]
+
+
+async def test_opens_with_history_header_and_focused_input(build_app, backend, screen_text, settle):
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen)
+        assert rows(app) == [
+            "13:50 you hi bob, still on for tonight? ✓✓",
+            "13:58 bob are you coming? ",
+            "14:01 you yes, on my way ✓✓",
+            "14:02 bob see you at 5 ",
+        ]
+        assert "Bob (bob)  ● online" in screen_text(app)
+        assert app.focused is app.screen.query_one("#compose", Input)
+        assert backend.marked_read == ["bob"]
+        assert backend.unread["bob"] == 0
+
+
+async def test_typed_message_is_sent_and_shown_with_a_tick(build_app, backend, settle):
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"on the bus", "enter")
+        await settle(pilot)
+        assert backend.sent == [("bob", "on the bus")]
+        assert rows(app)[-1] == "14:05 you on the bus ✓"
+        assert app.screen.query_one("#compose", Input).value == ""
+
+
+async def test_send_error_is_notified_and_the_text_kept(build_app, backend, settle):
+    backend.send_error = "the message is longer than 65536 bytes"
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"hello", "enter")
+        await settle(pilot)
+        assert app.screen.query_one("#compose", Input).value == "hello"
+        assert [n.message for n in app._notifications] == ["the message is longer than 65536 bytes"]
+        assert len(rows(app)) == 4
+
+
+async def test_empty_input_sends_nothing(build_app, backend, settle):
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("space", "enter")
+        await settle(pilot)
+        assert backend.sent == []
+
+
+async def test_incoming_message_appears_and_is_marked_read(build_app, backend, settle):
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        backend.receive("bob", "where are you?")
+        backend.receive("carol", "not for this screen")
+        await settle(pilot)
+        assert rows(app)[-1] == "14:05 bob where are you? "
+        assert len(rows(app)) == 5
+        assert backend.marked_read == ["bob", "bob"]
+        assert backend.unread["bob"] == 0 and backend.unread["carol"] == 1
+
+
+async def test_events_reach_the_friends_screen_underneath(build_app, backend, settle):
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        friends = app.screen_stack[-2]
+        assert isinstance(friends, FriendsScreen)
+        backend.receive("carol", "psst")
+        await settle(pilot)
+        carol = next(s for s in friends.summaries if s.contact.user == "carol")
+        assert carol.unread == 1 and carol.last_message.body == "psst"
+
+
+@pytest.mark.parametrize(
+    ("state", "mark"),
+    [
+        (DeliveryState.DELIVERED, "✓✓"),
+        (DeliveryState.READ, "✓✓"),
+        (DeliveryState.FAILED, "✓"),  # too late: a sent message cannot fail any more
+    ],
+)
+async def test_delivery_state_updates_the_mark(build_app, backend, settle, state, mark):
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"ping", "enter")
+        await settle(pilot)
+        [row] = [r for r in app.screen.query(MessageRow) if r.message.body == "ping"]
+        backend.change_state(row.message.id, state)
+        await settle(pilot)
+        assert row.plain.endswith(f"ping {mark}")
+        assert row.state is (DeliveryState.SENT if state is DeliveryState.FAILED else state)
+
+
+async def test_hostile_body_is_literal_text(build_app, backend, screen_text, settle):
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        backend.receive("bob", "[bold red]x[/] \x1b[2J\x1b]8;;http://evil\x07y\x9b31m")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "14:05 bob [bold red]x[/] [2J]8;;http://evily31m" in text
+        assert not any(ch in text for ch in "\x1b\x07\x9b")
+
+
+async def test_presence_in_the_header_follows_events(build_app, backend, screen_text, settle):
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        backend.set_presence("bob", PresenceState.OFFLINE, at("14:04"), name="Bob")
+        await settle(pilot)
+        assert "Bob (bob)  ○ last seen 14:04" in screen_text(app)
+        backend.set_presence("bob", PresenceState.OFFLINE, at("09:00", days_ago=3), name="Bob")
+        await settle(pilot)
+        assert "Bob (bob)  ○ last seen 19 Nov" in screen_text(app)
+
+
+async def test_older_pages_load_at_the_top(build_app, backend, screen_text, settle, monkeypatch):
+    monkeypatch.setattr(ConversationScreen, "page_size", 20)
+    for i in range(60):
+        backend.seed_message(
+            "erin", f"message {i:02d}", NOW.replace(hour=10) + timedelta(minutes=i)
+        )
+    app, _ = build_app(open_peer="erin")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        # one page of 20 does not fill the screen: a second one is loaded at once
+        assert len(rows(app)) == 40
+        assert app.screen.query_one(MessageLog).max_scroll_y > 0
+        for _ in range(40):
+            await pilot.press("pageup")
+            await settle(pilot, 2)
+        bodies = [row.message.body for row in app.screen.query(MessageRow)]
+        assert bodies == [f"message {i:02d}" for i in range(60)]
+        assert app.screen.exhausted
+        assert "the beginning of your conversation with erin" in screen_text(app)
+
+
+async def test_scrolling_to_the_top_loads_an_older_page(build_app, backend, settle, monkeypatch):
+    monkeypatch.setattr(ConversationScreen, "page_size", 30)
+    for i in range(75):
+        backend.seed_message(
+            "erin", f"message {i:02d}", NOW.replace(hour=10) + timedelta(minutes=i)
+        )
+    app, _ = build_app(open_peer="erin")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert len(rows(app)) == 30
+        log = app.screen.query_one(MessageLog)
+        log.scroll_home(animate=False)
+        await settle(pilot)
+        assert len(rows(app)) == 60
+        # the message that was on top is still on top: reading is not interrupted
+        was_first = next(r for r in app.screen.query(MessageRow) if r.message.body == "message 45")
+        assert log.scroll_y == 30
+        assert was_first.region.y == log.content_region.y
+
+
+async def test_escape_goes_back_to_friends(build_app, settle):
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, FriendsScreen)

@@ -1,0 +1,133 @@
+"""The pure pieces of the UI: how times, presence, marks and rows are written."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from mqchat.domain import (
+    ChatMessage,
+    ChatReceived,
+    ConnectionChanged,
+    ConnectionState,
+    Contact,
+    ContactSummary,
+    DeliveryState,
+    Direction,
+    MessageStateChanged,
+    Presence,
+    PresenceChanged,
+    PresenceState,
+    Rejected,
+)
+from mqchat.ui_messages import (
+    ChatReceivedMsg,
+    ConnectionChangedMsg,
+    MessageStateChangedMsg,
+    PresenceChangedMsg,
+    RejectedMsg,
+    message_for,
+)
+from mqchat.widgets.contact_list import contact_row
+from mqchat.widgets.message_log import advances
+from mqchat.widgets.render import (
+    READ_STYLE,
+    connection_text,
+    delivery_mark,
+    presence_words,
+    safe,
+    short_when,
+)
+from tests.fake_backend import NOW, at
+
+
+def test_times_are_local_and_short():
+    assert short_when(at("09:07"), NOW) == "09:07"
+    assert short_when(at("09:07", days_ago=1), NOW) == "21 Nov"
+    assert short_when(datetime(2025, 3, 1, tzinfo=UTC), NOW) == "2025-03-01"
+
+
+@pytest.mark.parametrize(
+    ("presence", "expected"),
+    [
+        (None, ("◌", "never seen", "dim")),
+        (Presence("b", PresenceState.ONLINE, at("13:02")), ("●", "online", "green")),
+        (Presence("b", PresenceState.AWAY), ("◐", "away", "yellow")),
+        (Presence("b", PresenceState.OFFLINE, at("13:40")), ("○", "last seen 13:40", "dim")),
+        (Presence("b", PresenceState.OFFLINE), ("○", "offline", "dim")),
+    ],
+)
+def test_presence_in_words_and_colour(presence, expected):
+    assert presence_words(presence, NOW) == expected
+
+
+def test_delivery_marks():
+    assert [delivery_mark(s).plain for s in DeliveryState] == ["⏳", "✓", "✓✓", "✓✓", "✗", ""]
+    assert str(delivery_mark(DeliveryState.READ).style) == READ_STYLE
+    assert delivery_mark(DeliveryState.DELIVERED).style != delivery_mark(DeliveryState.READ).style
+
+
+def test_states_only_move_forward():
+    assert advances(DeliveryState.PENDING, DeliveryState.SENT)
+    assert advances(DeliveryState.SENT, DeliveryState.READ)
+    assert advances(DeliveryState.PENDING, DeliveryState.FAILED)
+    assert advances(DeliveryState.FAILED, DeliveryState.SENT)  # a retry got through
+    assert not advances(DeliveryState.READ, DeliveryState.DELIVERED)
+    assert not advances(DeliveryState.SENT, DeliveryState.FAILED)
+
+
+def test_connection_words():
+    assert connection_text(ConnectionChanged(ConnectionState.CONNECTED)).plain == "● connected"
+    retry = ConnectionChanged(ConnectionState.RETRYING, "refused\x1b[31m", retry_in=3.6)
+    assert connection_text(retry).plain == "○ disconnected — retrying in 4s: refused[31m"
+    failed = ConnectionChanged(ConnectionState.FAILED, "not authorised")
+    assert connection_text(failed).plain == "✗ connection failed: not authorised"
+
+
+def test_safe_text_is_never_markup():
+    text = safe("[bold]x[/bold] \x1b[2J\x07")
+    assert text.plain == "[bold]x[/bold] [2J"
+    assert not text.spans
+
+
+def _message(body: str, *, outgoing: bool = False) -> ChatMessage:
+    return ChatMessage(
+        id="m1",
+        peer="bob",
+        direction=Direction.OUT if outgoing else Direction.IN,
+        sender="alice" if outgoing else "bob",
+        recipient="bob" if outgoing else "alice",
+        ts=at("14:02"),
+        body=body,
+        state=DeliveryState.SENT,
+    )
+
+
+def test_contact_row_is_exactly_as_wide_as_asked():
+    summary = ContactSummary(
+        Contact("bob", "A very long display name indeed"),
+        unread=12,
+        last_message=_message("first line\nsecond line " + "x" * 200, outgoing=True),
+    )
+    row = contact_row(summary, Presence("bob", PresenceState.ONLINE), NOW, 60)
+    first, second = row.plain.split("\n")
+    assert len(first) == len(second) == 60
+    assert first.startswith("● A very long display name i…") and first.endswith("12 new")
+    assert second.startswith('  you: "first line"') and second.endswith("14:02")
+
+
+def test_every_event_has_its_message():
+    message = _message("hi")
+    presence = Presence("bob", PresenceState.ONLINE)
+    cases = [
+        (ChatReceived(message), ChatReceivedMsg),
+        (MessageStateChanged("m1", "bob", DeliveryState.READ), MessageStateChangedMsg),
+        (PresenceChanged(presence), PresenceChangedMsg),
+        (ConnectionChanged(ConnectionState.CONNECTED), ConnectionChangedMsg),
+        (Rejected("t", "bad json", 1), RejectedMsg),
+    ]
+    for event, kind in cases:
+        msg = message_for(event)
+        assert type(msg) is kind and msg.event is event
+        assert not msg.bubble
