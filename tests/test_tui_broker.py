@@ -60,24 +60,26 @@ async def test_login_chat_and_quit(broker: Mosquitto, namespace: str, tmp_path: 
         connect=with_namespace(namespace),
         cursor_blink=False,
     )
-    async with running(broker, "bob", namespace, tmp_path) as (bob, b_events):
-        async with app.run_test(size=(100, 30)) as pilot:
-            await log_in(pilot, "alice")
-            await until(pilot, lambda: isinstance(app.screen, FriendsScreen), "friends screen")
-            assert "● connected" in screen_text(app)
-            await app.open_conversation("bob")
-            await until(pilot, lambda: isinstance(app.screen, ConversationScreen), "conversation")
-            await until(pilot, lambda: "● online" in screen_text(app), "bob online in the header")
+    async with (
+        running(broker, "bob", namespace, tmp_path) as (bob, b_events),
+        app.run_test(size=(100, 30)) as pilot,
+    ):
+        await log_in(pilot, "alice")
+        await until(pilot, lambda: isinstance(app.screen, FriendsScreen), "friends screen")
+        assert "● connected" in screen_text(app)
+        await app.open_conversation("bob")
+        await until(pilot, lambda: isinstance(app.screen, ConversationScreen), "conversation")
+        await until(pilot, lambda: "● online" in screen_text(app), "bob online in the header")
 
-            await pilot.press(*"hello from the form", "enter")
-            got = await b_events.wait_for(ChatReceived)
-            assert got.message.body == "hello from the form"
-            await bob.send_text("alice", "got it")
-            await until(pilot, lambda: "got it" in screen_text(app), "bob's answer")
-            await until(pilot, lambda: "✓✓" in screen_text(app), "delivered mark")
+        await pilot.press(*"hello from the form", "enter")
+        got = await b_events.wait_for(ChatReceived)
+        assert got.message.body == "hello from the form"
+        await bob.send_text("alice", "got it")
+        await until(pilot, lambda: "got it" in screen_text(app), "bob's answer")
+        await until(pilot, lambda: "✓✓" in screen_text(app), "delivered mark")
 
-            await pilot.press("ctrl+q")
-            await until(pilot, lambda: not app.is_running, "exit")
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: not app.is_running, "exit")
     async with aiomqtt.Client("127.0.0.1", broker.port) as late:
         await late.subscribe(f"{namespace}/u/alice/presence", qos=1)
         msg = await asyncio.wait_for(anext(aiter(late.messages)), 5)
