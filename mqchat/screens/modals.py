@@ -27,7 +27,11 @@ class AddContactScreen(ModalScreen[str | None]):
             dialog.border_title = "Add a friend"
             yield Static("Their user name on this broker:")
             yield Input(placeholder="e.g. bob", id="add-user")
-            yield Static(id="add-error", classes="dialog-error")
+            yield Static(
+                Text("enter adds · esc cancels", style="dim"),
+                id="add-error",
+                classes="dialog-error",
+            )
 
     def on_mount(self) -> None:
         self.query_one("#add-user", Input).focus()
