@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from mqchat.app import LoginDefaults, make_app
 from mqchat.domain import ConnectionChanged, ConnectionState
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.friends import FriendsScreen
+from mqchat.screens.modals import AddContactScreen
 from mqchat.widgets.status_bar import StatusBar
+from tests.fake_backend import NOW, fake_factory
 
 
 def status_line(screen_text: str) -> str:
@@ -110,3 +115,19 @@ async def test_closing_the_test_harness_stops_the_backend(build_app, backend, se
         await settle(pilot)
     assert backend.stop_calls == 1
     assert backend.listener is None
+
+
+async def test_bindings_can_be_remapped_by_id(backend, settle):
+    _, connect = fake_factory(backend)
+    app = make_app(
+        defaults=LoginDefaults(user="alice", data_dir=Path("/nonexistent")),
+        connect=connect,
+        auto_login=True,
+        clock=lambda: NOW,
+        keymap={"friends.add": "n"},
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, AddContactScreen)
