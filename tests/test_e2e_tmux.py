@@ -30,7 +30,7 @@ def _tmux(*args: str) -> str:
 
 
 class Terminal:
-    """One tmux session running one command, 100×30."""
+    """One tmux session running one command, 100 by 30."""
 
     def __init__(self, name: str, command: str) -> None:
         self.name = name
