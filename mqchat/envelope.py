@@ -7,6 +7,7 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -136,6 +137,29 @@ class Envelope:
             recipient=validate_user_name(recipient, what="recipient"),
             ts=_to_millis(ts or utc_now()),
             body=body,
+        )
+
+    @classmethod
+    def receipt(
+        cls,
+        sender: str,
+        recipient: str,
+        ids: Iterable[str],
+        status: str,
+        *,
+        ts: datetime | None = None,
+    ) -> Envelope:
+        """Tell ``recipient`` that its messages ``ids`` were delivered or read."""
+        if status not in RECEIPT_STATUSES:
+            raise ValueError(f"receipt status must be one of {sorted(RECEIPT_STATUSES)}")
+        return cls(
+            id=new_message_id(),
+            type="receipt",
+            sender=sender,
+            recipient=recipient,
+            ts=_to_millis(ts or utc_now()),
+            ids=tuple(ids),
+            status=status,
         )
 
     def to_dict(self) -> dict[str, Any]:

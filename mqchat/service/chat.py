@@ -11,7 +11,7 @@ from datetime import datetime
 
 import aiomqtt
 
-from mqchat.backend import ChatBackend, EventListener, SendError
+from mqchat.backend import ChatBackend, EventListener
 from mqchat.domain import (
     ChatMessage,
     ChatReceived,
@@ -34,6 +34,7 @@ from mqchat.domain import (
 from mqchat.envelope import Envelope, EnvelopeError, decode_presence, encode_presence
 from mqchat.service.backoff import Backoff
 from mqchat.service.connection import describe_failure, json_properties, make_client
+from mqchat.service.outgoing import prepare_text
 from mqchat.service.roster import Roster
 from mqchat.settings import Settings
 from mqchat.store import ChatStore
@@ -295,15 +296,7 @@ class ChatService(ChatBackend):
         client = self._client
         if client is None or not ids:
             return
-        env = Envelope(
-            id=Envelope.text(self.user, peer, "").id,
-            type="receipt",
-            sender=self.user,
-            recipient=peer,
-            ts=self._clock(),
-            ids=tuple(ids),
-            status=status,
-        )
+        env = Envelope.receipt(self.user, peer, ids, status, ts=self._clock())
         with contextlib.suppress(aiomqtt.MqttError):
             await client.publish(
                 inbox_topic(self._ns, peer, self.user),
@@ -315,24 +308,8 @@ class ChatService(ChatBackend):
     # -- outbound ---------------------------------------------------------------------
 
     async def send_text(self, peer: str, body: str) -> ChatMessage:
-        validate_user_name(peer, what="contact name")
-        if not body.strip():
-            raise SendError("nothing to send: the message is empty")
-        env = Envelope.text(self.user, peer, body, ts=self._clock())
-        data = env.to_bytes()
-        if len(data) > self.settings.max_payload:
-            raise SendError(
-                f"message too long: {len(data)} bytes, the limit is {self.settings.max_payload}"
-            )
-        msg = ChatMessage(
-            id=env.id,
-            peer=peer,
-            direction=Direction.OUT,
-            sender=self.user,
-            recipient=peer,
-            ts=env.ts,
-            body=body,
-            state=DeliveryState.PENDING,
+        msg, data = prepare_text(
+            self.user, peer, body, max_payload=self.settings.max_payload, ts=self._clock()
         )
         store = await self.store()
         async with self._send_lock:

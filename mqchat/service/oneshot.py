@@ -8,9 +8,9 @@ import asyncio
 import aiomqtt
 
 from mqchat.backend import SendError
-from mqchat.domain import ChatMessage, DeliveryState, Direction, validate_user_name
-from mqchat.envelope import Envelope
+from mqchat.domain import ChatMessage, DeliveryState
 from mqchat.service.connection import describe_failure, json_properties, make_client
+from mqchat.service.outgoing import prepare_text
 from mqchat.settings import Settings
 from mqchat.store import ChatStore
 from mqchat.topics import inbox_topic
@@ -21,23 +21,7 @@ __all__ = ["send_once"]
 async def send_once(settings: Settings, peer: str, body: str) -> ChatMessage:
     """Publish one text message at QoS 1 and store it in the sender's history once the
     broker acknowledged it. Raises :class:`SendError` with a one-line reason."""
-    validate_user_name(peer, what="recipient")
-    if not body.strip():
-        raise SendError("nothing to send: the message is empty")
-    env = Envelope.text(settings.user, peer, body)
-    data = env.to_bytes()
-    if len(data) > settings.max_payload:
-        raise SendError(f"message too long: {len(data)} bytes, the limit is {settings.max_payload}")
-    msg = ChatMessage(
-        id=env.id,
-        peer=peer,
-        direction=Direction.OUT,
-        sender=settings.user,
-        recipient=peer,
-        ts=env.ts,
-        body=body,
-        state=DeliveryState.PENDING,
-    )
+    msg, data = prepare_text(settings.user, peer, body, max_payload=settings.max_payload)
     store = await ChatStore.open(settings.database)
     try:
         # Stored first, so a crash after the PUBACK cannot lose it; the id makes a
