@@ -30,6 +30,7 @@ class Mosquitto:
     folder: Path
     port: int = field(default_factory=free_port)
     extra_config: str = ""
+    users: dict[str, str] | None = None  # name -> password; then no anonymous logins
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -41,13 +42,19 @@ class Mosquitto:
         conf = self.folder / "mosquitto.conf"
         lines = [
             f"listener {self.port} 127.0.0.1",
-            "allow_anonymous true",
+            f"allow_anonymous {'false' if self.users else 'true'}",
             "persistence true",
             f"persistence_location {self.folder}/",
             f"log_dest file {self.folder / 'mosquitto.log'}",
             "log_type all",
             "max_queued_messages 0",
         ]
+        if self.users:
+            passwd = self.folder / "passwd"
+            passwd.write_text("")
+            for name, password in self.users.items():
+                subprocess.run(["mosquitto_passwd", "-b", str(passwd), name, password], check=True)
+            lines.append(f"password_file {passwd}")
         if os.geteuid() == 0:
             lines.append("user root")  # otherwise it drops to 'mosquitto' and cannot write here
         conf.write_text("\n".join(lines) + "\n" + self.extra_config)

@@ -23,8 +23,11 @@ pytestmark = pytest.mark.broker
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def mqchat(*args: str, data: Path, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MQCHAT_")}
+def mqchat(
+    *args: str, data: Path, timeout: float = 30, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in a clean environment (no MQCHAT_* from the caller) plus ``env``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MQCHAT_")} | (env or {})
     return subprocess.run(
         [sys.executable, "-m", "mqchat", *args, "--data-dir", str(data)],
         capture_output=True,
@@ -175,3 +178,21 @@ def test_version_and_help() -> None:
     )
     for command in ("chat", "send", "history"):
         assert command in helptext.stdout
+
+
+def test_password_from_the_environment(tmp_path: Path) -> None:
+    server = Mosquitto(tmp_path / "broker", users={"alice": "right-horse"}).start()
+    try:
+        args = ["send", "bob", "x", "--broker", server.url, "--user", "alice"]
+        wrong = mqchat(*args, data=tmp_path, env={"MQCHAT_PASSWORD": "wrong"})
+        assert wrong.returncode == 1
+        assert "refused the login" in wrong.stderr and "password" in wrong.stderr
+        anonymous = mqchat(*args, data=tmp_path)
+        assert anonymous.returncode == 1 and "refused the login" in anonymous.stderr
+        right = mqchat(*args, data=tmp_path, env={"MQCHAT_PASSWORD": "right-horse"})
+        assert right.returncode == 0, right.stderr
+    finally:
+        server.stop()
+    for path in tmp_path.rglob("*"):  # nothing mqchat wrote holds the password
+        if path.is_file() and "broker" not in path.parts:
+            assert b"right-horse" not in path.read_bytes(), path

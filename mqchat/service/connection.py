@@ -57,7 +57,10 @@ def describe_failure(exc: BaseException, settings: Settings) -> ConnectFailure:
         if code in (4, 0x86):
             return ConnectFailure(f"{where} refused the login: bad user name or password", True)
         if code in (5, 0x87):
-            return ConnectFailure(f"{where} refused the login: not authorized", True)
+            # mosquitto answers a wrong password with this code too
+            return ConnectFailure(
+                f"{where} refused the login: not authorized (wrong user name or password?)", True
+            )
         if code in (1, 0x84):
             return ConnectFailure(f"{where} does not speak this MQTT protocol version", True)
         return ConnectFailure(f"{where} refused the connection: {exc}", True)
