@@ -62,7 +62,7 @@ class StatusBar(Widget):
         self.info = info
 
     def render(self) -> RenderableType:
-        grid = Table.grid(expand=True)
+        grid = Table.grid(expand=True, padding=(0, 2, 0, 0))
         grid.add_column(no_wrap=True, overflow="ellipsis")
         grid.add_column(justify="right", no_wrap=True, overflow="ellipsis", ratio=1)
         grid.add_row(self.info.left(), self.info.right())
