@@ -318,3 +318,22 @@ async def test_a_newer_schema_is_refused(db_path: Path) -> None:
         raw.execute("PRAGMA user_version = 99")
     with pytest.raises(SchemaVersionError, match="99"):
         await ChatStore.open(db_path)
+
+
+async def test_opening_waits_while_another_process_creates_the_file(tmp_path: Path) -> None:
+    # A new file (rollback journal) locked by another writer: switching it to WAL
+    # must wait for the lock, as SQLite's busy timeout does not cover that pragma.
+    path = tmp_path / "new.sqlite3"
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("CREATE TABLE unrelated (x)")
+        opening = asyncio.create_task(ChatStore.open(path))
+        await asyncio.sleep(0.3)
+        assert not opening.done()  # waiting on the lock, not failed
+        other.execute("COMMIT")
+        store = await asyncio.wait_for(opening, 5)
+    finally:
+        other.close()
+    async with store:
+        assert await store.add_message(msg("m1"))

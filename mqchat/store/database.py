@@ -7,6 +7,8 @@ number then becomes Alembic's revision)."""
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +34,29 @@ class SchemaVersionError(RuntimeError):
     """The database file has a schema this version of mqchat cannot use."""
 
 
+def _enable_wal(cursor: Any, timeout: float = BUSY_TIMEOUT_S) -> None:
+    """Switch the file to WAL. On a new file another connection may hold the lock
+    while it creates the schema, and SQLite does not apply the busy timeout to a
+    journal-mode change, so wait for it here (in aiosqlite's thread, never the
+    event loop's)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         # WAL: readers never block the writer, so the TUI and a headless
         # `mqchat send` can share the file. NORMAL is durable across app crashes
         # in WAL mode; only a power loss may drop the last commits.
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _enable_wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
