@@ -296,3 +296,31 @@ async def test_history_survives_a_restart(
         assert [m.body for m in await store.conversation("bob")] == ["remember me"]
     finally:
         await store.close()
+
+
+async def test_contacts_added_while_connecting_are_all_watched(
+    broker: Mosquitto, namespace: str, tmp_path: Path
+) -> None:
+    # `mqchat chat PEER` adds PEER while the connection is still being set up.
+    service = ChatService(settings_for(broker, "bob", namespace, tmp_path))
+    events = Recorder()
+    service.set_listener(events)
+    task = asyncio.create_task(service.run())
+    added: list[str] = []
+    try:
+        while service.connection_state is not ConnectionState.CONNECTED:
+            user = f"friend{len(added)}"
+            await service.add_contact(user)
+            added.append(user)
+            await asyncio.sleep(0)  # one turn of the loop: try every moment of the set-up
+        async with raw_client(broker) as others:
+            for user in added:
+                await others.publish(
+                    f"{namespace}/u/{user}/presence", b'{"v":1,"state":"online"}', qos=1
+                )
+        for user in added:
+            await events.wait_for(PresenceChanged, lambda e, u=user: e.presence.user == u)
+    finally:
+        await service.stop()
+        await asyncio.wait_for(task, 10)
+    assert len(added) > 3

@@ -133,10 +133,10 @@ def test_two_terminals_chat(
 
     alice.type("hello bob, from alice")
     alice.press("Enter")
-    bob.wait_text("hello bob, from alice", timeout=5)
+    bob.wait_text("hello bob, from alice", timeout=10)
     bob.type("hi alice!")
     bob.press("Enter")
-    alice.wait_text("hi alice!", timeout=5)
+    alice.wait_text("hi alice!", timeout=10)
 
     # alice dies without a goodbye: the broker's Will tells bob
     os.kill(alice.pid(), signal.SIGKILL)

@@ -159,13 +159,13 @@ class ChatService(ChatBackend):
             retain=True,
         )
         async with make_client(self.settings, will=will) as client:
-            await client.subscribe(inbox_filter(self._ns, self.user), qos=1)
-            for user in sorted(self._watched):
-                await client.subscribe(presence_topic(self._ns, user), qos=1)
-            if self._watch_roster:
-                await client.subscribe(presence_filter(self._ns), qos=1)
+            subscribed: set[str] = set()
+            await self._subscribe_missing(client, subscribed)
             await self._publish_presence(client, PresenceState.ONLINE)
             self._client = client
+            # Contacts added while we were subscribing found no client to subscribe
+            # with; from here on add_contact subscribes by itself.
+            await self._subscribe_missing(client, subscribed)
             self._backoff.reset()
             self._set_state(ConnectionState.CONNECTED, f"connected to {self.broker_label}")
             reader = asyncio.create_task(self._read(client))
@@ -187,6 +187,19 @@ class ChatService(ChatBackend):
                     await asyncio.wait_for(
                         self._publish_presence(client, PresenceState.OFFLINE), _STOP_TIMEOUT
                     )
+
+    def _wanted_subscriptions(self) -> set[str]:
+        wanted = {inbox_filter(self._ns, self.user)}
+        wanted.update(presence_topic(self._ns, user) for user in self._watched)
+        if self._watch_roster:
+            wanted.add(presence_filter(self._ns))
+        return wanted
+
+    async def _subscribe_missing(self, client: aiomqtt.Client, subscribed: set[str]) -> None:
+        while missing := self._wanted_subscriptions() - subscribed:
+            for topic in sorted(missing):
+                await client.subscribe(topic, qos=1)
+                subscribed.add(topic)
 
     async def _publish_presence(self, client: aiomqtt.Client, state: PresenceState) -> None:
         payload = encode_presence(state, name=self.display_name, ts=self._clock())
