@@ -16,7 +16,7 @@ from mqchat.backend import ChatBackend
 from mqchat.ui_messages import ConnectionChangedMsg, RejectedMsg
 from mqchat.widgets.status_bar import StatusBar, StatusInfo
 
-__all__ = ["MqchatScreen", "Session"]
+__all__ = ["MqchatScreen", "Session", "SessionScreen"]
 
 
 @dataclass(frozen=True)
@@ -55,3 +55,12 @@ class MqchatScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.refresh_status()
+
+
+class SessionScreen(MqchatScreen):
+    """A screen of a signed-in user, talking to the session's backend."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session.status)
+        self.session = session
+        self.backend = session.backend

@@ -13,7 +13,7 @@ from textual.widgets import Input, Static
 
 from mqchat.backend import SendError
 from mqchat.domain import ChatMessage, DeliveryState, InvalidUserName
-from mqchat.screens.base import MqchatScreen, Session
+from mqchat.screens.base import Session, SessionScreen
 from mqchat.ui_messages import ChatReceivedMsg, MessageStateChangedMsg, PresenceChangedMsg
 from mqchat.widgets.contact_list import contact_label
 from mqchat.widgets.message_log import MessageLog, MessageRow
@@ -24,7 +24,7 @@ __all__ = ["ConversationScreen"]
 MAX_SENDER_WIDTH = 12
 
 
-class ConversationScreen(MqchatScreen):
+class ConversationScreen(SessionScreen):
     CSS_PATH = "conversation.tcss"
     BINDINGS = [
         Binding("escape", "back", "Back", id="conversation.back"),
@@ -35,9 +35,7 @@ class ConversationScreen(MqchatScreen):
     page_size = 50
 
     def __init__(self, session: Session, peer: str) -> None:
-        super().__init__(session.status)
-        self.session = session
-        self.backend = session.backend
+        super().__init__(session)
         self.peer = peer
         self.rows: dict[str, MessageRow] = {}
         self.early_states: dict[str, DeliveryState] = {}

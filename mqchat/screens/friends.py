@@ -11,7 +11,7 @@ from textual.widget import Widget
 from textual.widgets import OptionList, Static
 
 from mqchat.domain import ContactSummary, InvalidUserName
-from mqchat.screens.base import MqchatScreen, Session
+from mqchat.screens.base import Session, SessionScreen
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.modals import AddContactScreen, ConfirmScreen
 from mqchat.screens.presence import PresenceScreen
@@ -21,7 +21,7 @@ from mqchat.widgets.contact_list import ContactList
 __all__ = ["FriendsScreen"]
 
 
-class FriendsScreen(MqchatScreen):
+class FriendsScreen(SessionScreen):
     CSS_PATH = "friends.tcss"
     BINDINGS = [
         Binding("a", "add", "Add friend", id="friends.add"),
@@ -30,9 +30,7 @@ class FriendsScreen(MqchatScreen):
     ]
 
     def __init__(self, session: Session) -> None:
-        super().__init__(session.status)
-        self.session = session
-        self.backend = session.backend
+        super().__init__(session)
         self.summaries: list[ContactSummary] = []
         self._select: str | None = None
 

@@ -14,7 +14,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from mqchat.domain import InvalidUserName, Presence
-from mqchat.screens.base import MqchatScreen, Session
+from mqchat.screens.base import Session, SessionScreen
 from mqchat.ui_messages import PresenceChangedMsg
 from mqchat.widgets.contact_list import contact_label
 from mqchat.widgets.render import presence_words, short_when
@@ -53,7 +53,7 @@ def roster_row(presence: Presence, now: datetime, *, friend: bool, me: bool) -> 
     return row
 
 
-class PresenceScreen(MqchatScreen):
+class PresenceScreen(SessionScreen):
     CSS_PATH = "presence.tcss"
     BINDINGS = [
         Binding("a", "add", "Add friend", id="presence.add"),
@@ -61,9 +61,7 @@ class PresenceScreen(MqchatScreen):
     ]
 
     def __init__(self, session: Session) -> None:
-        super().__init__(session.status)
-        self.session = session
-        self.backend = session.backend
+        super().__init__(session)
         self.friends: set[str] = set()
         self._watching = False
 
