@@ -129,7 +129,8 @@ class ChatService(ChatBackend):
         self._stopped.clear()
         try:
             store = await self.store()
-            self._watched = {c.user for c in await store.contacts()}
+            # a union: add_contact may already have run while the contacts loaded
+            self._watched |= {c.user for c in await store.contacts()}
             while not self._stop.is_set():
                 self._set_state(ConnectionState.CONNECTING, f"connecting to {self.broker_label}")
                 try:
