@@ -13,6 +13,7 @@ from textual.widget import Widget
 from textual.widgets import Footer
 
 from mqchat.backend import ChatBackend
+from mqchat.domain import InvalidUserName
 from mqchat.ui_messages import ConnectionChangedMsg, RejectedMsg
 from mqchat.widgets.status_bar import StatusBar, StatusInfo
 
@@ -64,3 +65,12 @@ class SessionScreen(MqchatScreen):
         super().__init__(session.status)
         self.session = session
         self.backend = session.backend
+
+    async def add_contact(self, user: str) -> bool:
+        """Add ``user`` as a contact; a refusal is shown, not raised."""
+        try:
+            await self.backend.add_contact(user)
+        except InvalidUserName as exc:
+            self.notify(str(exc), title="Cannot add", severity="error", markup=False)
+            return False
+        return True

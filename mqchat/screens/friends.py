@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import OptionList, Static
 
-from mqchat.domain import ContactSummary, InvalidUserName
+from mqchat.domain import ContactSummary
 from mqchat.screens.base import Session, SessionScreen
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.modals import AddContactScreen, ConfirmScreen
@@ -89,14 +89,8 @@ class FriendsScreen(SessionScreen):
         self.app.push_screen(AddContactScreen(), self._added)
 
     async def _added(self, user: str | None) -> None:
-        if user is None:
-            return
-        try:
-            await self.backend.add_contact(user)
-        except InvalidUserName as exc:
-            self.notify(str(exc), title="Cannot add", severity="error", markup=False)
-            return
-        self.reload(select=user)
+        if user is not None and await self.add_contact(user):
+            self.reload(select=user)
 
     def action_remove(self) -> None:
         user = self.query_one(ContactList).highlighted_user

@@ -13,7 +13,7 @@ from textual.widget import Widget
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from mqchat.domain import InvalidUserName, Presence
+from mqchat.domain import Presence
 from mqchat.screens.base import Session, SessionScreen
 from mqchat.ui_messages import PresenceChangedMsg
 from mqchat.widgets.contact_list import contact_label
@@ -109,10 +109,7 @@ class PresenceScreen(SessionScreen):
         if user in self.friends:
             self.notify(f"{user} is already a friend.", markup=False)
             return
-        try:
-            await self.backend.add_contact(user)
-        except InvalidUserName as exc:
-            self.notify(str(exc), title="Cannot add", severity="error", markup=False)
+        if not await self.add_contact(user):
             return
         self.friends.add(user)
         self.notify(f"Added {user} to your friends.", markup=False)
