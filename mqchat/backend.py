@@ -64,23 +64,39 @@ class ChatBackend(ABC):
 
     @abstractmethod
     async def send_text(self, peer: str, body: str) -> ChatMessage:
-        """Store a text message for ``peer`` and publish it at QoS 1. Returns the
-        stored message (state ``sent`` once the broker acknowledged it, ``pending``
-        while disconnected). Raises :class:`SendError` for an empty or oversized
-        body and :class:`~mqchat.domain.InvalidUserName` for a bad peer."""
+        """Store a text message for ``peer`` in the outbox and return it at once, in
+        state ``pending``. The backend publishes the outbox in order at QoS 1 whenever
+        it is connected; each step (``sent`` on PUBACK, ``delivered``, ``read`` from
+        the peer's receipts) is reported as a ``MessageStateChanged`` event. Raises
+        :class:`SendError` for an empty or oversized body and
+        :class:`~mqchat.domain.InvalidUserName` for a bad peer."""
+
+    @abstractmethod
+    async def send_typing(self, peer: str) -> None:
+        """Tell ``peer`` we are typing (QoS 0, never stored). Cheap to call on every
+        key press: the backend sends at most one every few seconds, and nothing while
+        disconnected."""
 
     @abstractmethod
     async def contacts(self) -> list[ContactSummary]:
         """Contacts with unread count and last message, most recent activity first."""
 
     @abstractmethod
+    async def contact(self, user: str) -> Contact | None:
+        """The contact ``user`` as stored, or ``None``."""
+
+    @abstractmethod
     async def add_contact(self, user: str) -> Contact:
-        """Add (or keep) a contact and watch its presence. Raises
-        :class:`~mqchat.domain.InvalidUserName`."""
+        """Ask ``user`` to be a friend, or accept their request, and watch their
+        presence. A new contact becomes ``requested`` and a ``friend_request`` is
+        sent (now, or on the next connection); an ``incoming`` one becomes a
+        ``friend`` and a ``friend_accept`` is sent; anything else is kept as it is.
+        Raises :class:`~mqchat.domain.InvalidUserName`."""
 
     @abstractmethod
     async def remove_contact(self, user: str) -> None:
-        """Forget a contact (its history stays) and stop watching its presence."""
+        """Forget a contact, or ignore their request (the history stays), and stop
+        watching their presence. They reappear as a request if they write again."""
 
     @abstractmethod
     async def history(

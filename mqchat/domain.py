@@ -15,12 +15,15 @@ __all__ = [
     "ConnectionChanged",
     "ConnectionState",
     "Contact",
+    "ContactStatus",
     "ContactSummary",
+    "ContactsChanged",
     "DeliveryState",
     "Direction",
     "Event",
     "InvalidUserName",
     "MessageStateChanged",
+    "PeerTyping",
     "Presence",
     "PresenceChanged",
     "PresenceState",
@@ -95,11 +98,26 @@ class ChatMessage:
         return self.direction is Direction.OUT
 
 
+class ContactStatus(StrEnum):
+    """Where a contact stands: a friend, someone we asked (waiting for their
+    ``friend_accept``), or someone who asked us or wrote first (waiting for ours)."""
+
+    FRIEND = "friend"
+    REQUESTED = "requested"
+    INCOMING = "incoming"
+
+
 @dataclass(frozen=True, slots=True)
 class Contact:
     user: str
     display_name: str | None = None
     added_at: datetime | None = None
+    status: ContactStatus = ContactStatus.FRIEND
+
+    @property
+    def is_request(self) -> bool:
+        """They asked us (or wrote first) and we have not accepted yet."""
+        return self.status is ContactStatus.INCOMING
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +185,25 @@ class ConnectionChanged:
     state: ConnectionState
     detail: str = ""
     retry_in: float | None = None
+    protocol: str = ""
+    """``"5"`` or ``"3.1.1"`` once connected (3.1.1 after falling back); else empty."""
+
+
+@dataclass(frozen=True, slots=True)
+class PeerTyping:
+    """``peer`` is typing to us right now (the indicator fades after a few seconds
+    without another one, or when their message arrives)."""
+
+    peer: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContactsChanged:
+    """The backend changed a contact on its own: a friend request arrived, a
+    stranger wrote, or a peer accepted ours. ``contact`` is ``None`` once removed."""
+
+    user: str
+    contact: Contact | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,15 +215,28 @@ class Rejected:
     total: int = field(default=0)
 
 
-Event = ChatReceived | MessageStateChanged | PresenceChanged | ConnectionChanged | Rejected
+Event = (
+    ChatReceived
+    | MessageStateChanged
+    | PresenceChanged
+    | ConnectionChanged
+    | Rejected
+    | PeerTyping
+    | ContactsChanged
+)
 
 
 _CONTROL: dict[int, int | None] = {c: None for c in range(0x20) if c not in (0x09, 0x0A)}
 _CONTROL.update({0x7F: None, **{c: None for c in range(0x80, 0xA0)}})
 _CONTROL[0x09] = 0x20  # a tab becomes a space: widths stay predictable
+# Bidirectional overrides and isolates reorder what follows them on the line, so a
+# peer could make their text (or the rest of ours) read differently than it is.
+_CONTROL.update({c: None for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F))})
+_CONTROL.update({c: None for c in range(0x2066, 0x206A)})
 
 
 def display_safe(text: str) -> str:
-    """``text`` without C0/C1 control characters (ESC, BEL, CSI…), so a peer's words
-    can never drive the terminal. Newlines stay; markup is the renderer's concern."""
+    """``text`` without C0/C1 control characters (ESC, BEL, CSI…) and bidirectional
+    overrides, so a peer's words can never drive the terminal or reorder the line.
+    Newlines stay; markup is the renderer's concern."""
     return text.translate(_CONTROL)

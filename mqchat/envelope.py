@@ -23,6 +23,7 @@ from mqchat.domain import (
 __all__ = [
     "KNOWN_TYPES",
     "MAX_ENVELOPE_BYTES",
+    "MAX_NAME_LENGTH",
     "Envelope",
     "EnvelopeError",
     "decode_presence",
@@ -34,6 +35,8 @@ __all__ = [
 
 MAX_ENVELOPE_BYTES = 64 * 1024
 MAX_ID_LENGTH = 64
+MAX_NAME_LENGTH = 64
+"""Display names longer than this (in presence or a friend request) are cut."""
 KNOWN_TYPES = frozenset({"text", "receipt", "typing", "friend_request", "friend_accept"})
 RECEIPT_STATUSES = frozenset({"delivered", "read"})
 
@@ -114,6 +117,8 @@ class Envelope:
     body: str | None = None
     ids: tuple[str, ...] = field(default=())
     status: str | None = None
+    name: str | None = None
+    """The sender's display name, carried by friend requests and accepts."""
     v: int = 1
 
     @property
@@ -162,6 +167,28 @@ class Envelope:
             status=status,
         )
 
+    @classmethod
+    def control(
+        cls,
+        type: str,
+        sender: str,
+        recipient: str,
+        *,
+        name: str | None = None,
+        ts: datetime | None = None,
+    ) -> Envelope:
+        """A ``typing``, ``friend_request`` or ``friend_accept`` envelope."""
+        if type not in ("typing", "friend_request", "friend_accept"):
+            raise ValueError(f"not a control envelope type: {type!r}")
+        return cls(
+            id=new_message_id(),
+            type=type,
+            sender=sender,
+            recipient=recipient,
+            ts=_to_millis(ts or utc_now()),
+            name=name if type != "typing" else None,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "v": self.v,
@@ -176,6 +203,8 @@ class Envelope:
         if self.type == "receipt":
             out["ids"] = list(self.ids)
             out["status"] = self.status
+        if self.name is not None:
+            out["name"] = self.name
         return out
 
     def to_bytes(self) -> bytes:
@@ -217,8 +246,18 @@ class Envelope:
             if status not in RECEIPT_STATUSES:
                 raise EnvelopeError("'status' of a receipt is not 'delivered' or 'read'")
             return replace(env, ids=tuple(ids), status=status)
-        body = obj.get("body")
-        return replace(env, body=body if isinstance(body, str) else None)
+        if type_ in ("friend_request", "friend_accept"):
+            return replace(env, name=_display_name(obj.get("name")))
+        # typing, and types of later versions: nothing more is read from them
+        return env
+
+
+def _display_name(value: object) -> str | None:
+    """A peer-chosen display name: kept only if it is a non-blank string, and cut to
+    :data:`MAX_NAME_LENGTH` (it is made safe for the terminal when shown)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip()[:MAX_NAME_LENGTH]
 
 
 def encode_presence(
@@ -244,13 +283,8 @@ def decode_presence(user: str, data: bytes, *, max_size: int = 4096) -> Presence
         state = PresenceState(raw_state if isinstance(raw_state, str) else "")
     except ValueError:
         raise EnvelopeError("'state' is not online, away or offline") from None
-    name = obj.get("name")
     lost = obj.get("lost") is True
     since = parse_ts(obj["ts"]) if "ts" in obj else None
     return Presence(
-        user=user,
-        state=state,
-        since=since,
-        name=name if isinstance(name, str) and name else None,
-        lost=lost,
+        user=user, state=state, since=since, name=_display_name(obj.get("name")), lost=lost
     )
