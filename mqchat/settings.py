@@ -12,7 +12,9 @@ from mqchat.envelope import MAX_ENVELOPE_BYTES
 from mqchat.paths import database_path, default_data_dir
 from mqchat.topics import DEFAULT_NAMESPACE
 
-__all__ = ["Settings", "broker_from_env"]
+__all__ = ["DEFAULT_SESSION_EXPIRY", "Settings", "broker_from_env"]
+
+DEFAULT_SESSION_EXPIRY = 7 * 24 * 3600
 
 
 def broker_from_env(flag: str | None) -> BrokerUrl:
@@ -40,6 +42,9 @@ class Settings:
     """Inbound envelopes larger than this are rejected; outbound bodies are refused."""
     connect_timeout: float = 10.0
     """Seconds to wait for CONNACK before calling the broker unreachable."""
+    session_expiry: int = DEFAULT_SESSION_EXPIRY
+    """Seconds the broker keeps our session (subscriptions and queued messages) after
+    we disconnect (MQTT 5); messages sent to us meanwhile arrive when we return."""
 
     @property
     def database(self) -> Path:

@@ -81,7 +81,11 @@ async def test_two_users_chat_both_ways(broker: Mosquitto, namespace: str, tmp_p
     ):
         await alice.add_contact("bob")
         sent = await alice.send_text("bob", "hi bob")
-        assert sent.state is DeliveryState.SENT
+        assert sent.state is DeliveryState.PENDING  # stored first, published right after
+        await a_events.wait_for(
+            MessageStateChanged,
+            lambda e: e.message_id == sent.id and e.state is DeliveryState.SENT,
+        )
         got = await b_events.wait_for(ChatReceived)
         assert (got.message.body, got.message.sender, got.message.peer) == (
             "hi bob",

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from mqchat.domain import ChatMessage, DeliveryState, Direction, InvalidUserName
+from mqchat.domain import ChatMessage, ContactStatus, DeliveryState, Direction, InvalidUserName
 from mqchat.store import ChatStore, SchemaVersionError
 from mqchat.store.database import create_engine
 
 ME = "alice"
+CS = ContactStatus
 T0 = datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
 S = DeliveryState
 
@@ -58,9 +59,9 @@ async def test_open_creates_file_in_wal_mode(db_path: Path) -> None:
     assert db_path.is_file()
     with sqlite3.connect(db_path) as raw:  # journal_mode=WAL is stored in the file
         assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert raw.execute("PRAGMA user_version").fetchone() == (1,)
+        assert raw.execute("PRAGMA user_version").fetchone() == (2,)
         tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"contacts", "messages"} <= tables
+    assert {"contacts", "messages", "meta"} <= tables
 
 
 async def test_every_connection_gets_its_pragmas(db_path: Path) -> None:
@@ -266,15 +267,178 @@ async def test_contact_summaries(store: ChatStore) -> None:
     assert by_user["bob"].contact.added_at == T0
 
 
+async def test_contacts_are_friends_unless_told_otherwise(store: ChatStore) -> None:
+    assert (await store.add_contact("bob")).status is CS.FRIEND
+    carol = await store.add_contact("carol", "Carol", status=CS.INCOMING)
+    assert (carol.user, carol.display_name, carol.status) == ("carol", "Carol", CS.INCOMING)
+    assert carol.is_request
+    # Adding again keeps the stored status, whatever is asked for.
+    assert (await store.add_contact("carol", status=CS.REQUESTED)).status is CS.INCOMING
+    again = await store.add_contact("bob", "Bob", status=CS.INCOMING)
+    assert (again.display_name, again.status) == ("Bob", CS.FRIEND)
+    assert {c.user: c.status for c in await store.contacts()} == {
+        "bob": CS.FRIEND,
+        "carol": CS.INCOMING,
+    }
+
+
+async def test_contact_looks_one_up(store: ChatStore) -> None:
+    assert await store.contact("bob") is None
+    added = await store.add_contact("bob", "Bob", status=CS.REQUESTED)
+    assert await store.contact("bob") == added
+    assert added.added_at == T0
+    assert await store.contact("Bob") is None  # user names are case-sensitive
+    await store.remove_contact("bob")
+    assert await store.contact("bob") is None
+
+
+async def test_set_contact_status(store: ChatStore) -> None:
+    assert await store.set_contact_status("bob", CS.FRIEND) is None
+    assert await store.contacts() == []  # an unknown user is not added
+
+    await store.add_contact("bob", "Bob", status=CS.INCOMING)
+    accepted = await store.set_contact_status("bob", CS.FRIEND)
+    assert accepted is not None
+    assert (accepted.user, accepted.display_name, accepted.status) == ("bob", "Bob", CS.FRIEND)
+    assert accepted.added_at == T0
+    assert await store.contact("bob") == accepted
+    unchanged = await store.set_contact_status("bob", CS.FRIEND)
+    assert unchanged == accepted
+
+
+async def test_requests_to_send_until_marked_sent(db_path: Path) -> None:
+    now = [T0]
+    async with await ChatStore.open(db_path, clock=lambda: now[0]) as store:
+        for i, (user, status) in enumerate(
+            [
+                ("zed", CS.REQUESTED),
+                ("bob", CS.FRIEND),
+                ("carol", CS.REQUESTED),
+                ("dave", CS.INCOMING),
+                ("amy", CS.REQUESTED),
+            ]
+        ):
+            now[0] = T0 + timedelta(seconds=i)
+            await store.add_contact(user, status=status)
+        await store.add_contact("ann", status=CS.REQUESTED)  # same added_at as amy: by name
+
+        async def to_send() -> list[str]:
+            return [c.user for c in await store.requests_to_send()]
+
+        assert await to_send() == ["zed", "carol", "amy", "ann"]
+        assert all(c.status is CS.REQUESTED for c in await store.requests_to_send())
+
+        now[0] = T0 + timedelta(minutes=5)
+        await store.mark_request_sent("carol")
+        await store.mark_request_sent("zed")
+        await store.mark_request_sent("nobody")  # unknown: nothing happens
+        await store.mark_request_sent("bob")  # not requested: nothing happens
+        assert await to_send() == ["amy", "ann"]
+
+        # Their accept arrived: a friend now, nothing to send.
+        await store.set_contact_status("amy", CS.FRIEND)
+        assert await to_send() == ["ann"]
+        # Asked again (after a decline, say): a new request is due.
+        await store.set_contact_status("carol", CS.REQUESTED)
+        await store.set_contact_status("bob", CS.REQUESTED)
+        assert await to_send() == ["bob", "carol", "ann"]
+
+    with sqlite3.connect(db_path) as raw:
+        sent = dict(raw.execute("SELECT user, request_sent_ms FROM contacts"))
+    five_minutes = int((T0 + timedelta(minutes=5)).timestamp()) * 1000
+    assert sent == {
+        "zed": five_minutes,
+        "bob": None,
+        "carol": None,
+        "dave": None,
+        "amy": None,
+        "ann": None,
+    }
+
+
+async def test_contact_summaries_put_incoming_requests_first(store: ChatStore) -> None:
+    await store.add_contact("bob")
+    await store.add_contact("yann", status=CS.INCOMING)
+    await store.add_contact("carol", status=CS.REQUESTED)
+    await store.add_contact("Xena", status=CS.INCOMING)
+    await store.add_contact("dave")
+    await store.add_contact("wes", status=CS.INCOMING)
+    await store.add_message(msg("b1", peer="bob", ms=50))
+    await store.add_message(msg("c1", peer="carol", ms=40, out=True))
+    await store.add_message(msg("w1", peer="wes", ms=10))
+
+    summaries = await store.contact_summaries()
+    # Incoming by activity, then by name; then everyone else in the same order.
+    assert [s.contact.user for s in summaries] == ["wes", "Xena", "yann", "bob", "carol", "dave"]
+    assert [s.contact.status for s in summaries] == [CS.INCOMING] * 3 + [
+        CS.FRIEND,
+        CS.REQUESTED,
+        CS.FRIEND,
+    ]
+    assert summaries[0].unread == 1
+
+    await store.set_contact_status("yann", CS.FRIEND)
+    users = [s.contact.user for s in await store.contact_summaries()]
+    assert users == ["wes", "Xena", "bob", "carol", "dave", "yann"]
+
+
+async def test_status_is_checked_by_the_database(store: ChatStore, db_path: Path) -> None:
+    with sqlite3.connect(db_path) as raw, pytest.raises(sqlite3.IntegrityError):
+        raw.execute("INSERT INTO contacts (user, added_at, status) VALUES ('x', 0, 'enemy')")
+    assert await store.contacts() == []
+
+
+async def test_device_id_is_made_once_and_kept(db_path: Path) -> None:
+    async with await ChatStore.open(db_path) as store:
+        first = await store.device_id()
+        assert len(first) == 12
+        assert int(first, 16) >= 0  # hex
+        assert first == first.lower()
+        assert await store.device_id() == first
+
+    async with await ChatStore.open(db_path) as reopened:
+        assert await reopened.device_id() == first
+
+    with sqlite3.connect(db_path) as raw:
+        assert raw.execute("SELECT key, value FROM meta").fetchall() == [("device_id", first)]
+
+
+async def test_device_id_differs_between_files(tmp_path: Path) -> None:
+    async with (
+        await ChatStore.open(tmp_path / "a.sqlite3") as a,
+        await ChatStore.open(tmp_path / "b.sqlite3") as b,
+    ):
+        assert await a.device_id() != await b.device_id()
+
+
+async def test_device_id_under_concurrent_first_calls(db_path: Path) -> None:
+    # Two stores (as two processes would) and many tasks ask on a fresh file at once:
+    # one id is made and every caller gets it.
+    tui, headless = await asyncio.gather(ChatStore.open(db_path), ChatStore.open(db_path))
+    async with tui, headless:
+        ids = await asyncio.gather(
+            *(tui.device_id() for _ in range(10)), *(headless.device_id() for _ in range(10))
+        )
+    assert len(set(ids)) == 1
+    with sqlite3.connect(db_path) as raw:
+        assert raw.execute("SELECT value FROM meta WHERE key = 'device_id'").fetchall() == [
+            (ids[0],)
+        ]
+
+
 async def test_data_persists_across_reopen(db_path: Path) -> None:
     store = await ChatStore.open(db_path)
     await store.add_contact("bob", "Bob")
+    await store.add_contact("carol", status=CS.INCOMING)
     await store.add_message(msg("m1", out=True, ms=7))
     await store.set_state("m1", S.DELIVERED)
     await store.close()
 
     async with await ChatStore.open(db_path) as reopened:
-        assert [(c.user, c.display_name) for c in await reopened.contacts()] == [("bob", "Bob")]
+        assert [(c.user, c.display_name, c.status) for c in await reopened.contacts()] == [
+            ("bob", "Bob", CS.FRIEND),
+            ("carol", None, CS.INCOMING),
+        ]
         assert await reopened.conversation("bob") == [msg("m1", out=True, ms=7, state=S.DELIVERED)]
         assert await reopened.add_message(msg("m1", out=True, ms=7)) is False
 

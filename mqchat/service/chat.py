@@ -1,5 +1,6 @@
-"""The chat backend on aiomqtt: one connection per running app, kept up with backoff;
-per-user topics, retained presence with a Will, QoS 1 envelopes and receipts."""
+"""The chat backend on aiomqtt: one connection per running app, kept up with backoff
+on a persistent session; per-user topics, retained presence with a Will, QoS 1
+envelopes acknowledged only once stored, receipts and friend requests."""
 
 from __future__ import annotations
 
@@ -10,39 +11,41 @@ from collections.abc import Callable
 from datetime import datetime
 
 import aiomqtt
+from sqlalchemy.exc import SQLAlchemyError
 
 from mqchat.backend import ChatBackend, EventListener
 from mqchat.domain import (
     ChatMessage,
-    ChatReceived,
     ConnectionChanged,
     ConnectionState,
     Contact,
     ContactSummary,
-    DeliveryState,
-    Direction,
     Event,
     InvalidUserName,
-    MessageStateChanged,
     Presence,
-    PresenceChanged,
     PresenceState,
-    Rejected,
     utc_now,
     validate_user_name,
 )
-from mqchat.envelope import Envelope, EnvelopeError, decode_presence, encode_presence
+from mqchat.envelope import encode_presence
+from mqchat.service import friendship
 from mqchat.service.backoff import Backoff
-from mqchat.service.connection import describe_failure, json_properties, make_client
+from mqchat.service.connection import (
+    Protocol,
+    describe_failure,
+    json_properties,
+    make_client,
+    refuses_protocol,
+)
+from mqchat.service.inbound import Inbound
+from mqchat.service.manual_ack import acknowledge, enable_manual_ack
+from mqchat.service.outbound import Outbound
 from mqchat.service.outgoing import prepare_text
 from mqchat.service.roster import Roster
 from mqchat.settings import Settings
 from mqchat.store import ChatStore
 from mqchat.topics import (
-    TopicKind,
     inbox_filter,
-    inbox_topic,
-    parse_topic,
     presence_filter,
     presence_topic,
 )
@@ -71,8 +74,6 @@ class ChatService(ChatBackend):
         self._backoff = backoff or Backoff()
         self._listener: EventListener | None = None
         self._state = ConnectionState.IDLE
-        self._rejected = 0
-        self._rejected_reasons: set[str] = set()
         self._roster = Roster(clock)
         self._store: ChatStore | None = None
         self._store_lock = asyncio.Lock()
@@ -83,7 +84,27 @@ class ChatService(ChatBackend):
         self._stopped = asyncio.Event()
         self._running = False
         self._run_task: asyncio.Task[None] | None = None
-        self._send_lock = asyncio.Lock()  # keeps the outbox flush and new sends in order
+        self._protocol = Protocol.V5
+        self._session_id: str | None = None
+        self._outbound = Outbound(
+            user=self.user,
+            namespace=self._ns,
+            display_name=self.display_name,
+            store=self.store,
+            emit=self._emit,
+            clock=clock,
+        )
+        self._inbound = Inbound(
+            user=self.user,
+            namespace=self._ns,
+            max_payload=settings.max_payload,
+            store=self.store,
+            roster=self._roster,
+            outbound=self._outbound,
+            emit=self._emit,
+            watch=self._watch,
+            is_watched=self._watched.__contains__,
+        )
 
     # -- contract: state and events -------------------------------------------------
 
@@ -96,7 +117,7 @@ class ChatService(ChatBackend):
 
     @property
     def rejected_count(self) -> int:
-        return self._rejected
+        return self._inbound.rejected
 
     def _emit(self, event: Event) -> None:
         if self._listener is None:
@@ -107,10 +128,19 @@ class ChatService(ChatBackend):
             log.exception("event listener failed on %r", event)
 
     def _set_state(
-        self, state: ConnectionState, detail: str = "", retry_in: float | None = None
+        self,
+        state: ConnectionState,
+        detail: str = "",
+        retry_in: float | None = None,
+        protocol: str = "",
     ) -> None:
         self._state = state
-        self._emit(ConnectionChanged(state, detail, retry_in))
+        self._emit(ConnectionChanged(state, detail, retry_in, protocol))
+
+    @property
+    def protocol(self) -> Protocol:
+        """MQTT 5 unless the broker refused it and we fell back to 3.1.1."""
+        return self._protocol
 
     # -- store ------------------------------------------------------------------------
 
@@ -131,11 +161,18 @@ class ChatService(ChatBackend):
             store = await self.store()
             # a union: add_contact may already have run while the contacts loaded
             self._watched |= {c.user for c in await store.contacts()}
+            # One stable client id per user and device (the database file), so the
+            # broker keeps our session, and what is sent to us, while we are away.
+            self._session_id = f"mqchat-{self.user}-{await store.device_id()}"
             while not self._stop.is_set():
                 self._set_state(ConnectionState.CONNECTING, f"connecting to {self.broker_label}")
                 try:
                     await self._connected_session()
                 except aiomqtt.MqttError as exc:
+                    if refuses_protocol(exc) and self._protocol is Protocol.V5:
+                        log.warning("%s refused MQTT 5; using MQTT 3.1.1", self.broker_label)
+                        self._protocol = Protocol.V311
+                        continue
                     failure = describe_failure(exc, self.settings)
                     if failure.fatal:
                         self._set_state(ConnectionState.FAILED, failure.reason)
@@ -159,35 +196,55 @@ class ChatService(ChatBackend):
             qos=1,
             retain=True,
         )
-        async with make_client(self.settings, will=will) as client:
+        client = make_client(
+            self.settings, protocol=self._protocol, will=will, session_id=self._session_id
+        )
+        # Inbound QoS 1 messages are acknowledged once stored (see _read), so the
+        # broker redelivers whatever a crash interrupted.
+        enable_manual_ack(client)
+        async with client:
             subscribed: set[str] = set()
             await self._subscribe_missing(client, subscribed)
+            if not self._watch_roster:
+                # A session resumed after a crash may still hold the roster filter.
+                await client.unsubscribe(presence_filter(self._ns))
             await self._publish_presence(client, PresenceState.ONLINE)
             self._client = client
             # Contacts added while we were subscribing found no client to subscribe
             # with; from here on add_contact subscribes by itself.
             await self._subscribe_missing(client, subscribed)
             self._backoff.reset()
-            self._set_state(ConnectionState.CONNECTED, f"connected to {self.broker_label}")
-            reader = asyncio.create_task(self._read(client))
-            flusher = asyncio.create_task(self._flush_outbox())
-            stopper = asyncio.create_task(self._stop.wait())
+            detail = f"connected to {self.broker_label}"
+            if self._protocol is not Protocol.V5:
+                detail += f" with MQTT {self._protocol} (the broker does not support MQTT 5)"
+            self._set_state(ConnectionState.CONNECTED, detail, protocol=str(self._protocol))
+            tasks = {
+                asyncio.create_task(self._read(client)),
+                asyncio.create_task(self._outbound.run(client, self._protocol)),
+                asyncio.create_task(self._stop.wait()),
+            }
             try:
-                await asyncio.wait({reader, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 self._client = None
-                for task in (reader, flusher, stopper):
+                for task in tasks:
                     task.cancel()
-                await asyncio.gather(reader, flusher, stopper, return_exceptions=True)
-            error = None if reader.cancelled() else reader.exception()
-            if error is not None:
-                raise error
+                await asyncio.gather(*tasks, return_exceptions=True)
+            for task in tasks:
+                error = None if task.cancelled() else task.exception()
+                if error is not None:
+                    raise error
             if self._stop.is_set():
-                # A clean quit: say goodbye ourselves, since the broker sends no Will now.
-                with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
-                    await asyncio.wait_for(
-                        self._publish_presence(client, PresenceState.OFFLINE), _STOP_TIMEOUT
-                    )
+                await self._say_goodbye(client)
+
+    async def _say_goodbye(self, client: aiomqtt.Client) -> None:
+        """A clean quit: publish offline ourselves (the broker sends no Will now) and
+        leave the roster filter out of the session the broker keeps for us."""
+        with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+            async with asyncio.timeout(_STOP_TIMEOUT):
+                if self._watch_roster:
+                    await client.unsubscribe(presence_filter(self._ns))
+                await self._publish_presence(client, PresenceState.OFFLINE)
 
     def _wanted_subscriptions(self) -> set[str]:
         wanted = {inbox_filter(self._ns, self.user)}
@@ -209,7 +266,7 @@ class ChatService(ChatBackend):
             payload,
             qos=1,
             retain=True,
-            properties=json_properties(),
+            properties=json_properties(self._protocol),
         )
 
     async def stop(self) -> None:
@@ -230,152 +287,62 @@ class ChatService(ChatBackend):
     async def _read(self, client: aiomqtt.Client) -> None:
         async for message in client.messages:
             try:
-                await self._handle(message)
+                await self._inbound.handle(message)
+            except SQLAlchemyError as exc:
+                # Not stored, so not acknowledged: the broker delivers it again on the
+                # next connection, which the raised error brings about.
+                log.exception("the history database failed on %s", message.topic)
+                raise aiomqtt.MqttError(f"the history database failed: {exc}") from exc
             except Exception:  # whatever a peer sends, the connection stays up
                 log.exception("failed to handle a message on %s", message.topic)
-                self._reject(str(message.topic), "internal error while handling")
-
-    def _reject(self, topic: str, reason: str) -> None:
-        self._rejected += 1
-        if reason not in self._rejected_reasons:
-            self._rejected_reasons.add(reason)
-            log.warning("rejected a message on %s: %s", topic, reason)
-        self._emit(Rejected(topic, reason, self._rejected))
-
-    async def _handle(self, message: aiomqtt.Message) -> None:
-        topic = str(message.topic)
-        parsed = parse_topic(self._ns, topic)
-        payload = message.payload if isinstance(message.payload, bytes) else b""
-        if parsed is None:
-            return
-        if parsed.kind is TopicKind.PRESENCE:
-            try:
-                presence = decode_presence(parsed.user, payload)
-            except EnvelopeError as exc:
-                self._reject(topic, f"bad presence: {exc}")
-                return
-            shown = self._roster.update(presence, retained=bool(message.retain))
-            self._emit(PresenceChanged(shown))
-            return
-        if parsed.kind is not TopicKind.INBOX or parsed.user != self.user:
-            return
-        try:
-            env = Envelope.parse(payload, max_size=self.settings.max_payload)
-        except EnvelopeError as exc:
-            self._reject(topic, str(exc))
-            return
-        if env.sender != parsed.sender:
-            self._reject(topic, f"'from' is {env.sender!r} on {parsed.sender!r}'s topic")
-            return
-        if env.recipient != self.user:
-            self._reject(topic, f"addressed to {env.recipient!r}, not to us")
-            return
-        if env.type == "text":
-            await self._receive_text(env)
-        elif env.type == "receipt":
-            await self._receive_receipt(env)
-
-    async def _receive_text(self, env: Envelope) -> None:
-        store = await self.store()
-        msg = ChatMessage(
-            id=env.id,
-            peer=env.sender,
-            direction=Direction.IN,
-            sender=env.sender,
-            recipient=env.recipient,
-            ts=env.ts,
-            body=env.body or "",
-            state=DeliveryState.RECEIVED,
-        )
-        if not await store.add_message(msg):
-            return  # a redelivery: stored and shown once
-        if env.sender not in self._watched:
-            await self.add_contact(env.sender)
-        self._emit(ChatReceived(msg))
-        await self._send_receipt(env.sender, [env.id], "delivered")
-
-    async def _receive_receipt(self, env: Envelope) -> None:
-        store = await self.store()
-        state = DeliveryState(str(env.status))  # parse() allowed only delivered/read
-        for message_id in env.ids:
-            known = await store.get_message(message_id)
-            # Only the recipient of a message may acknowledge it.
-            if known is None or not known.outgoing or known.peer != env.sender:
-                continue
-            updated = await store.set_state(message_id, state)
-            if updated is not None:
-                self._emit(MessageStateChanged(message_id, updated.peer, updated.state))
-
-    async def _send_receipt(self, peer: str, ids: list[str], status: str) -> None:
-        client = self._client
-        if client is None or not ids:
-            return
-        env = Envelope.receipt(self.user, peer, ids, status, ts=self._clock())
-        with contextlib.suppress(aiomqtt.MqttError):
-            await client.publish(
-                inbox_topic(self._ns, peer, self.user),
-                env.to_bytes(),
-                qos=1,
-                properties=json_properties(),
-            )
+                self._inbound.reject(str(message.topic), "internal error while handling")
+            acknowledge(client, message)
 
     # -- outbound ---------------------------------------------------------------------
 
     async def send_text(self, peer: str, body: str) -> ChatMessage:
-        msg, data = prepare_text(
+        msg, _data = prepare_text(
             self.user, peer, body, max_payload=self.settings.max_payload, ts=self._clock()
         )
-        store = await self.store()
-        async with self._send_lock:
-            await store.add_message(msg)
-            return await self._publish_stored(msg, data)
+        await (await self.store()).add_message(msg)
+        self._outbound.wake()
+        return msg
 
-    async def _publish_stored(self, msg: ChatMessage, data: bytes) -> ChatMessage:
-        """Publish a stored pending message; it stays pending if we are offline."""
-        client = self._client
-        if client is None:
-            return msg
-        try:
-            await client.publish(
-                inbox_topic(self._ns, msg.peer, self.user),
-                data,
-                qos=1,
-                properties=json_properties(),
-            )
-        except aiomqtt.MqttError as exc:
-            log.info("send of %s deferred: %s", msg.id, exc)
-            return msg
-        store = await self.store()
-        updated = await store.set_state(msg.id, DeliveryState.SENT)
-        if updated is None:
-            return msg
-        self._emit(MessageStateChanged(msg.id, msg.peer, updated.state))
-        return updated
-
-    async def _flush_outbox(self) -> None:
-        store = await self.store()
-        async with self._send_lock:
-            for msg in await store.pending_outgoing():
-                env = Envelope.text(self.user, msg.peer, msg.body, id=msg.id, ts=msg.ts)
-                if (await self._publish_stored(msg, env.to_bytes())).state is (
-                    DeliveryState.PENDING
-                ):
-                    return  # connection gone again; the next session retries in order
+    async def send_typing(self, peer: str) -> None:
+        await self._outbound.typing(peer)
 
     # -- contacts, history, presence ------------------------------------------------------
 
     async def contacts(self) -> list[ContactSummary]:
         return await (await self.store()).contact_summaries()
 
+    async def contact(self, user: str) -> Contact | None:
+        return await (await self.store()).contact(user)
+
     async def add_contact(self, user: str) -> Contact:
         validate_user_name(user, what="contact name")
         if user == self.user:
             raise InvalidUserName("you cannot add yourself as a contact")
-        contact = await (await self.store()).add_contact(user)
+        store = await self.store()
+        known = await store.contact(user)
+        status, reply = friendship.on_add(known.status if known else None)
+        if known is None:
+            contact = await store.add_contact(user, status=status)
+        elif status is not known.status:
+            contact = await store.set_contact_status(user, status) or known
+        else:
+            contact = known
+        if reply is friendship.Reply.ACCEPT:
+            self._outbound.queue_accept(user)
+        elif reply is friendship.Reply.REQUEST:
+            self._outbound.wake()
+        await self._watch(user)
+        return contact
+
+    async def _watch(self, user: str) -> None:
         if user not in self._watched:
             self._watched.add(user)
             await self._subscribe(presence_topic(self._ns, user))
-        return contact
 
     async def remove_contact(self, user: str) -> None:
         await (await self.store()).remove_contact(user)
@@ -391,7 +358,7 @@ class ChatService(ChatBackend):
 
     async def mark_read(self, peer: str) -> None:
         ids = await (await self.store()).mark_read(peer)
-        await self._send_receipt(peer, ids, "read")
+        self._outbound.queue_receipt(peer, ids, "read")
 
     def presence(self, user: str) -> Presence | None:
         return self._roster.get(user)

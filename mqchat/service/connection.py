@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import uuid
 from dataclasses import dataclass
+from enum import StrEnum
 
 import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -13,10 +14,30 @@ from paho.mqtt.properties import Properties
 
 from mqchat.settings import Settings
 
-__all__ = ["ConnectFailure", "describe_failure", "json_properties", "make_client"]
+__all__ = [
+    "ConnectFailure",
+    "Protocol",
+    "describe_failure",
+    "json_properties",
+    "make_client",
+    "refuses_protocol",
+]
 
 # CONNACK codes after which retrying cannot help (3.1.1: 1-5; MQTT 5: 0x80+).
 _FATAL_CONNACK = {1, 2, 4, 5, 0x84, 0x85, 0x86, 0x87, 0x8A, 0x8C}
+_UNSUPPORTED_PROTOCOL = {1, 0x84}
+_SESSION_TAKEN_OVER = 0x8E
+
+
+class Protocol(StrEnum):
+    """The MQTT version of a connection."""
+
+    V5 = "5"
+    V311 = "3.1.1"
+
+    @property
+    def paho(self) -> aiomqtt.ProtocolVersion:
+        return aiomqtt.ProtocolVersion.V5 if self is Protocol.V5 else aiomqtt.ProtocolVersion.V311
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,32 +48,78 @@ class ConnectFailure:
     fatal: bool
 
 
-def make_client(settings: Settings, *, will: aiomqtt.Will | None = None) -> aiomqtt.Client:
-    """A client for one connection attempt. Must be called inside the running loop."""
+def make_client(
+    settings: Settings,
+    *,
+    protocol: Protocol = Protocol.V5,
+    will: aiomqtt.Will | None = None,
+    session_id: str | None = None,
+) -> aiomqtt.Client:
+    """A client for one connection attempt. Must be called inside the running loop.
+
+    With ``session_id`` the connection resumes (or starts) the persistent session of
+    that client id: the broker keeps our subscriptions and queues QoS 1 messages
+    while we are away, for ``settings.session_expiry`` seconds with MQTT 5 (with
+    3.1.1, for as long as the broker keeps sessions). Without it the session is
+    clean and the id random, so a one-shot command never disturbs the chat's."""
+    persistent = session_id is not None
+    identifier = session_id or f"mqchat-{settings.user}-{uuid.uuid4().hex[:8]}"
+    extra: dict[str, object] = {}
+    if protocol is Protocol.V5:
+        connect = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        if persistent:
+            # Both are needed: aiomqtt's default (clean start on the first attempt
+            # only) would wipe the session every time a new Client is made.
+            connect.SessionExpiryInterval = settings.session_expiry
+            extra["clean_start"] = False
+        else:
+            extra["clean_start"] = True
+        extra["properties"] = connect
+    else:
+        extra["clean_session"] = not persistent
     return aiomqtt.Client(
         settings.broker.host,
         settings.broker.port,
         username=settings.mqtt_username,
         password=settings.mqtt_password,
-        identifier=f"mqchat-{settings.user}-{uuid.uuid4().hex[:8]}",
-        protocol=aiomqtt.ProtocolVersion.V5,
+        identifier=identifier,
+        protocol=protocol.paho,
         will=will,
         keepalive=settings.keepalive,
         timeout=settings.connect_timeout,
+        **extra,  # type: ignore[arg-type]
     )
 
 
-def json_properties() -> Properties:
-    """MQTT 5 PUBLISH properties of an envelope."""
+def json_properties(protocol: Protocol = Protocol.V5) -> Properties | None:
+    """PUBLISH properties of an envelope: its content type with MQTT 5, none with 3.1.1."""
+    if protocol is not Protocol.V5:
+        return None
     props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
     props.ContentType = "application/json"
     return props
 
 
+def _code(exc: BaseException) -> object:
+    rc = getattr(exc, "rc", None)
+    return getattr(rc, "value", rc)
+
+
+def refuses_protocol(exc: BaseException) -> bool:
+    """The broker answered CONNECT with "unsupported protocol version" (a 3.1.1-only
+    broker answering an MQTT 5 CONNECT)."""
+    return isinstance(exc, aiomqtt.MqttError) and _code(exc) in _UNSUPPORTED_PROTOCOL
+
+
 def describe_failure(exc: BaseException, settings: Settings) -> ConnectFailure:
     where = settings.broker.label
-    rc = getattr(exc, "rc", None)
-    code = getattr(rc, "value", rc)
+    code = _code(exc)
+    if code == _SESSION_TAKEN_OVER:
+        return ConnectFailure(
+            f"another mqchat signed in as {settings.user} from this device and took over "
+            "the session; this one stopped so the two do not keep pushing each other out",
+            True,
+        )
     if isinstance(code, int) and code in _FATAL_CONNACK:
         if code in (4, 0x86):
             return ConnectFailure(f"{where} refused the login: bad user name or password", True)

@@ -8,8 +8,14 @@ import asyncio
 import aiomqtt
 
 from mqchat.backend import SendError
-from mqchat.domain import ChatMessage, DeliveryState
-from mqchat.service.connection import describe_failure, json_properties, make_client
+from mqchat.domain import ChatMessage, ContactStatus, DeliveryState
+from mqchat.service.connection import (
+    Protocol,
+    describe_failure,
+    json_properties,
+    make_client,
+    refuses_protocol,
+)
 from mqchat.service.outgoing import prepare_text
 from mqchat.settings import Settings
 from mqchat.store import ChatStore
@@ -26,7 +32,9 @@ async def send_once(settings: Settings, peer: str, body: str) -> ChatMessage:
     try:
         # Stored first, so a crash after the PUBACK cannot lose it; the id makes a
         # later resend harmless. A failed attempt stays in the history as failed.
-        await store.add_contact(peer)
+        if await store.contact(peer) is None:
+            # The chat sends the friend request on its next connection.
+            await store.add_contact(peer, status=ContactStatus.REQUESTED)
         await store.add_message(msg)
         try:
             await _publish(settings, inbox_topic(settings.namespace, peer, settings.user), data)
@@ -41,9 +49,20 @@ async def send_once(settings: Settings, peer: str, body: str) -> ChatMessage:
 async def _publish(settings: Settings, topic: str, data: bytes) -> None:
     try:
         async with asyncio.timeout(settings.connect_timeout * 2):
-            async with make_client(settings) as client:
-                await client.publish(topic, data, qos=1, properties=json_properties())
+            try:
+                await _publish_with(Protocol.V5, settings, topic, data)
+            except aiomqtt.MqttError as exc:
+                if not refuses_protocol(exc):
+                    raise
+                await _publish_with(Protocol.V311, settings, topic, data)
     except (aiomqtt.MqttError, OSError) as exc:
         raise SendError(describe_failure(exc, settings).reason) from None
     except TimeoutError:
         raise SendError(f"no answer from {settings.broker.label} (timed out)") from None
+
+
+async def _publish_with(protocol: Protocol, settings: Settings, topic: str, data: bytes) -> None:
+    # A clean session with a random id: the chat's persistent session (same user,
+    # maybe running right now) is never taken over by a one-shot command.
+    async with make_client(settings, protocol=protocol) as client:
+        await client.publish(topic, data, qos=1, properties=json_properties(protocol))

@@ -3,12 +3,13 @@ and written as the frozen domain dataclasses."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import case, delete, func, select, tuple_, update
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import aliased
@@ -16,6 +17,7 @@ from sqlalchemy.orm import aliased
 from mqchat.domain import (
     ChatMessage,
     Contact,
+    ContactStatus,
     ContactSummary,
     DeliveryState,
     Direction,
@@ -24,7 +26,7 @@ from mqchat.domain import (
 )
 from mqchat.store.convert import contact_from_row, message_from_row, message_values, to_ms
 from mqchat.store.database import BUSY_TIMEOUT_S, create_engine, ensure_schema
-from mqchat.store.models import ContactRow, MessageRow
+from mqchat.store.models import ContactRow, MessageRow, MetaRow
 
 __all__ = ["ChatStore"]
 
@@ -43,6 +45,9 @@ _OUT_FROM: dict[DeliveryState, tuple[DeliveryState, ...]] = {
 _IN_FROM: dict[DeliveryState, tuple[DeliveryState, ...]] = {
     _S.READ: (_S.RECEIVED,),
 }
+
+_DEVICE_ID = "device_id"
+"""The ``meta`` key of :meth:`ChatStore.device_id`."""
 
 _NEWEST_FIRST = (MessageRow.ts_ms.desc(), MessageRow.id.desc())
 _OLDEST_FIRST = (MessageRow.ts_ms, MessageRow.id)
@@ -213,12 +218,19 @@ class ChatStore:
 
     # -- contacts ---------------------------------------------------------------
 
-    async def add_contact(self, user: str, display_name: str | None = None) -> Contact:
-        """Add ``user`` (kept as is if already there; ``display_name``, when given,
-        replaces the stored one). Raises :class:`~mqchat.domain.InvalidUserName`."""
+    async def add_contact(
+        self,
+        user: str,
+        display_name: str | None = None,
+        *,
+        status: ContactStatus = ContactStatus.FRIEND,
+    ) -> Contact:
+        """Add ``user`` with ``status`` and return the stored contact. One already
+        there keeps its status, and its display name unless ``display_name`` gives a
+        new one. Raises :class:`~mqchat.domain.InvalidUserName`."""
         validate_user_name(user)
         new = insert(ContactRow).values(
-            user=user, display_name=display_name, added_at=self._now_ms()
+            user=user, display_name=display_name, added_at=self._now_ms(), status=status.value
         )
         stmt = new.on_conflict_do_update(
             index_elements=[ContactRow.user],
@@ -230,6 +242,57 @@ class ChatStore:
         async with self._sessions.begin() as session:
             row = (await session.execute(stmt)).scalars().one()
         return contact_from_row(row)
+
+    async def contact(self, user: str) -> Contact | None:
+        """The contact ``user``, or ``None`` if unknown."""
+        async with self._sessions() as session:
+            row = await session.get(ContactRow, user)
+        return None if row is None else contact_from_row(row)
+
+    async def set_contact_status(self, user: str, status: ContactStatus) -> Contact | None:
+        """Move ``user`` to ``status`` and return the updated contact, or ``None`` if
+        unknown. Any request already sent is forgotten, so setting ``requested``
+        (again) queues a new ``friend_request`` for :meth:`requests_to_send`."""
+        stmt = (
+            update(ContactRow)
+            .where(ContactRow.user == user)
+            .values(status=status.value, request_sent_ms=None)
+            .returning(ContactRow)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._sessions.begin() as session:
+            row = (await session.execute(stmt)).scalars().first()
+        return None if row is None else contact_from_row(row)
+
+    async def requests_to_send(self) -> list[Contact]:
+        """The ``requested`` contacts whose ``friend_request`` has not gone out yet
+        (see :meth:`mark_request_sent`), oldest added first."""
+        stmt = (
+            select(ContactRow)
+            .where(
+                ContactRow.status == ContactStatus.REQUESTED.value,
+                ContactRow.request_sent_ms.is_(None),
+            )
+            .order_by(ContactRow.added_at, ContactRow.user)
+        )
+        async with self._sessions() as session:
+            rows = (await session.scalars(stmt)).all()
+        return [contact_from_row(row) for row in rows]
+
+    async def mark_request_sent(self, user: str) -> None:
+        """Record, with the store's clock, that our ``friend_request`` to ``user`` went
+        out. Does nothing unless ``user`` is (still) a ``requested`` contact."""
+        stmt = (
+            update(ContactRow)
+            .where(
+                ContactRow.user == user,
+                ContactRow.status == ContactStatus.REQUESTED.value,
+            )
+            .values(request_sent_ms=self._now_ms())
+            .execution_options(synchronize_session=False)
+        )
+        async with self._sessions.begin() as session:
+            await session.execute(stmt)
 
     async def remove_contact(self, user: str) -> bool:
         """Forget ``user`` as a contact; the conversation stays. ``False`` if unknown."""
@@ -245,9 +308,10 @@ class ChatStore:
         return [contact_from_row(row) for row in rows]
 
     async def contact_summaries(self) -> list[ContactSummary]:
-        """Every contact with its unread count and last message: most recent activity
-        first, then contacts without messages by name. One query, whatever the
-        number of contacts; each lookup is an index search."""
+        """Every contact with its unread count and last message: ``incoming`` ones
+        first (they wait for an answer), then by most recent activity, then contacts
+        without messages by name. One query, whatever the number of contacts; each
+        lookup is an index search."""
         last = aliased(MessageRow)
         last_id = (
             select(MessageRow.id)
@@ -268,6 +332,7 @@ class ChatStore:
             select(ContactRow, unread, last)
             .outerjoin(last, last.id == last_id)
             .order_by(
+                case((ContactRow.status == ContactStatus.INCOMING.value, 0), else_=1),
                 last.ts_ms.desc().nulls_last(),
                 ContactRow.user.collate("NOCASE"),
                 ContactRow.user,
@@ -283,3 +348,19 @@ class ChatStore:
             )
             for contact, count, message in rows
         ]
+
+    # -- this database ----------------------------------------------------------
+
+    async def device_id(self) -> str:
+        """This database's device id: 12 random hex characters, made on the first call
+        and the same ever after, across reopening and concurrent callers."""
+        # Whoever inserts first wins; everyone then reads the winner's value.
+        new = (
+            insert(MetaRow)
+            .values(key=_DEVICE_ID, value=secrets.token_hex(6))
+            .on_conflict_do_nothing(index_elements=[MetaRow.key])
+        )
+        stored = select(MetaRow.value).where(MetaRow.key == _DEVICE_ID)
+        async with self._sessions.begin() as session:
+            await session.execute(new)
+            return (await session.execute(stored)).scalar_one()

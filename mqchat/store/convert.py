@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from mqchat.domain import ChatMessage, Contact, DeliveryState, Direction
+from mqchat.domain import ChatMessage, Contact, ContactStatus, DeliveryState, Direction
 from mqchat.store.models import ContactRow, MessageRow
 
 __all__ = ["contact_from_row", "from_ms", "message_from_row", "message_values", "to_ms"]
@@ -56,4 +56,9 @@ def message_from_row(row: MessageRow) -> ChatMessage:
 
 
 def contact_from_row(row: ContactRow) -> Contact:
-    return Contact(user=row.user, display_name=row.display_name, added_at=from_ms(row.added_at))
+    return Contact(
+        user=row.user,
+        display_name=row.display_name,
+        added_at=from_ms(row.added_at),
+        status=ContactStatus(row.status),
+    )

@@ -1,9 +1,8 @@
 """Opening the SQLite file: one async engine per store, the pragmas every connection
 needs, and the schema, versioned with ``PRAGMA user_version``.
 
-The schema is created in one step and its version checked on open. Once it has to
-evolve, Alembic migrations can take over from :func:`ensure_schema` (the version
-number then becomes Alembic's revision)."""
+A new file gets the current schema in one step; an older file is brought up to it in
+place by the steps in ``_MIGRATIONS``, under the same write lock."""
 
 from __future__ import annotations
 
@@ -25,7 +24,7 @@ __all__ = [
     "ensure_schema",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 10.0
 """How long a write waits for another connection's (or process's) write to finish."""
 
@@ -71,24 +70,46 @@ def create_engine(path: Path, *, busy_timeout: float = BUSY_TIMEOUT_S) -> AsyncE
     return engine
 
 
+# The SQL that takes a file from the version before each key to the key. Written out
+# rather than derived from the models, so a step keeps doing what it did when later
+# versions change the tables again; the result must match what create_all makes now.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: (
+        "ALTER TABLE contacts ADD COLUMN status TEXT NOT NULL DEFAULT 'friend' "
+        "CONSTRAINT ck_contacts_status CHECK (status IN ('friend', 'requested', 'incoming'))",
+        "ALTER TABLE contacts ADD COLUMN request_sent_ms BIGINT",
+        "CREATE TABLE meta (key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (key))",
+    ),
+}
+
+
 async def ensure_schema(engine: AsyncEngine) -> None:
-    """Create the tables of a new file, or check that an existing one has the
-    schema this code expects. Raises :class:`SchemaVersionError` otherwise."""
+    """Create the tables of a new file, migrate an older one to
+    :data:`SCHEMA_VERSION`, or check that an existing one already has it. Raises
+    :class:`SchemaVersionError` for a file newer than this code or one it has no
+    migration for."""
     async with engine.connect() as conn:
-        # Take the write lock before looking, so two processes opening a new file
-        # at once cannot both decide to create the tables.
+        # Take the write lock before looking, so two processes opening a new (or an
+        # old) file at once cannot both create (or migrate) it: the second sees the
+        # version the first one left.
         await conn.exec_driver_sql("BEGIN IMMEDIATE")
         version = (await conn.exec_driver_sql("PRAGMA user_version")).scalar_one()
+        steps = range(version + 1, SCHEMA_VERSION + 1)
         if version == 0:
             await conn.run_sync(Base.metadata.create_all)
+        elif version > SCHEMA_VERSION:
+            await conn.rollback()
+            raise SchemaVersionError(
+                f"the database has schema version {version}, newer than this mqchat "
+                f"understands ({SCHEMA_VERSION}); upgrade mqchat"
+            )
+        elif any(step not in _MIGRATIONS for step in steps):
+            await conn.rollback()
+            raise SchemaVersionError(f"no migration from schema version {version}")
+        else:
+            for step in steps:
+                for sql in _MIGRATIONS[step]:
+                    await conn.exec_driver_sql(sql)
+        if version != SCHEMA_VERSION:
             await conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            await conn.commit()
-            return
-        await conn.rollback()
-    if version > SCHEMA_VERSION:
-        raise SchemaVersionError(
-            f"the database has schema version {version}, newer than this mqchat "
-            f"understands ({SCHEMA_VERSION}); upgrade mqchat"
-        )
-    if version < SCHEMA_VERSION:  # pragma: no cover - no older schema exists yet
-        raise SchemaVersionError(f"no migration from schema version {version}")
+        await conn.commit()

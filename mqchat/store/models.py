@@ -3,15 +3,17 @@ epoch (UTC) so they sort and compare exactly; enums are stored as their values."
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from sqlalchemy import BigInteger, CheckConstraint, Index, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from mqchat.domain import DeliveryState, Direction
+from mqchat.domain import ContactStatus, DeliveryState, Direction
 
-__all__ = ["Base", "ContactRow", "MessageRow"]
+__all__ = ["Base", "ContactRow", "MessageRow", "MetaRow"]
 
 
-def _one_of(column: str, values: type[Direction] | type[DeliveryState]) -> str:
+def _one_of(column: str, values: type[StrEnum]) -> str:
     allowed = ", ".join(f"'{v.value}'" for v in values)
     return f"{column} IN ({allowed})"
 
@@ -22,10 +24,15 @@ class Base(DeclarativeBase):
 
 class ContactRow(Base):
     __tablename__ = "contacts"
+    __table_args__ = (CheckConstraint(_one_of("status", ContactStatus), name="ck_contacts_status"),)
 
     user: Mapped[str] = mapped_column(String, primary_key=True)
     display_name: Mapped[str | None] = mapped_column(String)
     added_at: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(Text, server_default=ContactStatus.FRIEND.value)
+    request_sent_ms: Mapped[int | None] = mapped_column(BigInteger)
+    """When our ``friend_request`` to a ``requested`` contact went out; ``NULL`` while
+    it is still to send."""
 
 
 class MessageRow(Base):
@@ -52,3 +59,12 @@ class MessageRow(Base):
     state: Mapped[str] = mapped_column(String)
     received_at_ms: Mapped[int] = mapped_column(BigInteger)
     """Our clock when the row was written."""
+
+
+class MetaRow(Base):
+    """Small facts about this database file, such as the device id."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

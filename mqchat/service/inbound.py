@@ -1,0 +1,182 @@
+"""Everything that arrives for the chat: presence, and envelopes on our inbox,
+decoded, checked against the topic they came on, stored, and turned into events.
+Nothing a peer sends can raise out of here except a failing store."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+import aiomqtt
+
+from mqchat.domain import (
+    ChatMessage,
+    ChatReceived,
+    Contact,
+    ContactsChanged,
+    ContactStatus,
+    DeliveryState,
+    Direction,
+    Event,
+    MessageStateChanged,
+    PeerTyping,
+    PresenceChanged,
+    Rejected,
+)
+from mqchat.envelope import Envelope, EnvelopeError, decode_presence
+from mqchat.service import friendship
+from mqchat.service.outbound import Outbound
+from mqchat.service.roster import Roster
+from mqchat.store import ChatStore
+from mqchat.topics import TopicKind, parse_topic
+
+__all__ = ["Inbound"]
+
+log = logging.getLogger("mqchat.service")
+
+
+class Inbound:
+    """Handles one inbound MQTT message at a time (:meth:`handle`); counts what it
+    refuses."""
+
+    def __init__(
+        self,
+        *,
+        user: str,
+        namespace: str,
+        max_payload: int,
+        store: Callable[[], Awaitable[ChatStore]],
+        roster: Roster,
+        outbound: Outbound,
+        emit: Callable[[Event], None],
+        watch: Callable[[str], Awaitable[None]],
+        is_watched: Callable[[str], bool],
+    ) -> None:
+        self._user = user
+        self._ns = namespace
+        self._max_payload = max_payload
+        self._store = store
+        self._roster = roster
+        self._outbound = outbound
+        self._emit = emit
+        self._watch = watch
+        self._is_watched = is_watched
+        self.rejected = 0
+        """How many messages were refused so far."""
+        self._reasons: set[str] = set()
+
+    def reject(self, topic: str, reason: str) -> None:
+        self.rejected += 1
+        if reason not in self._reasons:
+            self._reasons.add(reason)
+            log.warning("rejected a message on %s: %s", topic, reason)
+        self._emit(Rejected(topic, reason, self.rejected))
+
+    async def handle(self, message: aiomqtt.Message) -> None:
+        topic = str(message.topic)
+        parsed = parse_topic(self._ns, topic)
+        payload = message.payload if isinstance(message.payload, bytes) else b""
+        if parsed is None:
+            return
+        if parsed.kind is TopicKind.PRESENCE:
+            try:
+                presence = decode_presence(parsed.user, payload)
+            except EnvelopeError as exc:
+                self.reject(topic, f"bad presence: {exc}")
+                return
+            shown = self._roster.update(presence, retained=bool(message.retain))
+            self._emit(PresenceChanged(shown))
+            return
+        if parsed.kind is not TopicKind.INBOX or parsed.user != self._user:
+            return
+        try:
+            env = Envelope.parse(payload, max_size=self._max_payload)
+        except EnvelopeError as exc:
+            self.reject(topic, str(exc))
+            return
+        if env.sender != parsed.sender:
+            self.reject(topic, f"'from' is {env.sender!r} on {parsed.sender!r}'s topic")
+            return
+        if env.recipient != self._user:
+            self.reject(topic, f"addressed to {env.recipient!r}, not to us")
+            return
+        if env.type == "text":
+            await self._receive_text(env)
+        elif env.type == "receipt":
+            await self._receive_receipt(env)
+        elif env.type == "typing":
+            if self._is_watched(env.sender):
+                self._emit(PeerTyping(env.sender))
+        elif env.type == "friend_request":
+            await self._receive_request(env)
+        elif env.type == "friend_accept":
+            await self._receive_accept(env)
+        # other types come from newer versions: ignored, not refused
+
+    async def _receive_text(self, env: Envelope) -> None:
+        store = await self._store()
+        msg = ChatMessage(
+            id=env.id,
+            peer=env.sender,
+            direction=Direction.IN,
+            sender=env.sender,
+            recipient=env.recipient,
+            ts=env.ts,
+            body=env.body or "",
+            state=DeliveryState.RECEIVED,
+        )
+        # The contact first, so whoever shows the message finds who sent it.
+        await self._note_contact(env.sender, friendship.on_message(None), env.name)
+        added = await store.add_message(msg)
+        # Also for a redelivery: our first receipt may have died with us.
+        self._outbound.queue_receipt(env.sender, [env.id], "delivered")
+        if added:
+            self._emit(ChatReceived(msg))
+
+    async def _note_contact(
+        self, user: str, status_if_new: ContactStatus, name: str | None
+    ) -> Contact:
+        store = await self._store()
+        known = await store.contact(user)
+        if known is not None:
+            return known
+        contact = await store.add_contact(user, name, status=status_if_new)
+        await self._watch(user)
+        self._emit(ContactsChanged(user, contact))
+        return contact
+
+    async def _receive_request(self, env: Envelope) -> None:
+        store = await self._store()
+        known = await store.contact(env.sender)
+        status, reply = friendship.on_request(known.status if known else None)
+        if known is None:
+            await self._note_contact(env.sender, status, env.name)
+        elif status is not known.status:
+            self._emit(
+                ContactsChanged(env.sender, await store.set_contact_status(env.sender, status))
+            )
+        if reply is friendship.Reply.ACCEPT:
+            self._outbound.queue_accept(env.sender)
+
+    async def _receive_accept(self, env: Envelope) -> None:
+        store = await self._store()
+        known = await store.contact(env.sender)
+        if known is None:
+            return
+        status = friendship.on_accept(known.status)
+        if status is not None and status is not known.status:
+            self._emit(
+                ContactsChanged(env.sender, await store.set_contact_status(env.sender, status))
+            )
+
+    async def _receive_receipt(self, env: Envelope) -> None:
+        store = await self._store()
+        state = DeliveryState(str(env.status))  # parse() allowed only delivered/read
+        for message_id in env.ids:
+            known = await store.get_message(message_id)
+            # Only the recipient of a message may acknowledge it.
+            if known is None or not known.outgoing or known.peer != env.sender:
+                continue
+            updated = await store.set_state(message_id, state)
+            if updated is not None:
+                self._emit(MessageStateChanged(message_id, updated.peer, updated.state))

@@ -1,0 +1,137 @@
+"""What the chat publishes on its own schedule, one connection at a time: the
+outbox in order, receipts merged per peer, friend requests and accepts, and the
+typing indicator."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+import aiomqtt
+
+from mqchat.domain import DeliveryState, Event, MessageStateChanged
+from mqchat.envelope import Envelope
+from mqchat.service.connection import Protocol, json_properties
+from mqchat.service.receipts import ReceiptQueue
+from mqchat.store import ChatStore
+from mqchat.topics import inbox_topic
+
+__all__ = ["TYPING_INTERVAL_S", "Outbound"]
+
+TYPING_INTERVAL_S = 3.0
+"""At most one typing envelope per peer this often; receivers show it a while longer."""
+
+
+class Outbound:
+    """Publishes for the chat while a connection is up (:meth:`run`); keeps what it
+    could not publish for the next connection."""
+
+    def __init__(
+        self,
+        *,
+        user: str,
+        namespace: str,
+        display_name: str,
+        store: Callable[[], Awaitable[ChatStore]],
+        emit: Callable[[Event], None],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._user = user
+        self._ns = namespace
+        self._name = display_name
+        self._store = store
+        self._emit = emit
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self._receipts = ReceiptQueue()
+        self._accepts: dict[str, None] = {}
+        self._typing_sent: dict[str, float] = {}
+        self._client: aiomqtt.Client | None = None
+        self._protocol = Protocol.V5
+
+    def wake(self) -> None:
+        """Something new waits in the store's outbox or friend requests."""
+        self._wake.set()
+
+    def queue_receipt(self, peer: str, ids: list[str], status: str) -> None:
+        self._receipts.add(peer, status, ids)
+        self._wake.set()
+
+    def queue_accept(self, peer: str) -> None:
+        self._accepts[peer] = None
+        self._wake.set()
+
+    async def run(self, client: aiomqtt.Client, protocol: Protocol) -> None:
+        """Publish whatever waits, then whatever comes, until cancelled. Raises
+        :class:`aiomqtt.MqttError` when the connection fails under it."""
+        self._client, self._protocol = client, protocol
+        self._wake.set()
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                await self._publish_accepts(client)
+                await self._publish_requests(client)
+                await self._publish_receipts(client)
+                await self._publish_outbox(client)
+        finally:
+            self._client = None
+
+    async def typing(self, peer: str) -> None:
+        client = self._client
+        now = time.monotonic()
+        if client is None or now - self._typing_sent.get(peer, -TYPING_INTERVAL_S) < (
+            TYPING_INTERVAL_S
+        ):
+            return
+        self._typing_sent[peer] = now
+        env = Envelope.control("typing", self._user, peer, ts=self._clock())
+        with contextlib.suppress(aiomqtt.MqttError):  # a lost typing hint is no loss
+            await self._publish(client, peer, env, qos=0)
+
+    async def _publish(
+        self, client: aiomqtt.Client, peer: str, env: Envelope, *, qos: int = 1
+    ) -> None:
+        await client.publish(
+            inbox_topic(self._ns, peer, self._user),
+            env.to_bytes(),
+            qos=qos,
+            properties=json_properties(self._protocol),
+        )
+
+    async def _publish_accepts(self, client: aiomqtt.Client) -> None:
+        for peer in list(self._accepts):
+            env = Envelope.control("friend_accept", self._user, peer, name=self._name)
+            await self._publish(client, peer, env)
+            self._accepts.pop(peer, None)
+
+    async def _publish_requests(self, client: aiomqtt.Client) -> None:
+        store = await self._store()
+        for contact in await store.requests_to_send():
+            env = Envelope.control("friend_request", self._user, contact.user, name=self._name)
+            await self._publish(client, contact.user, env)
+            await store.mark_request_sent(contact.user)
+
+    async def _publish_receipts(self, client: aiomqtt.Client) -> None:
+        batches = self._receipts.take()
+        for index, (peer, status, ids) in enumerate(batches):
+            env = Envelope.receipt(self._user, peer, ids, status, ts=self._clock())
+            try:
+                await self._publish(client, peer, env)
+            except BaseException:
+                self._receipts.put_back(batches[index:])
+                raise
+
+    async def _publish_outbox(self, client: aiomqtt.Client) -> None:
+        """Pending messages, oldest first; each waits for its PUBACK before the next,
+        so the peer receives them in the order they were typed."""
+        store = await self._store()
+        for msg in await store.pending_outgoing():
+            env = Envelope.text(self._user, msg.peer, msg.body, id=msg.id, ts=msg.ts)
+            await self._publish(client, msg.peer, env)
+            updated = await store.set_state(msg.id, DeliveryState.SENT)
+            if updated is not None:
+                self._emit(MessageStateChanged(msg.id, msg.peer, updated.state))
