@@ -1,6 +1,6 @@
 """A chat client in a process of its own, for tests that SIGKILL it:
 ``python -m tests.peer_process BROKER_URL USER NAMESPACE DATA_DIR``. Prints
-``connected`` once online."""
+``connected`` once online and ``received ID`` for each chat message it stored."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from mqchat.broker_url import parse_broker_url
-from mqchat.domain import ConnectionChanged, ConnectionState, Event
+from mqchat.domain import ChatReceived, ConnectionChanged, ConnectionState, Event
 from mqchat.service.chat import ChatService
 from mqchat.settings import Settings
 
@@ -23,6 +23,8 @@ async def main(url: str, user: str, ns: str, data: str) -> None:
     def announce(event: Event) -> None:
         if isinstance(event, ConnectionChanged) and event.state is ConnectionState.CONNECTED:
             print("connected", flush=True)
+        elif isinstance(event, ChatReceived):
+            print("received", event.message.id, flush=True)
 
     service.set_listener(announce)
     await service.run()

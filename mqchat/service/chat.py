@@ -33,6 +33,7 @@ from mqchat.service.backoff import Backoff
 from mqchat.service.connection import (
     Protocol,
     describe_failure,
+    disconnect_cause,
     json_properties,
     make_client,
     refuses_protocol,
@@ -42,6 +43,7 @@ from mqchat.service.manual_ack import acknowledge, enable_manual_ack
 from mqchat.service.outbound import Outbound
 from mqchat.service.outgoing import prepare_text
 from mqchat.service.roster import Roster
+from mqchat.service.session_lock import SessionLock
 from mqchat.settings import Settings
 from mqchat.store import ChatStore
 from mqchat.topics import (
@@ -86,6 +88,7 @@ class ChatService(ChatBackend):
         self._run_task: asyncio.Task[None] | None = None
         self._protocol = Protocol.V5
         self._session_id: str | None = None
+        self._session_lock: SessionLock | None = None
         self._outbound = Outbound(
             user=self.user,
             namespace=self._ns,
@@ -163,7 +166,11 @@ class ChatService(ChatBackend):
             self._watched |= {c.user for c in await store.contacts()}
             # One stable client id per user and device (the database file), so the
             # broker keeps our session, and what is sent to us, while we are away.
-            self._session_id = f"mqchat-{self.user}-{await store.device_id()}"
+            self._session_lock = SessionLock.try_acquire(
+                self.settings.database.with_suffix(".lock")
+            )
+            if self._session_lock is not None:
+                self._session_id = f"mqchat-{self.user}-{await store.device_id()}"
             while not self._stop.is_set():
                 self._set_state(ConnectionState.CONNECTING, f"connecting to {self.broker_label}")
                 try:
@@ -186,6 +193,9 @@ class ChatService(ChatBackend):
             self._set_state(ConnectionState.CLOSED, "disconnected")
         finally:
             self._client = None
+            if self._session_lock is not None:
+                self._session_lock.release()
+                self._session_lock = None
             self._running = False
             self._stopped.set()
 
@@ -217,6 +227,11 @@ class ChatService(ChatBackend):
             detail = f"connected to {self.broker_label}"
             if self._protocol is not Protocol.V5:
                 detail += f" with MQTT {self._protocol} (the broker does not support MQTT 5)"
+            if self._session_id is None:
+                detail += (
+                    f"; another mqchat holds {self.user}'s session on this device, so "
+                    "messages sent while this one is closed go to that one"
+                )
             self._set_state(ConnectionState.CONNECTED, detail, protocol=str(self._protocol))
             tasks = {
                 asyncio.create_task(self._read(client)),
@@ -285,6 +300,12 @@ class ChatService(ChatBackend):
     # -- inbound ----------------------------------------------------------------------
 
     async def _read(self, client: aiomqtt.Client) -> None:
+        try:
+            await self._read_messages(client)
+        except aiomqtt.MqttError as exc:
+            raise disconnect_cause(client, exc) from None
+
+    async def _read_messages(self, client: aiomqtt.Client) -> None:
         async for message in client.messages:
             try:
                 await self._inbound.handle(message)

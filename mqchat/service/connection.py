@@ -3,6 +3,7 @@ a person can act on."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import uuid
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ __all__ = [
     "ConnectFailure",
     "Protocol",
     "describe_failure",
+    "disconnect_cause",
     "json_properties",
     "make_client",
     "refuses_protocol",
@@ -98,6 +100,18 @@ def json_properties(protocol: Protocol = Protocol.V5) -> Properties | None:
     props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
     props.ContentType = "application/json"
     return props
+
+
+def disconnect_cause(client: aiomqtt.Client, error: aiomqtt.MqttError) -> BaseException:
+    """Why ``client`` lost its connection. aiomqtt's message iterator raises a bare
+    "Disconnected during message iteration"; the broker's reason code (e.g. "session
+    taken over") is kept on a private future, read here and nowhere else."""
+    future = getattr(client, "_disconnected", None)
+    if isinstance(future, asyncio.Future) and future.done() and not future.cancelled():
+        cause = future.exception()
+        if cause is not None:
+            return cause
+    return error
 
 
 def _code(exc: BaseException) -> object:

@@ -1,0 +1,51 @@
+"""One process per user and device owns the persistent MQTT session.
+
+Two clients with the same id push each other off the broker in a loop (mosquitto
+2.0 closes the older connection without saying why), so the session's client id
+is guarded by an advisory file lock next to the database. A second mqchat of the
+same user on the same device still works, on a clean session of its own."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import IO
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on POSIX: no lock, first come first served
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["SessionLock"]
+
+
+class SessionLock:
+    """An exclusive lock on ``path``, held until :meth:`release` or process death
+    (the kernel drops it even on SIGKILL)."""
+
+    def __init__(self, handle: IO[str] | None) -> None:
+        self._handle = handle
+
+    @classmethod
+    def try_acquire(cls, path: Path) -> SessionLock | None:
+        """The lock, or ``None`` if another process holds it."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+")
+        if fcntl is not None:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                return None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        return cls(handle)
+
+    def release(self) -> None:
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            with contextlib.suppress(OSError):
+                handle.close()  # closing drops the flock
