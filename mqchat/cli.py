@@ -9,6 +9,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,7 @@ from mqchat.broker_url import DEFAULT_BROKER, BrokerUrlError
 from mqchat.domain import InvalidUserName, display_safe, validate_user_name
 from mqchat.envelope import format_ts
 from mqchat.paths import default_data_dir
-from mqchat.settings import Settings, broker_from_env
+from mqchat.settings import DEFAULT_SESSION_EXPIRY, Settings, broker_from_env
 
 if TYPE_CHECKING:
     from mqchat.domain import ChatMessage
@@ -48,6 +49,37 @@ def _add_connection_options(p: argparse.ArgumentParser, *, user_required: bool) 
     )
 
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> int:
+    """``3600``, ``90m``, ``12h`` or ``7d`` as whole seconds (1 s to 2^32-1 s, the
+    MQTT 5 limit). Raises :class:`UsageError` with the reason."""
+    raw = text.strip().lower()
+    unit = _UNITS.get(raw[-1:], 0)
+    number = raw[:-1] if unit else raw
+    if not number.isdigit():
+        raise UsageError(f"not a duration: {text!r}; use seconds or e.g. 90m, 12h, 7d")
+    seconds = int(number) * (unit or 1)
+    if not 0 < seconds < 2**32:
+        raise UsageError(f"the session expiry must be 1 s to 136 years, not {text!r}")
+    return seconds
+
+
+def _add_session_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--session-expiry",
+        metavar="TIME",
+        help="how long the broker keeps messages for you while you are away: seconds or "
+        "e.g. 12h, 7d (env MQCHAT_SESSION_EXPIRY; default 7d)",
+    )
+
+
+def _session_expiry(args: argparse.Namespace) -> int:
+    value = getattr(args, "session_expiry", None) or os.environ.get("MQCHAT_SESSION_EXPIRY")
+    return parse_duration(value) if value else DEFAULT_SESSION_EXPIRY
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mqchat",
@@ -57,12 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mqchat {__version__}")
     _add_connection_options(parser, user_required=False)
     parser.add_argument("--name", metavar="DISPLAY", help="display name shown to others")
+    _add_session_option(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     chat = sub.add_parser("chat", help="the TUI, logged in directly")
     chat.add_argument("peer", nargs="?", metavar="PEER", help="open this conversation")
     _add_connection_options(chat, user_required=True)
     chat.add_argument("--name", metavar="DISPLAY", help="display name shown to others")
+    _add_session_option(chat)
 
     send = sub.add_parser("send", help="send one message without a UI")
     send.add_argument("peer", metavar="PEER")
@@ -128,7 +162,12 @@ def _run_tui(args: argparse.Namespace, *, logged_in: bool) -> int:
         password=os.environ.get("MQCHAT_PASSWORD", ""),
         data_dir=data_dir,
     )
-    app = make_app(defaults=defaults, connect=ChatService, auto_login=logged_in, open_peer=peer)
+    expiry = _session_expiry(args)
+
+    def connect(settings: Settings) -> ChatService:
+        return ChatService(replace(settings, session_expiry=expiry))
+
+    app = make_app(defaults=defaults, connect=connect, auto_login=logged_in, open_peer=peer)
     app.run()
     return EXIT_OK
 
