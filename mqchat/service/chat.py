@@ -271,7 +271,7 @@ class ChatService(ChatBackend):
     async def _subscribe_missing(self, client: aiomqtt.Client, subscribed: set[str]) -> None:
         while missing := self._wanted_subscriptions() - subscribed:
             for topic in sorted(missing):
-                await client.subscribe(topic, qos=1)
+                await client.subscribe(topic, qos=self._subscription_qos(topic))
                 subscribed.add(topic)
 
     async def _publish_presence(self, client: aiomqtt.Client, state: PresenceState) -> None:
@@ -396,11 +396,17 @@ class ChatService(ChatBackend):
         else:
             await self._unsubscribe(presence_filter(self._ns))
 
+    def _subscription_qos(self, topic: str) -> int:
+        """QoS 1 for the inbox, so the broker queues chat for us while we are away;
+        QoS 0 for presence, which would otherwise pile up in that queue for days
+        when the retained message gives the current state on every subscribe."""
+        return 1 if topic == inbox_filter(self._ns, self.user) else 0
+
     async def _subscribe(self, topic: str) -> None:
         client = self._client
         if client is not None:
             with contextlib.suppress(aiomqtt.MqttError):
-                await client.subscribe(topic, qos=1)
+                await client.subscribe(topic, qos=self._subscription_qos(topic))
 
     async def _unsubscribe(self, topic: str) -> None:
         client = self._client
