@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 import uuid
 from collections.abc import Iterable
@@ -45,19 +46,35 @@ class EnvelopeError(ValueError):
     """Why an inbound payload was refused, in words fit for a log line."""
 
 
+_RAND_BITS = 74  # rand_a (12 bits) and rand_b (62 bits) of a UUIDv7
+_last_id = (0, 0)  # (ms, random part) of the previous id made from this process's clock
+
+
 def new_message_id(now_ms: int | None = None) -> str:
-    """A UUIDv7: 48 bits of Unix milliseconds then random bits, so ids sort by time."""
+    """A UUIDv7: 48 bits of Unix milliseconds then random bits, so ids sort by time.
+    Ids made from the clock are also strictly increasing within the process (the
+    random part counts up inside one millisecond, and a clock that steps back is
+    ignored), so messages typed in the same millisecond keep their order."""
+    global _last_id
     ms = int(time.time() * 1000) if now_ms is None else now_ms
-    raw = bytearray(ms.to_bytes(6, "big") + os.urandom(10))
-    raw[6] = (raw[6] & 0x0F) | 0x70  # version 7
-    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
-    return str(uuid.UUID(bytes=bytes(raw)))
+    rand = int.from_bytes(os.urandom(10), "big") >> (80 - _RAND_BITS)
+    if now_ms is None:
+        last_ms, last_rand = _last_id
+        if ms <= last_ms:
+            ms, rand = last_ms, last_rand + 1
+            if rand >> _RAND_BITS:  # 2^74 ids in one millisecond: borrow the next one
+                ms, rand = ms + 1, 0
+        _last_id = (ms, rand)
+    rand_a, rand_b = rand >> 62, rand & ((1 << 62) - 1)
+    value = (ms << 80) | (0x7 << 76) | (rand_a << 64) | (0b10 << 62) | rand_b
+    return str(uuid.UUID(int=value))
 
 
 def format_ts(ts: datetime) -> str:
     """``2026-11-22T04:00:00.123Z``: UTC, millisecond precision."""
     ts = ts.astimezone(UTC)
-    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+    # The year by hand: strftime does not pad years before 1000 on every platform.
+    return f"{ts.year:04d}-" + ts.strftime("%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
 
 
 def _to_millis(ts: datetime) -> datetime:
@@ -75,7 +92,10 @@ def parse_ts(value: object) -> datetime:
         raise EnvelopeError(f"'ts' is not an ISO 8601 timestamp: {value[:40]!r}") from None
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=UTC)
-    return ts.astimezone(UTC)
+    try:
+        return ts.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00 is before year 1 in UTC
+        raise EnvelopeError(f"'ts' is out of range: {value[:40]!r}") from None
 
 
 def _load_object(data: bytes, max_size: int) -> dict[str, Any]:
@@ -91,7 +111,31 @@ def _load_object(data: bytes, max_size: int) -> dict[str, Any]:
         raise EnvelopeError("payload is not valid JSON") from None
     if not isinstance(obj, dict):
         raise EnvelopeError("payload is not a JSON object")
+    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(obj):
+        raise EnvelopeError("payload has a lone surrogate escape: not valid Unicode")
     return obj
+
+
+# json.loads turns an unpaired "\ud800" escape into a str that cannot be encoded
+# again: storing it, sending it or writing it to the terminal would raise.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(obj: object) -> bool:
+    pending = [obj]  # a loop, not recursion: the nesting may be deep
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def _user_field(obj: dict[str, Any], key: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -18,6 +19,7 @@ from mqchat.envelope import (
     encode_presence,
     format_ts,
     new_message_id,
+    parse_ts,
 )
 
 TS = datetime(2026, 11, 22, 4, 0, 0, 123000, tzinfo=UTC)
@@ -162,3 +164,17 @@ def test_bad_presence_is_rejected(payload: bytes) -> None:
 
 def test_cleared_presence_reads_as_offline() -> None:
     assert decode_presence("alice", b"").state is PresenceState.OFFLINE
+
+
+def test_ids_made_in_a_burst_keep_their_order() -> None:
+    # Many ids share a millisecond; their order must still be the order they were made.
+    ids = [new_message_id() for _ in range(20_000)]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)
+    assert {uuid.UUID(i).version for i in ids} == {7}
+
+
+def test_timestamps_of_early_years_round_trip() -> None:
+    early = datetime(5, 1, 1, 12, 0, tzinfo=UTC)
+    assert format_ts(early) == "0005-01-01T12:00:00.000Z"
+    assert parse_ts(format_ts(early)) == early

@@ -125,10 +125,15 @@ class Inbound:
             body=env.body or "",
             state=DeliveryState.RECEIVED,
         )
-        # The contact first, so whoever shows the message finds who sent it.
-        await self._note_contact(env.sender, friendship.on_message(None), env.name)
         added = await store.add_message(msg)
-        # Also for a redelivery: our first receipt may have died with us.
+        if not added:
+            # A redelivery (stored and shown once), or someone reusing another's id.
+            known = await store.get_message(env.id)
+            if known is None or known.outgoing or known.sender != env.sender:
+                return  # not theirs: no receipt, which would tell them the id exists
+        # Also for a redelivery: a crash may have come between storing the message
+        # and noting its sender, or sending the receipt.
+        await self._note_contact(env.sender, friendship.on_message(None), env.name)
         self._outbound.queue_receipt(env.sender, [env.id], "delivered")
         if added:
             self._emit(ChatReceived(msg))
