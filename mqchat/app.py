@@ -25,6 +25,7 @@ from mqchat.domain import (
     Event,
     InvalidUserName,
     Rejected,
+    display_safe,
     utc_now,
     validate_user_name,
 )
@@ -45,6 +46,8 @@ BackendFactory = Callable[[Settings], ChatBackend]
 
 STOP_TIMEOUT = 5.0
 """Seconds to wait for a clean ``offline`` before quitting anyway."""
+
+FALLBACK_NOTE = "The broker does not accept MQTT 5, so mqchat connected with MQTT 3.1.1."
 
 _FIRST_ATTEMPT_FAILED = {ConnectionState.FAILED, ConnectionState.RETRYING, ConnectionState.CLOSED}
 
@@ -78,6 +81,7 @@ class MqchatApp(App[None]):
         """The running backend; ``None`` before login and once stopped."""
         self._login: LoginScreen | None = None
         self._login_pending = False
+        self._told_fallback = False
 
     def on_mount(self) -> None:
         if not self.auto_login:
@@ -121,6 +125,7 @@ class MqchatApp(App[None]):
         self.status.identity = f"{settings.user}@{backend.broker_label}"
         self.status.connection = ConnectionChanged(ConnectionState.CONNECTING)
         self.status.rejected = 0
+        self._told_fallback = False
         backend.set_listener(lambda event: self._on_backend_event(backend, event))
         self.run_worker(self._run_backend(backend), name="backend", group="backend")
         return backend
@@ -141,6 +146,15 @@ class MqchatApp(App[None]):
             return  # a backend we have already let go of
         if isinstance(event, ConnectionChanged):
             self.status.connection = event
+            if self.status.fallback and not self._told_fallback:
+                self._told_fallback = True
+                self.notify(
+                    display_safe(event.detail) or FALLBACK_NOTE,
+                    title="Using MQTT 3.1.1",
+                    severity="warning",
+                    timeout=10,
+                    markup=False,
+                )
             if self._login_pending and event.state is ConnectionState.CONNECTED:
                 self._login_pending = False
                 self.run_worker(self._enter_chat(), group="navigation")
@@ -178,12 +192,15 @@ class MqchatApp(App[None]):
             await self.open_conversation(self.open_peer)
 
     async def open_conversation(self, peer: str) -> None:
-        """Add ``peer`` as a contact (if needed) and open the conversation."""
+        """Open the conversation with ``peer``, sending them a friend request if they
+        are not a contact yet (a request from them is left for the user to accept)."""
         if self.session is None:
             return
+        backend = self.session.backend
         try:
             validate_user_name(peer)
-            await self.session.backend.add_contact(peer)
+            if await backend.contact(peer) is None:
+                await backend.add_contact(peer)
         except InvalidUserName as exc:
             self.notify(str(exc), title="Cannot open", severity="error", markup=False)
             return

@@ -9,8 +9,10 @@ from textual.message import Message
 from mqchat.domain import (
     ChatReceived,
     ConnectionChanged,
+    ContactsChanged,
     Event,
     MessageStateChanged,
+    PeerTyping,
     PresenceChanged,
     Rejected,
 )
@@ -19,7 +21,9 @@ __all__ = [
     "BackendMsg",
     "ChatReceivedMsg",
     "ConnectionChangedMsg",
+    "ContactsChangedMsg",
     "MessageStateChangedMsg",
+    "PeerTypingMsg",
     "PresenceChangedMsg",
     "RejectedMsg",
     "message_for",
@@ -70,6 +74,23 @@ class RejectedMsg(BackendMsg, bubble=False):
         self.event = event
 
 
+class PeerTypingMsg(BackendMsg, bubble=False):
+    """A peer is typing to us right now."""
+
+    def __init__(self, event: PeerTyping) -> None:
+        super().__init__()
+        self.event = event
+
+
+class ContactsChangedMsg(BackendMsg, bubble=False):
+    """A contact changed without us asking: a request arrived, a stranger wrote, or
+    a peer accepted our request."""
+
+    def __init__(self, event: ContactsChanged) -> None:
+        super().__init__()
+        self.event = event
+
+
 def message_for(event: Event) -> BackendMsg:
     """A new Textual message for ``event`` (a message can be posted only once)."""
     match event:
@@ -83,4 +104,8 @@ def message_for(event: Event) -> BackendMsg:
             return ConnectionChangedMsg(event)
         case Rejected():
             return RejectedMsg(event)
+        case PeerTyping():
+            return PeerTypingMsg(event)
+        case ContactsChanged():
+            return ContactsChangedMsg(event)
     raise TypeError(f"not a backend event: {event!r}")

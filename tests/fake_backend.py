@@ -1,6 +1,11 @@
 """An in-memory :class:`~mqchat.backend.ChatBackend` for UI tests: deterministic ids
-and times, seeded contacts, messages and presence, events injected by the test, and
-a record of everything the UI asked for."""
+and times, seeded contacts, requests, messages and presence, events injected by the
+test, and a record of everything the UI asked for.
+
+Sending follows the contract: :meth:`FakeBackend.send_text` returns the message
+``pending``; while connected and ``ack_sends`` is true, the ``sent`` state follows
+on the next loop iteration, as a broker's PUBACK would. Tests that want to watch
+the states set ``ack_sends = False`` and call :meth:`FakeBackend.change_state`."""
 
 from __future__ import annotations
 
@@ -17,11 +22,14 @@ from mqchat.domain import (
     ConnectionChanged,
     ConnectionState,
     Contact,
+    ContactsChanged,
+    ContactStatus,
     ContactSummary,
     DeliveryState,
     Direction,
     Event,
     MessageStateChanged,
+    PeerTyping,
     Presence,
     PresenceChanged,
     PresenceState,
@@ -78,8 +86,13 @@ class FakeBackend(ChatBackend):
         self.watching_roster = False
         self.send_error: str | None = None
         """When set, :meth:`send_text` raises :class:`SendError` with this text."""
+        self.ack_sends = True
+        """Report a sent message ``sent`` right after :meth:`send_text` (if connected)."""
         # What the UI did:
         self.sent: list[tuple[str, str]] = []
+        self.typing_sent: list[str] = []
+        self.added: list[str] = []
+        self.removed: list[str] = []
         self.marked_read: list[str] = []
         self.roster_watch_calls: list[bool] = []
         self.stop_calls = 0
@@ -92,10 +105,34 @@ class FakeBackend(ChatBackend):
     def next_id(self) -> str:
         return f"m{next(self._ids):04d}"
 
-    def seed_contact(self, user: str, display_name: str | None = None, *, unread: int = 0) -> None:
-        self.contact_list[user] = Contact(user, display_name, added_at=NOW)
+    def seed_contact(
+        self,
+        user: str,
+        display_name: str | None = None,
+        *,
+        unread: int = 0,
+        status: ContactStatus = ContactStatus.FRIEND,
+    ) -> Contact:
+        contact = Contact(user, display_name, added_at=NOW, status=status)
+        self.contact_list[user] = contact
         self.unread[user] = unread
         self.messages.setdefault(user, [])
+        return contact
+
+    def seed_request(
+        self,
+        user: str,
+        display_name: str | None = None,
+        *,
+        body: str | None = None,
+        ts: datetime = NOW,
+    ) -> Contact:
+        """``user`` asked to be our friend (with a first message, unread, if ``body``)."""
+        contact = self.seed_contact(user, display_name, status=ContactStatus.INCOMING)
+        if body is not None:
+            self.seed_message(user, body, ts)
+            self.unread[user] = 1
+        return contact
 
     def seed_message(
         self,
@@ -159,6 +196,26 @@ class FakeBackend(ChatBackend):
         presence = self.seed_presence(user, state, since, **kw)  # type: ignore[arg-type]
         self.emit(PresenceChanged(presence))
 
+    def request(
+        self, user: str, display_name: str | None = None, *, body: str | None = None
+    ) -> Contact:
+        """A friend request (or a stranger's first message) arrives now."""
+        contact = self.seed_request(user, display_name)
+        self.emit(ContactsChanged(user, contact))
+        if body is not None:
+            self.receive(user, body)
+        return contact
+
+    def accepted_by(self, user: str) -> Contact:
+        """``user`` accepted our request."""
+        contact = replace(self.contact_list[user], status=ContactStatus.FRIEND)
+        self.contact_list[user] = contact
+        self.emit(ContactsChanged(user, contact))
+        return contact
+
+    def peer_typing(self, user: str) -> None:
+        self.emit(PeerTyping(user))
+
     def reject(self, topic: str, reason: str) -> None:
         self.rejected += 1
         self.emit(Rejected(topic, reason, self.rejected))
@@ -204,10 +261,14 @@ class FakeBackend(ChatBackend):
         if len(body) > self.max_body:
             raise SendError(f"the message is longer than {self.max_body} characters")
         self.sent.append((peer, body))
-        state = (
-            DeliveryState.SENT if self.state is ConnectionState.CONNECTED else DeliveryState.PENDING
-        )
-        return self.seed_message(peer, body, NOW, outgoing=True, state=state)
+        message = self.seed_message(peer, body, NOW, outgoing=True, state=DeliveryState.PENDING)
+        if self.ack_sends and self.state is ConnectionState.CONNECTED:
+            asyncio.get_running_loop().call_soon(self.change_state, message.id, DeliveryState.SENT)
+        return message
+
+    async def send_typing(self, peer: str) -> None:
+        validate_user_name(peer, what="peer")
+        self.typing_sent.append(peer)
 
     async def contacts(self) -> list[ContactSummary]:
         summaries = [
@@ -225,13 +286,22 @@ class FakeBackend(ChatBackend):
             reverse=True,
         )
 
+    async def contact(self, user: str) -> Contact | None:
+        return self.contact_list.get(user)
+
     async def add_contact(self, user: str) -> Contact:
         validate_user_name(user)
-        if user not in self.contact_list:
-            self.seed_contact(user)
-        return self.contact_list[user]
+        self.added.append(user)
+        contact = self.contact_list.get(user)
+        if contact is None:
+            return self.seed_contact(user, status=ContactStatus.REQUESTED)
+        if contact.is_request:
+            contact = replace(contact, status=ContactStatus.FRIEND)
+            self.contact_list[user] = contact
+        return contact
 
     async def remove_contact(self, user: str) -> None:
+        self.removed.append(user)
         self.contact_list.pop(user, None)
 
     async def history(

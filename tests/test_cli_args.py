@@ -16,7 +16,7 @@ def test_durations(text: str, seconds: int) -> None:
 
 @pytest.mark.parametrize("text", ["", "0", "-5", "7w", "1.5h", "d", "999999999999"])
 def test_bad_durations_say_why(text: str) -> None:
-    with pytest.raises(UsageError, match="duration|session expiry"):
+    with pytest.raises(UsageError, match=r"duration|session expiry"):
         parse_duration(text)
 
 

@@ -1,23 +1,30 @@
-"""What every mqchat screen shares: the session it shows, a status bar on top and
-the key footer at the bottom."""
+"""What every mqchat screen shares: the session it shows, a status bar on top, the
+key footer at the bottom, and who is typing."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from textual.app import ComposeResult
+from textual.message_pump import MessagePump
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer
 
 from mqchat.backend import ChatBackend
-from mqchat.domain import InvalidUserName
+from mqchat.domain import Contact, ContactStatus, InvalidUserName
 from mqchat.ui_messages import ConnectionChangedMsg, RejectedMsg
 from mqchat.widgets.status_bar import StatusBar, StatusInfo
 
-__all__ = ["MqchatScreen", "Session", "SessionScreen"]
+__all__ = ["TYPING_FADE", "MqchatScreen", "Session", "SessionScreen", "TypingPeers", "added_note"]
+
+TYPING_FADE = 6.0
+"""Seconds ``typing…`` stays up after the peer's last typing notice (they repeat
+every few seconds while the peer keeps typing)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,14 @@ class MqchatScreen(Screen[None]):
         """The widgets between the status bar and the footer."""
         return ()
 
+    def key_of(self, action: str, default: str) -> str:
+        """The key that runs ``action`` here now (the keymap may have moved it), for
+        hints written into the screen."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action == action:
+                return key
+        return default
+
     def refresh_status(self) -> None:
         self.query_one(StatusBar).refresh()
 
@@ -58,6 +73,49 @@ class MqchatScreen(Screen[None]):
         self.refresh_status()
 
 
+class TypingPeers:
+    """Who is typing to us. :meth:`started` (re)starts a peer's fade timer on
+    ``owner``; :meth:`stopped` (their message arrived, or the timer ran out) ends it.
+    ``on_change(peer)`` runs whenever a peer starts or stops."""
+
+    def __init__(
+        self, owner: MessagePump, on_change: Callable[[str], None], *, fade: float = TYPING_FADE
+    ) -> None:
+        self._owner = owner
+        self._on_change = on_change
+        self.fade = fade
+        self._timers: dict[str, Timer] = {}
+
+    def __contains__(self, peer: object) -> bool:
+        return peer in self._timers
+
+    def started(self, peer: str) -> None:
+        timer = self._timers.get(peer)
+        if timer is not None:
+            timer.reset()
+            return
+        self._timers[peer] = self._owner.set_timer(self.fade, partial(self.stopped, peer))
+        self._on_change(peer)
+
+    def stopped(self, peer: str) -> None:
+        timer = self._timers.pop(peer, None)
+        if timer is None:
+            return
+        timer.stop()
+        self._on_change(peer)
+
+
+def added_note(user: str, before: Contact | None, after: Contact) -> str:
+    """What :meth:`SessionScreen.add_contact` did, in words."""
+    if before is not None and before.status is after.status:
+        if after.status is ContactStatus.REQUESTED:
+            return f"You already asked {user}; waiting for them to accept."
+        return f"{user} is already your friend."
+    if after.status is ContactStatus.REQUESTED:
+        return f"Friend request sent to {user}."
+    return f"{user} is now your friend."
+
+
 class SessionScreen(MqchatScreen):
     """A screen of a signed-in user, talking to the session's backend."""
 
@@ -66,11 +124,14 @@ class SessionScreen(MqchatScreen):
         self.session = session
         self.backend = session.backend
 
-    async def add_contact(self, user: str) -> bool:
-        """Add ``user`` as a contact; a refusal is shown, not raised."""
+    async def add_contact(self, user: str) -> Contact | None:
+        """Ask ``user`` to be a friend, or accept their request, and say which it was;
+        a refusal is shown, not raised (``None``)."""
         try:
-            await self.backend.add_contact(user)
+            before = await self.backend.contact(user)
+            after = await self.backend.add_contact(user)
         except InvalidUserName as exc:
             self.notify(str(exc), title="Cannot add", severity="error", markup=False)
-            return False
-        return True
+            return None
+        self.notify(added_note(user, before, after), markup=False)
+        return after

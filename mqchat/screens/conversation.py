@@ -1,8 +1,10 @@
-"""One conversation: the peer and their presence on top, the history in the middle
-(older pages load at the top), and the line to type into at the bottom."""
+"""One conversation: the peer, their presence and whether they are typing on top
+(with a banner while they are not a friend yet), the history in the middle (older
+pages load at the top), and the line to type into at the bottom."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from rich.text import Text
@@ -10,16 +12,25 @@ from textual import events, on
 from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import Input, Static
+from textual.worker import Worker
 
 from mqchat.backend import SendError
-from mqchat.domain import ChatMessage, DeliveryState, InvalidUserName
-from mqchat.screens.base import Session, SessionScreen
-from mqchat.ui_messages import ChatReceivedMsg, MessageStateChangedMsg, PresenceChangedMsg
+from mqchat.domain import ChatMessage, Contact, ContactStatus, DeliveryState, InvalidUserName
+from mqchat.screens.base import TYPING_FADE, Session, SessionScreen, TypingPeers
+from mqchat.ui_messages import (
+    ChatReceivedMsg,
+    ContactsChangedMsg,
+    MessageStateChangedMsg,
+    PeerTypingMsg,
+    PresenceChangedMsg,
+)
 from mqchat.widgets.contact_list import contact_label
 from mqchat.widgets.message_log import MessageLog, MessageRow
-from mqchat.widgets.render import presence_text, safe
+from mqchat.widgets.render import TYPING_STYLE, presence_text, safe
 
 __all__ = ["ConversationScreen"]
+
+log = logging.getLogger(__name__)
 
 MAX_SENDER_WIDTH = 12
 
@@ -29,10 +40,12 @@ class ConversationScreen(SessionScreen):
     BINDINGS = [
         Binding("escape", "back", "Back", id="conversation.back"),
         # priority: the focused Input would otherwise swallow them.
+        Binding("ctrl+y", "accept", "Accept", id="conversation.accept", priority=True),
         Binding("pageup", "older", "Older", id="conversation.older", priority=True),
         Binding("pagedown", "newer", "Newer", id="conversation.newer", show=False, priority=True),
     ]
     page_size = 50
+    typing_fade = TYPING_FADE
 
     def __init__(self, session: Session, peer: str) -> None:
         super().__init__(session)
@@ -46,19 +59,29 @@ class ConversationScreen(SessionScreen):
         self._sending = False
         self._opened = False
         self._suspended = False
+        self.contact: Contact | None = None
+        """The peer as a contact (``None``: not one), kept current by events."""
+        self.typing = TypingPeers(self, lambda _peer: self.show_header(), fade=self.typing_fade)
+        self._typing_worker: Worker[None] | None = None
 
     @property
     def peer_label(self) -> str:
         return self.peer
 
+    @property
+    def is_request(self) -> bool:
+        """The peer asked us (or wrote first) and is not accepted yet."""
+        return self.contact is not None and self.contact.is_request
+
     def compose_body(self) -> Iterable[Widget]:
         yield Static(id="peer-header")
+        yield Static(id="request-banner")
         yield MessageLog(id="messages")
         yield Input(placeholder=f"Message {self.peer} — enter sends", id="compose")
 
     async def on_mount(self) -> None:
         self.query_one("#compose", Input).focus()
-        self.show_header()
+        self.show_contact(await self.backend.contact(self.peer))
         page = await self.backend.history(self.peer, limit=self.page_size)
         log = self.query_one(MessageLog)
         await log.mount_all(self._row(m) for m in page)
@@ -78,13 +101,40 @@ class ConversationScreen(SessionScreen):
         await self.load_older()
         self.call_after_refresh(self._fill_screen)
 
+    def show_contact(self, contact: Contact | None) -> None:
+        """The peer's contact changed: header, banner and the accept key follow."""
+        self.contact = contact
+        self.show_header()
+        banner = self.query_one("#request-banner", Static)
+        banner.display = self.is_request
+        if self.is_request:
+            banner.update(
+                Text.assemble(
+                    contact_label(self.peer, contact.display_name if contact else None),
+                    " is not in your friends yet — ",
+                    (self.key_of("accept", "ctrl+y"), "bold"),
+                    " accepts, ",
+                    (self.key_of("back", "escape"), "bold"),
+                    " goes back",
+                )
+            )
+        self.refresh_bindings()
+
     def show_header(self) -> None:
         presence = self.backend.presence(self.peer)
-        header = contact_label(self.peer, presence.name if presence else None)
+        name = (self.contact.display_name if self.contact else None) or (
+            presence.name if presence else None
+        )
+        header = contact_label(self.peer, name)
         header.append("  ")
         header.append_text(presence_text(presence, self.session.clock()))
         if presence is not None and presence.lost:
             header.append(" (connection lost)", style="dim")
+        if self.peer in self.typing:
+            header.append(" · ")
+            header.append("typing…", style=TYPING_STYLE)
+        if self.contact is not None and self.contact.status is ContactStatus.REQUESTED:
+            header.append(" · request pending", style="dim")
         self.query_one("#peer-header", Static).update(header)
 
     def _row(self, message: ChatMessage) -> MessageRow:
@@ -133,12 +183,44 @@ class ConversationScreen(SessionScreen):
         await self.append(message)
         self.query_one(MessageLog).scroll_end(animate=False)
 
+    @on(Input.Changed, "#compose")
+    def typed(self, event: Input.Changed) -> None:
+        # Never wait for the network here; one notice in flight at a time is plenty
+        # (the backend throttles them anyway).
+        if not event.value.strip() or self._typing_worker is not None:
+            return
+        self._typing_worker = self.run_worker(self._tell_typing(), group="typing")
+
+    async def _tell_typing(self) -> None:
+        try:
+            await self.backend.send_typing(self.peer)
+        except Exception:  # a typing notice is best effort: never bother the user
+            log.debug("send_typing failed", exc_info=True)
+        finally:
+            self._typing_worker = None
+
+    # Accepting a request
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "accept":
+            return self.is_request
+        return True
+
+    async def action_accept(self) -> None:
+        if not self.is_request:
+            return
+        contact = await self.add_contact(self.peer)
+        if contact is not None:
+            self.show_contact(contact)
+
     # Events
 
     async def on_chat_received_msg(self, msg: ChatReceivedMsg) -> None:
         message = msg.event.message
         if message.peer != self.peer:
             return
+        if not message.outgoing:
+            self.typing.stopped(self.peer)
         await self.append(message)
         if self.is_current and not message.outgoing:
             await self.backend.mark_read(self.peer)
@@ -156,6 +238,25 @@ class ConversationScreen(SessionScreen):
     def on_presence_changed_msg(self, msg: PresenceChangedMsg) -> None:
         if msg.event.presence.user == self.peer:
             self.show_header()
+
+    def on_peer_typing_msg(self, msg: PeerTypingMsg) -> None:
+        if msg.event.peer == self.peer:
+            self.typing.started(self.peer)
+
+    def on_contacts_changed_msg(self, msg: ContactsChangedMsg) -> None:
+        if msg.event.user != self.peer:
+            return
+        before, after = self.contact, msg.event.contact
+        self.show_contact(after)
+        # The friends list announces changes, except for the conversation on top.
+        if (
+            self.app.screen is self
+            and before is not None
+            and before.status is ContactStatus.REQUESTED
+            and after is not None
+            and after.status is ContactStatus.FRIEND
+        ):
+            self.notify(f"{self.peer} accepted your friend request.", markup=False)
 
     def on_screen_suspend(self) -> None:
         self._suspended = True

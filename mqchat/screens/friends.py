@@ -1,5 +1,6 @@
-"""Home after login: the contacts with their presence, unread counts and last
-message. Opens conversations, adds and removes friends, and leads to the roster."""
+"""Home after login: friend requests first, then the contacts with their presence,
+unread counts and last message. Opens conversations, adds, accepts, ignores and
+removes contacts, and leads to the roster."""
 
 from __future__ import annotations
 
@@ -10,28 +11,51 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import OptionList, Static
 
-from mqchat.domain import ContactSummary
-from mqchat.screens.base import Session, SessionScreen
+from mqchat.domain import Contact, ContactStatus, ContactSummary
+from mqchat.screens.base import TYPING_FADE, Session, SessionScreen, TypingPeers
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.modals import AddContactScreen, ConfirmScreen
 from mqchat.screens.presence import PresenceScreen
-from mqchat.ui_messages import ChatReceivedMsg, MessageStateChangedMsg, PresenceChangedMsg
-from mqchat.widgets.contact_list import ContactList
+from mqchat.ui_messages import (
+    ChatReceivedMsg,
+    ContactsChangedMsg,
+    MessageStateChangedMsg,
+    PeerTypingMsg,
+    PresenceChangedMsg,
+)
+from mqchat.widgets.contact_list import ContactList, contact_label
 
-__all__ = ["FriendsScreen"]
+__all__ = ["FriendsScreen", "request_toast"]
+
+
+def _name(contact: Contact) -> str:
+    """``Carol (carol)``: the user name always shows, a display name proves nothing."""
+    return contact_label(contact.user, contact.display_name).plain
+
+
+def request_toast(contact: Contact, *, here: bool) -> str:
+    """``carol wants to be your friend — y accepts`` (``here``: on the friends list)."""
+    how = "y accepts" if here else "y on your friends list accepts"
+    return f"{_name(contact)} wants to be your friend — {how}"
 
 
 class FriendsScreen(SessionScreen):
     CSS_PATH = "friends.tcss"
     BINDINGS = [
         Binding("a", "add", "Add friend", id="friends.add"),
+        Binding("y", "accept", "Accept", id="friends.accept"),
         Binding("d", "remove", "Remove", id="friends.remove"),
         Binding("p", "presence", "Presence", id="friends.presence"),
     ]
+    typing_fade = TYPING_FADE
 
     def __init__(self, session: Session) -> None:
         super().__init__(session)
         self.summaries: list[ContactSummary] = []
+        """As the backend listed them; shown with requests first."""
+        self.known: dict[str, ContactStatus] = {}
+        """Each contact's status as last seen, to tell a new request from a repeat."""
+        self.typing = TypingPeers(self, lambda _peer: self._show(), fade=self.typing_fade)
         self._select: str | None = None
 
     def compose_body(self) -> Iterable[Widget]:
@@ -56,26 +80,69 @@ class FriendsScreen(SessionScreen):
 
     @work(group="contacts", exclusive=True)
     async def _reload(self) -> None:
-        self.summaries = await self.backend.contacts()
+        summaries = await self.backend.contacts()
+        # Requests first, each group in the backend's order (most recent first).
+        self.summaries = sorted(summaries, key=lambda s: not s.contact.is_request)
+        self.known = {s.contact.user: s.contact.status for s in self.summaries}
         select, self._select = self._select, None
         self._show(select)
 
     def _show(self, select: str | None = None) -> None:
         backend = self.backend
         rows = [(s, backend.presence(s.contact.user)) for s in self.summaries]
-        self.query_one(ContactList).show(rows, select=select)
+        contacts = self.query_one(ContactList)
+        contacts.show(rows, select=select, typing=self.typing)
+        requests = sum(s.contact.is_request for s in self.summaries)
+        contacts.border_title = "Friends" + (
+            f" · {requests} request{'s' if requests > 1 else ''}" if requests else ""
+        )
         self.query_one("#no-friends").display = not rows
 
-    def on_chat_received_msg(self, _msg: ChatReceivedMsg) -> None:
+    def summary(self, user: str | None) -> ContactSummary | None:
+        return next((s for s in self.summaries if s.contact.user == user), None)
+
+    # Events
+
+    def on_chat_received_msg(self, msg: ChatReceivedMsg) -> None:
+        message = msg.event.message
+        if not message.outgoing:
+            self.typing.stopped(message.peer)
         self.reload()
 
     def on_message_state_changed_msg(self, _msg: MessageStateChangedMsg) -> None:
         self.reload()
 
     def on_presence_changed_msg(self, msg: PresenceChangedMsg) -> None:
-        users = {s.contact.user for s in self.summaries}
-        if msg.event.presence.user in users:
+        if self.summary(msg.event.presence.user) is not None:
             self._show()
+
+    def on_peer_typing_msg(self, msg: PeerTypingMsg) -> None:
+        if self.summary(msg.event.peer) is not None:
+            self.typing.started(msg.event.peer)
+
+    def on_contacts_changed_msg(self, msg: ContactsChangedMsg) -> None:
+        user, contact = msg.event.user, msg.event.contact
+        before = self.known.pop(user, None)
+        if contact is not None:
+            self.known[user] = contact.status
+            self._announce(before, contact)
+        self.reload()
+
+    def _announce(self, before: ContactStatus | None, contact: Contact) -> None:
+        """Toast what the backend did on its own, wherever the user is."""
+        top = self.app.screen
+        if before is contact.status or (
+            isinstance(top, ConversationScreen) and top.peer == contact.user
+        ):
+            return  # nothing new, or that conversation says it itself
+        if contact.is_request:
+            self.notify(
+                request_toast(contact, here=top is self), title="Friend request", markup=False
+            )
+        elif before is ContactStatus.REQUESTED and contact.status is ContactStatus.FRIEND:
+            self.notify(f"{_name(contact)} accepted your friend request.", markup=False)
+
+    # Actions
 
     @on(OptionList.OptionSelected, "#contacts")
     def open_selected(self, event: OptionList.OptionSelected) -> None:
@@ -89,22 +156,54 @@ class FriendsScreen(SessionScreen):
         self.app.push_screen(AddContactScreen(), self._added)
 
     async def _added(self, user: str | None) -> None:
-        if user is not None and await self.add_contact(user):
+        if user is not None and await self.add_contact(user) is not None:
             self.reload(select=user)
 
-    def action_remove(self) -> None:
-        user = self.query_one(ContactList).highlighted_user
-        if user is None:
+    async def action_accept(self) -> None:
+        summary = self.summary(self.query_one(ContactList).highlighted_user)
+        if summary is None:
             self.notify("Nobody is selected.", severity="warning")
             return
+        contact = summary.contact
+        if contact.status is ContactStatus.REQUESTED:
+            self.notify(
+                f"Nothing to accept: you asked {_name(contact)}; waiting for them.",
+                markup=False,
+            )
+        elif not contact.is_request:
+            self.notify(
+                f"Nothing to accept: {_name(contact)} is already your friend.", markup=False
+            )
+        elif await self.add_contact(contact.user) is not None:
+            self.reload(select=contact.user)
+
+    def action_remove(self) -> None:
+        summary = self.summary(self.query_one(ContactList).highlighted_user)
+        if summary is None:
+            self.notify("Nobody is selected.", severity="warning")
+            return
+        contact = summary.contact
+        user, name = contact.user, _name(contact)
 
         async def answered(yes: bool | None) -> None:
-            if yes:
-                await self.backend.remove_contact(user)
-                self.notify(f"Removed {user}; the conversation is kept.", markup=False)
-                self.reload()
+            if not yes:
+                return
+            await self.backend.remove_contact(user)
+            if contact.is_request:
+                self.notify(f"Ignored {name}'s request.", markup=False)
+            else:
+                self.notify(f"Removed {name}; the conversation is kept.", markup=False)
+            self.reload()
 
-        question = f"Remove {user} from your friends? The conversation history stays."
+        if contact.is_request:
+            question = (
+                f"Ignore {name}'s request? Their messages stay in your history, and "
+                "they show up here again if they write to you."
+            )
+        elif contact.status is ContactStatus.REQUESTED:
+            question = f"Forget your request to {name}? The conversation history stays."
+        else:
+            question = f"Remove {name} from your friends? The conversation history stays."
         self.app.push_screen(ConfirmScreen(question), answered)
 
     def action_presence(self) -> None:

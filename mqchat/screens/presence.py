@@ -1,5 +1,5 @@
-"""Everyone in the namespace whose presence is known, online first, with a key to
-add any of them as a friend."""
+"""Everyone in the namespace whose presence is known, online first, with where they
+stand with us and a key to ask any of them to be a friend (or accept them)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from textual.widget import Widget
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from mqchat.domain import Presence
+from mqchat.domain import ContactStatus, Presence
 from mqchat.screens.base import Session, SessionScreen
-from mqchat.ui_messages import PresenceChangedMsg
+from mqchat.ui_messages import ContactsChangedMsg, PresenceChangedMsg
 from mqchat.widgets.contact_list import contact_label
 from mqchat.widgets.render import presence_words, short_when
 
@@ -28,8 +28,18 @@ STATE_WIDTH = 9
 WHEN_WIDTH = 20
 
 
-def roster_row(presence: Presence, now: datetime, *, friend: bool, me: bool) -> Text:
-    """``● bob     online    since 13:02   (friend)``."""
+_TAGS = {
+    ContactStatus.FRIEND: "(friend)",
+    ContactStatus.REQUESTED: "(request sent)",
+    ContactStatus.INCOMING: "(wants to be your friend)",
+}
+
+
+def roster_row(
+    presence: Presence, now: datetime, *, contact: ContactStatus | None, me: bool
+) -> Text:
+    """``● bob     online    since 13:02   (friend)``; ``contact`` is where they stand
+    with us (``None``: not a contact)."""
     marker, _, style = presence_words(presence, now)
     row = Text.assemble((f"{marker} ", style), end="")
     user = contact_label(presence.user, presence.name)
@@ -47,8 +57,8 @@ def roster_row(presence: Presence, now: datetime, *, friend: bool, me: bool) -> 
         tags.append("(connection lost)")
     if me:
         tags.append("(you)")
-    elif friend:
-        tags.append("(friend)")
+    elif contact is not None:
+        tags.append(_TAGS[contact])
     row.append(" ".join(tags), style="dim")
     return row
 
@@ -62,7 +72,7 @@ class PresenceScreen(SessionScreen):
 
     def __init__(self, session: Session) -> None:
         super().__init__(session)
-        self.friends: set[str] = set()
+        self.contacts: dict[str, ContactStatus] = {}
         self._watching = False
 
     def compose_body(self) -> Iterable[Widget]:
@@ -73,7 +83,7 @@ class PresenceScreen(SessionScreen):
 
     async def on_mount(self) -> None:
         self.query_one("#roster", OptionList).focus()
-        self.friends = {s.contact.user for s in await self.backend.contacts()}
+        self.contacts = {s.contact.user: s.contact.status for s in await self.backend.contacts()}
         self._watching = True
         await self.backend.watch_roster(True)
         self.show()
@@ -85,7 +95,9 @@ class PresenceScreen(SessionScreen):
         people = self.backend.roster()
         roster.set_options(
             Option(
-                roster_row(p, now, friend=p.user in self.friends, me=p.user == self.backend.user),
+                roster_row(
+                    p, now, contact=self.contacts.get(p.user), me=p.user == self.backend.user
+                ),
                 id=p.user,
             )
             for p in people
@@ -98,6 +110,14 @@ class PresenceScreen(SessionScreen):
     def on_presence_changed_msg(self, _msg: PresenceChangedMsg) -> None:
         self.show()
 
+    def on_contacts_changed_msg(self, msg: ContactsChangedMsg) -> None:
+        user, contact = msg.event.user, msg.event.contact
+        if contact is None:
+            self.contacts.pop(user, None)
+        else:
+            self.contacts[user] = contact.status
+        self.show()
+
     async def action_add(self) -> None:
         option = self.query_one("#roster", OptionList).highlighted_option
         if option is None or option.id is None:
@@ -106,14 +126,13 @@ class PresenceScreen(SessionScreen):
         if user == self.backend.user:
             self.notify("That is you.", severity="warning")
             return
-        if user in self.friends:
+        if self.contacts.get(user) is ContactStatus.FRIEND:
             self.notify(f"{user} is already a friend.", markup=False)
             return
-        if not await self.add_contact(user):
-            return
-        self.friends.add(user)
-        self.notify(f"Added {user} to your friends.", markup=False)
-        self.show()
+        contact = await self.add_contact(user)
+        if contact is not None:
+            self.contacts[user] = contact.status
+            self.show()
 
     async def action_back(self) -> None:
         await self._unwatch()

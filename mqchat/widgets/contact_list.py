@@ -1,9 +1,10 @@
-"""The friends list: two lines per contact (presence, name, unread count; last
-message and its time), rebuilt when the data or the width changes."""
+"""The friends list: two lines per contact (presence or request state, name, unread
+count; last message and its time, or ``typing…``), rebuilt when the data or the
+width changes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from datetime import datetime
 
 from rich.text import Text
@@ -11,21 +12,44 @@ from textual.binding import Binding
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from mqchat.domain import ContactSummary, Presence
-from mqchat.widgets.render import presence_words, safe, short_when
+from mqchat.domain import ContactStatus, ContactSummary, Presence, display_safe
+from mqchat.widgets.render import (
+    OFFLINE_STYLE,
+    REQUEST_STYLE,
+    TYPING_STYLE,
+    name_text,
+    presence_words,
+    safe,
+    short_when,
+)
 
 __all__ = ["ContactList", "contact_label", "contact_row"]
 
 NAME_WIDTH = 28
 PRESENCE_WIDTH = 26
+PREVIEW_CHARS = 200
+"""Enough of the last message for any width; the rest is cut before rendering."""
 
 
 def contact_label(user: str, name: str | None) -> Text:
-    """``Alice (alice)`` when the display name says more than the user name."""
-    text = safe(name or user, "bold")
+    """``Alice (alice)`` when the display name says more than the user name; a long
+    display name is cut (see :func:`~mqchat.widgets.render.name_text`)."""
+    text = name_text(name or user, "bold")
     if name and name != user:
         text.append_text(safe(f" ({user})", "dim"))
     return text
+
+
+def _state_words(
+    summary: ContactSummary, presence: Presence | None, now: datetime
+) -> tuple[str, str, str]:
+    """``(marker, words, style)``: a request's state, else the presence."""
+    status = summary.contact.status
+    if status is ContactStatus.INCOMING:
+        return "✉", "wants to be your friend", REQUEST_STYLE
+    if status is ContactStatus.REQUESTED:
+        return "◌", "request pending", OFFLINE_STYLE
+    return presence_words(presence, now)
 
 
 def _fit(left: Text, right: Text, width: int) -> Text:
@@ -38,12 +62,24 @@ def _fit(left: Text, right: Text, width: int) -> Text:
     return Text.assemble(left, " " * gap, right, end="")
 
 
+def _first_line(body: str) -> str:
+    lines = display_safe(body.lstrip()[: PREVIEW_CHARS * 4]).strip().splitlines()
+    return lines[0][:PREVIEW_CHARS] if lines else ""
+
+
 def contact_row(
-    summary: ContactSummary, presence: Presence | None, now: datetime, width: int
+    summary: ContactSummary,
+    presence: Presence | None,
+    now: datetime,
+    width: int,
+    *,
+    typing: bool = False,
 ) -> Text:
-    """The two lines of one contact, ``width`` cells wide."""
+    """The two lines of one contact, ``width`` cells wide. A request (``✉``) reads
+    ``wants to be your friend``, one we sent ``request pending``; ``typing``
+    replaces the last message with ``typing…``."""
     contact = summary.contact
-    marker, words, style = presence_words(presence, now)
+    marker, words, style = _state_words(summary, presence, now)
     name = contact.display_name or (presence.name if presence else None)
 
     head = Text.assemble((f"{marker} ", style), end="")
@@ -56,14 +92,17 @@ def contact_row(
     first = _fit(head, unread, width)
 
     last = summary.last_message
-    if last is None:
+    if typing:
+        second = Text("  typing…", style=TYPING_STYLE, end="")
+    elif last is None and contact.is_request:
+        second = Text("  y accepts · d ignores", style="dim", end="")
+    elif last is None:
         second = Text("  no messages yet", style="dim", end="")
     else:
         preview = Text("  ", end="")
         if last.outgoing:
             preview.append("you: ", style="dim")
-        body = last.body.strip().splitlines()[0] if last.body.strip() else ""
-        preview.append_text(safe(f'"{body}"', "italic"))
+        preview.append_text(safe(f'"{_first_line(last.body)}"', "italic"))
         second = _fit(preview, Text(short_when(last.ts, now), style="dim"), width)
     return Text("\n", end="").join([first, second])
 
@@ -77,6 +116,7 @@ class ContactList(OptionList):
         super().__init__(id=id)
         self.clock = clock
         self._rows: list[tuple[ContactSummary, Presence | None]] = []
+        self._typing: Container[str] = frozenset()
 
     @property
     def highlighted_user(self) -> str | None:
@@ -88,17 +128,25 @@ class ContactList(OptionList):
         rows: Sequence[tuple[ContactSummary, Presence | None]],
         *,
         select: str | None = None,
+        typing: Container[str] = frozenset(),
     ) -> None:
-        """Replace the list, keeping the highlight on the same user (or ``select``)."""
+        """Replace the list, keeping the highlight on the same user (or ``select``);
+        users in ``typing`` show ``typing…`` on their second line."""
         keep = select or self.highlighted_user
         self._rows = list(rows)
+        self._typing = typing
         self._rebuild(keep)
 
     def _rebuild(self, keep: str | None) -> None:
         width = max(20, self.scrollable_content_region.width) if self.size.width else 78
         now = self.clock()
         self.set_options(
-            Option(contact_row(summary, presence, now, width), id=summary.contact.user)
+            Option(
+                contact_row(
+                    summary, presence, now, width, typing=summary.contact.user in self._typing
+                ),
+                id=summary.contact.user,
+            )
             for summary, presence in self._rows
         )
         users = [summary.contact.user for summary, _ in self._rows]

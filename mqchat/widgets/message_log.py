@@ -1,5 +1,6 @@
 """A conversation's messages: one row per message (time, sender, body, delivery
-mark) in a scrolling column that reports when the user reaches its top."""
+mark) in a scrolling column that reports when the user reaches its top. Bodies are
+drawn literally and capped (see :func:`~mqchat.widgets.render.body_text`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from textual.message import Message
 from textual.widget import Widget
 
 from mqchat.domain import ChatMessage, DeliveryState
-from mqchat.widgets.render import clock_time, delivery_mark, safe
+from mqchat.widgets.render import body_text, clock_time, delivery_mark, safe
 
 __all__ = ["MessageLog", "MessageRow", "advances", "message_table"]
 
@@ -35,9 +36,14 @@ def advances(old: DeliveryState, new: DeliveryState) -> bool:
 
 
 def message_table(
-    message: ChatMessage, state: DeliveryState, peer_label: str, sender_width: int
+    message: ChatMessage,
+    state: DeliveryState,
+    peer_label: str,
+    sender_width: int,
+    body: Text | None = None,
 ) -> Table:
-    """``14:01 you    yes, on my way   ✓✓``; the body wraps under itself."""
+    """``14:01 you    yes, on my way   ✓✓``; the body wraps under itself. ``body`` is
+    the message's :func:`~mqchat.widgets.render.body_text` if already made."""
     grid = Table.grid(padding=(0, 1), expand=True)
     grid.add_column(width=5, no_wrap=True)
     grid.add_column(width=sender_width, no_wrap=True, overflow="ellipsis")
@@ -51,7 +57,7 @@ def message_table(
     grid.add_row(
         Text(clock_time(message.ts), style="dim", end=""),
         sender,
-        safe(message.body),
+        body if body is not None else body_text(message.body),
         delivery_mark(state) if message.outgoing else Text(),
     )
     return grid
@@ -76,6 +82,8 @@ class MessageRow(Widget):
         self.state = message.state
         self.peer_label = peer_label
         self.sender_width = sender_width
+        self.body = body_text(message.body)
+        """What is drawn of the body (made once: bodies can be huge)."""
 
     def set_state(self, state: DeliveryState) -> None:
         if advances(self.state, state):
@@ -87,10 +95,12 @@ class MessageRow(Widget):
         """What the row says, as plain text (for tests and screen readers)."""
         mark = delivery_mark(self.state).plain if self.message.outgoing else ""
         sender = "you" if self.message.outgoing else self.peer_label
-        return f"{clock_time(self.message.ts)} {sender} {safe(self.message.body).plain} {mark}"
+        return f"{clock_time(self.message.ts)} {sender} {self.body.plain} {mark}"
 
     def render(self) -> RenderableType:
-        return message_table(self.message, self.state, self.peer_label, self.sender_width)
+        return message_table(
+            self.message, self.state, self.peer_label, self.sender_width, self.body
+        )
 
 
 class MessageLog(VerticalScroll):

@@ -20,10 +20,18 @@ from mqchat.domain import (
 )
 
 __all__ = [
+    "MAX_BODY_CHARS",
+    "MAX_BODY_LINES",
+    "MAX_NAME_CELLS",
+    "OFFLINE_STYLE",
     "READ_STYLE",
+    "REQUEST_STYLE",
+    "TYPING_STYLE",
+    "body_text",
     "clock_time",
     "connection_text",
     "delivery_mark",
+    "name_text",
     "presence_text",
     "presence_words",
     "safe",
@@ -34,11 +42,46 @@ ONLINE_STYLE = "green"
 AWAY_STYLE = "yellow"
 OFFLINE_STYLE = "dim"
 READ_STYLE = "bold dodger_blue1"
+REQUEST_STYLE = "bold magenta"
+TYPING_STYLE = "italic green"
+
+MAX_BODY_LINES = 40
+MAX_BODY_CHARS = 4000
+"""How much of one message is drawn: a huge body must not freeze the screen (the
+whole of it stays stored)."""
+MAX_NAME_CELLS = 32
+"""Display names are chosen by peers: longer ones are cut in headers and lists."""
 
 
 def safe(text: str | None, style: str | Style = "") -> Text:
     """A peer's words as literal text: control characters removed, markup inert."""
     return Text(display_safe(text or ""), style=style, end="")
+
+
+def name_text(name: str, style: str | Style = "") -> Text:
+    """A peer-chosen name as literal text, cut to :data:`MAX_NAME_CELLS` cells."""
+    text = safe(name.replace("\n", " "), style)
+    text.truncate(MAX_NAME_CELLS, overflow="ellipsis")
+    return text
+
+
+def body_text(body: str) -> Text:
+    """A message body as literal text, at most :data:`MAX_BODY_LINES` lines and
+    :data:`MAX_BODY_CHARS` characters, then a dim note of how much is not shown."""
+    text = display_safe(body)
+    shown = text[:MAX_BODY_CHARS]
+    newlines = -1
+    for _ in range(MAX_BODY_LINES):
+        newlines = shown.find("\n", newlines + 1)
+        if newlines < 0:
+            break
+    else:
+        shown = shown[:newlines]
+    result = Text(shown, end="")
+    hidden = len(text) - len(shown)
+    if hidden > 0:
+        result.append(f"\n… {hidden:,} more characters not shown", style="dim italic")
+    return result
 
 
 def clock_time(ts: datetime) -> str:

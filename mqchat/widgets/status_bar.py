@@ -41,11 +41,20 @@ class StatusInfo:
             text.append(f"{self.rejected} rejected", style="bold yellow")
             text.append("  ")
         text.append_text(connection_text(self.connection))
+        if self.fallback:
+            text.append("  MQTT 3.1.1", style="yellow")
         return text
+
+    @property
+    def fallback(self) -> bool:
+        """Connected with MQTT 3.1.1 because the broker refused MQTT 5."""
+        connection = self.connection
+        return connection.state is ConnectionState.CONNECTED and connection.protocol == "3.1.1"
 
 
 class StatusBar(Widget):
-    """``mqchat · alice@host:port`` on the left, ``● connected`` on the right."""
+    """``mqchat · alice@host:port`` on the left, ``● connected`` on the right
+    (``● connected  MQTT 3.1.1`` when the broker refused MQTT 5)."""
 
     DEFAULT_CSS = """
     StatusBar {

@@ -131,3 +131,39 @@ async def test_bindings_can_be_remapped_by_id(backend, settle):
         await pilot.press("n")
         await settle(pilot)
         assert isinstance(app.screen, AddContactScreen)
+
+
+async def test_mqtt_3_fallback_is_shown_and_told_once(build_app, backend, screen_text, settle):
+    fallback = ConnectionChanged(
+        ConnectionState.CONNECTED,
+        "the broker refused MQTT 5; connected with MQTT 3.1.1 [b]x[/b]",
+        protocol="3.1.1",
+    )
+    backend.connect_events = [ConnectionChanged(ConnectionState.CONNECTING), fallback]
+    app, _ = build_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert status_line(screen_text(app)).rstrip().endswith("● connected  MQTT 3.1.1")
+        [note] = app._notifications
+        assert note.message == "the broker refused MQTT 5; connected with MQTT 3.1.1 [b]x[/b]"
+        assert note.title == "Using MQTT 3.1.1" and not note.markup
+        backend.connection(ConnectionChanged(ConnectionState.RETRYING, "gone", retry_in=1))
+        backend.reject("mqchat/u/alice/inbox/eve", "bad json")
+        await settle(pilot)
+        line = status_line(screen_text(app))
+        assert "MQTT 3.1.1" not in line and "1 rejected" in line
+        backend.connection(fallback)
+        await settle(pilot)
+        assert (
+            status_line(screen_text(app)).rstrip().endswith("1 rejected  ● connected  MQTT 3.1.1")
+        )
+        assert len(app._notifications) == 1  # told once, not at every reconnection
+
+
+async def test_mqtt_5_says_nothing_about_the_protocol(build_app, backend, screen_text, settle):
+    backend.connect_events = [ConnectionChanged(ConnectionState.CONNECTED, protocol="5")]
+    app, _ = build_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert status_line(screen_text(app)).rstrip().endswith("● connected")
+        assert len(app._notifications) == 0

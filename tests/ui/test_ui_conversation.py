@@ -184,3 +184,54 @@ async def test_escape_goes_back_to_friends(build_app, settle):
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, FriendsScreen)
+
+
+async def test_a_sent_message_shows_pending_until_the_backend_says_more(
+    build_app, backend, screen_text, settle
+):
+    backend.ack_sends = False
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"on the bus", "enter")
+        await settle(pilot)
+        # shown at once, with the input free again, though nothing is acknowledged
+        assert rows(app)[-1] == "14:05 you on the bus ⏳"
+        assert app.screen.query_one("#compose", Input).value == ""
+        [row] = [r for r in app.screen.query(MessageRow) if r.message.body == "on the bus"]
+        backend.change_state(row.message.id, DeliveryState.SENT)
+        await settle(pilot)
+        assert rows(app)[-1] == "14:05 you on the bus ✓"
+        backend.change_state(row.message.id, DeliveryState.READ)
+        await settle(pilot)
+        assert rows(app)[-1] == "14:05 you on the bus ✓✓"
+        assert row.state is DeliveryState.READ
+
+
+async def test_a_pending_message_can_fail(build_app, backend, settle):
+    backend.ack_sends = False
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"lost", "enter")
+        await settle(pilot)
+        [row] = [r for r in app.screen.query(MessageRow) if r.message.body == "lost"]
+        backend.change_state(row.message.id, DeliveryState.FAILED)
+        await settle(pilot)
+        assert row.plain.endswith("lost ✗")
+
+
+async def test_a_huge_body_is_capped_on_screen(build_app, backend, screen_text, settle):
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        backend.receive("bob", "top\n" + "\n" * 30_000 + "bottom")
+        backend.receive("bob", "x" * 50_000)
+        await settle(pilot)
+        tall, wide = list(app.screen.query(MessageRow))[-2:]
+        assert tall.body.plain.count("\n") == 40
+        assert tall.body.plain.endswith("… 29,968 more characters not shown")
+        assert wide.body.plain == "x" * 4000 + "\n… 46,000 more characters not shown"
+        assert tall.size.height == 41 and wide.size.height < 60
+        assert backend.messages["bob"][-2].body.endswith("bottom")  # the store keeps it all
+        assert "… 46,000 more characters not shown" in screen_text(app)

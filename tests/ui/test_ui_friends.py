@@ -90,7 +90,7 @@ async def test_remove_contact_asks_first(build_app, backend, screen_text, settle
         await pilot.press("d")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
-        assert "Remove bob from your friends?" in screen_text(app)
+        assert "Remove Bob (bob) from your friends?" in screen_text(app)
         await pilot.press("n")
         await settle(pilot)
         assert "bob" in backend.contact_list

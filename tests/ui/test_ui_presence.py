@@ -43,7 +43,8 @@ async def test_updates_live_and_a_adds_the_selected_user(build_app, backend, scr
         await settle(pilot)
         assert "erin" in backend.contact_list
         erin = next(line for line in screen_text(app).splitlines() if "● erin" in line)
-        assert "(friend)" in erin
+        assert "(request sent)" in erin
+        assert [n.message for n in app._notifications] == ["Friend request sent to erin."]
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, FriendsScreen)

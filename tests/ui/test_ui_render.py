@@ -12,10 +12,13 @@ from mqchat.domain import (
     ConnectionChanged,
     ConnectionState,
     Contact,
+    ContactsChanged,
+    ContactStatus,
     ContactSummary,
     DeliveryState,
     Direction,
     MessageStateChanged,
+    PeerTyping,
     Presence,
     PresenceChanged,
     PresenceState,
@@ -24,17 +27,22 @@ from mqchat.domain import (
 from mqchat.ui_messages import (
     ChatReceivedMsg,
     ConnectionChangedMsg,
+    ContactsChangedMsg,
     MessageStateChangedMsg,
+    PeerTypingMsg,
     PresenceChangedMsg,
     RejectedMsg,
     message_for,
 )
-from mqchat.widgets.contact_list import contact_row
-from mqchat.widgets.message_log import advances
+from mqchat.widgets.contact_list import contact_label, contact_row
+from mqchat.widgets.message_log import advances, message_table
 from mqchat.widgets.render import (
+    MAX_BODY_CHARS,
     READ_STYLE,
+    body_text,
     connection_text,
     delivery_mark,
+    name_text,
     presence_words,
     safe,
     short_when,
@@ -126,8 +134,67 @@ def test_every_event_has_its_message():
         (PresenceChanged(presence), PresenceChangedMsg),
         (ConnectionChanged(ConnectionState.CONNECTED), ConnectionChangedMsg),
         (Rejected("t", "bad json", 1), RejectedMsg),
+        (PeerTyping("bob"), PeerTypingMsg),
+        (ContactsChanged("bob", Contact("bob", status=ContactStatus.INCOMING)), ContactsChangedMsg),
+        (ContactsChanged("bob", None), ContactsChangedMsg),
     ]
     for event, kind in cases:
         msg = message_for(event)
         assert type(msg) is kind and msg.event is event
         assert not msg.bubble
+
+
+def test_a_request_row_says_so_and_invites_an_answer():
+    request = ContactSummary(Contact("carol", status=ContactStatus.INCOMING))
+    first, second = contact_row(request, None, NOW, 60).plain.split("\n")
+    assert first.startswith("✉ carol") and "wants to be your friend" in first
+    assert "never seen" not in first
+    assert second.strip() == "y accepts · d ignores"
+    pending = ContactSummary(Contact("dave", status=ContactStatus.REQUESTED))
+    first, _ = contact_row(pending, Presence("dave", PresenceState.ONLINE), NOW, 60).plain.split(
+        "\n"
+    )
+    assert first.startswith("◌ dave") and first.rstrip().endswith("request pending")
+
+
+def test_a_typing_contact_shows_typing_instead_of_the_last_message():
+    summary = ContactSummary(Contact("bob"), last_message=_message("see you"))
+    _, second = contact_row(summary, None, NOW, 40, typing=True).plain.split("\n")
+    assert second.strip() == "typing…"
+
+
+def test_preview_is_the_first_non_blank_line_cut_early():
+    summary = ContactSummary(
+        Contact("bob"), last_message=_message("\n" * 5000 + "hi\x1b[2J" * 9999)
+    )
+    _, second = contact_row(summary, None, NOW, 40).plain.split("\n")
+    assert second.startswith('  "hi[2Jhi[2J') and len(second) == 40
+
+
+def test_long_display_names_are_cut_to_32_cells():
+    label = contact_label("bob", "B" * 100)
+    assert label.plain == "B" * 31 + "… (bob)"
+    assert name_text("界" * 40).cell_len == 32 and name_text("界" * 40).plain.endswith("…")
+    assert contact_label("bob", "Bob\nthe builder").plain == "Bob the builder (bob)"
+
+
+def test_body_text_caps_lines_and_characters():
+    assert body_text("short").plain == "short"
+    many = body_text("line\n" * 100)
+    assert many.plain.split("\n")[:40] == ["line"] * 40
+    assert many.plain.split("\n")[40] == "… 301 more characters not shown"
+    assert (
+        body_text("x" * 5000).plain == "x" * MAX_BODY_CHARS + "\n… 1,000 more characters not shown"
+    )
+    exact = "y\n" * 39 + "y"
+    assert body_text(exact).plain == exact  # 40 lines: nothing hidden
+    note = body_text("z" * 5000).spans[-1]
+    assert note.style == "dim italic"
+
+
+def test_hostile_body_is_inert_in_a_row():
+    body = "[bold red]x[/] \x1b[2J \u202eevil\u202c [link=http://e]y[/link]"
+    table = message_table(_message(body), DeliveryState.RECEIVED, "bob", 3)
+    cell = table.columns[2]._cells[0]
+    assert cell.plain == "[bold red]x[/] [2J evil [link=http://e]y[/link]"
+    assert not cell.spans

@@ -9,15 +9,19 @@ from collections.abc import Awaitable, Callable
 from textual.pilot import Pilot
 
 from mqchat.app import LoginDefaults
-from mqchat.domain import ConnectionChanged, ConnectionState
-from tests.fake_backend import FakeBackend
+from mqchat.domain import ConnectionChanged, ConnectionState, ContactStatus, PresenceState
+from mqchat.screens.conversation import ConversationScreen
+from tests.fake_backend import FakeBackend, at
 
 SIZE = (100, 30)
 
 
-def keys(*presses: str) -> Callable[[Pilot[object]], Awaitable[None]]:
-    """A ``run_before`` that lets the app settle, presses ``presses`` and settles again:
-    no timing in the test, every frame the same."""
+def keys(
+    *presses: str, then: Callable[[], object] | None = None
+) -> Callable[[Pilot[object]], Awaitable[None]]:
+    """A ``run_before`` that lets the app settle, presses ``presses``, calls ``then``
+    (to inject backend events) and settles again: no timing in the test, every frame
+    the same."""
 
     async def run(pilot: Pilot[object]) -> None:
         for _ in range(5):
@@ -25,6 +29,8 @@ def keys(*presses: str) -> Callable[[Pilot[object]], Awaitable[None]]:
         for key in presses:
             await pilot.press(key)
             await pilot.pause()
+        if then is not None:
+            then()
         for _ in range(5):
             await pilot.pause()
 
@@ -68,3 +74,52 @@ def test_presence(snap_compare, build_app):
 def test_add_contact_refused(snap_compare, build_app):
     app, _ = build_app()
     assert snap_compare(app, terminal_size=SIZE, run_before=keys("a", *"a b", "enter"))
+
+
+def test_friends_with_requests(snap_compare, build_app, backend):
+    backend.seed_request("zoe", "Zoe", body="hi! we met at the meetup", ts=at("12:30"))
+    backend.seed_request("yann")
+    backend.seed_contact("dave", status=ContactStatus.REQUESTED)
+    app, _ = build_app()
+    assert snap_compare(app, terminal_size=SIZE, run_before=keys())
+
+
+def test_conversation_with_a_request_typing(snap_compare, build_app, backend, monkeypatch):
+    monkeypatch.setattr(ConversationScreen, "typing_fade", 3600.0)  # no fading mid-snapshot
+    backend.seed_request("zoe", "Zoe", body="hi! we met at the meetup", ts=at("12:30"))
+    backend.seed_message("zoe", "do you still have the slides?", at("12:31"))
+    backend.seed_presence("zoe", PresenceState.ONLINE, at("12:00"), name="Zoe")
+    app, _ = build_app(open_peer="zoe")
+    assert snap_compare(
+        app, terminal_size=SIZE, run_before=keys(then=lambda: backend.peer_typing("zoe"))
+    )
+
+
+HOSTILE = [  # oldest first: the ones that fit on screen come last
+    "\n".join(f"line {i}" for i in range(1, 2001)),
+    "W" * 600,
+    "[bold red]not red[/] [link=http://evil.example]not a link[/link] :smile: $text",
+    "clear\x1b[2J\x1b[H screen? bell\x07 osc\x1b]0;pwned\x07 csi\x9b31m end",
+    "file: \u202egnp.exe\u202c and \u2067isolated\u2069 text",
+]
+
+
+def test_conversation_with_hostile_messages(snap_compare, build_app, backend):
+    backend.seed_contact("mallory", "[b]Mal\x1b[31mlory\u202e" + "x" * 60)
+    for i, body in enumerate(HOSTILE):
+        backend.seed_message("mallory", body, at(f"13:{i:02d}"))
+    app, _ = build_app(open_peer="mallory")
+    assert snap_compare(app, terminal_size=SIZE, run_before=keys())
+
+
+def test_mqtt_3_fallback(snap_compare, build_app, backend):
+    backend.connect_events = [
+        ConnectionChanged(ConnectionState.CONNECTING),
+        ConnectionChanged(
+            ConnectionState.CONNECTED,
+            "broker.test:1883 refused MQTT 5; connected with MQTT 3.1.1",
+            protocol="3.1.1",
+        ),
+    ]
+    app, _ = build_app()
+    assert snap_compare(app, terminal_size=SIZE, run_before=keys())
