@@ -173,3 +173,81 @@ def test_two_terminals_chat(
     )
     presence = json.loads(retained.stdout)
     assert presence["state"] == "offline" and "lost" not in presence
+
+
+def mosquitto_pub(broker: Mosquitto, topic: str, payload: bytes) -> None:
+    subprocess.run(
+        ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(broker.port), "-q", "1", "-t", topic, "-s"],
+        input=payload,
+        check=True,
+        timeout=10,
+    )
+
+
+def test_friend_request_accept_read_and_hostile_traffic_in_two_terminals(
+    own_broker: Mosquitto,
+    tmp_path: Path,
+    terminals: Callable[[str, list[str]], Terminal],
+) -> None:
+    common = ["--broker", own_broker.url, "--data-dir", str(tmp_path)]
+    alice = terminals("alice", ["chat", "--user", "alice", "--name", "Alice", *common])
+    bob = terminals("bob", ["chat", "--user", "bob", "--name", "Bob", *common])
+    for term in (alice, bob):
+        term.wait_text("No friends yet")
+
+    # alice asks bob; bob sees the request and accepts it with y
+    alice.press("a")
+    alice.wait_text("user name")
+    alice.type("bob")
+    alice.press("Enter")
+    alice.wait_text("request pending")
+    bob.wait_text("wants to be your friend")
+    bob.press("y")
+    alice.wait_text("bob accepted your friend request")
+    alice.wait_for(lambda s: "request pending" not in s, "bob no longer pending")
+    bob.wait_for(lambda s: "wants to be your friend" not in s, "alice now a friend")
+
+    # alice writes; once bob opens the conversation her message is read
+    alice.press("Enter")
+    alice.wait_text("Message bob")
+    alice.type("are you there?")
+    alice.press("Enter")
+    bob.wait_text("1 new")
+    bob.press("Enter")
+    bob.wait_text("are you there?")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        rows = history("alice", "bob", own_broker, tmp_path)
+        if rows and rows[0]["state"] == "read":
+            break
+        time.sleep(0.2)
+    assert [(r["body"], r["state"]) for r in rows] == [("are you there?", "read")]
+    alice.wait_text("✓✓")
+
+    # a stranger's hostile traffic while bob reads alice's conversation
+    inbox = "mqchat/u/bob/inbox/"
+    markup = json.dumps(
+        {
+            "v": 1,
+            "id": str(uuid.uuid4()),
+            "type": "text",
+            "from": "mallory",
+            "to": "bob",
+            "ts": "2026-11-22T05:00:00.000Z",
+            "body": "[bold red]not red[/] \x1b[2J\x1b]0;pwned\x07 \u202eevil",
+        }
+    ).encode()
+    mosquitto_pub(own_broker, inbox + "mallory", markup)
+    mosquitto_pub(own_broker, inbox + "mallory", b"\xff\xfe not json")
+    spoof = json.loads(markup) | {"id": str(uuid.uuid4()), "body": "I am alice"}
+    mosquitto_pub(own_broker, inbox + "mallory", json.dumps(spoof | {"from": "alice"}).encode())
+    bob.wait_text("2 rejected")
+    # (the toast about mallory's request may cover the log for a few seconds)
+    screen = bob.wait_text("are you there?")
+    assert "I am alice" not in screen
+    assert "pwned" not in screen  # mallory's words stay out of alice's conversation
+    bob.press("Escape")
+    screen = bob.wait_text("mallory")
+    assert "wants to be your friend" in screen
+    assert "[bold red]not red[/]" in screen  # shown literally, not as red text
+    assert "\x1b" not in bob.screen() and "mqchat · bob@" in screen  # the screen is intact

@@ -89,6 +89,10 @@ def make_client(
         will=will,
         keepalive=settings.keepalive,
         timeout=settings.connect_timeout,
+        # Chat is many small packets, each waited for (a PUBACK, then the next
+        # PUBLISH): with Nagle's algorithm on, each of them can sit ~40 ms in the
+        # kernel waiting for the previous one's TCP acknowledgement.
+        socket_options=((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),),
         **extra,  # type: ignore[arg-type]
     )
 

@@ -1,0 +1,1 @@
+"""Benchmarks of mqchat against a private mosquitto; each module runs as a script."""

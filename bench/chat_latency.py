@@ -1,0 +1,133 @@
+"""How long a chat message takes from send_text() until the peer has it stored, next
+to aiomqtt's own QoS 1 trip through the same private mosquitto in the same run.
+
+    .venv/bin/python bench/chat_latency.py [--messages N] [--warmup K] [--gap-ms MS]
+
+The report goes to stdout, progress to stderr. Exit status 0; 1 when a message was
+lost or the broker could not start. bench/README.md says what each figure means."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import shutil
+import signal
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: neither bench nor mqchat is installed
+    sys.path.insert(0, str(ROOT))
+
+from bench._broker import BenchBroker, mosquitto_version  # noqa: E402
+from bench._chat import CHAT_STORED, chat_phase  # noqa: E402
+from bench._common import BODY_CHARS, BenchError, Config, body_for  # noqa: E402
+from bench._raw import RAW, raw_phase  # noqa: E402
+from bench._report import (  # noqa: E402
+    latency_table,
+    machine_description,
+    ratio_line,
+    throughput_table,
+)
+from mqchat.envelope import Envelope  # noqa: E402
+
+
+async def run(broker: BenchBroker, data_dir: Path, cfg: Config) -> str:
+    """Both paths, one after the other, then the report."""
+    task = asyncio.current_task()
+    if task is not None:
+        with contextlib.suppress(NotImplementedError):  # SIGTERM cleans up like Ctrl+C
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    ns = f"bench{uuid.uuid4().hex[:10]}"
+    size = len(Envelope.text("alice", "bob", body_for(0)).to_bytes())
+    raw = await raw_phase(broker, ns, size, cfg)
+    chat = await chat_phase(broker, ns, data_dir, cfg)
+
+    rows = raw.latency + chat.latency
+    by_label = {row.label: row for row in rows}
+    pace = f"{cfg.gap * 1000:g} ms apart" if cfg.gap else "back to back"
+    parts = [
+        f"mqchat chat latency: {cfg.messages} messages one at a time ({pace}) after "
+        f"{cfg.warmup} warm-up, bodies of {BODY_CHARS} chars ({size} B on the wire), "
+        "QoS 1, MQTT 5",
+        machine_description(mosquitto_version()),
+        "",
+        latency_table("latency, one message at a time (ms)", rows, chat.missing),
+        "",
+        ratio_line(by_label[CHAT_STORED], by_label[RAW]),
+        "",
+        throughput_table(
+            f"burst of {cfg.messages}, not waiting for arrivals", raw.bursts + chat.bursts
+        ),
+    ]
+    if chat.notes:
+        parts += ["", *(f"note: {note}" for note in chat.notes)]
+    return "\n".join(parts)
+
+
+def parse_args(argv: list[str] | None) -> Config:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--messages",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="measured messages per path, and the size of each burst (default 1000)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=50,
+        metavar="K",
+        help="messages sent first on each path and not measured (default 50)",
+    )
+    parser.add_argument(
+        "--gap-ms",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="quiet time before each one-at-a-time message, as between typed lines "
+        "(default 0: back to back)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="seconds to wait for one message or event (default 10)",
+    )
+    args = parser.parse_args(argv)
+    if args.messages < 1 or args.warmup < 0 or args.gap_ms < 0 or args.timeout <= 0:
+        parser.error("need --messages ≥ 1, --warmup ≥ 0, --gap-ms ≥ 0 and --timeout > 0")
+    return Config(args.messages, args.warmup, args.timeout, args.gap_ms / 1000)
+
+
+def main(argv: list[str] | None = None) -> int:
+    cfg = parse_args(argv)
+    if shutil.which("mosquitto") is None:
+        print("mosquitto is not installed (apt-get install -y mosquitto)", file=sys.stderr)
+        return 1
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="mqchat-bench-") as tmp,
+            BenchBroker(Path(tmp) / "broker") as broker,
+        ):
+            report = asyncio.run(run(broker, Path(tmp) / "data", cfg))
+    except BenchError as exc:
+        print(f"bench failed: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except asyncio.CancelledError:  # SIGTERM, see run()
+        print("terminated", file=sys.stderr)
+        return 143
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
