@@ -310,7 +310,7 @@ async def test_a_stranger_appears_as_a_request_and_cannot_befriend_us(
         assert await bob.history("alice") == []  # not mixed into another conversation
 
 
-async def test_receipts_for_a_burst_are_merged(
+async def test_every_message_of_a_burst_is_acknowledged_as_delivered(
     broker: Mosquitto, namespace: str, tmp_path: Path
 ) -> None:
     count = 60
@@ -332,7 +332,8 @@ async def test_receipts_for_a_burst_are_merged(
                     if len(acknowledged) >= count:
                         break
         assert sorted(acknowledged) == sorted(env.id for env in burst)
-        assert receipts < count  # merged, not one envelope per message
+        # how many envelopes carried them depends on timing (merging is tested alone)
+        assert 1 <= receipts <= count
         assert len(b_events.of(ChatReceived)) == count
 
 

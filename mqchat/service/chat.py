@@ -326,7 +326,7 @@ class ChatService(ChatBackend):
             self.user, peer, body, max_payload=self.settings.max_payload, ts=self._clock()
         )
         await (await self.store()).add_message(msg)
-        self._outbound.wake()
+        self._outbound.queue_message(msg)
         return msg
 
     async def send_typing(self, peer: str) -> None:
@@ -356,7 +356,7 @@ class ChatService(ChatBackend):
         if reply is friendship.Reply.ACCEPT:
             self._outbound.queue_accept(user)
         elif reply is friendship.Reply.REQUEST:
-            self._outbound.wake()
+            self._outbound.queue_requests()
         await self._watch(user)
         return contact
 

@@ -12,7 +12,6 @@ import aiomqtt
 from mqchat.domain import (
     ChatMessage,
     ChatReceived,
-    Contact,
     ContactsChanged,
     ContactStatus,
     DeliveryState,
@@ -140,15 +139,15 @@ class Inbound:
 
     async def _note_contact(
         self, user: str, status_if_new: ContactStatus, name: str | None
-    ) -> Contact:
+    ) -> None:
+        if self._is_watched(user):
+            return  # a contact already: no query on the path of every message
         store = await self._store()
-        known = await store.contact(user)
-        if known is not None:
-            return known
+        if await store.contact(user) is not None:
+            return
         contact = await store.add_contact(user, name, status=status_if_new)
         await self._watch(user)
         self._emit(ContactsChanged(user, contact))
-        return contact
 
     async def _receive_request(self, env: Envelope) -> None:
         store = await self._store()

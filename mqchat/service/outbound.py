@@ -12,7 +12,7 @@ from datetime import datetime
 
 import aiomqtt
 
-from mqchat.domain import DeliveryState, Event, MessageStateChanged
+from mqchat.domain import ChatMessage, DeliveryState, Event, MessageStateChanged
 from mqchat.envelope import Envelope
 from mqchat.service.connection import Protocol, json_properties
 from mqchat.service.receipts import ReceiptQueue
@@ -49,11 +49,21 @@ class Outbound:
         self._receipts = ReceiptQueue()
         self._accepts: dict[str, None] = {}
         self._typing_sent: dict[str, float] = {}
+        # The outbox in memory, oldest first, so a send costs no query; the store
+        # stays the truth and refills it at every connection.
+        self._outbox: dict[str, ChatMessage] = {}
+        self._requests_due = True
         self._client: aiomqtt.Client | None = None
         self._protocol = Protocol.V5
 
-    def wake(self) -> None:
-        """Something new waits in the store's outbox or friend requests."""
+    def queue_message(self, msg: ChatMessage) -> None:
+        """``msg`` is stored as pending: publish it after everything before it."""
+        self._outbox[msg.id] = msg
+        self._wake.set()
+
+    def queue_requests(self) -> None:
+        """The store has a friend request to send."""
+        self._requests_due = True
         self._wake.set()
 
     def queue_receipt(self, peer: str, ids: list[str], status: str) -> None:
@@ -68,6 +78,10 @@ class Outbound:
         """Publish whatever waits, then whatever comes, until cancelled. Raises
         :class:`aiomqtt.MqttError` when the connection fails under it."""
         self._client, self._protocol = client, protocol
+        store = await self._store()
+        stored = {msg.id: msg for msg in await store.pending_outgoing()}
+        self._outbox = stored | self._outbox  # those stored first, in the store's order
+        self._requests_due = True
         self._wake.set()
         try:
             while True:
@@ -109,6 +123,9 @@ class Outbound:
             self._accepts.pop(peer, None)
 
     async def _publish_requests(self, client: aiomqtt.Client) -> None:
+        if not self._requests_due:
+            return
+        self._requests_due = False
         store = await self._store()
         for contact in await store.requests_to_send():
             env = Envelope.control("friend_request", self._user, contact.user, name=self._name)
@@ -129,9 +146,11 @@ class Outbound:
         """Pending messages, oldest first; each waits for its PUBACK before the next,
         so the peer receives them in the order they were typed."""
         store = await self._store()
-        for msg in await store.pending_outgoing():
+        while self._outbox:
+            msg = next(iter(self._outbox.values()))
             env = Envelope.text(self._user, msg.peer, msg.body, id=msg.id, ts=msg.ts)
-            await self._publish(client, msg.peer, env)
+            await self._publish(client, msg.peer, env)  # on failure it stays queued
+            del self._outbox[msg.id]
             updated = await store.set_state(msg.id, DeliveryState.SENT)
             if updated is not None:
                 self._emit(MessageStateChanged(msg.id, msg.peer, updated.state))
