@@ -501,3 +501,14 @@ async def test_opening_waits_while_another_process_creates_the_file(tmp_path: Pa
         other.close()
     async with store:
         assert await store.add_message(msg("m1"))
+
+
+async def test_add_messages_stores_a_burst_once_and_reports_the_new_ids(db_path: Path) -> None:
+    async with await ChatStore.open(db_path) as store:
+        first = [msg(f"b{i}", ms=i, body=f"burst {i}") for i in range(5)]
+        assert await store.add_messages(first) == {m.id for m in first}
+        again = [first[1], msg("b9", ms=9, body="new one"), msg("b9", ms=9, body="same id twice")]
+        assert await store.add_messages(again) == {"b9"}
+        assert await store.add_messages([]) == set()
+        bodies = [m.body for m in await store.conversation("bob")]
+        assert bodies == [f"burst {i}" for i in range(5)] + ["new one"]

@@ -33,6 +33,11 @@ __all__ = ["ConversationScreen"]
 log = logging.getLogger(__name__)
 
 MAX_SENDER_WIDTH = 12
+MAX_ROWS = 120
+"""Rows kept on screen while following the newest messages. Every row costs layout
+time on each refresh, so a flood would otherwise slow the screen down without bound;
+older rows come back from the history when scrolled to."""
+KEEP_ROWS = 80
 
 
 class ConversationScreen(SessionScreen):
@@ -59,6 +64,7 @@ class ConversationScreen(SessionScreen):
         self._sending = False
         self._opened = False
         self._suspended = False
+        self._arrived: list[ChatMessage] = []
         self.contact: Contact | None = None
         """The peer as a contact (``None``: not one), kept current by events."""
         self.typing = TypingPeers(self, lambda _peer: self.show_header(), fade=self.typing_fade)
@@ -221,9 +227,40 @@ class ConversationScreen(SessionScreen):
             return
         if not message.outgoing:
             self.typing.stopped(self.peer)
-        await self.append(message)
-        if self.is_current and not message.outgoing:
+        # Shown in batches: during a flood every message queued behind this one joins
+        # it, so the log is laid out and marked read once per batch, not per message.
+        self._arrived.append(message)
+        if len(self._arrived) == 1:
+            self.call_later(self._show_arrived)
+
+    async def _show_arrived(self) -> None:
+        batch, self._arrived = self._arrived, []
+        new = [m for m in dict.fromkeys(batch) if m.id not in self.rows]
+        log = self.query_one(MessageLog)
+        following = log.following
+        if new:
+            await log.mount_all([self._row(m) for m in new])
+            if self.oldest is None:
+                self.oldest = new[0]
+        if following:
+            await self._forget_oldest_rows()
+        if self.is_current and any(not m.outgoing for m in new):
             await self.backend.mark_read(self.peer)
+
+    async def _forget_oldest_rows(self) -> None:
+        """Past :data:`MAX_ROWS`, drop the oldest rows down to :data:`KEEP_ROWS`. Called
+        only while the user follows the newest messages: never under someone reading."""
+        log = self.query_one(MessageLog)
+        if len(self.rows) <= MAX_ROWS:
+            return
+        shown = list(log.query_children(MessageRow))
+        drop = shown[: len(shown) - KEEP_ROWS]
+        for row in drop:
+            self.rows.pop(row.message.id, None)
+        stale = [*drop, *log.query_children(".beginning")]
+        await log.remove_children(stale)
+        self.oldest = shown[len(drop)].message
+        self.exhausted = False
 
     def on_message_state_changed_msg(self, msg: MessageStateChangedMsg) -> None:
         event = msg.event

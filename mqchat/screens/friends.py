@@ -57,6 +57,7 @@ class FriendsScreen(SessionScreen):
         """Each contact's status as last seen, to tell a new request from a repeat."""
         self.typing = TypingPeers(self, lambda _peer: self._show(), fade=self.typing_fade)
         self._select: str | None = None
+        self._reload_pending = False
 
     def compose_body(self) -> Iterable[Widget]:
         contacts = ContactList(self.session.clock, id="contacts")
@@ -77,6 +78,20 @@ class FriendsScreen(SessionScreen):
         if select is not None:
             self._select = select
         self._reload()
+
+    def reload_soon(self) -> None:
+        """Reload after the events queued right now, once; under another screen, when
+        this one is shown again. A flood of messages then costs a few queries, not
+        one (over the whole history) per message."""
+        if not self.is_current or self._reload_pending:
+            return
+        self._reload_pending = True
+
+        def run() -> None:
+            self._reload_pending = False
+            self.reload()
+
+        self.call_later(run)
 
     @work(group="contacts", exclusive=True)
     async def _reload(self) -> None:
@@ -107,10 +122,10 @@ class FriendsScreen(SessionScreen):
         message = msg.event.message
         if not message.outgoing:
             self.typing.stopped(message.peer)
-        self.reload()
+        self.reload_soon()
 
     def on_message_state_changed_msg(self, _msg: MessageStateChangedMsg) -> None:
-        self.reload()
+        self.reload_soon()
 
     def on_presence_changed_msg(self, msg: PresenceChangedMsg) -> None:
         if self.summary(msg.event.presence.user) is not None:

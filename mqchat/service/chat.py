@@ -40,7 +40,7 @@ from mqchat.service.connection import (
 )
 from mqchat.service.inbound import Inbound
 from mqchat.service.manual_ack import acknowledge, enable_manual_ack
-from mqchat.service.outbound import Outbound
+from mqchat.service.outbound import Outbound, raise_if_cancelled
 from mqchat.service.outgoing import prepare_text
 from mqchat.service.roster import Roster
 from mqchat.service.session_lock import SessionLock
@@ -57,6 +57,8 @@ __all__ = ["ChatService"]
 log = logging.getLogger("mqchat.service")
 
 _STOP_TIMEOUT = 5.0
+_MAX_BATCH = 200
+"""Inbound messages handled (and committed) together at most."""
 
 
 class ChatService(ChatBackend):
@@ -300,23 +302,46 @@ class ChatService(ChatBackend):
     # -- inbound ----------------------------------------------------------------------
 
     async def _read(self, client: aiomqtt.Client) -> None:
-        try:
-            await self._read_messages(client)
-        except aiomqtt.MqttError as exc:
-            raise disconnect_cause(client, exc) from None
+        """Handle what arrives, in batches: while one batch is being stored, the
+        next one gathers, so a flood costs a commit per batch, not per message."""
+        arrived: asyncio.Queue[aiomqtt.Message | BaseException] = asyncio.Queue()
 
-    async def _read_messages(self, client: aiomqtt.Client) -> None:
-        async for message in client.messages:
+        async def pump() -> None:
             try:
-                await self._inbound.handle(message)
-            except SQLAlchemyError as exc:
-                # Not stored, so not acknowledged: the broker delivers it again on the
-                # next connection, which the raised error brings about.
-                log.exception("the history database failed on %s", message.topic)
-                raise aiomqtt.MqttError(f"the history database failed: {exc}") from exc
-            except Exception:  # whatever a peer sends, the connection stays up
-                log.exception("failed to handle a message on %s", message.topic)
-                self._inbound.reject(str(message.topic), "internal error while handling")
+                async for message in client.messages:
+                    arrived.put_nowait(message)
+            except aiomqtt.MqttError as exc:
+                arrived.put_nowait(disconnect_cause(client, exc))
+
+        pumping = asyncio.create_task(pump())
+        try:
+            while True:
+                raise_if_cancelled()
+                batch = [await arrived.get()]
+                while not arrived.empty() and len(batch) < _MAX_BATCH:
+                    batch.append(arrived.get_nowait())
+                messages = [m for m in batch if isinstance(m, aiomqtt.Message)]
+                await self._handle_and_acknowledge(client, messages)
+                for item in batch:
+                    if isinstance(item, BaseException):
+                        raise item
+        finally:
+            pumping.cancel()
+            await asyncio.gather(pumping, return_exceptions=True)
+
+    async def _handle_and_acknowledge(
+        self, client: aiomqtt.Client, messages: list[aiomqtt.Message]
+    ) -> None:
+        if not messages:
+            return
+        try:
+            await self._inbound.handle(messages)
+        except SQLAlchemyError as exc:
+            # Not stored, so not acknowledged: the broker delivers them again on the
+            # next connection, which the raised error brings about.
+            log.exception("the history database failed")
+            raise aiomqtt.MqttError(f"the history database failed: {exc}") from exc
+        for message in messages:
             acknowledge(client, message)
 
     # -- outbound ---------------------------------------------------------------------

@@ -5,9 +5,10 @@ Nothing a peer sends can raise out of here except a failing store."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import aiomqtt
+from sqlalchemy.exc import SQLAlchemyError
 
 from mqchat.domain import (
     ChatMessage,
@@ -71,37 +72,62 @@ class Inbound:
             log.warning("rejected a message on %s: %s", topic, reason)
         self._emit(Rejected(topic, reason, self.rejected))
 
-    async def handle(self, message: aiomqtt.Message) -> None:
+    async def handle(self, messages: Sequence[aiomqtt.Message]) -> None:
+        """Handle ``messages`` in order. Consecutive chat texts are stored in one
+        transaction, so a burst costs one commit. Raises only what the store raises
+        (then none of them may be acknowledged)."""
+        texts: list[Envelope] = []
+        for message in messages:
+            try:
+                env = self._decode(message)
+                if env is not None and env.type == "text":
+                    texts.append(env)
+                    continue
+                await self._receive_texts(texts)
+                texts = []
+                if env is not None:
+                    await self._dispatch(env)
+            except SQLAlchemyError:
+                raise
+            except Exception:  # whatever a peer sends, the connection stays up
+                log.exception("failed to handle a message on %s", message.topic)
+                self.reject(str(message.topic), "internal error while handling")
+        await self._receive_texts(texts)
+
+    def _decode(self, message: aiomqtt.Message) -> Envelope | None:
+        """The envelope of an inbox message, checked against its topic; presence is
+        applied here; ``None`` for everything else (refusals are counted)."""
         topic = str(message.topic)
         parsed = parse_topic(self._ns, topic)
         payload = message.payload if isinstance(message.payload, bytes) else b""
         if parsed is None:
-            return
+            return None
         if parsed.kind is TopicKind.PRESENCE:
             try:
                 presence = decode_presence(parsed.user, payload)
             except EnvelopeError as exc:
                 self.reject(topic, f"bad presence: {exc}")
-                return
+                return None
             shown = self._roster.update(presence, retained=bool(message.retain))
             self._emit(PresenceChanged(shown))
-            return
+            return None
         if parsed.kind is not TopicKind.INBOX or parsed.user != self._user:
-            return
+            return None
         try:
             env = Envelope.parse(payload, max_size=self._max_payload)
         except EnvelopeError as exc:
             self.reject(topic, str(exc))
-            return
+            return None
         if env.sender != parsed.sender:
             self.reject(topic, f"'from' is {env.sender!r} on {parsed.sender!r}'s topic")
-            return
+            return None
         if env.recipient != self._user:
             self.reject(topic, f"addressed to {env.recipient!r}, not to us")
-            return
-        if env.type == "text":
-            await self._receive_text(env)
-        elif env.type == "receipt":
+            return None
+        return env
+
+    async def _dispatch(self, env: Envelope) -> None:
+        if env.type == "receipt":
             await self._receive_receipt(env)
         elif env.type == "typing":
             if self._is_watched(env.sender):
@@ -112,30 +138,38 @@ class Inbound:
             await self._receive_accept(env)
         # other types come from newer versions: ignored, not refused
 
-    async def _receive_text(self, env: Envelope) -> None:
+    async def _receive_texts(self, texts: list[Envelope]) -> None:
+        if not texts:
+            return
         store = await self._store()
-        msg = ChatMessage(
-            id=env.id,
-            peer=env.sender,
-            direction=Direction.IN,
-            sender=env.sender,
-            recipient=env.recipient,
-            ts=env.ts,
-            body=env.body or "",
-            state=DeliveryState.RECEIVED,
-        )
-        added = await store.add_message(msg)
-        if not added:
-            # A redelivery (stored and shown once), or someone reusing another's id.
-            known = await store.get_message(env.id)
-            if known is None or known.outgoing or known.sender != env.sender:
-                return  # not theirs: no receipt, which would tell them the id exists
-        # Also for a redelivery: a crash may have come between storing the message
-        # and noting its sender, or sending the receipt.
-        await self._note_contact(env.sender, friendship.on_message(None), env.name)
-        self._outbound.queue_receipt(env.sender, [env.id], "delivered")
-        if added:
-            self._emit(ChatReceived(msg))
+        messages = [
+            ChatMessage(
+                id=env.id,
+                peer=env.sender,
+                direction=Direction.IN,
+                sender=env.sender,
+                recipient=env.recipient,
+                ts=env.ts,
+                body=env.body or "",
+                state=DeliveryState.RECEIVED,
+            )
+            for env in texts
+        ]
+        added = await store.add_messages(messages)
+        shown: set[str] = set()
+        for msg in messages:
+            if msg.id not in added or msg.id in shown:
+                # A redelivery (stored and shown once), or someone reusing another's id.
+                known = await store.get_message(msg.id)
+                if known is None or known.outgoing or known.sender != msg.sender:
+                    continue  # not theirs: no receipt, which would tell them the id exists
+            # Also for a redelivery: a crash may have come between storing the
+            # message and noting its sender, or sending the receipt.
+            await self._note_contact(msg.sender, friendship.on_message(None), None)
+            self._outbound.queue_receipt(msg.sender, [msg.id], "delivered")
+            if msg.id in added and msg.id not in shown:
+                shown.add(msg.id)
+                self._emit(ChatReceived(msg))
 
     async def _note_contact(
         self, user: str, status_if_new: ContactStatus, name: str | None

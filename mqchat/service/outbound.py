@@ -19,10 +19,19 @@ from mqchat.service.receipts import ReceiptQueue
 from mqchat.store import ChatStore
 from mqchat.topics import inbox_topic
 
-__all__ = ["TYPING_INTERVAL_S", "Outbound"]
+__all__ = ["TYPING_INTERVAL_S", "Outbound", "raise_if_cancelled"]
 
 TYPING_INTERVAL_S = 3.0
 """At most one typing envelope per peer this often; receivers show it a while longer."""
+
+
+def raise_if_cancelled() -> None:
+    """Python 3.11's ``asyncio.wait_for`` (inside aiomqtt's publish) can swallow a
+    cancellation that lands as the PUBACK arrives; the task then carries on as if
+    nothing happened. Checked once per loop, so such a task still stops."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 class Outbound:
@@ -85,6 +94,7 @@ class Outbound:
         self._wake.set()
         try:
             while True:
+                raise_if_cancelled()
                 await self._wake.wait()
                 self._wake.clear()
                 await self._publish_accepts(client)

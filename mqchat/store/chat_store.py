@@ -4,7 +4,7 @@ and written as the frozen domain dataclasses."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -125,6 +125,23 @@ class ChatStore:
         )
         async with self._sessions.begin() as session:
             return (await session.execute(stmt)).first() is not None
+
+    async def add_messages(self, messages: Sequence[ChatMessage]) -> set[str]:
+        """Store several messages in one transaction (a burst from the broker costs
+        one commit, not one each). Returns the ids that were new; those already
+        stored are left as they were. A repeated id within ``messages`` counts once."""
+        unique = list({m.id: m for m in reversed(messages)}.values())[::-1]
+        if not unique:
+            return set()
+        now = self._now_ms()
+        stmt = (
+            insert(MessageRow)
+            .values([message_values(m, received_at_ms=now) for m in unique])
+            .on_conflict_do_nothing(index_elements=[MessageRow.id])
+            .returning(MessageRow.id)
+        )
+        async with self._sessions.begin() as session:
+            return set((await session.scalars(stmt)).all())
 
     async def get_message(self, message_id: str) -> ChatMessage | None:
         async with self._sessions() as session:

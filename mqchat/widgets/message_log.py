@@ -110,6 +110,12 @@ class MessageLog(VerticalScroll):
     class ReachedTop(Message):
         """Time to load an older page."""
 
+    @property
+    def following(self) -> bool:
+        """Kept at the newest row: anchored, and not scrolled away by the user.
+        (Textual keeps "scrolled away" private; it only exposes the anchor.)"""
+        return self.is_anchored and not getattr(self, "_anchor_released", False)
+
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         # max_scroll_y > 0: a real scroll, not the layout settling after a mount.

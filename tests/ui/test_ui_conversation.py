@@ -235,3 +235,39 @@ async def test_a_huge_body_is_capped_on_screen(build_app, backend, screen_text, 
         assert tall.size.height == 41 and wide.size.height < 60
         assert backend.messages["bob"][-2].body.endswith("bottom")  # the store keeps it all
         assert "… 46,000 more characters not shown" in screen_text(app)
+
+
+async def test_a_flood_keeps_the_screen_bounded_and_older_rows_come_back(
+    build_app, backend, settle, monkeypatch
+):
+    from mqchat.screens import conversation
+
+    monkeypatch.setattr(conversation, "MAX_ROWS", 60)
+    monkeypatch.setattr(conversation, "KEEP_ROWS", 40)
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        for i in range(150):
+            backend.receive("bob", f"flood {i:03d}", NOW + timedelta(seconds=i))
+        await settle(pilot, 3)
+        bodies = [row.message.body for row in app.screen.query(MessageRow)]
+        assert len(bodies) <= 60
+        assert bodies[-1] == "flood 149"  # the newest is on screen
+        assert bodies == sorted(bodies)
+        # all 150 were marked read, in a few batches rather than one call per message
+        assert backend.unread["bob"] == 0
+        assert 1 <= backend.marked_read.count("bob") < 50
+        # scrolling back up brings the forgotten rows back from the history
+        for _ in range(60):
+            await pilot.press("pageup")
+            await settle(pilot, 2)
+            bodies = [row.message.body for row in app.screen.query(MessageRow)]
+            if app.screen.exhausted and bodies[0] == "hi bob, still on for tonight?":
+                break
+        assert bodies[:4] == [
+            "hi bob, still on for tonight?",
+            "are you coming?",
+            "yes, on my way",
+            "see you at 5",
+        ]
+        assert bodies[4:] == [f"flood {i:03d}" for i in range(150)]
