@@ -197,7 +197,7 @@ def test_friend_request_accept_read_and_hostile_traffic_in_two_terminals(
 
     # alice asks bob; bob sees the request and accepts it with y
     alice.press("a")
-    alice.wait_text("user name")
+    alice.wait_text("Their user name")
     alice.type("bob")
     alice.press("Enter")
     alice.wait_text("request pending")
