@@ -58,8 +58,9 @@ def _die_with_parent() -> Callable[[], None] | None:
 class BenchBroker:
     """``with BenchBroker(folder) as broker:`` — a running mosquitto on ``broker.port``."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, nodelay: bool = False) -> None:
         self.folder = folder
+        self.nodelay = nodelay
         self.host = "127.0.0.1"
         self.port = _free_port()
         self.proc: subprocess.Popen[bytes] | None = None
@@ -77,6 +78,8 @@ class BenchBroker:
             # the default (1000) silently drops a burst beyond it to a slow subscriber
             "max_queued_messages 0",
         ]
+        if self.nodelay:
+            lines.append("set_tcp_nodelay true")
         if os.geteuid() == 0:
             lines.append("user root")  # otherwise it drops to 'mosquitto' and cannot write here
         conf.write_text("\n".join(lines) + "\n")

@@ -28,6 +28,8 @@ class Config:
     """Seconds to wait for one message or event."""
     gap: float
     """Seconds of quiet before each one-at-a-time message (both paths)."""
+    broker_nodelay: bool = False
+    """Run the broker with ``set_tcp_nodelay true`` (Nagle off on its side too)."""
 
     @property
     def burst_timeout(self) -> float:
