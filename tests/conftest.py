@@ -3,29 +3,19 @@ per test (tests that stop or restart the broker)."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.mosquitto import Mosquitto, mosquitto_available
-
-
-def _require_mosquitto() -> None:
-    if mosquitto_available():
-        return
-    reason = "mosquitto is not installed (apt-get install -y mosquitto mosquitto-clients)"
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}: CI must run the broker tests", pytrace=False)
-    pytest.skip(reason)
+from tests.mosquitto import Mosquitto, require_mosquitto
 
 
 @pytest.fixture(scope="session")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
     """One mosquitto for the session; isolate tests with the ``namespace`` fixture."""
-    _require_mosquitto()
+    require_mosquitto()
     server = Mosquitto(tmp_path_factory.mktemp("mosquitto")).start()
     yield server
     server.stop()
@@ -34,7 +24,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
 @pytest.fixture
 def own_broker(tmp_path: Path) -> Iterator[Mosquitto]:
     """A mosquitto for this test alone, free to be stopped and restarted."""
-    _require_mosquitto()
+    require_mosquitto()
     server = Mosquitto(tmp_path / "mosquitto").start()
     yield server
     server.stop()

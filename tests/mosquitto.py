@@ -12,11 +12,23 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Mosquitto", "free_port", "mosquitto_available"]
+__all__ = ["Mosquitto", "free_port", "mosquitto_available", "require_mosquitto"]
 
 
 def mosquitto_available() -> bool:
     return shutil.which("mosquitto") is not None
+
+
+def require_mosquitto() -> None:
+    """Skip the calling test on a machine without mosquitto; under CI, fail it."""
+    if mosquitto_available():
+        return
+    import pytest
+
+    reason = "mosquitto is not installed (apt-get install -y mosquitto mosquitto-clients)"
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}: CI must run the broker tests", pytrace=False)
+    pytest.skip(reason)
 
 
 def free_port() -> int:

@@ -3,7 +3,6 @@ smoke test: whether there are figures is checked, never what they are."""
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -12,23 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.mosquitto import mosquitto_available
+from tests.mosquitto import require_mosquitto
 
 pytestmark = pytest.mark.broker
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench" / "chat_latency.py"
 TIMEOUT_S = 90
-
-
-def _require_mosquitto() -> None:
-    # as the broker fixtures do: skipped on a laptop without it, a failure under CI
-    if mosquitto_available():
-        return
-    reason = "mosquitto is not installed (apt-get install -y mosquitto mosquitto-clients)"
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}: CI must run the broker tests", pytrace=False)
-    pytest.skip(reason)
 
 
 def run_bench(*args: str) -> subprocess.CompletedProcess[str]:
@@ -60,7 +49,7 @@ def latency_row(output: str, label: str) -> list[float]:
 
 
 def test_bench_prints_latency_of_both_paths() -> None:
-    _require_mosquitto()
+    require_mosquitto()
     result = run_bench("--messages", "30", "--warmup", "5")
     assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
     out = result.stdout
