@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 import aiomqtt
-from sqlalchemy.exc import SQLAlchemyError
 
 from mqchat.backend import ChatBackend, EventListener
 from mqchat.domain import (
@@ -33,14 +32,13 @@ from mqchat.service.backoff import Backoff
 from mqchat.service.connection import (
     Protocol,
     describe_failure,
-    disconnect_cause,
     json_properties,
     make_client,
     refuses_protocol,
 )
 from mqchat.service.inbound import Inbound
-from mqchat.service.manual_ack import acknowledge, enable_manual_ack
-from mqchat.service.outbound import Outbound, raise_if_cancelled
+from mqchat.service.manual_ack import enable_manual_ack
+from mqchat.service.outbound import Outbound
 from mqchat.service.outgoing import prepare_text
 from mqchat.service.roster import Roster
 from mqchat.service.session_lock import SessionLock
@@ -57,8 +55,6 @@ __all__ = ["ChatService"]
 log = logging.getLogger("mqchat.service")
 
 _STOP_TIMEOUT = 5.0
-_MAX_BATCH = 200
-"""Inbound messages handled (and committed) together at most."""
 
 
 class ChatService(ChatBackend):
@@ -211,7 +207,7 @@ class ChatService(ChatBackend):
         client = make_client(
             self.settings, protocol=self._protocol, will=will, session_id=self._session_id
         )
-        # Inbound QoS 1 messages are acknowledged once stored (see _read), so the
+        # Inbound QoS 1 messages are acknowledged once stored (see Inbound.read), so the
         # broker redelivers whatever a crash interrupted.
         enable_manual_ack(client)
         async with client:
@@ -236,7 +232,7 @@ class ChatService(ChatBackend):
                 )
             self._set_state(ConnectionState.CONNECTED, detail, protocol=str(self._protocol))
             tasks = {
-                asyncio.create_task(self._read(client)),
+                asyncio.create_task(self._inbound.read(client)),
                 asyncio.create_task(self._outbound.run(client, self._protocol)),
                 asyncio.create_task(self._stop.wait()),
             }
@@ -300,49 +296,6 @@ class ChatService(ChatBackend):
                 self._store = None
 
     # -- inbound ----------------------------------------------------------------------
-
-    async def _read(self, client: aiomqtt.Client) -> None:
-        """Handle what arrives, in batches: while one batch is being stored, the
-        next one gathers, so a flood costs a commit per batch, not per message."""
-        arrived: asyncio.Queue[aiomqtt.Message | BaseException] = asyncio.Queue()
-
-        async def pump() -> None:
-            try:
-                async for message in client.messages:
-                    arrived.put_nowait(message)
-            except aiomqtt.MqttError as exc:
-                arrived.put_nowait(disconnect_cause(client, exc))
-
-        pumping = asyncio.create_task(pump())
-        try:
-            while True:
-                raise_if_cancelled()
-                batch = [await arrived.get()]
-                while not arrived.empty() and len(batch) < _MAX_BATCH:
-                    batch.append(arrived.get_nowait())
-                messages = [m for m in batch if isinstance(m, aiomqtt.Message)]
-                await self._handle_and_acknowledge(client, messages)
-                for item in batch:
-                    if isinstance(item, BaseException):
-                        raise item
-        finally:
-            pumping.cancel()
-            await asyncio.gather(pumping, return_exceptions=True)
-
-    async def _handle_and_acknowledge(
-        self, client: aiomqtt.Client, messages: list[aiomqtt.Message]
-    ) -> None:
-        if not messages:
-            return
-        try:
-            await self._inbound.handle(messages)
-        except SQLAlchemyError as exc:
-            # Not stored, so not acknowledged: the broker delivers them again on the
-            # next connection, which the raised error brings about.
-            log.exception("the history database failed")
-            raise aiomqtt.MqttError(f"the history database failed: {exc}") from exc
-        for message in messages:
-            acknowledge(client, message)
 
     # -- outbound ---------------------------------------------------------------------
 

@@ -1,9 +1,11 @@
 """Everything that arrives for the chat: presence, and envelopes on our inbox,
-decoded, checked against the topic they came on, stored, and turned into events.
-Nothing a peer sends can raise out of here except a failing store."""
+decoded, checked against the topic they came on, stored in batches, acknowledged to
+the broker once committed, and turned into events. Nothing a peer sends can raise
+out of here; a failing store ends the connection with nothing acknowledged."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -25,7 +27,9 @@ from mqchat.domain import (
 )
 from mqchat.envelope import Envelope, EnvelopeError, decode_presence
 from mqchat.service import friendship
-from mqchat.service.outbound import Outbound
+from mqchat.service.connection import disconnect_cause
+from mqchat.service.manual_ack import acknowledge
+from mqchat.service.outbound import Outbound, raise_if_cancelled
 from mqchat.service.roster import Roster
 from mqchat.store import ChatStore
 from mqchat.topics import TopicKind, parse_topic
@@ -33,6 +37,9 @@ from mqchat.topics import TopicKind, parse_topic
 __all__ = ["Inbound"]
 
 log = logging.getLogger("mqchat.service")
+
+_MAX_BATCH = 200
+"""Inbound messages handled (and committed) together at most."""
 
 
 class Inbound:
@@ -71,6 +78,49 @@ class Inbound:
             self._reasons.add(reason)
             log.warning("rejected a message on %s: %s", topic, reason)
         self._emit(Rejected(topic, reason, self.rejected))
+
+    async def read(self, client: aiomqtt.Client) -> None:
+        """Handle what arrives, in batches: while one batch is being stored, the
+        next one gathers, so a flood costs a commit per batch, not per message."""
+        arrived: asyncio.Queue[aiomqtt.Message | BaseException] = asyncio.Queue()
+
+        async def pump() -> None:
+            try:
+                async for message in client.messages:
+                    arrived.put_nowait(message)
+            except aiomqtt.MqttError as exc:
+                arrived.put_nowait(disconnect_cause(client, exc))
+
+        pumping = asyncio.create_task(pump())
+        try:
+            while True:
+                raise_if_cancelled()
+                batch = [await arrived.get()]
+                while not arrived.empty() and len(batch) < _MAX_BATCH:
+                    batch.append(arrived.get_nowait())
+                messages = [m for m in batch if isinstance(m, aiomqtt.Message)]
+                await self._handle_and_acknowledge(client, messages)
+                for item in batch:
+                    if isinstance(item, BaseException):
+                        raise item
+        finally:
+            pumping.cancel()
+            await asyncio.gather(pumping, return_exceptions=True)
+
+    async def _handle_and_acknowledge(
+        self, client: aiomqtt.Client, messages: list[aiomqtt.Message]
+    ) -> None:
+        if not messages:
+            return
+        try:
+            await self.handle(messages)
+        except SQLAlchemyError as exc:
+            # Not stored, so not acknowledged: the broker delivers them again on the
+            # next connection, which the raised error brings about.
+            log.exception("the history database failed")
+            raise aiomqtt.MqttError(f"the history database failed: {exc}") from exc
+        for message in messages:
+            acknowledge(client, message)
 
     async def handle(self, messages: Sequence[aiomqtt.Message]) -> None:
         """Handle ``messages`` in order. Consecutive chat texts are stored in one
