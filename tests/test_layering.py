@@ -40,6 +40,7 @@ def imported_by(module: str) -> set[str]:
 
 CASES = (
     [(m, {"textual", "sqlalchemy", "aiomqtt", "paho"}) for m in DOMAIN]
+    + [(m, {"textual", "sqlalchemy", "aiomqtt", "paho"}) for m in _modules("mqchat.inspector")]
     + [(m, {"textual", "aiomqtt", "paho"}) for m in _modules("mqchat.store")]
     + [(m, {"textual"}) for m in _modules("mqchat.service")]
     + [
