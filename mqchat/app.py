@@ -29,9 +29,11 @@ from mqchat.domain import (
     utc_now,
     validate_user_name,
 )
+from mqchat.inspector_backend import InspectorFactory
 from mqchat.screens.base import Session
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.friends import FriendsScreen
+from mqchat.screens.inspector import InspectorScreen
 from mqchat.screens.login import LoginDefaults, LoginScreen, settings_from_form
 from mqchat.settings import Settings
 from mqchat.ui_messages import message_for
@@ -67,6 +69,7 @@ class MqchatApp(App[None]):
         open_peer: str | None = None,
         clock: Callable[[], datetime] = utc_now,
         cursor_blink: bool = True,
+        inspector: InspectorFactory | None = None,
     ) -> None:
         super().__init__()
         self.defaults = defaults
@@ -79,6 +82,10 @@ class MqchatApp(App[None]):
         self.session: Session | None = None
         self.backend: ChatBackend | None = None
         """The running backend; ``None`` before login and once stopped."""
+        self.inspector = inspector
+        """Builds the inspector's own connection (``i``); ``None``: no inspector."""
+        self.settings: Settings | None = None
+        """The login's settings, for the inspector to use the same broker and login."""
         self._login: LoginScreen | None = None
         self._login_pending = False
         self._told_fallback = False
@@ -121,6 +128,7 @@ class MqchatApp(App[None]):
     def _start(self, settings: Settings) -> ChatBackend:
         backend = self.connect(settings)
         self.backend = backend
+        self.settings = settings
         self.session = Session(backend=backend, status=self.status, clock=self.clock)
         self.status.identity = f"{settings.user}@{backend.broker_label}"
         self.status.connection = ConnectionChanged(ConnectionState.CONNECTING)
@@ -206,6 +214,26 @@ class MqchatApp(App[None]):
             return
         await self.push_screen(ConversationScreen(self.session, peer))
 
+    # The inspector: its own connection, on the chat's broker and namespace.
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "inspect":
+            return self.inspector is not None and self.settings is not None
+        return True
+
+    def action_inspect(self) -> None:
+        if self.inspector is None or self.settings is None:
+            return
+        settings = self.settings
+        self.push_screen(
+            InspectorScreen(
+                self.inspector(settings),
+                filters=[(f"{settings.namespace}/#", 0)],
+                data_dir=settings.data_dir,
+                clock=lambda: self.clock().timestamp(),
+            )
+        )
+
     # Quitting: always say goodbye to the broker first.
 
     async def stop_backend(self) -> None:
@@ -254,10 +282,12 @@ def make_app(
     clock: Callable[[], datetime] = utc_now,
     cursor_blink: bool = True,
     keymap: Mapping[str, str] | None = None,
+    inspector: InspectorFactory | None = None,
 ) -> MqchatApp:
     """Build the TUI. ``connect`` turns the login's settings into a backend;
     ``auto_login`` skips the form (``mqchat chat``); ``open_peer`` opens that
-    conversation after login; ``keymap`` remaps binding ids to other keys."""
+    conversation after login; ``keymap`` remaps binding ids to other keys;
+    ``inspector`` builds the inspector's connection (without it, no ``i`` key)."""
     app = MqchatApp(
         defaults=defaults,
         connect=connect,
@@ -265,6 +295,7 @@ def make_app(
         open_peer=open_peer,
         clock=clock,
         cursor_blink=cursor_blink,
+        inspector=inspector,
     )
     if keymap:
         app.set_keymap(dict(keymap))

@@ -121,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connection_options(history, user_required=True)
     history.add_argument("--json", action="store_true", help="one JSON object per line")
     _add_pubsub_commands(sub)
+    _add_inspect_command(sub)
     return parser
 
 
@@ -246,6 +247,30 @@ def _add_pubsub_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     )
 
 
+def _add_inspect_command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    inspect = commands.add_parser(
+        "inspect",
+        help="the inspector on its own: watch any topics of a broker, no chat login",
+        description="Subscribe to the FILTERs (default '#') and show every message: a topic "
+        "tree, payload views, the live log; publish, clear retained messages, export JSON "
+        "Lines. The login comes from the URL (mqtt://user:pass@host) or --user with "
+        "MQCHAT_PASSWORD; anonymous otherwise.",
+    )
+    inspect.add_argument(
+        "filters", nargs="*", metavar="FILTER", help="topic filter, e.g. 'home/#' (default '#')"
+    )
+    _add_mqtt_options(inspect)
+    inspect.add_argument("-q", "--qos", type=int, choices=(0, 1, 2), default=0, help="default 0")
+    inspect.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        type=Path,
+        help="exports go to DIR/exports (env MQCHAT_DATA_DIR)",
+    )
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     try:
         broker = broker_from_env(args.broker)
@@ -278,6 +303,7 @@ def _check_peer(peer: str, settings: Settings) -> str:
 def _run_tui(args: argparse.Namespace, *, logged_in: bool) -> int:
     from mqchat.app import LoginDefaults, make_app
     from mqchat.service.chat import ChatService
+    from mqchat.service.inspector_feed import InspectorFeed
 
     peer = None
     if logged_in:
@@ -303,7 +329,13 @@ def _run_tui(args: argparse.Namespace, *, logged_in: bool) -> int:
     def connect(settings: Settings) -> ChatService:
         return ChatService(replace(settings, session_expiry=expiry))
 
-    app = make_app(defaults=defaults, connect=connect, auto_login=logged_in, open_peer=peer)
+    app = make_app(
+        defaults=defaults,
+        connect=connect,
+        auto_login=logged_in,
+        open_peer=peer,
+        inspector=InspectorFeed,
+    )
     app.run()
     return EXIT_OK
 
@@ -550,12 +582,30 @@ def _clear_retained(args: argparse.Namespace) -> int:
     return status
 
 
+def _inspect(args: argparse.Namespace) -> int:
+    from mqchat.inspect_app import make_inspect_app
+    from mqchat.service.inspector_feed import InspectorFeed
+
+    filters = [_checked(check_filter, f) for f in args.filters]
+    settings = replace(_mqtt_settings(args), data_dir=args.data_dir or default_data_dir())
+    protocol = _protocol(args)
+    app = make_inspect_app(
+        settings=settings,
+        connect=lambda s: InspectorFeed(s, protocol=protocol),
+        filters=filters,
+        qos=args.qos,
+    )
+    app.run()
+    return EXIT_OK
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "send": _send,
     "history": _history,
     "sub": _sub,
     "pub": _pub,
     "clear-retained": _clear_retained,
+    "inspect": _inspect,
 }
 
 

@@ -22,6 +22,7 @@ DOMAIN = [
     "mqchat.backend",
     "mqchat.settings",
     "mqchat.paths",
+    "mqchat.inspector_backend",
 ]
 
 
@@ -47,6 +48,7 @@ CASES = (
         (m, {"aiomqtt", "paho", "sqlalchemy", "mqchat.service", "mqchat.store"})
         for m in [
             "mqchat.app",
+            "mqchat.inspect_app",
             "mqchat.ui_messages",
             *_modules("mqchat.screens"),
             *_modules("mqchat.widgets"),

@@ -48,6 +48,8 @@ class ConversationScreen(SessionScreen):
         Binding("ctrl+y", "accept", "Accept", id="conversation.accept", priority=True),
         Binding("pageup", "older", "Older", id="conversation.older", priority=True),
         Binding("pagedown", "newer", "Newer", id="conversation.newer", show=False, priority=True),
+        # i would be typed into the message: ctrl+t ("traffic") opens the inspector here.
+        Binding("ctrl+t", "app.inspect", "Inspector", id="conversation.inspector", priority=True),
     ]
     page_size = 50
     typing_fade = TYPING_FADE

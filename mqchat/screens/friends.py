@@ -46,6 +46,7 @@ class FriendsScreen(SessionScreen):
         Binding("y", "accept", "Accept", id="friends.accept"),
         Binding("d", "remove", "Remove", id="friends.remove"),
         Binding("p", "presence", "Presence", id="friends.presence"),
+        Binding("i", "app.inspect", "Inspector", id="friends.inspector"),
     ]
     typing_fade = TYPING_FADE
 

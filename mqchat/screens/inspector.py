@@ -1,0 +1,389 @@
+"""The inspector (DESIGN.md §6, §9): what is subscribed and how fast it comes on top,
+the topic tree on the left, the selected topic's last message on the right, the live
+message log below.
+
+Messages never touch a widget one by one: a timer (10 times a second) takes what the
+backend buffered, feeds it to the bounded model (capture store, topic tree, msg/s
+meter), and redraws the few widgets once. Pausing freezes the view but not the
+capture: counts, msg/s and the store keep going, as in MQTTX."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from mqchat.domain import ConnectionState, display_safe
+from mqchat.inspector.capture import Captured, CaptureStore
+from mqchat.inspector.export import to_json_lines
+from mqchat.inspector.model import InspectorModel
+from mqchat.inspector.payload import View
+from mqchat.inspector_backend import FeedError, InspectorBackend, PublishRequest
+from mqchat.screens.inspector_clear import Cleared, ClearRetainedScreen
+from mqchat.screens.inspector_forms import (
+    ExportScreen,
+    SubscribeScreen,
+    UnsubscribeScreen,
+    ViewFilterScreen,
+)
+from mqchat.screens.inspector_publish import PublishScreen
+from mqchat.widgets.inspector_detail import DetailView
+from mqchat.widgets.inspector_log import MessageLogView
+from mqchat.widgets.inspector_render import StatusFigures, next_view, plural, safe_topic
+from mqchat.widgets.inspector_status import InspectorStatus
+from mqchat.widgets.inspector_tree import TopicTreeView
+from mqchat.widgets.inspector_view import InspectorView, ViewFilter
+
+__all__ = ["InspectorScreen", "export_jsonl"]
+
+TICK = 0.1
+"""Seconds between two takes from the backend (and at most one redraw)."""
+CHUNK = 2_000
+MAX_PER_TICK = 20_000
+"""Messages ingested per tick at most; the rest waits in the backend's buffer, so a
+key press is never queued behind a whole flood."""
+BUDGET = 0.04
+"""Seconds of ingesting per tick at most, for the same reason on a slow machine."""
+
+
+def export_jsonl(path: Path, messages: Iterable[Captured]) -> int:
+    """Write ``messages`` as JSON Lines to ``path`` (its folder is made); returns how
+    many. Runs in a thread: it may be a few megabytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with path.open("w", encoding="utf-8") as out:
+        for line in to_json_lines(messages):
+            out.write(line)
+            count += 1
+    return count
+
+
+class InspectorScreen(Screen[None]):
+    """The inspector on ``backend``, which it starts on mount (subscribed to
+    ``filters``: (filter, QoS) pairs) and stops when it closes. Exports go to
+    ``data_dir/exports``; ``clock`` gives epoch seconds (fixed in tests); ``store``
+    overrides the capture's bounds.
+
+    ``space`` pauses the view only: messages are still counted, captured (within the
+    store's bounds) and exported, and resuming shows the present at once."""
+
+    CSS_PATH = "inspector.tcss"
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="inspector.filter"),
+        Binding("s", "subscribe", "Subscribe", id="inspector.subscribe"),
+        Binding("u", "unsubscribe", "Unsubscribe", id="inspector.unsubscribe"),
+        Binding("space", "pause", "Pause", id="inspector.pause"),
+        Binding("P", "publish", "Publish", id="inspector.publish"),
+        Binding("R", "clear_retained", "Clear retained", id="inspector.clear"),
+        Binding("e", "export", "Export", id="inspector.export"),
+        Binding("v", "cycle_view", "View", id="inspector.view"),
+        Binding("escape,q", "back", "Back", id="inspector.back"),
+    ]
+
+    def __init__(
+        self,
+        backend: InspectorBackend,
+        *,
+        filters: Sequence[tuple[str, int]] = (),
+        data_dir: Path,
+        clock: Callable[[], float] = time.time,
+        store: CaptureStore | None = None,
+    ) -> None:
+        super().__init__()
+        self.backend = backend
+        self.initial_filters = list(filters)
+        self.data_dir = data_dir
+        self.clock = clock
+        self.model = InspectorModel(store, clock=clock)
+        self.shown = InspectorView(self.model)
+        """What of the model is in view (the view filter, the log's rows)."""
+        self.paused = False
+        self.view: View | None = None
+        """The payload view the user chose with ``v``; ``None``: the detected one."""
+        self.selected: str | None = None
+        self.picked: Captured | None = None
+        """A message picked in the log, shown instead of the topic's last one."""
+        self._dirty = True
+        self._last_state: ConnectionState | None = None
+        self._stopped = False
+
+    # -- layout and life ------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield InspectorStatus(id="inspector-status")
+        with Horizontal(id="inspector-main"):
+            tree = TopicTreeView(id="topics")
+            tree.border_title = "Topics"
+            yield tree
+            detail = DetailView(id="detail")
+            detail.border_title = "Message"
+            yield detail
+        log = MessageLogView(id="log")
+        log.border_title = "Messages"
+        yield log
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        for topic_filter, qos in self.initial_filters:
+            self.backend.subscribe(topic_filter, qos)
+        self.backend.start()
+        self.query_one(TopicTreeView).focus()
+        self.query_one(DetailView).show_hint("Select a topic (↑ ↓, → opens) to see its messages.")
+        self.tick()
+        self.set_interval(TICK, self.tick)
+
+    async def stop_backend(self) -> None:
+        if not self._stopped:
+            self._stopped = True
+            await self.backend.stop()
+
+    async def on_unmount(self) -> None:
+        await self.stop_backend()
+
+    # -- the timer: ingest, then redraw once ----------------------------------------
+
+    def tick(self) -> None:
+        """Take what arrived, capture it, and redraw what changed (not while paused)."""
+        if self._ingest():
+            self._dirty = True
+        for notice in self.backend.take_notices():
+            self.notify(notice, title="Broker", severity="warning", markup=False)
+        self._watch_connection()
+        self._show_status()
+        if self._dirty and not self.paused:
+            self._dirty = False
+            self._show_view()
+
+    def _ingest(self) -> int:
+        take, ingest = self.backend.take, self.shown.ingest
+        deadline = time.perf_counter() + BUDGET
+        done = 0
+        while done < MAX_PER_TICK and time.perf_counter() < deadline:
+            batch = take(CHUNK)
+            if not batch:
+                break
+            done += ingest(batch)
+        return done
+
+    def _watch_connection(self) -> None:
+        connection = self.backend.connection
+        if connection.state is self._last_state:
+            return
+        self._last_state = connection.state
+        if connection.state is ConnectionState.FAILED:
+            self.notify(
+                display_safe(connection.detail) or "the connection failed",
+                title=f"Cannot inspect {self.backend.broker_label}",
+                severity="error",
+                timeout=15,
+                markup=False,
+            )
+
+    def _show_status(self) -> None:
+        self.query_one(InspectorStatus).show(
+            StatusFigures(
+                broker=self.backend.broker_label,
+                subscriptions=dict(self.backend.subscriptions),
+                total=self.backend.received,
+                rate=self.model.rate(self.clock()),
+                paused=self.paused,
+                connection=self.backend.connection,
+                dropped=self.backend.dropped,
+            )
+        )
+
+    def _show_view(self) -> None:
+        self.query_one(TopicTreeView).show(self.shown.tree)
+        self.query_one(MessageLogView).show(self.shown.log_rows)
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        detail = self.query_one(DetailView)
+        store = self.model.store
+        topic = self.picked.topic if self.picked is not None else self.selected
+        if topic is None:
+            return
+        detail.border_title = safe_topic(topic)
+        stats = store.stats(topic)
+        message = self.picked or (stats.last if stats is not None else None)
+        if message is None:
+            below = self.shown.tree.count(topic)
+            topics = len(self.shown.tree.topics_under(topic))
+            detail.show_hint(
+                f"{plural(below, 'message')} on {plural(topics, 'topic')} below this level; "
+                "select a topic to see its messages."
+            )
+            return
+        detail.show(
+            message,
+            self.view,
+            store.history(topic),
+            count=stats.count if stats is not None else 1,
+        )
+
+    # -- selection ------------------------------------------------------------------
+
+    @on(TopicTreeView.Highlighted)
+    def topic_highlighted(self, event: TopicTreeView.Highlighted) -> None:
+        self.selected = None if event.row is None else event.row.path
+        self.picked = None
+        self._show_detail()
+
+    @on(MessageLogView.Picked)
+    def message_picked(self, event: MessageLogView.Picked) -> None:
+        self.picked = event.message
+        self._show_detail()
+
+    # -- actions ----------------------------------------------------------------------
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        self._show_status()
+        if not self.paused and self._dirty:
+            self._dirty = False
+            self._show_view()
+
+    def action_cycle_view(self) -> None:
+        detail = self.query_one(DetailView)
+        self.view = next_view(detail.view or View.TEXT)
+        self._show_detail()
+
+    def action_filter(self) -> None:
+        self.app.push_screen(ViewFilterScreen(self.shown.filter), self._filter_chosen)
+
+    def _filter_chosen(self, chosen: ViewFilter | None) -> None:
+        if chosen is None:
+            return
+        self.set_view_filter(chosen)
+
+    def set_view_filter(self, chosen: ViewFilter) -> None:
+        """Show only what ``chosen`` lets through (the capture is not touched)."""
+        self.shown.set_filter(chosen)
+        shown = display_safe(chosen.describe())
+        self.query_one(MessageLogView).border_title = (
+            f"Messages · filter: {shown}" if chosen else "Messages"
+        )
+        self.query_one(TopicTreeView).border_title = (
+            f"Topics · {safe_topic(chosen.topic)}" if chosen.topic else "Topics"
+        )
+        self._dirty = True
+        self.tick()
+
+    def _suggested_topic(self) -> str:
+        if self.picked is not None:
+            return self.picked.topic
+        return self.selected or ""
+
+    def action_subscribe(self) -> None:
+        self.app.push_screen(SubscribeScreen(), self._subscribe_chosen)
+
+    def _subscribe_chosen(self, chosen: tuple[str, int] | None) -> None:
+        if chosen is None:
+            return
+        topic_filter, qos = chosen
+        try:
+            self.backend.subscribe(topic_filter, qos)
+        except ValueError as exc:  # InvalidFilter included
+            self.notify(str(exc), title="Cannot subscribe", severity="error", markup=False)
+            return
+        self.notify(f"Subscribed to {safe_topic(topic_filter)} (QoS {qos}).", markup=False)
+        self._show_status()
+
+    def action_unsubscribe(self) -> None:
+        filters = list(self.backend.subscriptions)
+        if not filters:
+            self.notify("Nothing is subscribed.", severity="warning")
+            return
+        self.app.push_screen(UnsubscribeScreen(filters), self._unsubscribe_chosen)
+
+    def _unsubscribe_chosen(self, topic_filter: str | None) -> None:
+        if topic_filter is None:
+            return
+        if self.backend.unsubscribe(topic_filter):
+            self.notify(f"Unsubscribed from {safe_topic(topic_filter)}.", markup=False)
+        self._show_status()
+
+    def action_publish(self) -> None:
+        self.app.push_screen(PublishScreen(self._suggested_topic()), self._publish_chosen)
+
+    def _publish_chosen(self, request: PublishRequest | None) -> None:
+        if request is not None:
+            self._publish(request)
+
+    @work(group="inspector-publish")
+    async def _publish(self, request: PublishRequest) -> None:
+        try:
+            outcome = await self.backend.publish(request)
+        except FeedError as exc:
+            self.notify(str(exc), title="Not published", severity="error", markup=False)
+            return
+        where = safe_topic(request.topic)
+        if outcome.refused is not None:
+            self.notify(
+                f"{self.backend.broker_label} refused the message to {where}: "
+                f"{display_safe(outcome.refused)}",
+                title="Not published",
+                severity="error",
+                markup=False,
+            )
+            return
+        note = f"Published {len(request.payload):,} bytes to {where} (QoS {request.qos}"
+        note += ", retained)." if request.retain else ")."
+        if outcome.dropped_properties:
+            note += " The properties were left out: this connection is MQTT 3.1.1."
+        self.notify(note, markup=False)
+
+    def action_clear_retained(self) -> None:
+        suggestion = self._suggested_topic()
+        if suggestion and self.shown.tree.topics_under(suggestion) != [suggestion]:
+            suggestion = f"{suggestion}/#" if suggestion else "#"
+        self.app.push_screen(ClearRetainedScreen(self.backend, suggestion), self._cleared)
+
+    def _cleared(self, cleared: Cleared | None) -> None:
+        if cleared is None:
+            return
+        outcome = cleared.outcome
+        where = safe_topic(cleared.topic_filter)
+        done = plural(outcome.cleared, "retained message")
+        self.notify(f"Cleared {done} under {where}.", markup=False)
+        for topic, reason in list(outcome.refused.items())[:3]:
+            self.notify(
+                f"{self.backend.broker_label} refused to clear {safe_topic(topic)}: "
+                f"{display_safe(reason)}",
+                severity="error",
+                markup=False,
+            )
+
+    def action_export(self) -> None:
+        stamp = datetime.fromtimestamp(self.clock()).strftime("%Y%m%d-%H%M%S")
+        default = self.data_dir / "exports" / f"inspect-{stamp}.jsonl"
+        what = "messages matching the view filter" if self.shown.filter else "captured messages"
+        count = len(self.shown.kept_in_view())
+        self.app.push_screen(ExportScreen(default, count, what), self._export_chosen)
+
+    def _export_chosen(self, path: Path | None) -> None:
+        if path is not None:
+            self._export(path)
+
+    @work(group="inspector-export")
+    async def _export(self, path: Path) -> None:
+        messages = self.shown.kept_in_view()
+        try:
+            count = await asyncio.to_thread(export_jsonl, path, messages)
+        except OSError as exc:
+            self.notify(f"{path}: {exc.strerror or exc}", title="Not exported", severity="error")
+            return
+        self.notify(f"Exported {plural(count, 'message')} to {path}.", markup=False)
+
+    async def action_back(self) -> None:
+        await self.stop_backend()
+        self.dismiss()
