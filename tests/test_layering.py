@@ -26,6 +26,9 @@ DOMAIN = [
 ]
 
 
+CLI = ["mqchat.cli", "mqchat.cli_base", "mqchat.cli_tools"]
+
+
 def _modules(prefix: str) -> list[str]:
     package = __import__(prefix, fromlist=["_"])
     return [prefix] + [f"{prefix}.{m.name}" for m in pkgutil.iter_modules(package.__path__)]
@@ -54,7 +57,8 @@ CASES = (
             *_modules("mqchat.widgets"),
         ]
     ]
-    + [("mqchat.cli", {"textual", "aiomqtt", "sqlalchemy"})]  # nothing heavy at import time
+    # nothing heavy at import time
+    + [(m, {"textual", "aiomqtt", "sqlalchemy"}) for m in CLI]
 )
 
 
