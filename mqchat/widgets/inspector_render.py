@@ -254,7 +254,7 @@ def detail_text(
         text.stylize("bold yellow", 0, len("retained"))
     text.append("\n")
     text.append_text(_views_bar(formatted.view))
-    text.append(f"  ({formatted.kind})\n", style="dim")
+    text.append(f"  (detected: {formatted.kind})\n", style="dim")
     body = Text(formatted.text, end="")
     if formatted.is_json:
         body = _json(body)
