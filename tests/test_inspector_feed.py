@@ -295,7 +295,8 @@ def test_fast_decoding_matches_paho(
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
-    from mqchat.service.inspector_paho import FastClient, property_map
+    from mqchat.service.inspector_paho import property_map
+    from mqchat.service.paho_client import FastClient
 
     decoded = []
     for cls in (mqtt.Client, FastClient):

@@ -6,19 +6,18 @@ and a script needs nothing more than one connection that it drives step by step.
 from __future__ import annotations
 
 import select
-import socket
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 import aiomqtt
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from mqchat.service.connection import Protocol, describe_failure, refuses_protocol
+from mqchat.service.paho_client import FastClient, connect_client, new_client
 from mqchat.settings import Settings
 
 __all__ = ["Link", "LinkError", "MessageHandler", "open_link"]
@@ -40,18 +39,16 @@ class LinkError(Exception):
         self.fatal = fatal
 
 
-class _ReadAheadClient(mqtt.Client):
+class _ReadAheadClient(FastClient):
     """paho tuned for a flood of small messages, ~2x faster than stock paho here.
 
     * paho reads each packet with three or more ``recv()`` calls of a few bytes; this
       client serves them from one large ``recv()``. ``would_block`` tells the loop that
       the socket ran dry, ``has_read_ahead`` that bytes are waiting in the buffer.
-    * A QoS 0 PUBLISH without MQTT 5 properties is decoded here, without the
-      Properties object paho builds for every message.
+    * A QoS 0 PUBLISH without MQTT 5 properties takes :class:`FastClient`'s short
+      decoding path.
 
-    Both override private hooks of paho-mqtt 2.x (``_sock_recv``, ``_handle_publish``
-    and its ``_in_packet``); tests/test_pubsub_unit.py checks the decoding against
-    paho's own, so a paho upgrade that moves them fails there."""
+    ``_sock_recv`` is a private hook of paho-mqtt 2.x, as FastClient's are."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -73,32 +70,6 @@ class _ReadAheadClient(mqtt.Client):
         chunk = ahead[pos : pos + bufsize]
         self._ahead, self._ahead_pos = ahead, pos + len(chunk)
         return chunk
-
-    def _handle_publish(self) -> MQTTErrorCode:
-        # The flood case, a QoS 0 PUBLISH without MQTT 5 properties, skips paho's
-        # general decoder, which spends about half the time of a message building a
-        # Properties object for it; anything else goes paho's way.
-        packet = self._in_packet
-        header, data = packet["command"], packet["packet"]
-        if header & 0x06 or len(data) < 3:
-            return super()._handle_publish()
-        end = 2 + ((data[0] << 8) | data[1])
-        if self._protocol == mqtt.MQTTv5:
-            if len(data) <= end or data[end] != 0:  # properties, or a topic alias
-                return super()._handle_publish()
-            start = end + 1
-        else:
-            if end == 2 or len(data) < end:
-                return super()._handle_publish()
-            start = end
-        message = mqtt.MQTTMessage(topic=bytes(data[2:end]))
-        message.retain = bool(header & 0x01)
-        message.dup = bool(header & 0x08)
-        message.payload = bytes(data[start:])
-        message.properties = None
-        message.timestamp = time.monotonic()
-        self._handle_on_message(message)
-        return MQTTErrorCode.MQTT_ERR_SUCCESS
 
     @property
     def has_read_ahead(self) -> bool:
@@ -305,30 +276,10 @@ def open_link(settings: Settings, protocol: Protocol | None = None, *, role: str
 
 
 def _connect(settings: Settings, protocol: Protocol, role: str) -> Link:
-    v5 = protocol is Protocol.V5
-    client = _ReadAheadClient(
-        CallbackAPIVersion.VERSION2,
-        client_id=f"mqchat-{role}-{uuid.uuid4().hex[:8]}",
-        clean_session=None if v5 else True,
-        protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
-        reconnect_on_failure=False,
-    )
-    username = settings.mqtt_username
-    if username:
-        client.username_pw_set(username, settings.mqtt_password)
-    client.connect_timeout = settings.connect_timeout
+    client = new_client(_ReadAheadClient, settings, protocol, role)
     connack: list[ReasonCode] = []
     client.on_connect = lambda _c, _u, _f, reason, _p: connack.append(reason)
-    client.connect(
-        settings.broker.host,
-        settings.broker.port,
-        keepalive=settings.keepalive,
-        **({"clean_start": True, "properties": None} if v5 else {}),  # type: ignore[arg-type]
-    )
-    sock = client.socket()
-    if isinstance(sock, socket.socket):
-        # pub waits for each PUBACK: with Nagle on, a small packet can sit ~40 ms.
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    connect_client(client, settings, protocol)
     link = Link(client, settings, protocol)
     deadline = time.monotonic() + settings.connect_timeout
     try:

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 
 import aiomqtt
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
@@ -38,11 +36,11 @@ from mqchat.service.backoff import Backoff
 from mqchat.service.connection import Protocol, describe_failure, refuses_protocol
 from mqchat.service.inspector_paho import (
     Answers,
-    FastClient,
     property_map,
     publish_properties,
     topic_of,
 )
+from mqchat.service.paho_client import FastClient, connect_client, new_client
 from mqchat.settings import Settings
 
 __all__ = ["DEFAULT_BUFFER", "InspectorFeed"]
@@ -188,19 +186,8 @@ class InspectorFeed(InspectorBackend):
         """Connect once and stay until the connection ends. Returns ``None`` when it
         was up and then lost (or stopped), else why connecting failed (an exception,
         for :func:`describe_failure`)."""
-        v5 = protocol is Protocol.V5
-        client = FastClient(
-            CallbackAPIVersion.VERSION2,
-            client_id=f"mqchat-inspect-{uuid.uuid4().hex[:8]}",
-            clean_session=None if v5 else True,
-            protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
-            reconnect_on_failure=False,
-        )
+        client = new_client(FastClient, self.settings, protocol, "inspect")
         client.suppress_exceptions = True  # a bug in a callback must not end the thread
-        username = self.settings.mqtt_username
-        if username:
-            client.username_pw_set(username, self.settings.mqtt_password)
-        client.connect_timeout = self.settings.connect_timeout
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._message_handler()
@@ -214,19 +201,9 @@ class InspectorFeed(InspectorBackend):
             if self._stopping.is_set():
                 return None
             try:
-                client.connect(
-                    self.settings.broker.host,
-                    self.settings.broker.port,
-                    keepalive=self.settings.keepalive,
-                    **({"clean_start": True} if v5 else {}),  # type: ignore[arg-type]
-                )
+                connect_client(client, self.settings, protocol)
             except (OSError, ValueError) as exc:
                 return exc
-            sock = client.socket()
-            if isinstance(sock, socket.socket):
-                # Requests (a SUBSCRIBE, a publish from the form) are single small
-                # packets: without this they can wait ~40 ms for Nagle's algorithm.
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             client.loop_start()
             try:
                 self._progress.wait(self.settings.connect_timeout)

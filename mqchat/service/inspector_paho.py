@@ -4,19 +4,17 @@ the broker's answers across threads, and converting messages and properties."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from mqchat.inspector.capture import Properties as PropertyMap
 from mqchat.inspector_backend import PublishRequest
 
-__all__ = ["Answers", "FastClient", "property_map", "publish_properties", "topic_of"]
+__all__ = ["Answers", "property_map", "publish_properties", "topic_of"]
 
 _EARLY_ANSWERS = 1024
 _EMPTY_PROPERTY_ATTRS = len(vars(Properties(PacketTypes.PUBLISH)))  # type: ignore[no-untyped-call]
@@ -91,35 +89,3 @@ def publish_properties(request: PublishRequest) -> Properties | None:
     if request.message_expiry:
         props.MessageExpiryInterval = request.message_expiry
     return props
-
-
-class FastClient(mqtt.Client):
-    """paho with a short path for the flood case, a QoS 0 PUBLISH without MQTT 5
-    properties: paho's general decoder spends about half of each message building an
-    empty Properties object. Anything else goes paho's way. Overrides private parts
-    of paho-mqtt 2.x (``_handle_publish``, ``_in_packet``), as
-    :class:`mqchat.service.direct._ReadAheadClient` does; tests/test_inspector_feed.py
-    checks the result against paho's own decoding."""
-
-    def _handle_publish(self) -> MQTTErrorCode:
-        packet = self._in_packet
-        header, data = packet["command"], packet["packet"]
-        if header & 0x06 or len(data) < 3:  # QoS 1 or 2
-            return super()._handle_publish()
-        end = 2 + ((data[0] << 8) | data[1])
-        if self._protocol == mqtt.MQTTv5:
-            if len(data) <= end or data[end] != 0 or end == 2:  # properties, or an alias
-                return super()._handle_publish()
-            start = end + 1
-        else:
-            if end == 2 or len(data) < end:
-                return super()._handle_publish()
-            start = end
-        message = mqtt.MQTTMessage(topic=bytes(data[2:end]))
-        message.retain = bool(header & 0x01)
-        message.dup = bool(header & 0x08)
-        message.payload = bytes(data[start:])
-        message.properties = None
-        message.timestamp = time.monotonic()
-        self._handle_on_message(message)
-        return MQTTErrorCode.MQTT_ERR_SUCCESS
