@@ -16,12 +16,14 @@ from rich.cells import cell_len
 
 from mqchat.inspector.payload import (
     FORMAT_LIMIT,
+    MAX_NUMERIC_FIELDS,
     PayloadKind,
     View,
     detect,
     fit_width,
     format_payload,
     hex_dump,
+    numeric_fields,
     numeric_value,
     preview,
     safe_json_dumps,
@@ -285,3 +287,22 @@ def test_sparklines_of_any_floats(values: list[float], width: int) -> None:
         assert 0 < len(line.text) <= width
         assert set(line.text) <= set("▁▂▃▄▅▆▇█")
         assert line.low <= line.last <= line.high
+
+
+def test_numeric_fields_in_document_order_with_dotted_paths():
+    payload = b'{"id":"s1","temp":21.5,"env":{"hum":"48","ok":true},"a":[1,"x"],"d.x":4,"n":null}'
+    assert numeric_fields(payload) == ["temp", "env.hum", "a.0"]
+    for path in numeric_fields(payload):
+        assert numeric_value(payload, path) is not None
+
+
+@pytest.mark.parametrize(
+    "payload", [b"23.4", b'"7"', b"not json", b'{"a":"x"}', b"[" * 100_000, b"\xff\xfe", b"{}"]
+)
+def test_numeric_fields_of_what_has_none(payload):
+    assert numeric_fields(payload) == []
+
+
+def test_numeric_fields_are_capped():
+    payload = json.dumps({f"k{i}": i for i in range(100)}).encode()
+    assert numeric_fields(payload) == [f"k{i}" for i in range(MAX_NUMERIC_FIELDS)]

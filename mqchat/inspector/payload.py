@@ -22,6 +22,7 @@ from mqchat.domain import display_safe
 
 __all__ = [
     "FORMAT_LIMIT",
+    "MAX_NUMERIC_FIELDS",
     "FormattedPayload",
     "PayloadKind",
     "Sparkline",
@@ -30,6 +31,7 @@ __all__ = [
     "fit_width",
     "format_payload",
     "hex_dump",
+    "numeric_fields",
     "numeric_value",
     "preview",
     "safe_json_dumps",
@@ -278,6 +280,42 @@ def numeric_value(payload: bytes, json_field: str | None = None) -> float | None
             else:
                 return None
     return _number(value)
+
+
+MAX_NUMERIC_FIELDS = 32
+"""Numeric fields of one JSON object offered for a sparkline at most."""
+
+
+def numeric_fields(payload: bytes, *, limit: int = MAX_NUMERIC_FIELDS) -> list[str]:
+    """The dotted paths (``temp``, ``sensor.hum``, ``readings.0``) of the numeric
+    leaves of a JSON object or array payload, in document order, at most ``limit``
+    of them: what :func:`numeric_value` can follow with ``json_field``. A plain
+    number, a non-JSON payload or one without numbers gives ``[]``."""
+    if len(payload) > _JSON_NUMBER_LIMIT:
+        return []
+    try:
+        value = json.loads(payload.decode("utf-8"), parse_constant=lambda _: None)
+    except (ValueError, RecursionError):
+        return []
+    if not isinstance(value, dict | list):
+        return []
+    found: list[str] = []
+    # Depth-first with an explicit stack (a hostile payload may nest deeply).
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack and len(found) < limit:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            items = [(str(k), v) for k, v in node.items()]
+        elif isinstance(node, list):
+            items = [(str(i), v) for i, v in enumerate(node)]
+        else:
+            if path and _number(node) is not None:
+                found.append(path)
+            continue
+        for key, child in reversed(items):
+            if "." not in key:  # a key with a dot cannot be named by a dotted path
+                stack.append((f"{path}.{key}" if path else key, child))
+    return found
 
 
 def sparkline(values: Iterable[float], width: int) -> Sparkline | None:

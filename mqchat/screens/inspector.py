@@ -26,9 +26,10 @@ from mqchat.domain import ConnectionState, display_safe
 from mqchat.inspector.capture import Captured, CaptureStore
 from mqchat.inspector.export import to_json_lines
 from mqchat.inspector.model import InspectorModel
-from mqchat.inspector.payload import View
+from mqchat.inspector.payload import View, numeric_fields
+from mqchat.inspector.sys_stats import SYS_FILTER, sys_rows
 from mqchat.inspector_backend import FeedError, InspectorBackend, PublishRequest
-from mqchat.screens.inspector_clear import Cleared, ClearRetainedScreen
+from mqchat.screens.inspector_clear import PASSES, Cleared, ClearRetainedScreen
 from mqchat.screens.inspector_forms import (
     ExportScreen,
     SubscribeScreen,
@@ -36,9 +37,17 @@ from mqchat.screens.inspector_forms import (
     ViewFilterScreen,
 )
 from mqchat.screens.inspector_publish import PublishScreen
+from mqchat.screens.inspector_sys import BrokerStatsScreen
+from mqchat.screens.keys_help import KeysHelpScreen, key_rows
 from mqchat.widgets.inspector_detail import DetailView
 from mqchat.widgets.inspector_log import MessageLogView
-from mqchat.widgets.inspector_render import StatusFigures, next_view, plural, safe_topic
+from mqchat.widgets.inspector_render import (
+    StatusFigures,
+    next_view,
+    plural,
+    safe_topic,
+    spark_field,
+)
 from mqchat.widgets.inspector_status import InspectorStatus
 from mqchat.widgets.inspector_tree import TopicTreeView
 from mqchat.widgets.inspector_view import InspectorView, ViewFilter
@@ -78,6 +87,8 @@ class InspectorScreen(Screen[None]):
 
     CSS_PATH = "inspector.tcss"
     BINDINGS = [
+        # First, so that a narrow terminal's footer cuts anything but the way to the rest.
+        Binding("question_mark", "help", "Keys", id="inspector.help", tooltip="This list of keys"),
         Binding("slash", "filter", "Filter", id="inspector.filter"),
         Binding("s", "subscribe", "Subscribe", id="inspector.subscribe"),
         Binding("u", "unsubscribe", "Unsubscribe", id="inspector.unsubscribe"),
@@ -86,8 +97,32 @@ class InspectorScreen(Screen[None]):
         Binding("R", "clear_retained", "Clear retained", id="inspector.clear"),
         Binding("e", "export", "Export", id="inspector.export"),
         Binding("v", "cycle_view", "View", id="inspector.view"),
+        Binding(
+            "b", "broker_stats", "Broker", id="inspector.broker", tooltip="Broker stats ($SYS)"
+        ),
         Binding("escape,q", "back", "Back", id="inspector.back"),
+        Binding(
+            "n",
+            "next_field",
+            "Next field",
+            show=False,
+            id="inspector.field",
+            tooltip="Sparkline: follow the next numeric JSON field",
+        ),
+        Binding(
+            "ctrl+l",
+            "clear_capture",
+            "Clear",
+            show=False,
+            id="inspector.clear_capture",
+            tooltip="Forget everything captured (counts start again at 0)",
+        ),
     ]
+    EXTRA_KEYS = (
+        ("↑ ↓ → ←", "Topics: move, open and close a level"),
+        ("enter", "Log: show that message in the detail"),
+    )
+    """Keys of the panes themselves, listed in the help."""
 
     def __init__(
         self,
@@ -112,6 +147,13 @@ class InspectorScreen(Screen[None]):
         self.selected: str | None = None
         self.picked: Captured | None = None
         """A message picked in the log, shown instead of the topic's last one."""
+        self.spark_field: str | None = None
+        """The JSON field the sparkline follows (``n``); ``None``: the first numeric."""
+        self._base_received = 0
+        self._base_dropped = 0
+        """The backend's counts when the capture was last cleared (``ctrl+l``)."""
+        self._sys_since: float | None = None
+        """When ``b`` subscribed to ``$SYS/#`` (``None``: it has not)."""
         self._dirty = True
         self._last_state: ConnectionState | None = None
         self._stopped = False
@@ -193,11 +235,11 @@ class InspectorScreen(Screen[None]):
             StatusFigures(
                 broker=self.backend.broker_label,
                 subscriptions=dict(self.backend.subscriptions),
-                total=self.backend.received,
+                total=self.backend.received - self._base_received,
                 rate=self.model.rate(self.clock()),
                 paused=self.paused,
                 connection=self.backend.connection,
-                dropped=self.backend.dropped,
+                dropped=self.backend.dropped - self._base_dropped,
             )
         )
 
@@ -223,11 +265,13 @@ class InspectorScreen(Screen[None]):
                 "select a topic to see its messages."
             )
             return
+        history = store.history(topic)
         detail.show(
             message,
             self.view,
-            store.history(topic),
+            history,
             count=stats.count if stats is not None else 1,
+            field=spark_field(history, self.spark_field),
         )
 
     # -- selection ------------------------------------------------------------------
@@ -256,6 +300,54 @@ class InspectorScreen(Screen[None]):
         detail = self.query_one(DetailView)
         self.view = next_view(detail.view or View.TEXT)
         self._show_detail()
+
+    def action_next_field(self) -> None:
+        """Let the sparkline follow the next numeric field of the topic's payloads."""
+        topic = self.picked.topic if self.picked is not None else self.selected
+        history = self.model.store.history(topic) if topic is not None else []
+        fields = numeric_fields(history[-1].payload) if history else []
+        if not fields:
+            self.notify("The selected topic's payload has no numeric JSON field.")
+            return
+        current = spark_field(history, self.spark_field)
+        at = fields.index(current) if current in fields else -1
+        self.spark_field = fields[(at + 1) % len(fields)]
+        self.notify(f"Sparkline: {display_safe(self.spark_field)}", timeout=2, markup=False)
+        self._show_detail()
+
+    def action_clear_capture(self) -> None:
+        """Forget what was captured; the status line counts from 0 again."""
+        self._base_received = self.backend.received
+        self._base_dropped = self.backend.dropped
+        self.shown.clear()
+        self.picked = None
+        self.query_one(DetailView).show_hint("Cleared: counting again from 0.")
+        self._dirty = True
+        self.tick()
+
+    def action_help(self) -> None:
+        self.app.push_screen(KeysHelpScreen("Inspector keys", key_rows(self), self.EXTRA_KEYS))
+
+    def action_broker_stats(self) -> None:
+        """The broker's $SYS figures (subscribing to ``$SYS/#`` the first time)."""
+        if not any(f.startswith("$SYS") for f in self.backend.subscriptions):
+            try:
+                self.backend.subscribe(SYS_FILTER, 0)
+            except ValueError as exc:
+                self.notify(str(exc), title="Cannot subscribe", severity="error", markup=False)
+                return
+            self._sys_since = self.clock()
+            self._show_status()
+        tree, store = self.model.tree, self.model.store
+
+        def lookup() -> dict[str, Captured]:
+            found = (store.last(topic) for topic in tree.topics_under("$SYS"))
+            return sys_rows(m for m in found if m is not None)
+
+        since = self._sys_since if self._sys_since is not None else self.clock()
+        self.app.push_screen(
+            BrokerStatsScreen(self.backend.broker_label, lookup, since=since, clock=self.clock)
+        )
 
     def action_filter(self) -> None:
         self.app.push_screen(ViewFilterScreen(self.shown.filter), self._filter_chosen)
@@ -355,6 +447,14 @@ class InspectorScreen(Screen[None]):
         where = safe_topic(cleared.topic_filter)
         done = plural(outcome.cleared, "retained message")
         self.notify(f"Cleared {done} under {where}.", markup=False)
+        if cleared.remaining:
+            self.notify(
+                f"{plural(len(cleared.remaining), 'topic')} under {where} retained again after "
+                f"{PASSES} passes (is something publishing them?), e.g. "
+                f"{safe_topic(cleared.remaining[0])}",
+                severity="warning",
+                markup=False,
+            )
         for topic, reason in list(outcome.refused.items())[:3]:
             self.notify(
                 f"{self.backend.broker_label} refused to clear {safe_topic(topic)}: "

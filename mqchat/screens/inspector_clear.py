@@ -1,6 +1,8 @@
 """Clearing retained messages from the inspector, in two steps: a dry run lists the
 topics under a filter that hold a retained message, and only after ``y`` is an empty
-retained message published to exactly those topics."""
+retained message published to exactly those topics. Then it looks again, as
+``mqchat clear-retained`` does: what a device published anew meanwhile is cleared in a
+second and third pass, and what is still there after that is reported."""
 
 from __future__ import annotations
 
@@ -21,12 +23,17 @@ __all__ = ["ClearRetainedScreen", "Cleared"]
 
 LISTED = 12
 """Topics listed by name before ``… and N more``."""
+PASSES = 3
+"""Clearing passes at most (the first on what the dry run listed)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Cleared:
     topic_filter: str
     outcome: ClearOutcome
+    """All passes together."""
+    remaining: list[str]
+    """Topics still retained after the last pass (published again meanwhile)."""
 
 
 class ClearRetainedScreen(InspectorDialog[Cleared]):
@@ -118,10 +125,26 @@ class ClearRetainedScreen(InspectorDialog[Cleared]):
         self.refresh_bindings()
         self._say(Text(f"clearing {len(found):,}…"))
         try:
-            outcome = await self.backend.clear_retained(found)
-        except FeedError as exc:
+            cleared, remaining = await self._passes(found)
+        except (FeedError, InvalidFilter) as exc:
             self.busy = False
             self.refresh_bindings()
             self.show_error(str(exc))
             return
-        self.dismiss(Cleared(self.topic_filter, outcome))
+        self.dismiss(Cleared(self.topic_filter, cleared, remaining))
+
+    async def _passes(self, found: list[str]) -> tuple[ClearOutcome, list[str]]:
+        done, refused = 0, dict[str, str]()
+        todo = found
+        for number in range(1, PASSES + 1):
+            outcome = await self.backend.clear_retained(todo)
+            done += outcome.cleared
+            refused.update(outcome.refused)
+            again = await self.backend.find_retained(self.topic_filter)
+            todo = [topic for topic in again if topic not in refused]
+            if not todo:
+                break
+            if number < PASSES:
+                again_note = f"{len(todo):,} retained again; clearing those (pass {number + 1})…"
+                self._say(Text(again_note))
+        return ClearOutcome(done, refused), todo

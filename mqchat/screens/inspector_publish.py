@@ -1,12 +1,15 @@
-"""The inspector's publish form: topic, payload, QoS, retain, and the MQTT 5
-properties (content type, user properties, message expiry). It dismisses with a
-checked :class:`~mqchat.inspector_backend.PublishRequest`; the screen publishes it."""
+"""The inspector's publish form: topic, payload (several lines allowed), QoS, retain,
+and the MQTT 5 properties (content type, user properties, message expiry). It
+dismisses with a checked :class:`~mqchat.inspector_backend.PublishRequest`; the
+screen publishes it."""
 
 from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Checkbox, Input
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Checkbox, Input, Label, TextArea
 
 from mqchat.inspector.matching import validate_topic
 from mqchat.inspector_backend import PublishRequest
@@ -63,7 +66,8 @@ def request_from_form(
 
 class PublishScreen(InspectorDialog[PublishRequest]):
     title_text = "Publish"
-    hint = "enter publishes · MQTT 5 properties are optional · esc cancels"
+    hint = "ctrl+s publishes (enter too, outside the payload) · esc cancels"
+    BINDINGS = [Binding("ctrl+s", "publish", "Publish", id="inspector.publish.send")]
 
     def __init__(self, topic: str = "") -> None:
         super().__init__()
@@ -71,7 +75,9 @@ class PublishScreen(InspectorDialog[PublishRequest]):
 
     def compose_fields(self) -> ComposeResult:
         yield _field("Topic", Input(self.topic, placeholder="e.g. home/room1/light", id="p-topic"))
-        yield _field("Payload", Input(placeholder="the message (one line)", id="p-payload"))
+        payload = TextArea(id="p-payload", soft_wrap=True, compact=True, tab_behavior="focus")
+        payload.placeholder = "the message: enter starts a new line"
+        yield Horizontal(Label("Payload", classes="field-label"), payload, classes="field payload")
         yield _field("QoS", Input("0", restrict=r"[012]?", max_length=1, id="p-qos"))
         yield Checkbox("Retain", id="p-retain", compact=True)
         yield _field("Content type", Input(placeholder="e.g. application/json", id="p-ctype"))
@@ -83,10 +89,13 @@ class PublishScreen(InspectorDialog[PublishRequest]):
 
     @on(Input.Submitted)
     def submit(self) -> None:
+        self.action_publish()
+
+    def action_publish(self) -> None:
         try:
             request = request_from_form(
                 topic=self._value("p-topic"),
-                payload=self._value("p-payload"),
+                payload=self.query_one("#p-payload", TextArea).text,
                 qos=self._value("p-qos"),
                 retain=self.query_one("#p-retain", Checkbox).value,
                 content_type=self._value("p-ctype"),

@@ -27,8 +27,9 @@ class DetailView(VerticalScroll):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.shown: tuple[int, View | None, int] | None = None
-        """(seq, view, history length) of what is drawn, to skip redrawing it."""
+        self.shown: tuple[int, View | None, int, str | None] | None = None
+        """(seq, view, newest kept seq, sparkline field) of what is drawn, to skip
+        redrawing it."""
         self.view: View | None = None
         """The view last drawn (the detected one unless the user cycled)."""
 
@@ -40,13 +41,19 @@ class DetailView(VerticalScroll):
         self.query_one("#detail-body", Static).update(Text(hint, style="dim italic"))
 
     def show(
-        self, message: Captured, view: View | None, history: Sequence[Captured], *, count: int
+        self,
+        message: Captured,
+        view: View | None,
+        history: Sequence[Captured],
+        *,
+        count: int,
+        field: str | None = None,
     ) -> None:
-        key = (message.seq, view, len(history) and history[-1].seq)
+        key = (message.seq, view, len(history) and history[-1].seq, field)
         if key == self.shown:
             return
         width = max(self.scrollable_content_region.width, 20)
-        text, formatted = detail_text(message, view, history, count=count, width=width)
+        text, formatted = detail_text(message, view, history, count=count, width=width, field=field)
         self.view = formatted.view
         self.shown = key
         self.query_one("#detail-body", Static).update(text)

@@ -20,6 +20,7 @@ from mqchat.inspector.payload import (
     View,
     fit_width,
     format_payload,
+    numeric_fields,
     numeric_value,
     preview,
     sparkline,
@@ -38,6 +39,7 @@ __all__ = [
     "plural",
     "properties_text",
     "safe_topic",
+    "spark_field",
     "status_left",
     "status_right",
     "tree_row",
@@ -210,17 +212,32 @@ def _views_bar(shown: View) -> Text:
     return text
 
 
-def _history(history: Sequence[Captured], width: int) -> Text:
-    values = [numeric_value(m.payload) for m in history]
+def spark_field(history: Sequence[Captured], chosen: str | None) -> str | None:
+    """The JSON field a topic's sparkline follows: none when the newest payload is a
+    plain number, else ``chosen`` when the newest payload has it, else its first
+    numeric field (``None`` when it has none)."""
+    if not history or numeric_value(history[-1].payload) is not None:
+        return None
+    fields = numeric_fields(history[-1].payload)
+    if chosen in fields:
+        return chosen
+    return fields[0] if fields else None
+
+
+def _history(history: Sequence[Captured], width: int, field: str | None) -> Text:
+    values = [numeric_value(m.payload, field) for m in history]
     numbers = [v for v in values if v is not None]
     text = Text(end="")
-    spark = sparkline(numbers, max(width - 40, 8)) if len(numbers) >= 2 else None
+    label = f"{fit_width(display_safe(field), 16)} " if field else ""
+    spark = sparkline(numbers, max(width - 40 - len(label), 8)) if len(numbers) >= 2 else None
     if spark is not None:
+        text.append(label, style="bold")
         text.append(spark.text, style="green")
         text.append(
-            f"  min {spark.low:g}  max {spark.high:g}  last {spark.last:g}  ({spark.count})\n",
+            f"  min {spark.low:g}  max {spark.high:g}  last {spark.last:g}  ({spark.count})",
             style="dim",
         )
+        text.append("  n: next field\n" if field else "\n", style="dim italic")
     text.append(f"history ({len(history)} kept, newest first):", style="dim")
     for message in list(reversed(history))[:HISTORY_LINES]:
         text.append(f"\n  {clock_ms(message.ts)}  ", style="dim")
@@ -235,10 +252,12 @@ def detail_text(
     *,
     count: int,
     width: int = 60,
+    field: str | None = None,
 ) -> tuple[Text, FormattedPayload]:
     """The detail of one message: its flags, the payload in ``view`` (the detected
     one when ``None``), its properties, and the topic's recent history, for a pane
-    ``width`` cells wide."""
+    ``width`` cells wide; the history's sparkline follows the JSON ``field`` (see
+    :func:`spark_field`)."""
     formatted = format_payload(message.payload, view, size=message.size)
     meta = " · ".join(
         [
@@ -263,5 +282,5 @@ def detail_text(
     text.append_text(properties_text(message.properties))
     if history:
         text.append("\n")
-        text.append_text(_history(history, width))
+        text.append_text(_history(history, width, spark_field(history, field)))
     return text, formatted

@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from mqchat.inspector.capture import Captured
+from mqchat.inspector.capture import Captured, CaptureStore
 from mqchat.inspector.matching import compile_filter
 from mqchat.inspector.model import InspectorModel
 from mqchat.inspector.topic_tree import TopicTree
@@ -23,8 +23,9 @@ LOG_ROWS = 500
 
 @dataclass(frozen=True, slots=True)
 class ViewFilter:
-    """Topics matching ``topic`` (a wildcard filter) and, in the log, payloads
-    containing ``text`` (ASCII letters in any case)."""
+    """Topics matching ``topic`` (a wildcard filter) and payloads containing ``text``
+    (ASCII letters in any case). With ``text`` the tree counts only the matching
+    messages: those kept when the filter was set, and those received since."""
 
     topic: str | None = None
     text: str | None = None
@@ -45,35 +46,39 @@ class InspectorView:
     """The model and what of it is in view. The capture is never filtered: the view
     filter only chooses what the log and the tree show (and what is exported)."""
 
+    __slots__ = ("_filtered_tree", "_log_match", "filter", "log_rows", "model")
+
     def __init__(self, model: InspectorModel) -> None:
         self.model = model
         self.filter = ViewFilter()
         self.log_rows: deque[Captured] = deque(maxlen=LOG_ROWS)
         """The newest messages that pass the filter, oldest first."""
         self._log_match: Callable[[Captured], bool] | None = None
-        self._topic_match: Callable[[str], bool] | None = None
+        """What passes the filter; ``None``: everything."""
         self._filtered_tree: TopicTree | None = None
+        """The tree of what passes the filter; ``None``: the model's own tree."""
         model.store.on_forget = self._forget
 
     @property
     def tree(self) -> TopicTree:
-        """The topics in view: all of them, or those matching the filter's topic."""
+        """The topics in view: all of them, or those with messages that pass the filter."""
         return self._filtered_tree if self._filtered_tree is not None else self.model.tree
 
     def ingest(self, batch: Iterable[Received]) -> int:
         """Capture ``batch`` and keep the view current; returns how many. The hot
         loop of the inspector: locals only, one call into the model per message."""
         ingest = self.model.ingest
-        log, log_match = self.log_rows, self._log_match
-        topic_match, filtered = self._topic_match, self._filtered_tree
+        log, log_match, filtered = self.log_rows, self._log_match, self._filtered_tree
         count = 0
         for received in batch:
             message = ingest(*received)
             count += 1
-            if log_match is None or log_match(message):
+            if log_match is None:
                 log.append(message)
-            if filtered is not None and topic_match is not None and topic_match(message.topic):
-                filtered.add(message.topic, message.payload, size=message.size)
+            elif log_match(message):
+                log.append(message)
+                if filtered is not None:
+                    filtered.add(message.topic, message.payload, size=message.size)
         return count
 
     def _forget(self, topic: str) -> None:
@@ -95,20 +100,32 @@ class InspectorView:
             return needle is None or needle in message.payload.lower()
 
         self.filter = chosen
-        self._topic_match = topic_match
         self._log_match = log_match if chosen else None
-        self._filtered_tree = None
-        if topic_match is not None:
-            tree = TopicTree()
-            for stats in store.topics():
-                if stats.last is not None and topic_match(stats.topic):
-                    tree.add(
-                        stats.topic, stats.last.payload, count=stats.count, size=stats.last.size
-                    )
-            self._filtered_tree = tree
+        self._filtered_tree = self._tree_of(store, topic_match, needle) if chosen else None
         self.log_rows = deque(
             store.recent(LOG_ROWS, chosen.topic, chosen.text or None), maxlen=LOG_ROWS
         )
+
+    @staticmethod
+    def _tree_of(
+        store: CaptureStore, topic_match: Callable[[str], bool] | None, needle: bytes | None
+    ) -> TopicTree:
+        tree = TopicTree()
+        for stats in store.topics():
+            if stats.last is None or (topic_match is not None and not topic_match(stats.topic)):
+                continue
+            if needle is None:  # all of the topic's messages count, kept or not
+                tree.add(stats.topic, stats.last.payload, count=stats.count, size=stats.last.size)
+                continue
+            for message in stats.kept_messages():
+                if needle in message.payload.lower():
+                    tree.add(message.topic, message.payload, size=message.size)
+        return tree
+
+    def clear(self) -> None:
+        """Forget everything captured (the filter stays)."""
+        self.model.clear()
+        self.set_filter(self.filter)
 
     def kept_in_view(self) -> list[Captured]:
         """Every kept message that passes the filter, oldest first (for export)."""

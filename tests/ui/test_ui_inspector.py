@@ -55,6 +55,7 @@ class FakeFeed(InspectorBackend):
         self.stopped = False
         self.published: list[PublishRequest] = []
         self.retained: dict[str, list[str]] = {}
+        self.republished: set[str] = set()
         self.cleared: list[list[str]] = []
         self.publish_error: str | None = None
 
@@ -119,7 +120,11 @@ class FakeFeed(InspectorBackend):
         return list(self.retained.get(topic_filter, []))
 
     async def clear_retained(self, topics: Sequence[str]) -> ClearOutcome:
+        """Clears like a broker: gone from every listing, unless a device keeps
+        publishing it again (``republished``)."""
         self.cleared.append(list(topics))
+        for found in self.retained.values():
+            found[:] = [t for t in found if t not in topics or t in self.republished]
         return ClearOutcome(len(topics))
 
 
@@ -521,19 +526,21 @@ async def test_publish_form():
         await settle(pilot)
         dialog = app.screen
         assert dialog.query_one("#p-topic", Input).value == "home/room2/state"
-        dialog.query_one("#p-payload", Input).value = '{"on": false}'
         dialog.query_one("#p-qos", Input).value = "1"
         dialog.query_one("#p-retain", Checkbox).value = True
         dialog.query_one("#p-ctype", Input).value = "application/json"
         dialog.query_one("#p-user", Input).value = "by=test, n=1"
         dialog.query_one("#p-expiry", Input).value = "60"
-        dialog.query_one("#p-topic", Input).focus()
-        await pilot.press("enter")
+        # The payload takes several lines: enter there starts a new one, ctrl+s sends.
+        await pilot.press("tab", *'{"on":', "enter", *" false}", "enter")
+        await settle(pilot)
+        assert feed.published == []
+        await pilot.press("backspace", "ctrl+s")
         await settle(pilot)
         assert feed.published == [
             PublishRequest(
                 topic="home/room2/state",
-                payload=b'{"on": false}',
+                payload=b'{"on":\n false}',
                 qos=1,
                 retain=True,
                 content_type="application/json",
@@ -541,7 +548,7 @@ async def test_publish_form():
                 message_expiry=60,
             )
         ]
-        assert "Published 13 bytes to home/room2/state (QoS 1, retained)." in " ".join(notes(app))
+        assert "Published 14 bytes to home/room2/state (QoS 1, retained)." in " ".join(notes(app))
 
 
 async def test_publish_refuses_a_wildcard_topic_and_reports_errors():
@@ -585,6 +592,30 @@ async def test_clear_retained_lists_first_then_clears_on_y():
         assert feed.cleared == [["home/room1/temperature", "home/room2/state"]]
         assert isinstance(app.screen, InspectorScreen)
         assert "Cleared 2 retained messages under home/#." in " ".join(notes(app))
+
+
+async def test_clear_retained_clears_what_comes_back_and_reports_what_stays():
+    feed = FakeFeed()
+    seed(feed)
+    feed.retained["home/#"] = ["home/room1/temperature", "home/room2/state"]
+    feed.republished = {"home/room2/state"}  # a device that publishes it again at once
+    app = build(feed)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await tick(pilot, app)
+        await pilot.press("R", *"home/#", "enter")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        # Three passes, like mqchat clear-retained: all, then what came back, twice.
+        assert feed.cleared == [
+            ["home/room1/temperature", "home/room2/state"],
+            ["home/room2/state"],
+            ["home/room2/state"],
+        ]
+        said = " ".join(notes(app))
+        assert "Cleared 4 retained messages under home/#." in said
+        assert "1 topic under home/# retained again after 3 passes" in said
+        assert "home/room2/state" in said
 
 
 async def test_clear_retained_with_nothing_found():

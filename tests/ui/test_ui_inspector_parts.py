@@ -92,10 +92,11 @@ def test_view_filter_chooses_log_rows_and_tree_not_the_capture():
     view.ingest([received("a/1", "hot"), received("a/2", "cold"), received("b/1", "hot")])
     view.set_filter(ViewFilter("a/+", "HOT"))
     assert [m.topic for m in view.log_rows] == ["a/1"]
-    assert view.tree.topics_under("a") == ["a/1", "a/2"]
+    assert view.tree.topics_under("a") == ["a/1"]  # a/2 has no "hot" payload
     view.ingest([received("a/3", "hot!"), received("b/2", "hot")])
     assert [m.topic for m in view.log_rows] == ["a/1", "a/3"]
-    assert view.tree.topic_count == 3
+    assert view.tree.topics_under("a") == ["a/1", "a/3"]
+    assert view.tree.topic_count == 2
     assert view.model.total == 5  # everything captured
     assert [m.topic for m in view.kept_in_view()] == ["a/1", "a/3"]
     view.set_filter(ViewFilter())
@@ -103,6 +104,34 @@ def test_view_filter_chooses_log_rows_and_tree_not_the_capture():
     assert view.tree is view.model.tree
     with pytest.raises(InvalidFilter):
         view.set_filter(ViewFilter("a/#/b"))
+
+
+def test_view_text_filter_counts_only_matching_messages_in_the_tree():
+    view = InspectorView(InspectorModel(clock=lambda: T0))
+    view.ingest([received("a/1", "hot"), received("a/1", "cold"), received("b/1", "HOT")])
+    view.set_filter(ViewFilter(None, "hot"))
+    assert (view.tree.topics_under("a"), view.tree.topics_under("b")) == (["a/1"], ["b/1"])
+    assert view.tree.count("a/1") == 1
+    view.ingest([received("a/1", "hot again"), received("a/1", "cold")])
+    assert view.tree.count("a/1") == 2
+    row = next(r for r in view.tree.visible_rows({"a"}) if r.path == "a/1")
+    assert row.last == "hot again"
+    view.set_filter(ViewFilter("a/#"))  # a topic alone counts every message
+    assert view.tree.count("a/1") == 4
+
+
+def test_view_clear_forgets_everything_but_keeps_the_filter():
+    view = InspectorView(InspectorModel(clock=lambda: T0))
+    view.ingest([received("a/1", "hot"), received("b/1", "hot")])
+    view.set_filter(ViewFilter("a/#"))
+    view.clear()
+    assert view.model.total == 0
+    assert list(view.log_rows) == []
+    assert view.tree.topic_count == 0
+    assert view.filter == ViewFilter("a/#")
+    view.ingest([received("a/2", "x"), received("b/2", "y")])
+    assert view.tree.topics_under("a") == ["a/2"]
+    assert view.tree.topic_count == 1
 
 
 def test_view_log_is_bounded():

@@ -62,3 +62,20 @@ def test_inspector_clear_retained_dry_run(snap_compare):
     seed(feed)
     feed.retained["home/#"] = [f"home/room{i}/setpoint" for i in range(1, 16)]
     assert snap_compare(build(feed), terminal_size=SIZE, run_before=steps("home", "R", "enter"))
+
+
+def test_inspector_broker_stats(snap_compare):
+    feed = FakeFeed()
+    for topic, value in (
+        ("version", "mosquitto version 2.0.11"),
+        ("uptime", "3605 seconds"),
+        ("clients/connected", "12"),
+        ("clients/maximum", "40"),
+        ("subscriptions/count", "31"),
+        ("messages/received", "812404"),
+        ("messages/sent", "1624808"),
+        ("load/messages/received/1min", "2153.41"),
+        ("heap/current", "2338816"),
+    ):
+        feed.push(f"$SYS/broker/{topic}", value, ts=1_795_356_290.0)
+    assert snap_compare(build(feed), terminal_size=SIZE, run_before=steps(None, "b"))
