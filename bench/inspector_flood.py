@@ -22,7 +22,9 @@ clock runs from starting `mosquitto_pub` until the subscriber has N flood messag
   (`InspectorStatus.figures.total`, i.e. `backend.received` as of the screen's last
   tick) until it reaches N+1. It also notes when the screen's model has *ingested*
   all of them (`screen.model.total`, capture store + topic tree), reported as a
-  second row.
+  second row. At 1/4 and 1/2 of the flood it presses `v` as a terminal would
+  (`app.simulate_key`) and reports how long the screen took to act on it; a key
+  not answered before the flood ends fails the run.
 
 **Memory** (acceptance 2) runs first, in a fresh child process (so its peak RSS is the
 inspector's own, not this bench's earlier phases): the headless inspector subscribed
@@ -159,8 +161,9 @@ async def _aiomqtt_run(port: int, flood_file: Path, n: int, timeout: float) -> f
 
 async def _inspector_run(
     port: int, flood_file: Path, n: int, work: Path, timeout: float
-) -> tuple[float, float, int]:
-    """Seconds until the status line shows n+1, until the model ingested n+1; dropped."""
+) -> tuple[float, float, int, list[float]]:
+    """Seconds until the status line shows n+1, until the model ingested n+1; dropped;
+    how long the key presses made during the flood took to be answered."""
     app = _inspector_app(port, [FLOOD, READY], work / "inspect-data")
     pub: subprocess.Popen[bytes] | None = None
     async with app.run_test(size=(120, 40)):
@@ -172,8 +175,24 @@ async def _inspector_run(
             pub = _start_flood(port, flood_file)
             shown = ingested = 0.0
             deadline = started + timeout
+            # At 1/4 and 1/2 of the flood, v (the payload view: it changes what the
+            # detail shows, not how much is drawn) is pressed as if on the terminal;
+            # it is answered when the screen's view has changed.
+            keys: list[float] = []
+            from mqchat.widgets.inspector_tree import TopicTreeView
+
+            await _until(lambda: screen.model.total >= 1, 15, "the ready message was not captured")
+            screen.query_one(TopicTreeView).select(READY)  # so that v has a payload to view
+            pressed_at, view_before = 0.0, screen.view
             while not (shown and ingested):
                 now = time.perf_counter()
+                total = _shown_total(app)
+                if pressed_at and screen.view != view_before:
+                    keys.append(now - pressed_at)
+                    pressed_at, view_before = 0.0, screen.view
+                if not pressed_at and len(keys) < 2 and total >= n * (len(keys) + 1) // 4:
+                    app.simulate_key("v")
+                    pressed_at = now
                 if not shown and _shown_total(app) >= n + 1:
                     shown = now - started
                 if not ingested and screen.model.total >= n + 1:
@@ -190,7 +209,7 @@ async def _inspector_run(
             if pub is not None:
                 _stop(pub)
             await app.inspector.stop_backend()  # type: ignore[union-attr]
-    return shown, ingested, dropped
+    return shown, ingested, dropped, keys
 
 
 def drain_rates(
@@ -225,9 +244,14 @@ def drain_rates(
     )
 
     print("inspector (headless Textual app)…", file=sys.stderr)
-    shown, ingested, dropped = asyncio.run(_inspector_run(port, flood_file, n, work, timeout))
+    shown, ingested, dropped, keys = asyncio.run(_inspector_run(port, flood_file, n, work, timeout))
     note("inspector: status line total", shown)
     note("inspector: model ingested all", ingested)
+    answered = ", ".join(f"{k * 1000:.0f} ms" for k in keys) or "never"
+    print(f"  v pressed twice during the flood, answered in {answered}", file=sys.stderr)
+    results.append((f"inspector: v pressed twice mid-flood, answered in {answered}", 0.0))
+    if len(keys) < 2:
+        raise BenchFailure("the inspector did not answer a key press during the flood")
     if dropped:
         print(f"  (the feed dropped {dropped:,} of them: buffer full)", file=sys.stderr)
         results.append((f"inspector: feed dropped {dropped:,} messages", 0.0))
