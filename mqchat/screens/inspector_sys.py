@@ -6,7 +6,10 @@ in silence."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import zip_longest
 
+from rich.console import Group, RenderableType
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -86,7 +89,7 @@ class BrokerStatsScreen(Screen[None]):
             self._rows[topic] = message.seq
         table.sort("topic", key=lambda topic: topic.plain)
 
-    def _head(self, last: dict[str, Captured]) -> Text:
+    def _head(self, last: dict[str, Captured]) -> RenderableType:
         if not last:
             waited = self.clock() - self.since
             if waited < QUIET_AFTER:
@@ -101,14 +104,16 @@ class BrokerStatsScreen(Screen[None]):
                 "publishes $SYS/#.",
                 style="bold yellow",
             )
-        text = Text(end="")
         figures = headline_figures(last)
-        width = max((len(f.label) for f in figures), default=0)
-        for figure in figures:
-            text.append(f"{figure.label:>{width}}  ", style="dim")
-            text.append(f"{figure.value}\n", style="bold")
-        text.append(f"{len(last):,} $SYS topics below", style="dim italic")
-        return text
+        grid = Table.grid(padding=(0, 2))
+        for style in ("dim", "bold", "dim", "bold"):  # two columns of label, value
+            grid.add_column(style=style, justify="right" if style == "dim" else "left")
+        half = (len(figures) + 1) // 2
+        for left, right in zip_longest(figures[:half], figures[half:]):
+            cells = [left.label, left.value] if left else ["", ""]
+            cells += [right.label, right.value] if right else ["", ""]
+            grid.add_row(*(Text(cell) for cell in cells))
+        return Group(grid, Text(f"{len(last):,} $SYS topics below", style="dim italic"))
 
     def action_back(self) -> None:
         self.dismiss()
