@@ -5,20 +5,17 @@ disk, so the broker's own file writes are not part of the figures."""
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import socket
 import subprocess
-import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-__all__ = ["BenchBroker", "mosquitto_version"]
+from mqchat.broker_run import die_with_parent
 
-_PR_SET_PDEATHSIG = 1
+__all__ = ["BenchBroker", "mosquitto_version"]
 
 
 def _free_port() -> int:
@@ -37,22 +34,6 @@ def mosquitto_version() -> str:
         if line.startswith("mosquitto version"):
             return line.split()[-1]
     return "unknown"
-
-
-def _die_with_parent() -> Callable[[], None] | None:
-    """A ``preexec_fn`` that asks Linux to SIGTERM the broker when the bench dies, so
-    even a SIGKILLed bench (a test timeout) leaves no broker behind."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-
-    def preexec() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-    return preexec
 
 
 class BenchBroker:
@@ -88,7 +69,7 @@ class BenchBroker:
                 ["mosquitto", "-c", str(conf)],
                 stdout=subprocess.DEVNULL,
                 stderr=err,
-                preexec_fn=_die_with_parent(),  # called before any thread starts
+                preexec_fn=die_with_parent(),  # called before any thread starts
             )
         self._wait_until_listening()
         return self

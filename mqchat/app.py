@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from rich.console import RenderableType
@@ -70,8 +70,11 @@ class MqchatApp(App[None]):
         clock: Callable[[], datetime] = utc_now,
         cursor_blink: bool = True,
         inspector: InspectorFactory | None = None,
+        inspector_filters: Sequence[str] = (),
     ) -> None:
         super().__init__()
+        self.inspector_filters = list(inspector_filters)
+        """Filters the inspector subscribes to besides the chat's namespace."""
         self.defaults = defaults
         self.connect = connect
         self.auto_login = auto_login
@@ -228,7 +231,8 @@ class MqchatApp(App[None]):
         self.push_screen(
             InspectorScreen(
                 self.inspector(settings),
-                filters=[(f"{settings.namespace}/#", 0)],
+                filters=[(f"{settings.namespace}/#", 0)]
+                + [(extra, 0) for extra in self.inspector_filters],
                 data_dir=settings.data_dir,
                 clock=lambda: self.clock().timestamp(),
             )
@@ -283,11 +287,13 @@ def make_app(
     cursor_blink: bool = True,
     keymap: Mapping[str, str] | None = None,
     inspector: InspectorFactory | None = None,
+    inspector_filters: Sequence[str] = (),
 ) -> MqchatApp:
     """Build the TUI. ``connect`` turns the login's settings into a backend;
     ``auto_login`` skips the form (``mqchat chat``); ``open_peer`` opens that
     conversation after login; ``keymap`` remaps binding ids to other keys;
-    ``inspector`` builds the inspector's connection (without it, no ``i`` key)."""
+    ``inspector`` builds the inspector's connection (without it, no ``i`` key), which
+    subscribes to the chat's namespace and ``inspector_filters``."""
     app = MqchatApp(
         defaults=defaults,
         connect=connect,
@@ -296,6 +302,7 @@ def make_app(
         clock=clock,
         cursor_blink=cursor_blink,
         inspector=inspector,
+        inspector_filters=inspector_filters,
     )
     if keymap:
         app.set_keymap(dict(keymap))

@@ -1,14 +1,33 @@
-"""Parsing of broker URLs (``mqtt://host[:port]``) into something a connection can use."""
+"""Parsing of broker URLs (``mqtt://``, ``mqtts://``, ``ws://``, ``wss://``) into
+something a connection can use. Credentials in a URL are kept but never shown."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-__all__ = ["DEFAULT_BROKER", "BrokerUrl", "BrokerUrlError", "parse_broker_url"]
+__all__ = [
+    "DEFAULT_BROKER",
+    "DEFAULT_WEBSOCKET_PATH",
+    "BrokerUrl",
+    "BrokerUrlError",
+    "parse_broker_url",
+]
 
 DEFAULT_BROKER = "mqtt://localhost:1883"
-_SCHEMES = {"mqtt": 1883, "tcp": 1883}
+DEFAULT_WEBSOCKET_PATH = "/mqtt"
+"""What MQTTX, EMQX, HiveMQ and most brokers serve MQTT over WebSockets on; mosquitto
+accepts any path."""
+
+# scheme as typed -> (scheme as kept, default port)
+_SCHEMES = {
+    "mqtt": ("mqtt", 1883),
+    "tcp": ("mqtt", 1883),
+    "mqtts": ("mqtts", 8883),
+    "ws": ("ws", 80),
+    "wss": ("wss", 443),
+}
+_EXPECTED = "mqtt://, mqtts://, ws:// or wss://"
 
 
 class BrokerUrlError(ValueError):
@@ -18,10 +37,24 @@ class BrokerUrlError(ValueError):
 @dataclass(frozen=True, slots=True)
 class BrokerUrl:
     scheme: str
+    """``mqtt``, ``mqtts`` (TLS), ``ws`` (WebSocket) or ``wss`` (WebSocket over TLS)."""
     host: str
     port: int
     username: str | None = None
     password: str | None = field(default=None, repr=False)
+    path: str = ""
+    """The HTTP path of a WebSocket connection (``/mqtt`` unless the URL says); empty
+    for ``mqtt``/``mqtts``."""
+
+    @property
+    def tls(self) -> bool:
+        """The connection is encrypted (``mqtts``, ``wss``)."""
+        return self.scheme in ("mqtts", "wss")
+
+    @property
+    def websocket(self) -> bool:
+        """MQTT is carried in WebSocket frames (``ws``, ``wss``)."""
+        return self.scheme in ("ws", "wss")
 
     @property
     def label(self) -> str:
@@ -30,12 +63,13 @@ class BrokerUrl:
         return f"{host}:{self.port}"
 
     def __str__(self) -> str:
-        return f"{self.scheme}://{self.label}"
+        """The URL without its credentials; parsing it again gives the same place."""
+        return f"{self.scheme}://{self.label}{self.path}"
 
 
 def parse_broker_url(url: str) -> BrokerUrl:
-    """Parse ``mqtt://[user[:password]@]host[:port]``; a bare ``host[:port]`` is
-    taken as ``mqtt://``."""
+    """Parse ``SCHEME://[user[:password]@]host[:port][/path]``; a bare
+    ``host[:port]`` is taken as ``mqtt://``. A path is for ``ws``/``wss`` only."""
     text = url.strip()
     if not text:
         raise BrokerUrlError("the broker URL is empty (expected mqtt://host[:port])")
@@ -45,22 +79,41 @@ def parse_broker_url(url: str) -> BrokerUrl:
         parts = urlsplit(text)
         port = parts.port
     except ValueError as exc:
-        raise BrokerUrlError(f"invalid broker URL {_redact(url)!r}: {exc}") from None
-    scheme = parts.scheme.lower()
-    if scheme not in _SCHEMES:
+        # urllib's own words may quote a piece of the user info ("cast to integer
+        # value as 'pass'" when a password holds a "/"): say it in ours instead.
+        said = str(exc).lower()
+        if "out of range" in said:
+            why = "port out of range 0-65535"
+        elif "port" in said:
+            why = "the port is not a number"
+        else:
+            why = "cannot read it"
+        raise BrokerUrlError(f"invalid broker URL {_redact(url)!r}: {why}") from None
+    known = _SCHEMES.get(parts.scheme.lower())
+    if known is None:
         raise BrokerUrlError(
-            f"unsupported scheme {scheme!r} in broker URL {_redact(url)!r} (expected mqtt://)"
+            f"unsupported scheme {parts.scheme.lower()!r} in broker URL {_redact(url)!r} "
+            f"(expected {_EXPECTED})"
         )
+    scheme, default_port = known
     if not parts.hostname:
         raise BrokerUrlError(f"no host in broker URL {_redact(url)!r}")
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise BrokerUrlError(f"unexpected path or query in broker URL {_redact(url)!r}")
+    if parts.query or parts.fragment:
+        raise BrokerUrlError(f"unexpected query in broker URL {_redact(url)!r}")
+    path = ""
+    if scheme in ("ws", "wss"):
+        path = parts.path if parts.path not in ("", "/") else DEFAULT_WEBSOCKET_PATH
+    elif parts.path not in ("", "/"):
+        raise BrokerUrlError(
+            f"unexpected path in broker URL {_redact(url)!r} (a path is for ws:// and wss://)"
+        )
     return BrokerUrl(
-        scheme="mqtt",
+        scheme=scheme,
         host=parts.hostname,
-        port=port if port is not None else _SCHEMES[scheme],
+        port=port if port is not None else default_port,
         username=parts.username or None,
         password=parts.password,
+        path=path,
     )
 
 
@@ -69,6 +122,8 @@ def _redact(url: str) -> str:
     head, sep, rest = url.partition("://")
     if not sep:
         head, rest = "", url
-    if "@" in rest.split("/", 1)[0]:
-        rest = rest.split("@", 1)[1]
+    if "@" in rest:
+        # Everything up to the last "@": a password may hold "@" or "/" unencoded, and
+        # over-redacting an error message costs nothing.
+        rest = rest.rsplit("@", 1)[1]
     return f"{head}{sep}{rest}"

@@ -9,18 +9,34 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mqchat import __version__
 from mqchat.broker_url import DEFAULT_BROKER, BrokerUrlError
 from mqchat.cli_base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+from mqchat.cli_connect import (
+    add_connection_security_options,
+    check_tls_files,
+    tls_and_version,
+    warn_if_insecure,
+    with_connection_options,
+)
+from mqchat.cli_demo import DEMO_COMMANDS, add_demo_commands
+from mqchat.cli_deploy import DEPLOY_COMMANDS, add_deploy_commands
+from mqchat.cli_profile import Chosen, add_profile_options, profile_applied
+from mqchat.cli_serve import SERVE_COMMANDS, add_serve_commands
 from mqchat.cli_tools import TOOL_COMMANDS, add_tool_commands
 from mqchat.domain import InvalidUserName, display_safe, validate_user_name
 from mqchat.envelope import format_ts
 from mqchat.paths import default_data_dir
-from mqchat.settings import DEFAULT_SESSION_EXPIRY, Settings, broker_from_env
+from mqchat.settings import (
+    DEFAULT_SESSION_EXPIRY,
+    Settings,
+    broker_from_env,
+    parse_session_expiry,
+)
+from mqchat.topics import validate_namespace
 
 if TYPE_CHECKING:
     from mqchat.domain import ChatMessage
@@ -32,7 +48,8 @@ def _add_connection_options(p: argparse.ArgumentParser, *, user_required: bool) 
     p.add_argument(
         "--broker",
         metavar="URL",
-        help=f"broker URL mqtt://host[:port] (env MQCHAT_BROKER; default {DEFAULT_BROKER})",
+        help="broker URL mqtt[s]://host[:port] or ws[s]://host[:port][/path] "
+        f"(env MQCHAT_BROKER; default {DEFAULT_BROKER})",
     )
     p.add_argument(
         "--user",
@@ -45,21 +62,13 @@ def _add_connection_options(p: argparse.ArgumentParser, *, user_required: bool) 
     )
 
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
 def parse_duration(text: str) -> int:
     """``3600``, ``90m``, ``12h`` or ``7d`` as whole seconds (1 s to 2^32-1 s, the
     MQTT 5 limit). Raises :class:`UsageError` with the reason."""
-    raw = text.strip().lower()
-    unit = _UNITS.get(raw[-1:], 0)
-    number = raw[:-1] if unit else raw
-    if not number.isdigit():
-        raise UsageError(f"not a duration: {text!r}; use seconds or e.g. 90m, 12h, 7d")
-    seconds = int(number) * (unit or 1)
-    if not 0 < seconds < 2**32:
-        raise UsageError(f"the session expiry must be 1 s to 136 years, not {text!r}")
-    return seconds
+    try:
+        return parse_session_expiry(text)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _add_session_option(p: argparse.ArgumentParser) -> None:
@@ -84,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mqchat {__version__}")
     _add_connection_options(parser, user_required=False)
+    add_connection_security_options(parser)
     parser.add_argument("--name", metavar="DISPLAY", help="display name shown to others")
     _add_session_option(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -91,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="the TUI, logged in directly")
     chat.add_argument("peer", nargs="?", metavar="PEER", help="open this conversation")
     _add_connection_options(chat, user_required=True)
+    add_connection_security_options(chat)
     chat.add_argument("--name", metavar="DISPLAY", help="display name shown to others")
     _add_session_option(chat)
 
@@ -98,12 +109,17 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("peer", metavar="PEER")
     send.add_argument("text", metavar="TEXT")
     _add_connection_options(send, user_required=True)
+    add_connection_security_options(send)
 
     history = sub.add_parser("history", help="print a stored conversation, oldest first")
     history.add_argument("peer", metavar="PEER")
     _add_connection_options(history, user_required=True)
     history.add_argument("--json", action="store_true", help="one JSON object per line")
+    add_profile_options(history)
     add_tool_commands(sub)
+    add_deploy_commands(sub)
+    add_serve_commands(sub)
+    add_demo_commands(sub)
     return parser
 
 
@@ -123,7 +139,25 @@ def _settings(args: argparse.Namespace) -> Settings:
         user=user,
         display_name=name,
         data_dir=args.data_dir or default_data_dir(),
+        **_namespace_and_keepalive(),
     )
+
+
+def _namespace_and_keepalive() -> dict[str, Any]:
+    """``MQCHAT_NAMESPACE`` and ``MQCHAT_KEEPALIVE`` (a profile sets them too)."""
+    found: dict[str, Any] = {}
+    namespace = os.environ.get("MQCHAT_NAMESPACE")
+    if namespace:
+        try:
+            found["namespace"] = validate_namespace(namespace)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    keepalive = os.environ.get("MQCHAT_KEEPALIVE")
+    if keepalive:
+        if not keepalive.isdigit() or not 5 <= int(keepalive) <= 65535:
+            raise UsageError(f"the keepalive is 5 to 65535 seconds, not {keepalive!r}")
+        found["keepalive"] = int(keepalive)
+    return found
 
 
 def _check_peer(peer: str, settings: Settings) -> str:
@@ -136,14 +170,15 @@ def _check_peer(peer: str, settings: Settings) -> str:
     return peer
 
 
-def _run_tui(args: argparse.Namespace, *, logged_in: bool) -> int:
+def _run_tui(args: argparse.Namespace, *, logged_in: bool, chosen: Chosen) -> int:
     from mqchat.app import LoginDefaults, make_app
     from mqchat.service.chat import ChatService
+    from mqchat.service.connection import forced_protocol
     from mqchat.service.inspector_feed import InspectorFeed
 
     peer = None
     if logged_in:
-        settings = _settings(args)
+        settings = with_connection_options(_settings(args), args)  # refuses a bad mix now
         if args.peer:
             peer = _check_peer(args.peer, settings)
         broker, user, data_dir = str(settings.broker), settings.user, settings.data_dir
@@ -153,24 +188,36 @@ def _run_tui(args: argparse.Namespace, *, logged_in: bool) -> int:
         user = args.user or os.environ.get("MQCHAT_USER") or ""
         name = args.name or os.environ.get("MQCHAT_NAME") or ""
         data_dir = args.data_dir or default_data_dir()
+    # The login form shows where and who; TLS files, --insecure, the MQTT version and
+    # the rest come from the command line, the environment or the profile, and join
+    # every connection the TUI opens (a profile picked on the login screen replaces them).
+    tls, version = tls_and_version(args)
+    if tls.given:
+        check_tls_files(tls)
     defaults = LoginDefaults(
         broker=broker,
         user=user,
         display_name=name,
         password=os.environ.get("MQCHAT_PASSWORD", ""),
         data_dir=data_dir,
+        tls=tls,
+        mqtt_version=version,
+        session_expiry=_session_expiry(args),
+        profiles=dict(chosen.config.profiles),
+        profile=chosen.name,
+        config_path=chosen.config.path,
+        **_namespace_and_keepalive(),
     )
-    expiry = _session_expiry(args)
 
-    def connect(settings: Settings) -> ChatService:
-        return ChatService(replace(settings, session_expiry=expiry))
+    def inspect(settings: Settings) -> InspectorFeed:
+        return InspectorFeed(settings, protocol=forced_protocol(settings))
 
     app = make_app(
         defaults=defaults,
-        connect=connect,
+        connect=ChatService,
         auto_login=logged_in,
         open_peer=peer,
-        inspector=InspectorFeed,
+        inspector=inspect,
     )
     app.run()
     return EXIT_OK
@@ -180,8 +227,9 @@ def _send(args: argparse.Namespace) -> int:
     from mqchat.backend import SendError
     from mqchat.service.oneshot import send_once
 
-    settings = _settings(args)
+    settings = with_connection_options(_settings(args), args)
     peer = _check_peer(args.peer, settings)
+    warn_if_insecure(settings)
     try:
         msg = asyncio.run(send_once(settings, peer, args.text))
     except SendError as exc:
@@ -241,16 +289,21 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "send": _send,
     "history": _history,
     **TOOL_COMMANDS,
+    **DEPLOY_COMMANDS,
+    **SERVE_COMMANDS,
+    **DEMO_COMMANDS,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        command = _COMMANDS.get(args.command or "")
-        if command is not None:
-            return command(args)
-        return _run_tui(args, logged_in=args.command == "chat")
+        with profile_applied(argv) as chosen:
+            args = build_parser().parse_args(argv)
+            command = _COMMANDS.get(args.command or "")
+            if command is not None:
+                return command(args)
+            return _run_tui(args, logged_in=args.command == "chat", chosen=chosen)
     except UsageError as exc:
         print(f"mqchat: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -14,13 +14,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mqchat.broker_url import DEFAULT_BROKER, BrokerUrlError
+from mqchat.cli_connect import (
+    add_connection_security_options,
+    warn_if_insecure,
+    with_connection_options,
+)
 from mqchat.paths import default_data_dir
 from mqchat.service.pubsub import (
     OutputFormat,
     RetainedFilter,
     check_filter,
     check_topic,
-    parse_mqtt_version,
     terminal_safe,
 )
 from mqchat.settings import Settings, broker_from_env
@@ -64,7 +68,8 @@ def _add_mqtt_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--broker",
         metavar="URL",
-        help=f"mqtt://[user[:password]@]host[:port] (env MQCHAT_BROKER; default {DEFAULT_BROKER})",
+        help="mqtt[s]://[user[:password]@]host[:port] or ws[s]://…[/path] "
+        f"(env MQCHAT_BROKER; default {DEFAULT_BROKER})",
     )
     p.add_argument(
         "--user",
@@ -72,12 +77,7 @@ def _add_mqtt_options(p: argparse.ArgumentParser) -> None:
         help="MQTT login when the URL has none (env MQCHAT_USER; default anonymous); "
         "the password comes from MQCHAT_PASSWORD or the URL",
     )
-    p.add_argument(
-        "-V",
-        "--mqtt-version",
-        metavar="VERSION",
-        help="5 or 3.1.1 (default: 5, and 3.1.1 if the broker refuses 5)",
-    )
+    add_connection_security_options(p)
 
 
 def _add_pubsub_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -199,18 +199,14 @@ def _mqtt_settings(args: argparse.Namespace) -> Settings:
     except BrokerUrlError as exc:
         raise UsageError(str(exc)) from None
     login = args.user or os.environ.get("MQCHAT_USER") or ""
-    return Settings(broker=broker, user=login)
+    return with_connection_options(Settings(broker=broker, user=login), args)
 
 
-def _protocol(args: argparse.Namespace) -> Protocol | None:
-    if not args.mqtt_version:
-        return None
-    from mqchat.service.connection import Protocol
+def _protocol(settings: Settings) -> Protocol | None:
+    """The version asked for (``-V``, ``MQCHAT_MQTT_VERSION``); ``None``: 5, else 3.1.1."""
+    from mqchat.service.connection import forced_protocol
 
-    try:
-        return Protocol(parse_mqtt_version(args.mqtt_version))
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    return forced_protocol(settings)
 
 
 def _checked(check: Callable[[str], str], text: str) -> str:
@@ -253,7 +249,9 @@ def _sub(args: argparse.Namespace) -> int:
     from mqchat.service.subscriber import SubscribeEnd, SubscribeRequest, subscribe
 
     filters = tuple(_checked(check_filter, f) for f in args.filters)
-    settings, protocol = _mqtt_settings(args), _protocol(args)
+    settings = _mqtt_settings(args)
+    protocol = _protocol(settings)
+    warn_if_insecure(settings)
     if args.json:
         output = OutputFormat.JSON
     else:
@@ -293,12 +291,14 @@ def _pub(args: argparse.Namespace) -> int:
     given = (args.payload is not None) + args.null + args.stdin_line + args.stdin
     if given != 1:
         raise UsageError("give one message: PAYLOAD, -n/--null, -l/--stdin-line or -s/--stdin")
-    settings, protocol = _mqtt_settings(args), _protocol(args)
+    settings = _mqtt_settings(args)
+    warn_if_insecure(settings)
     request = PublishRequest(topic=topic, qos=args.qos, retain=args.retain)
     try:
         with _sigterm_unwinds():
+            # (the MQTT version asked for is in settings; notice: a QoS 2 lowered to 1)
             if args.stdin_line:
-                result = publish_lines(settings, request, sys.stdin.fileno(), protocol=protocol)
+                result = publish_lines(settings, request, sys.stdin.fileno(), notice=_say)
             else:
                 if args.stdin:
                     payload = sys.stdin.buffer.read()
@@ -307,7 +307,7 @@ def _pub(args: argparse.Namespace) -> int:
                 else:
                     # os.fsencode keeps the bytes of an argument that is not valid UTF-8
                     payload = b"" if args.null else os.fsencode(args.payload)
-                result = publish_payloads(settings, request, [payload], protocol=protocol)
+                result = publish_payloads(settings, request, [payload], notice=_say)
     except LinkError as exc:
         _say(exc.reason)
         return EXIT_FAILED
@@ -330,7 +330,9 @@ def _clear_retained(args: argparse.Namespace) -> int:
     from mqchat.service.retained import ClearRequest, clear_retained
 
     topic_filter = _checked(check_filter, args.filter)
-    settings, protocol = _mqtt_settings(args), _protocol(args)
+    settings = _mqtt_settings(args)
+    protocol = _protocol(settings)
+    warn_if_insecure(settings)
     safe = sys.stdout.isatty()
     out = sys.stdout.buffer
 
@@ -377,7 +379,7 @@ def _inspect(args: argparse.Namespace) -> int:
 
     filters = [_checked(check_filter, f) for f in args.filters]
     settings = replace(_mqtt_settings(args), data_dir=args.data_dir or default_data_dir())
-    protocol = _protocol(args)
+    protocol = _protocol(settings)
     app = make_inspect_app(
         settings=settings,
         connect=lambda s: InspectorFeed(s, protocol=protocol),

@@ -173,6 +173,8 @@ class MessageStateChanged:
     message_id: str
     peer: str
     state: DeliveryState
+    reason: str = ""
+    """Why, for a failed message (e.g. the broker refused it)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,11 +69,13 @@ class PublishOutcome:
     """How a publish ended: ``acknowledged`` is true once the broker confirmed it
     (QoS 1/2; QoS 0 counts once written), ``refused`` holds the broker's reason
     (MQTT 5 only tells), ``dropped_properties`` that properties were left out because
-    the connection is MQTT 3.1.1."""
+    the connection is MQTT 3.1.1, ``qos_used`` the QoS it went out with (lower than
+    asked when the broker takes no QoS 2, like NATS)."""
 
     acknowledged: bool
     refused: str | None = None
     dropped_properties: bool = False
+    qos_used: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,7 +108,10 @@ class Receiver:
         self.proc = await asyncio.create_subprocess_exec(
             *self.args, stdout=asyncio.subprocess.PIPE, cwd=ROOT
         )
-        assert (await self._line(20)) == "connected"
+        # What the broker kept for bob is read (and may be stored) while he subscribes.
+        while (line := await self._line(20)) != "connected":
+            assert line.startswith("received "), line
+            self.shown.append(line.split()[1])
 
     async def _line(self, timeout: float) -> str:
         assert self.proc is not None and self.proc.stdout is not None
@@ -368,8 +371,16 @@ async def test_a_second_instance_on_the_same_device_gets_its_own_clean_session(
             async with aiomqtt.Client("127.0.0.1", broker.port) as carol:
                 hello = Envelope.text("carol", "bob", "to both windows")
                 await carol.publish(f"{namespace}/u/bob/inbox/carol", hello.to_bytes(), qos=1)
-            # Both windows share the history file: whichever stores it first shows it.
+            # Both windows share the history file: whichever stores it first shows it
+            # (the event follows the store's write, so wait for it, on either side).
             await asyncio.wait_for(_wait_stored(settings, "carol", hello.id), 10)
+            waits = [
+                asyncio.create_task(events.wait_for(ChatReceived))
+                for events in (first_events, second_events)
+            ]
+            _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            for task in pending:
+                task.cancel()
             shown = first_events.of(ChatReceived) + second_events.of(ChatReceived)
             assert [e.message.id for e in shown] == [hello.id]
         states = [e.state for e in first_events.of(ConnectionChanged)]

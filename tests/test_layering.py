@@ -21,12 +21,28 @@ DOMAIN = [
     "mqchat.broker_url",
     "mqchat.backend",
     "mqchat.settings",
+    "mqchat.tls_options",
     "mqchat.paths",
     "mqchat.inspector_backend",
+    "mqchat.broker_config",
+    "mqchat.profiles",
+    "mqchat.keyring_store",
 ]
 
 
-CLI = ["mqchat.cli", "mqchat.cli_base", "mqchat.cli_tools"]
+CLI = [
+    "mqchat.cli",
+    "mqchat.cli_base",
+    "mqchat.cli_connect",
+    "mqchat.cli_demo",
+    "mqchat.cli_deploy",
+    "mqchat.cli_profile",
+    "mqchat.cli_tools",
+    "mqchat.cli_serve",
+]
+
+# `mqchat serve`: amqtt only in the embedded broker, imported when that one starts
+BROKER = {"mqchat.broker_run": {"amqtt"}, "mqchat.embedded_broker": set()}
 
 
 def _modules(prefix: str) -> list[str]:
@@ -47,6 +63,7 @@ CASES = (
     + [(m, {"textual", "sqlalchemy", "aiomqtt", "paho"}) for m in _modules("mqchat.inspector")]
     + [(m, {"textual", "aiomqtt", "paho"}) for m in _modules("mqchat.store")]
     + [(m, {"textual"}) for m in _modules("mqchat.service")]
+    + [(m, {"textual"}) for m in _modules("mqchat.demo")]
     + [
         (m, {"aiomqtt", "paho", "sqlalchemy", "mqchat.service", "mqchat.store"})
         for m in [
@@ -57,6 +74,7 @@ CASES = (
             *_modules("mqchat.widgets"),
         ]
     ]
+    + [(m, {"textual", "sqlalchemy", "aiomqtt", "paho"} | more) for m, more in BROKER.items()]
     # nothing heavy at import time
     + [(m, {"textual", "aiomqtt", "sqlalchemy"}) for m in CLI]
 )

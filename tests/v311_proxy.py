@@ -38,8 +38,12 @@ def _protocol_level(connect: bytes) -> int:
 
 
 class V311OnlyProxy:
-    def __init__(self, target_port: int) -> None:
+    """``hang_up``: close the connection on an MQTT 5 CONNECT without a word, as some
+    3.1.1-only brokers do, instead of answering CONNACK 1."""
+
+    def __init__(self, target_port: int, *, hang_up: bool = False) -> None:
         self.target_port = target_port
+        self.hang_up = hang_up
         self.refused_v5 = 0
         self.passed = 0
         self._server: asyncio.Server | None = None
@@ -71,8 +75,9 @@ class V311OnlyProxy:
             connect = await _read_packet(reader)
             if connect[0] >> 4 == 1 and _protocol_level(connect) == 5:
                 self.refused_v5 += 1
-                writer.write(_REFUSE_PROTOCOL)
-                await writer.drain()
+                if not self.hang_up:
+                    writer.write(_REFUSE_PROTOCOL)
+                    await writer.drain()
                 return
             self.passed += 1
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)

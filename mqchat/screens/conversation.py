@@ -273,6 +273,8 @@ class ConversationScreen(SessionScreen):
             self.early_states[event.message_id] = event.state
         else:
             row.set_state(event.state)
+        if event.state is DeliveryState.FAILED and event.reason:
+            self.notify(event.reason, title="Not sent", severity="error", markup=False)
 
     def on_presence_changed_msg(self, msg: PresenceChangedMsg) -> None:
         if msg.event.presence.user == self.peer:

@@ -110,8 +110,14 @@ class BrokerRequests(Screen[None]):
                 markup=False,
             )
             return
-        note = f"Published {len(request.payload):,} bytes to {where} (QoS {request.qos}"
+        used = request.qos if outcome.qos_used is None else outcome.qos_used
+        note = f"Published {len(request.payload):,} bytes to {where} (QoS {used}"
         note += ", retained)." if request.retain else ")."
+        if used < request.qos:
+            note += (
+                f" {self.backend.broker_label} takes QoS {used} at most (NATS and some "
+                f"brokers have no QoS 2), so it went out at QoS {used}."
+            )
         if outcome.dropped_properties:
             note += " The properties were left out: this connection is MQTT 3.1.1."
         self.notify(note, markup=False)

@@ -32,6 +32,7 @@ from mqchat.service.backoff import Backoff
 from mqchat.service.connection import (
     Protocol,
     describe_failure,
+    forced_protocol,
     json_properties,
     make_client,
     refuses_protocol,
@@ -42,6 +43,7 @@ from mqchat.service.outbound import Outbound
 from mqchat.service.outgoing import prepare_text
 from mqchat.service.roster import Roster
 from mqchat.service.session_lock import SessionLock
+from mqchat.service.tls import TlsSetupError
 from mqchat.settings import Settings
 from mqchat.store import ChatStore
 from mqchat.topics import (
@@ -68,7 +70,7 @@ class ChatService(ChatBackend):
         self.settings = settings
         self.user = validate_user_name(settings.user)
         self.display_name = settings.name
-        self.broker_label = settings.broker.label
+        self.broker_label = settings.broker_label  # with "(TLS, NOT VERIFIED)" and such
         self._ns = settings.namespace
         self._clock = clock
         self._backoff = backoff or Backoff()
@@ -84,7 +86,8 @@ class ChatService(ChatBackend):
         self._stopped = asyncio.Event()
         self._running = False
         self._run_task: asyncio.Task[None] | None = None
-        self._protocol = Protocol.V5
+        self._forced = forced_protocol(settings)
+        self._protocol = self._forced or Protocol.V5
         self._session_id: str | None = None
         self._session_lock: SessionLock | None = None
         self._outbound = Outbound(
@@ -173,8 +176,11 @@ class ChatService(ChatBackend):
                 self._set_state(ConnectionState.CONNECTING, f"connecting to {self.broker_label}")
                 try:
                     await self._connected_session()
+                except TlsSetupError as exc:  # a TLS file went missing since the start
+                    self._set_state(ConnectionState.FAILED, str(exc))
+                    return
                 except aiomqtt.MqttError as exc:
-                    if refuses_protocol(exc) and self._protocol is Protocol.V5:
+                    if refuses_protocol(exc) and self._protocol is Protocol.V5 and not self._forced:
                         log.warning("%s refused MQTT 5; using MQTT 3.1.1", self.broker_label)
                         self._protocol = Protocol.V311
                         continue
@@ -211,32 +217,14 @@ class ChatService(ChatBackend):
         # broker redelivers whatever a crash interrupted.
         enable_manual_ack(client)
         async with client:
-            subscribed: set[str] = set()
-            await self._subscribe_missing(client, subscribed)
-            if not self._watch_roster:
-                # A session resumed after a crash may still hold the roster filter.
-                await client.unsubscribe(presence_filter(self._ns))
-            await self._publish_presence(client, PresenceState.ONLINE)
-            self._client = client
-            # Contacts added while we were subscribing found no client to subscribe
-            # with; from here on add_contact subscribes by itself.
-            await self._subscribe_missing(client, subscribed)
-            self._backoff.reset()
-            detail = f"connected to {self.broker_label}"
-            if self._protocol is not Protocol.V5:
-                detail += f" with MQTT {self._protocol} (the broker does not support MQTT 5)"
-            if self._session_id is None:
-                detail += (
-                    f"; another mqchat holds {self.user}'s session on this device, so "
-                    "messages sent while this one is closed go to that one"
-                )
-            self._set_state(ConnectionState.CONNECTED, detail, protocol=str(self._protocol))
-            tasks = {
-                asyncio.create_task(self._inbound.read(client)),
-                asyncio.create_task(self._outbound.run(client, self._protocol)),
-                asyncio.create_task(self._stop.wait()),
-            }
+            # Reading starts first: what the broker queued for us comes right after
+            # CONNACK, and amqtt answers no SUBSCRIBE before it is acknowledged (or
+            # 5 s pass), which Inbound does once it is stored.
+            tasks: set[asyncio.Task[object]] = {asyncio.create_task(self._inbound.read(client))}
             try:
+                await self._set_up(client)
+                tasks.add(asyncio.create_task(self._outbound.run(client, self._protocol)))
+                tasks.add(asyncio.create_task(self._stop.wait()))
                 await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 self._client = None
@@ -249,6 +237,30 @@ class ChatService(ChatBackend):
                     raise error
             if self._stop.is_set():
                 await self._say_goodbye(client)
+
+    async def _set_up(self, client: aiomqtt.Client) -> None:
+        """Subscribe, announce ourselves online, and say we are connected."""
+        subscribed: set[str] = set()
+        await self._subscribe_missing(client, subscribed)
+        if not self._watch_roster:
+            # A session resumed after a crash may still hold the roster filter.
+            await client.unsubscribe(presence_filter(self._ns))
+        await self._publish_presence(client, PresenceState.ONLINE)
+        self._client = client
+        # Contacts added while we were subscribing found no client to subscribe
+        # with; from here on add_contact subscribes by itself.
+        await self._subscribe_missing(client, subscribed)
+        self._backoff.reset()
+        detail = f"connected to {self.broker_label}"
+        if self._protocol is not Protocol.V5:
+            why = "as asked" if self._forced else "the broker does not support MQTT 5"
+            detail += f" with MQTT {self._protocol} ({why})"
+        if self._session_id is None:
+            detail += (
+                f"; another mqchat holds {self.user}'s session on this device, so "
+                "messages sent while this one is closed go to that one"
+            )
+        self._set_state(ConnectionState.CONNECTED, detail, protocol=str(self._protocol))
 
     async def _say_goodbye(self, client: aiomqtt.Client) -> None:
         """A clean quit: publish offline ourselves (the broker sends no Will now) and

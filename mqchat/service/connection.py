@@ -4,15 +4,21 @@ a person can act on."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
 import aiomqtt
+import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from mqchat.broker_url import BrokerUrl
+from mqchat.service.closed_early import ClosedBeforeConnack, fail_fast_before_connack
+from mqchat.service.publish_check import watch_refusals
+from mqchat.service.tls import NOT_TLS, TlsSetupError, ssl_context, tls_problem
 from mqchat.settings import Settings
 
 __all__ = [
@@ -20,6 +26,7 @@ __all__ = [
     "Protocol",
     "describe_failure",
     "disconnect_cause",
+    "forced_protocol",
     "json_properties",
     "make_client",
     "refuses_protocol",
@@ -29,6 +36,12 @@ __all__ = [
 _FATAL_CONNACK = {1, 2, 4, 5, 0x84, 0x85, 0x86, 0x87, 0x8A, 0x8C}
 _UNSUPPORTED_PROTOCOL = {1, 0x84}
 _SESSION_TAKEN_OVER = 0x8E
+
+# paho's own log. Its error lines ("failed to receive on socket: [SSL: …]") are what
+# describe_failure turns into words; with no handler anywhere Python would also print
+# them raw on stderr, a second, cryptic line under a command's one-line reason.
+_PAHO_LOG = logging.getLogger("mqchat.paho")
+_PAHO_LOG.addHandler(logging.NullHandler())
 
 
 class Protocol(StrEnum):
@@ -40,6 +53,12 @@ class Protocol(StrEnum):
     @property
     def paho(self) -> aiomqtt.ProtocolVersion:
         return aiomqtt.ProtocolVersion.V5 if self is Protocol.V5 else aiomqtt.ProtocolVersion.V311
+
+
+def forced_protocol(settings: Settings) -> Protocol | None:
+    """The version the user asked for (``--mqtt-version``), or ``None``: MQTT 5, and
+    3.1.1 if the broker refuses 5."""
+    return Protocol(settings.mqtt_version) if settings.mqtt_version else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +82,11 @@ def make_client(
     that client id: the broker keeps our subscriptions and queues QoS 1 messages
     while we are away, for ``settings.session_expiry`` seconds with MQTT 5 (with
     3.1.1, for as long as the broker keeps sessions). Without it the session is
-    clean and the id random, so a one-shot command never disturbs the chat's."""
+    clean and the id random, so a one-shot command never disturbs the chat's.
+
+    TLS (``mqtts``/``wss``) and WebSockets (``ws``/``wss``) follow the broker URL and
+    ``settings.tls``; :class:`TlsSetupError` if the TLS files cannot be used."""
+    url = settings.broker
     persistent = session_id is not None
     identifier = session_id or f"mqchat-{settings.user}-{uuid.uuid4().hex[:8]}"
     extra: dict[str, object] = {}
@@ -79,9 +102,9 @@ def make_client(
         extra["properties"] = connect
     else:
         extra["clean_session"] = not persistent
-    return aiomqtt.Client(
-        settings.broker.host,
-        settings.broker.port,
+    client = aiomqtt.Client(
+        url.host,
+        url.port,
         username=settings.mqtt_username,
         password=settings.mqtt_password,
         identifier=identifier,
@@ -93,8 +116,15 @@ def make_client(
         # PUBLISH): with Nagle's algorithm on, each of them can sit ~40 ms in the
         # kernel waiting for the previous one's TCP acknowledgement.
         socket_options=((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),),
+        transport="websockets" if url.websocket else "tcp",
+        websocket_path=url.path if url.websocket else None,
+        tls_context=ssl_context(settings.tls) if url.tls else None,
+        logger=_PAHO_LOG,
         **extra,  # type: ignore[arg-type]
     )
+    fail_fast_before_connack(client)
+    watch_refusals(client)
+    return client
 
 
 def json_properties(protocol: Protocol = Protocol.V5) -> Properties | None:
@@ -124,13 +154,19 @@ def _code(exc: BaseException) -> object:
 
 
 def refuses_protocol(exc: BaseException) -> bool:
-    """The broker answered CONNECT with "unsupported protocol version" (a 3.1.1-only
-    broker answering an MQTT 5 CONNECT)."""
+    """The broker may not speak MQTT 5: it answered CONNECT with "unsupported protocol
+    version" (as a 3.1.1-only broker does), or closed the connection without a word
+    (as some do) and not because of TLS. Worth one more try with MQTT 3.1.1."""
+    if isinstance(exc, ClosedBeforeConnack):
+        return tls_problem(exc, "", exc.socket_error) is None
     return isinstance(exc, aiomqtt.MqttError) and _code(exc) in _UNSUPPORTED_PROTOCOL
 
 
 def describe_failure(exc: BaseException, settings: Settings) -> ConnectFailure:
-    where = settings.broker.label
+    """Why connecting (or staying connected) failed, in one line that names the
+    broker and the cause, and whether trying again can help."""
+    url = settings.broker
+    where = url.label
     code = _code(exc)
     if code == _SESSION_TAKEN_OVER:
         return ConnectFailure(
@@ -149,6 +185,32 @@ def describe_failure(exc: BaseException, settings: Settings) -> ConnectFailure:
         if code in (1, 0x84):
             return ConnectFailure(f"{where} does not speak this MQTT protocol version", True)
         return ConnectFailure(f"{where} refused the connection: {exc}", True)
+    if isinstance(exc, TlsSetupError):
+        return ConnectFailure(str(exc), True)
+    closed = exc if isinstance(exc, ClosedBeforeConnack) else None
+    if url.tls:
+        problem = tls_problem(exc, url.host, closed.socket_error if closed else None)
+        if problem is None and closed is None and _in_chain(exc, ConnectionResetError):
+            # reset while connect() ran: the TCP connection was up, so the handshake
+            # met a port that does not speak TLS
+            problem = NOT_TLS
+        if problem is not None:
+            return ConnectFailure(f"TLS with {where} failed: {problem}", True)
+    if _in_chain(exc, mqtt.WebsocketConnectionError):
+        return ConnectFailure(
+            f"the WebSocket handshake with {where} failed: is this a WebSocket port, and is "
+            f"the path {url.path!r} right? (plain MQTT is mqtt://)",
+            True,
+        )
+    if closed is not None:
+        hint = _hint(url)
+        if closed.mqtt5:  # only when 3.1.1 was not tried: --mqtt-version 5
+            hint = f"{hint}, or" if hint else ":"
+            hint += " does it refuse MQTT 5 (try --mqtt-version 3.1.1)"
+        question = "?" if hint else ""
+        return ConnectFailure(
+            f"{where} closed the connection before answering{hint}{question}", False
+        )
     text = str(exc)
     lowered = text.lower()
     if "refused" in lowered and "errno" in lowered:
@@ -158,9 +220,29 @@ def describe_failure(exc: BaseException, settings: Settings) -> ConnectFailure:
         or "name or service not known" in lowered
         or ("temporary failure in name resolution" in lowered)
     ):
-        return ConnectFailure(f"unknown host {settings.broker.host!r}", False)
+        return ConnectFailure(f"unknown host {url.host!r}", False)
     if "timed out" in lowered or isinstance(exc, TimeoutError):
         return ConnectFailure(f"no answer from {where} (timed out)", False)
     if "unreachable" in lowered:
         return ConnectFailure(f"{where} is unreachable: {text}", False)
     return ConnectFailure(f"lost connection to {where}: {text or type(exc).__name__}", False)
+
+
+def _in_chain(exc: BaseException, kind: type[BaseException]) -> bool:
+    """``exc`` or what it was raised from is a ``kind``: aiomqtt re-raises paho's
+    errors as a bare MqttError, the original kept as its context."""
+    error: BaseException | None = exc
+    while error is not None:
+        if isinstance(error, kind):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _hint(url: BrokerUrl) -> str:
+    """What the port may be instead, when a broker hangs up on CONNECT."""
+    if url.scheme == "mqtt":
+        return ": is it a TLS port (mqtts://) or a WebSocket port (ws://)"
+    if url.scheme == "mqtts":
+        return " (after the TLS handshake): is it a WebSocket port (wss://)"
+    return ""

@@ -16,8 +16,16 @@ from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from mqchat.service.connection import Protocol, describe_failure, refuses_protocol
+from mqchat.service.closed_early import ClosedBeforeConnack, watch_socket_errors
+from mqchat.service.connection import (
+    Protocol,
+    describe_failure,
+    forced_protocol,
+    refuses_protocol,
+)
 from mqchat.service.paho_client import FastClient, connect_client, new_client
+from mqchat.service.qos_limit import connack_max_qos
+from mqchat.service.tls import TlsSetupError
 from mqchat.settings import Settings
 
 __all__ = ["Link", "LinkError", "MessageHandler", "open_link"]
@@ -74,8 +82,12 @@ class _ReadAheadClient(FastClient):
     @property
     def has_read_ahead(self) -> bool:
         """Bytes already read from the socket and not yet handed to paho: the socket
-        will not signal them again, so the loop must not wait in select()."""
-        return self._ahead_pos < len(self._ahead)
+        will not signal them again, so the loop must not wait in select(). With TLS
+        that includes what OpenSSL has decrypted and not yet returned."""
+        if self._ahead_pos < len(self._ahead):
+            return True
+        pending = getattr(self._sock, "pending", None)
+        return pending is not None and bool(pending())
 
 
 class Link:
@@ -90,6 +102,8 @@ class Link:
         self._acks: dict[int, list[ReasonCode]] = {}
         self._on_published: Callable[[int, ReasonCode], None] | None = None
         self._lost: str | None = None
+        self.max_qos: int | None = None
+        """The highest QoS the broker takes, once known (qos_limit.py)."""
         client.on_subscribe = self._on_suback
         client.on_unsubscribe = self._on_suback
         client.on_publish = self._on_puback
@@ -208,20 +222,26 @@ class Link:
 
     # --- requests ------------------------------------------------------------------
 
-    def subscribe(self, filters: Sequence[str], qos: int) -> None:
-        """Subscribe and wait for the SUBACK; :class:`LinkError` if the broker refuses
-        any filter."""
-        rc, mid = self.client.subscribe([(f, qos) for f in filters])
-        self._check(rc)
-        assert mid is not None
-        self.wait_for(lambda: mid in self._acks, self.settings.connect_timeout, "SUBACK")
-        for topic_filter, code in zip(filters, self._acks.pop(mid), strict=False):
+    def subscribe(self, filters: Sequence[str], qos: int) -> list[ReasonCode]:
+        """Subscribe and wait for the SUBACK; returns its codes (the QoS granted to
+        each filter). :class:`LinkError` if the broker refuses any filter."""
+        codes = self.try_subscribe(filters, qos)
+        for topic_filter, code in zip(filters, codes, strict=False):
             if code.is_failure:
                 raise LinkError(
                     f"{self.settings.broker.label} refused the subscription to "
                     f"{topic_filter!r}: {code}",
                     fatal=True,
                 )
+        return codes
+
+    def try_subscribe(self, filters: Sequence[str], qos: int) -> list[ReasonCode]:
+        """Subscribe and wait for the SUBACK; returns its codes, refusals included."""
+        rc, mid = self.client.subscribe([(f, qos) for f in filters])
+        self._check(rc)
+        assert mid is not None
+        self.wait_for(lambda: mid in self._acks, self.settings.connect_timeout, "SUBACK")
+        return self._acks.pop(mid)
 
     def unsubscribe(self, filters: Sequence[str]) -> None:
         rc, mid = self.client.unsubscribe(list(filters))
@@ -259,10 +279,12 @@ class Link:
 
 
 def open_link(settings: Settings, protocol: Protocol | None = None, *, role: str) -> Link:
-    """Connect with a clean session and a random client id ``mqchat-<role>-…``. Without
-    ``protocol``: MQTT 5, then 3.1.1 if the broker refuses version 5. The login is
-    ``settings.mqtt_username`` (none when empty: anonymous). Raises :class:`LinkError`
-    with the same words as the chat's connection failures."""
+    """Connect with a clean session and a random client id ``mqchat-<role>-…``, over
+    TLS and/or WebSockets as the URL says. Without ``protocol`` (nor
+    ``settings.mqtt_version``): MQTT 5, then 3.1.1 if the broker refuses version 5.
+    The login is ``settings.mqtt_username`` (none when empty: anonymous). Raises
+    :class:`LinkError` with the same words as the chat's connection failures."""
+    protocol = protocol or forced_protocol(settings)
     try:
         try:
             return _connect(settings, protocol or Protocol.V5, role)
@@ -270,17 +292,23 @@ def open_link(settings: Settings, protocol: Protocol | None = None, *, role: str
             if protocol is not None or not refuses_protocol(exc):
                 raise
         return _connect(settings, Protocol.V311, role)
-    except (aiomqtt.MqttError, OSError) as exc:
+    except (aiomqtt.MqttError, OSError, TlsSetupError) as exc:
         failure = describe_failure(exc, settings)
         raise LinkError(failure.reason, fatal=failure.fatal) from None
 
 
 def _connect(settings: Settings, protocol: Protocol, role: str) -> Link:
     client = new_client(_ReadAheadClient, settings, protocol, role)
+    socket_error = watch_socket_errors(client)
     connack: list[ReasonCode] = []
-    client.on_connect = lambda _c, _u, _f, reason, _p: connack.append(reason)
-    connect_client(client, settings, protocol)
     link = Link(client, settings, protocol)
+
+    def on_connect(_c: object, _u: object, _f: object, reason: ReasonCode, props: Any) -> None:
+        connack.append(reason)
+        link.max_qos = connack_max_qos(props if protocol is Protocol.V5 else None)
+
+    client.on_connect = on_connect
+    connect_client(client, settings, protocol)
     deadline = time.monotonic() + settings.connect_timeout
     try:
         while not connack:
@@ -290,8 +318,10 @@ def _connect(settings: Settings, protocol: Protocol, role: str) -> Link:
             link.step(min(left, 1.0))
     except LinkError:
         if not connack:
-            raise aiomqtt.MqttError("the broker closed the connection before CONNACK") from None
+            mqtt5 = protocol is Protocol.V5
+            raise ClosedBeforeConnack(socket_error(), mqtt5=mqtt5) from None
     finally:
+        client.on_log = None  # see watch_socket_errors
         if not connack or connack[0].is_failure:
             sock = client.socket()
             if sock is not None:

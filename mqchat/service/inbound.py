@@ -174,6 +174,12 @@ class Inbound:
         if env.recipient != self._user:
             self.reject(topic, f"addressed to {env.recipient!r}, not to us")
             return None
+        if env.type == "typing" and message.retain:
+            # Typing is never published retained: this one was queued while we were
+            # away (amqtt queues even QoS 0 and hands the queue over flagged
+            # retained), so its sender stopped typing long ago. Any other envelope
+            # flagged so is chat as usual.
+            return None
         return env
 
     async def _dispatch(self, env: Envelope) -> None:

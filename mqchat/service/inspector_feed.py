@@ -13,6 +13,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
 
 import aiomqtt
 import paho.mqtt.client as mqtt
@@ -41,6 +42,7 @@ from mqchat.service.inspector_paho import (
     topic_of,
 )
 from mqchat.service.paho_client import FastClient, connect_client, new_client
+from mqchat.service.qos_limit import connack_max_qos, granted_qos
 from mqchat.settings import Settings
 
 __all__ = ["DEFAULT_BUFFER", "InspectorFeed"]
@@ -53,6 +55,7 @@ newest are dropped and counted, so a stalled screen cannot grow memory without e
 
 _STOP_WAIT = 5.0
 _FALLBACK_NOTE = "the broker refused MQTT 5; connected with MQTT 3.1.1"
+T = TypeVar("T")
 
 
 class InspectorFeed(InspectorBackend):
@@ -92,6 +95,8 @@ class InspectorFeed(InspectorBackend):
         # One connection attempt: its client, CONNACK, and the end of it.
         self._client: mqtt.Client | None = None
         self._connack: ReasonCode | None = None
+        self._max_qos: int | None = None
+        """The highest QoS this connection's broker takes, once known."""
         self._progress = threading.Event()  # CONNACK came, or the connection ended
         self._ended = threading.Event()
         self._lost = ""
@@ -234,6 +239,9 @@ class InspectorFeed(InspectorBackend):
         self, client: mqtt.Client, _u: object, _f: object, reason: ReasonCode, _p: object
     ) -> None:
         self._connack = reason
+        # paho hands an empty Properties to a 3.1.1 CONNACK too: only MQTT 5 says.
+        props = _p if isinstance(_p, Properties) else None
+        self._max_qos = connack_max_qos(props) if self._protocol is Protocol.V5 else None
         self._progress.set()
         if reason.is_failure:
             return
@@ -335,43 +343,72 @@ class InspectorFeed(InspectorBackend):
             raise FeedError(f"not connected to {self.broker_label}")
         return client
 
+    async def _answer(self, answers: Answers[T], mid: int) -> T:
+        """What the broker answers to packet ``mid`` (on paho's thread), awaited
+        here; :class:`FeedError` when it does not, or the connection goes first."""
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[T | None] = loop.create_future()
+
+        def answered(value: T | None) -> None:
+            def settle() -> None:
+                if not answer.done():
+                    answer.set_result(value)
+
+            loop.call_soon_threadsafe(settle)
+
+        answers.expect(mid, answered)
+        try:
+            async with asyncio.timeout(self.settings.connect_timeout * 2):
+                value = await answer
+        except TimeoutError:
+            answers.forget(mid)
+            raise FeedError(f"no answer from {self.broker_label} (timed out)") from None
+        if value is None:
+            raise FeedError(f"lost the connection to {self.broker_label} before it answered")
+        return value
+
     async def _publish(
         self, topic: str, payload: bytes, qos: int, retain: bool, props: Properties | None
     ) -> ReasonCode:
         client = self._connected()
-        loop = asyncio.get_running_loop()
-        answer: asyncio.Future[ReasonCode | None] = loop.create_future()
-
-        def answered(code: ReasonCode | None) -> None:
-            def settle() -> None:
-                if not answer.done():
-                    answer.set_result(code)
-
-            loop.call_soon_threadsafe(settle)
-
         info = client.publish(topic, payload, qos=qos, retain=retain, properties=props)
         if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
             raise FeedError(f"not sent to {self.broker_label}: {mqtt.error_string(info.rc)}")
-        self._published.expect(info.mid, answered)
-        try:
-            async with asyncio.timeout(self.settings.connect_timeout * 2):
-                code = await answer
-        except TimeoutError:
-            self._published.forget(info.mid)
-            raise FeedError(f"no answer from {self.broker_label} (timed out)") from None
-        if code is None:
-            raise FeedError(f"lost the connection to {self.broker_label} before it answered")
-        return code
+        return await self._answer(self._published, info.mid)
+
+    async def _allowed_qos(self, topic: str) -> int:
+        """The highest QoS the broker takes (qos_limit.py): the MQTT 5 CONNACK says;
+        with 3.1.1 a QoS 2 subscription to ``topic`` is granted at most that."""
+        if self._max_qos is not None:
+            return self._max_qos
+        client = self._connected()
+        if self._protocol is Protocol.V5:
+            rc, mid = client.subscribe([(topic, SubscribeOptions(qos=2))])
+        else:
+            rc, mid = client.subscribe([(topic, 2)])
+        if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or mid is None:
+            raise FeedError(f"not connected to {self.broker_label}")
+        codes = await self._answer(self._subacks, mid)
+        with self._lock:
+            kept = self._subs.get(topic)
+        if kept is None:
+            client.unsubscribe(topic)
+        else:  # the user's own subscription to exactly this topic: as it was
+            self._send_subscribe(client, [(topic, kept)])
+        granted = granted_qos(codes[0]) if codes else None
+        self._max_qos = 2 if granted is None else granted  # a refused probe tells nothing
+        return self._max_qos
 
     async def publish(self, request: PublishRequest) -> PublishOutcome:
         v5 = self._protocol is Protocol.V5
         props = publish_properties(request) if v5 else None
         dropped = request.has_properties and not v5
-        code = await self._publish(
-            request.topic, request.payload, request.qos, request.retain, props
-        )
+        qos = request.qos
+        if qos == 2:  # NATS and others drop the connection on a QoS 2 PUBLISH
+            qos = min(qos, await self._allowed_qos(request.topic))
+        code = await self._publish(request.topic, request.payload, qos, request.retain, props)
         refused = str(code) if code.is_failure else None
-        return PublishOutcome(refused is None, refused, dropped)
+        return PublishOutcome(refused is None, refused, dropped, qos_used=qos)
 
     # -- retained messages ------------------------------------------------------------
 

@@ -12,11 +12,14 @@ from mqchat.domain import ChatMessage, ContactStatus, DeliveryState
 from mqchat.service.connection import (
     Protocol,
     describe_failure,
+    forced_protocol,
     json_properties,
     make_client,
     refuses_protocol,
 )
 from mqchat.service.outgoing import prepare_text
+from mqchat.service.publish_check import PublishRefused, publish_checked
+from mqchat.service.tls import TlsSetupError
 from mqchat.settings import Settings
 from mqchat.store import ChatStore
 from mqchat.topics import inbox_topic
@@ -47,15 +50,18 @@ async def send_once(settings: Settings, peer: str, body: str) -> ChatMessage:
 
 
 async def _publish(settings: Settings, topic: str, data: bytes) -> None:
+    forced = forced_protocol(settings)
     try:
+        # Both attempts together stay within 20 s (twice the connect timeout): a
+        # script gets its answer, whatever the broker does.
         async with asyncio.timeout(settings.connect_timeout * 2):
             try:
-                await _publish_with(Protocol.V5, settings, topic, data)
+                await _publish_with(forced or Protocol.V5, settings, topic, data)
             except aiomqtt.MqttError as exc:
-                if not refuses_protocol(exc):
+                if forced is not None or not refuses_protocol(exc):
                     raise
                 await _publish_with(Protocol.V311, settings, topic, data)
-    except (aiomqtt.MqttError, OSError) as exc:
+    except (aiomqtt.MqttError, OSError, TlsSetupError) as exc:
         raise SendError(describe_failure(exc, settings).reason) from None
     except TimeoutError:
         raise SendError(f"no answer from {settings.broker.label} (timed out)") from None
@@ -65,4 +71,10 @@ async def _publish_with(protocol: Protocol, settings: Settings, topic: str, data
     # A clean session with a random id: the chat's persistent session (same user,
     # maybe running right now) is never taken over by a one-shot command.
     async with make_client(settings, protocol=protocol) as client:
-        await client.publish(topic, data, qos=1, properties=json_properties(protocol))
+        try:
+            await publish_checked(client, topic, data, properties=json_properties(protocol))
+        except PublishRefused as exc:
+            raise SendError(
+                f"{settings.broker.label} refused the message: {exc.reason.lower()} (does "
+                f"this login, {settings.mqtt_username}, may send as {settings.user}?)"
+            ) from None

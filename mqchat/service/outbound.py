@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -15,9 +16,12 @@ import aiomqtt
 from mqchat.domain import ChatMessage, DeliveryState, Event, MessageStateChanged
 from mqchat.envelope import Envelope
 from mqchat.service.connection import Protocol, json_properties
+from mqchat.service.publish_check import PublishRefused, publish_checked
 from mqchat.service.receipts import ReceiptQueue
 from mqchat.store import ChatStore
 from mqchat.topics import inbox_topic
+
+log = logging.getLogger(__name__)
 
 __all__ = ["TYPING_INTERVAL_S", "Outbound", "raise_if_cancelled"]
 
@@ -119,17 +123,27 @@ class Outbound:
     async def _publish(
         self, client: aiomqtt.Client, peer: str, env: Envelope, *, qos: int = 1
     ) -> None:
-        await client.publish(
+        await publish_checked(
+            client,
             inbox_topic(self._ns, peer, self._user),
             env.to_bytes(),
             qos=qos,
             properties=json_properties(self._protocol),
         )
 
+    async def _publish_dropping_refusal(
+        self, client: aiomqtt.Client, peer: str, env: Envelope
+    ) -> None:
+        """A control message the broker refuses would be refused again: drop it."""
+        try:
+            await self._publish(client, peer, env)
+        except PublishRefused as exc:
+            log.warning("the broker refused a %s to %s: %s", env.type, peer, exc.reason)
+
     async def _publish_accepts(self, client: aiomqtt.Client) -> None:
         for peer in list(self._accepts):
             env = Envelope.control("friend_accept", self._user, peer, name=self._name)
-            await self._publish(client, peer, env)
+            await self._publish_dropping_refusal(client, peer, env)
             self._accepts.pop(peer, None)
 
     async def _publish_requests(self, client: aiomqtt.Client) -> None:
@@ -139,7 +153,7 @@ class Outbound:
         store = await self._store()
         for contact in await store.requests_to_send():
             env = Envelope.control("friend_request", self._user, contact.user, name=self._name)
-            await self._publish(client, contact.user, env)
+            await self._publish_dropping_refusal(client, contact.user, env)
             await store.mark_request_sent(contact.user)
 
     async def _publish_receipts(self, client: aiomqtt.Client) -> None:
@@ -147,7 +161,7 @@ class Outbound:
         for index, (peer, status, ids) in enumerate(batches):
             env = Envelope.receipt(self._user, peer, ids, status, ts=self._clock())
             try:
-                await self._publish(client, peer, env)
+                await self._publish_dropping_refusal(client, peer, env)
             except BaseException:
                 self._receipts.put_back(batches[index:])
                 raise
@@ -159,7 +173,17 @@ class Outbound:
         while self._outbox:
             msg = next(iter(self._outbox.values()))
             env = Envelope.text(self._user, msg.peer, msg.body, id=msg.id, ts=msg.ts)
-            await self._publish(client, msg.peer, env)  # on failure it stays queued
+            try:
+                await self._publish(client, msg.peer, env)  # if the link fails, it stays
+            except PublishRefused as exc:
+                # Sending it again would be refused again: it failed, and says why.
+                del self._outbox[msg.id]
+                log.warning("the broker refused message %s: %s", msg.id, exc.reason)
+                failed = await store.set_state(msg.id, DeliveryState.FAILED)
+                if failed is not None:
+                    why = f"the broker refused it: {exc.reason.lower()}"
+                    self._emit(MessageStateChanged(msg.id, msg.peer, failed.state, why))
+                continue
             del self._outbox[msg.id]
             updated = await store.set_state(msg.id, DeliveryState.SENT)
             if updated is not None:

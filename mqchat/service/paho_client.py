@@ -14,6 +14,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from mqchat.service.connection import Protocol
+from mqchat.service.tls import ssl_context
 from mqchat.settings import Settings
 
 __all__ = ["FastClient", "connect_client", "new_client"]
@@ -73,16 +74,26 @@ def new_client(cls: type[C], settings: Settings, protocol: Protocol, role: str) 
 
 
 def connect_client(client: mqtt.Client, settings: Settings, protocol: Protocol) -> None:
-    """Open the connection (CONNECT sent; the CONNACK is the caller's to wait for).
-    Raises what paho raises: ``OSError``, ``ValueError``."""
+    """Open the connection (CONNECT sent; the CONNACK is the caller's to wait for),
+    over TLS and/or WebSockets as the broker URL says. Raises what paho raises
+    (``OSError``, ``ValueError``), and ``TlsSetupError`` (a ``ValueError``) when the
+    TLS files cannot be used."""
+    url = settings.broker
+    if url.websocket:
+        client.transport = "websockets"
+        client.ws_set_options(path=url.path)
+    if url.tls:
+        client.tls_set_context(ssl_context(settings.tls))
     client.connect(
-        settings.broker.host,
-        settings.broker.port,
+        url.host,
+        url.port,
         keepalive=settings.keepalive,
         **({"clean_start": True} if protocol is Protocol.V5 else {}),  # type: ignore[arg-type]
     )
     sock = client.socket()
-    if isinstance(sock, socket.socket):
+    # an SSLSocket is a socket.socket; paho's WebSocket wrapper is not, but has one
+    raw = getattr(sock, "_socket", sock)
+    if isinstance(raw, socket.socket):
         # Requests and publishes wait for their answers one by one: with Nagle's
         # algorithm on, each small packet could sit ~40 ms in the kernel.
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -4,13 +4,14 @@ mosquitto_pub -l), and wait until the broker has every one."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 
 from paho.mqtt.reasoncodes import ReasonCode
 
 from mqchat.service.connection import Protocol
 from mqchat.service.direct import Link, LinkError, open_link
+from mqchat.service.qos_limit import downgrade_notice, probe_max_qos
 from mqchat.settings import Settings
 
 __all__ = ["PublishRequest", "PublishResult", "publish_lines", "publish_payloads"]
@@ -37,15 +38,18 @@ class PublishResult:
     """The reasons of those the broker refused (MQTT 5 PUBACK/PUBREC codes >= 0x80)."""
     lost: str | None = None
     """Why the connection dropped before every message was complete, if it did."""
+    qos: int | None = None
+    """The QoS the messages went out at: lower than asked when the broker has no
+    QoS 2 (:func:`~mqchat.service.qos_limit.probe_max_qos`)."""
 
 
 class _Tracker:
     """Counts publishes and their completions, and keeps the broker's refusals."""
 
-    def __init__(self, link: Link, request: PublishRequest) -> None:
+    def __init__(self, link: Link, request: PublishRequest, notice: Callable[[str], None]) -> None:
         self.link = link
-        self.request = request
-        self.result = PublishResult()
+        self.request = _within_broker_qos(link, request, notice)
+        self.result = PublishResult(qos=self.request.qos)
         link.on_published(self._done)
 
     def _done(self, _mid: int, code: ReasonCode) -> None:
@@ -68,17 +72,40 @@ class _Tracker:
         self.link.wait_for(lambda: self.outstanding == 0, timeout, "acknowledgement")
 
 
+def _within_broker_qos(
+    link: Link, request: PublishRequest, notice: Callable[[str], None]
+) -> PublishRequest:
+    """``request`` at a QoS the broker takes. A QoS 2 PUBLISH to a broker without
+    QoS 2 makes it drop the connection (NATS, mosquitto's ``max_qos``): degrade to
+    what it grants, as the broker itself does for a QoS 2 subscription, and say so
+    (DESIGN.md §7)."""
+    if request.qos < 2:
+        return request
+    allowed = probe_max_qos(link, request.topic)
+    if allowed >= request.qos:
+        return request
+    label = link.settings.broker.label
+    notice(downgrade_notice(label, request.qos, allowed, what="publishing"))
+    return replace(request, qos=allowed)
+
+
 def publish_payloads(
     settings: Settings,
     request: PublishRequest,
     payloads: Iterable[bytes],
     *,
     protocol: Protocol | None = None,
+    notice: Callable[[str], None] = lambda _line: None,
 ) -> PublishResult:
     """Publish each payload (usually one) and wait for all. Raises :class:`LinkError`
-    if no connection can be made; a connection lost later is in ``lost``."""
+    if no connection can be made; a connection lost later is in ``lost``. ``notice``
+    hears of a QoS lowered to what the broker takes."""
     link = open_link(settings, protocol, role="pub")
-    tracker = _Tracker(link, request)
+    try:
+        tracker = _Tracker(link, request, notice)
+    except LinkError as exc:
+        link.close()
+        return PublishResult(lost=exc.reason)
     try:
         for payload in payloads:
             tracker.publish(payload)
@@ -96,6 +123,7 @@ def publish_lines(
     fd: int,
     *,
     protocol: Protocol | None = None,
+    notice: Callable[[str], None] = lambda _line: None,
 ) -> PublishResult:
     """One message per line read from ``fd``, without its ``\\n`` (a ``\\r`` stays,
     an empty line is an empty message, a last line without newline is sent), as
@@ -104,7 +132,11 @@ def publish_lines(
     :class:`LinkError` if no connection can be made; a connection lost later (the
     rest of the stream is then not read) is in ``lost``."""
     link = open_link(settings, protocol, role="pub")
-    tracker = _Tracker(link, request)
+    try:
+        tracker = _Tracker(link, request, notice)
+    except LinkError as exc:
+        link.close()
+        return PublishResult(lost=exc.reason)
     try:
         pending = bytearray()
         while True:

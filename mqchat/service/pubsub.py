@@ -1,6 +1,7 @@
 """Pure rules of the headless ``sub``, ``pub`` and ``clear-retained`` commands: topic
-and filter checks, the MQTT version flag, and the lines ``mqchat sub`` prints. No
-network, no terminal: everything here is tested on its own."""
+and filter checks, the MQTT version flag (defined with the settings, re-exported
+here), and the lines ``mqchat sub`` prints. No network, no terminal: everything here
+is tested on its own."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from mqchat.envelope import format_ts
+from mqchat.settings import parse_mqtt_version
 
 __all__ = [
     "MAX_TOPIC_BYTES",
@@ -87,18 +89,6 @@ def check_topic(text: str) -> str:
     if "+" in text or "#" in text:
         raise ValueError(f"invalid topic {text!r}: '+' and '#' are for subscriptions only")
     return text
-
-
-_VERSIONS = {"5": "5", "mqttv5": "5", "3.1.1": "3.1.1", "311": "3.1.1", "mqttv311": "3.1.1"}
-
-
-def parse_mqtt_version(text: str) -> str:
-    """``5`` or ``3.1.1`` from what a person types (``5``, ``3.1.1``, ``311``, or
-    mosquitto's ``mqttv5``/``mqttv311``). Raises :class:`ValueError`."""
-    version = _VERSIONS.get(text.strip().lower())
-    if version is None:
-        raise ValueError(f"unknown MQTT version {text!r}; use 5 or 3.1.1")
-    return version
 
 
 # Terminal safety. C0 controls other than tab and newline, DEL, C1 controls (CSI and

@@ -13,11 +13,13 @@ from enum import StrEnum
 from typing import BinaryIO
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.reasoncodes import ReasonCode
 
 from mqchat.service.backoff import Backoff
 from mqchat.service.connection import Protocol
 from mqchat.service.direct import Link, LinkError, MessageHandler, open_link, properties_of
 from mqchat.service.pubsub import OutputFormat, RetainedFilter, json_line, line_renderer
+from mqchat.service.qos_limit import downgrade_notice, granted_qos
 from mqchat.settings import Settings
 
 __all__ = ["OutputBuffer", "SubscribeEnd", "SubscribeRequest", "SubscribeResult", "subscribe"]
@@ -126,11 +128,13 @@ class _Run:
         skip = self.request.retained is RetainedFilter.SKIP
         only = self.request.retained is RetainedFilter.ONLY
 
+        filters = self.request.filters
+
         def on_message(msg: mqtt.MQTTMessage) -> None:
             if link.halted:
                 return  # paho may hand over one more from the packet being read
             if msg.retain:
-                if skip:
+                if skip or not _asked_for(filters, msg.topic):
                     return
             elif only:
                 self.end = SubscribeEnd.LIVE
@@ -143,6 +147,14 @@ class _Run:
                 link.halt()
 
         return on_message
+
+
+def _asked_for(filters: tuple[str, ...], topic: str) -> bool:
+    """``topic`` matches one of our filters. amqtt hands every new connection the
+    retained messages of *anybody's* subscriptions, before it has subscribed to
+    anything; those strays are retained, so only retained messages are checked and
+    the live flood pays nothing."""
+    return any(mqtt.topic_matches_sub(f, topic) for f in filters)
 
 
 def subscribe(
@@ -163,11 +175,14 @@ def subscribe(
     link = open_link(settings, protocol, role="sub")
     deadline = None if request.timeout is None else time.monotonic() + request.timeout
     backoff = Backoff(initial=0.25, cap=5.0)
+    warned = False
     try:
         while True:
             try:
                 link.on_message(run.handler(link))
-                link.subscribe(request.filters, request.qos)
+                codes = link.subscribe(request.filters, request.qos)
+                if not warned:
+                    warned = _say_if_downgraded(settings, request, codes, notice)
                 backoff.reset()
                 while not link.halted:
                     wait = 1.0 if deadline is None else min(1.0, deadline - time.monotonic())
@@ -190,6 +205,23 @@ def subscribe(
             buffer.flush()
         finally:
             link.close()
+
+
+def _say_if_downgraded(
+    settings: Settings,
+    request: SubscribeRequest,
+    codes: list[ReasonCode],
+    notice: Callable[[str], None],
+) -> bool:
+    """Tell, once, that the broker granted less than the QoS asked for (NATS grants
+    QoS 1 to a QoS 2 subscription). Returns whether it told."""
+    granted = [g for g in map(granted_qos, codes) if g is not None]
+    lowest = min(granted, default=request.qos)
+    if lowest >= request.qos:
+        return False
+    what = "messages arrive"
+    notice(downgrade_notice(settings.broker.label, request.qos, lowest, what=what))
+    return True
 
 
 def _reconnect(

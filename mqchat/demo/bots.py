@@ -1,0 +1,155 @@
+"""The demo's contacts, each a real mqchat client on the demo broker: Ada answers what
+you write, Ben comes and goes (messages sent while he is away reach him when he is
+back), and a sensor publishes readings for the inspector. They accept any friend
+request, so whoever runs the demo has friends at once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+from collections.abc import Callable, Coroutine
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import aiomqtt
+
+from mqchat.domain import ChatReceived, ContactsChanged, ContactStatus, Event
+from mqchat.service.chat import ChatService
+from mqchat.service.connection import Protocol, make_client, refuses_protocol
+from mqchat.settings import Settings
+
+__all__ = ["SENSOR_FILTER", "SENSOR_TOPICS", "answer", "run_ada", "run_ben", "run_sensor"]
+
+log = logging.getLogger(__name__)
+
+SENSOR_TOPICS = ("home/room1/temperature", "home/room1/climate")
+"""A plain number, and JSON with two numeric fields (``n`` in the inspector switches)."""
+SENSOR_FILTER = "home/#"
+
+
+def answer(text: str, now: datetime) -> str:
+    """Ada's reply to ``text``: a few things she understands, else she repeats it."""
+    words = text.lower()
+    if any(w in words for w in ("hello", "hi", "hey")):
+        return "Hello! I'm Ada, a bot on this demo broker. Ask me the time, or press i."
+    if "time" in words:
+        return f"It is {now:%H:%M:%S} here."
+    if "inspector" in words or words.strip() == "i":
+        return (
+            "Press escape to leave this chat, then i on the friends list: you will see "
+            "this very message go by, and the sensor's readings under home/."
+        )
+    return f"You said: “{text.strip()[:200]}”. (Try: hello, time, inspector.)"
+
+
+class _Bot:
+    """One bot's chat service and what it does with events, on the current loop."""
+
+    def __init__(self, settings: Settings, on_event: Callable[[_Bot, Event], None]) -> None:
+        self.service = ChatService(settings)
+        self._on_event = on_event
+        self._tasks: set[asyncio.Task[object]] = set()
+        self.service.set_listener(lambda event: on_event(self, event))
+
+    def later(self, coro: Coroutine[Any, Any, object]) -> None:
+        """Run ``coro`` soon, keeping a reference (events arrive synchronously)."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def run_for(self, seconds: float | None) -> None:
+        runner = asyncio.create_task(self.service.run())
+        try:
+            if seconds is None:
+                await runner
+            else:
+                await asyncio.wait({runner}, timeout=seconds)
+        finally:
+            await self.service.stop()
+            runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await runner
+
+
+def _befriend(bot: _Bot, event: Event) -> bool:
+    """Accept a friend request; ``True`` when ``event`` was one."""
+    contact = event.contact if isinstance(event, ContactsChanged) else None
+    if contact is not None and contact.status is ContactStatus.INCOMING:
+        bot.later(bot.service.add_contact(contact.user))
+        return True
+    return False
+
+
+async def run_ada(settings: Settings, clock: Callable[[], datetime]) -> None:
+    """Ada: answers every message at once (after reading it), forever."""
+
+    def on_event(bot: _Bot, event: Event) -> None:
+        if _befriend(bot, event):
+            return
+        if isinstance(event, ChatReceived):
+            message = event.message
+
+            async def reply() -> None:
+                await bot.service.mark_read(message.sender)
+                await bot.service.send_typing(message.sender)
+                await asyncio.sleep(0.8)  # a person-like pause, so "typing…" shows
+                await bot.service.send_text(message.sender, answer(message.body, clock()))
+
+            bot.later(reply())
+
+    await _Bot(replace(settings, user="ada", display_name="Ada (bot)"), on_event).run_for(None)
+
+
+async def run_ben(
+    settings: Settings, *, online: float = 25.0, offline: float = 12.0, rounds: int | None = None
+) -> None:
+    """Ben: online for ``online`` seconds, then away (a clean goodbye) for ``offline``;
+    what arrives while he is away is waiting for him when he is back."""
+    seen: set[str] = set()
+
+    def on_event(bot: _Bot, event: Event) -> None:
+        if _befriend(bot, event):
+            return
+        if isinstance(event, ChatReceived) and event.message.id not in seen:
+            seen.add(event.message.id)
+            said = event.message.body.strip()[:120]
+            text = f"Got it: “{said}”. I come and go, but I get everything."
+            bot.later(bot.service.send_text(event.message.sender, text))
+
+    done = 0
+    ben = replace(settings, user="ben", display_name="Ben (comes and goes)")
+    while rounds is None or done < rounds:
+        await _Bot(ben, on_event).run_for(online)
+        done += 1
+        await asyncio.sleep(offline)
+
+
+async def run_sensor(settings: Settings, *, every: float = 2.0, count: int | None = None) -> None:
+    """Readings on :data:`SENSOR_TOPICS`, a gentle random walk, every ``every``
+    seconds (retained, so the inspector has a value at once); reconnects if the
+    broker goes away."""
+    temp, hum, sent = 21.0, 45.0, 0
+    rng = random.Random(4)
+    sensor = replace(settings, user="sensor")
+    protocol = Protocol.V5
+    while count is None or sent < count:
+        try:
+            async with make_client(sensor, protocol=protocol) as client:
+                while count is None or sent < count:
+                    temp = round(min(max(temp + rng.uniform(-0.3, 0.3), 15), 30), 2)
+                    hum = round(min(max(hum + rng.uniform(-1, 1), 20), 80), 1)
+                    climate = json.dumps({"temp": temp, "hum": hum, "unit": "C"})
+                    await client.publish(SENSOR_TOPICS[0], str(temp), qos=0, retain=True)
+                    await client.publish(SENSOR_TOPICS[1], climate, qos=0, retain=True)
+                    sent += 1
+                    await asyncio.sleep(every)
+        except aiomqtt.MqttError as exc:
+            if protocol is Protocol.V5 and refuses_protocol(exc):
+                protocol = Protocol.V311  # the embedded broker, NATS…: at once, in 3.1.1
+                continue
+            log.info("sensor: %s; again in 2 s", exc)
+            await asyncio.sleep(2)

@@ -1,0 +1,115 @@
+"""Profiles on the login screen: pick one to fill the form (and the TLS options,
+namespace… the form does not show), and ``ctrl+s`` to save the form as one, never
+with its password."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input, Select
+
+from mqchat.app import LoginDefaults
+from mqchat.profiles import Profile, load_config, save_profile
+from mqchat.screens.login import LoginScreen
+from mqchat.screens.login_profile import SaveProfileScreen
+from mqchat.tls_options import TlsOptions
+
+
+def defaults_with(config: Path, chosen: str | None = None) -> LoginDefaults:
+    loaded = load_config(config)
+    return LoginDefaults(
+        user="alice",
+        data_dir=Path("/nonexistent"),
+        profiles=dict(loaded.profiles),
+        profile=chosen,
+        config_path=config,
+    )
+
+
+def field(app, name: str) -> str:
+    return app.screen.query_one(f"#{name}", Input).value
+
+
+async def test_picking_a_profile_fills_the_form_and_connects_with_all_of_it(
+    build_app, screen_text, settle, tmp_path
+):
+    config = tmp_path / "config.toml"
+    save_profile(config, "home", Profile(broker="mqtt://pi.local", user="al"))
+    save_profile(
+        config,
+        "work",
+        Profile(
+            broker="mqtts://mq.example.com",
+            user="alice",
+            display_name="Alice W",
+            namespace="acme/chat",
+            mqtt_version="3.1.1",
+            keepalive=40,
+            session_expiry="12h",
+            cafile="/etc/ssl/acme.pem",
+        ),
+    )
+    app, calls = build_app(auto_login=False, defaults=defaults_with(config, "home"))
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        assert field(app, "broker") == "mqtt://localhost:1883"  # what the command line said
+        app.screen.query_one("#profile", Select).value = "work"
+        await settle(pilot)
+        assert (field(app, "broker"), field(app, "user"), field(app, "display-name")) == (
+            "mqtts://mq.example.com",
+            "alice",
+            "Alice W",
+        )
+        assert "profile work" in screen_text(app)
+        await pilot.press(*"pw", "enter")
+        await settle(pilot)
+    [settings] = calls
+    assert settings.broker.host == "mq.example.com"
+    assert settings.namespace == "acme/chat"
+    assert settings.mqtt_version == "3.1.1"
+    assert (settings.keepalive, settings.session_expiry) == (40, 12 * 3600)
+    assert settings.tls == TlsOptions(cafile=Path("/etc/ssl/acme.pem"))
+    assert settings.password == "pw"
+
+
+async def test_a_profile_with_a_bad_value_says_so(build_app, screen_text, settle, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text('[profiles.odd]\nbroker = "mqtt://h"\nmqtt_version = "7"\n')
+    app, calls = build_app(auto_login=False, defaults=defaults_with(config))
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#profile", Select).value = "odd"
+        await settle(pilot)
+        assert "profile odd: unknown MQTT version '7'" in screen_text(app)
+    assert calls == []
+
+
+async def test_ctrl_s_saves_the_form_as_a_profile_without_the_password(
+    build_app, screen_text, settle, tmp_path
+):
+    config = tmp_path / "conf" / "config.toml"
+    app, calls = build_app(auto_login=False, defaults=defaults_with(config))
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        screen.query_one("#broker", Input).value = "mqtt://chat.example.org:1884"
+        screen.query_one("#display-name", Input).value = "Alice"
+        screen.query_one("#password", Input).value = "s3cret-pw"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, SaveProfileScreen)
+        await pilot.press(*"bad name", "enter")
+        await settle(pilot)
+        assert "a profile name is" in screen_text(app)
+        await pilot.press(*["backspace"] * 8, *"club", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+        shown = screen_text(app)
+        assert "saved profile club to" in shown and "the password is not saved" in shown
+        assert app.screen.query_one("#profile", Select).value == "club"
+    assert calls == []
+    text = config.read_text()
+    assert "s3cret-pw" not in text
+    assert load_config(config).profile("club") == Profile(
+        broker="mqtt://chat.example.org:1884", user="alice", display_name="Alice"
+    )
