@@ -75,7 +75,7 @@ def _demo(args: argparse.Namespace) -> int:
         world.stop()
         if not keep:
             shutil.rmtree(data_dir, ignore_errors=True)
-    print(f"mqchat demo: done ({info.broker} at {info.url} stopped).", file=sys.stderr)
+    print(f"mqchat demo: done; its {info.broker} broker at {info.url} stopped.", file=sys.stderr)
     return EXIT_OK
 
 

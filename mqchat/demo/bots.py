@@ -37,7 +37,7 @@ def answer(text: str, now: datetime) -> str:
     if any(w in words for w in ("hello", "hi", "hey")):
         return "Hello! I'm Ada, a bot on this demo broker. Ask me the time, or press i."
     if "time" in words:
-        return f"It is {now:%H:%M:%S} here."
+        return f"It is {now.astimezone():%H:%M:%S} here."  # the clock the TUI shows
     if "inspector" in words or words.strip() == "i":
         return (
             "Press escape to leave this chat, then i on the friends list: you will see "

@@ -40,7 +40,7 @@ class DemoStartError(RuntimeError):
 class DemoInfo:
     url: str
     broker: str
-    """What kind of broker runs (``mosquitto …`` or the embedded one)."""
+    """Which broker runs: ``mosquitto`` or ``embedded``."""
 
 
 class DemoWorld:
@@ -118,7 +118,7 @@ class DemoWorld:
                 asyncio.create_task(run_sensor(self.settings(url, "sensor"), every=every)),
             ]
             await self._befriend_bots(url)
-            self.info = DemoInfo(url, broker.description)
+            self.info = DemoInfo(url, str(broker.kind))
             self._ready.set()
             await self._stop.wait()
         finally:
