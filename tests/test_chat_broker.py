@@ -27,6 +27,7 @@ from mqchat.envelope import Envelope
 from mqchat.service.chat import ChatService
 from mqchat.settings import Settings
 from mqchat.store import ChatStore
+from tests.chat_session import connected_service
 from tests.mosquitto import Mosquitto
 from tests.recorder import Recorder
 
@@ -52,16 +53,8 @@ async def running(
     broker: Mosquitto, user: str, ns: str, data: Path
 ) -> AsyncIterator[tuple[ChatService, Recorder]]:
     """A connected ChatService for ``user``; stopped cleanly afterwards."""
-    service = ChatService(settings_for(broker, user, ns, data))
-    events = Recorder()
-    service.set_listener(events)
-    task = asyncio.create_task(service.run())
-    try:
-        await events.wait_for(ConnectionChanged, lambda e: e.state is ConnectionState.CONNECTED)
+    async with connected_service(settings_for(broker, user, ns, data)) as (service, events, _):
         yield service, events
-    finally:
-        await service.stop()
-        await asyncio.wait_for(task, 10)
 
 
 @asynccontextmanager

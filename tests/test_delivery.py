@@ -33,6 +33,7 @@ from mqchat.service.chat import ChatService
 from mqchat.service.oneshot import send_once
 from mqchat.settings import Settings
 from mqchat.store import ChatStore
+from tests.chat_session import connected_service
 from tests.mosquitto import Mosquitto
 from tests.recorder import Recorder
 from tests.test_chat_broker import running, settings_for
@@ -49,16 +50,12 @@ def connected(e: ConnectionChanged) -> bool:
 @asynccontextmanager
 async def serving(settings: Settings) -> AsyncIterator[tuple[ChatService, Recorder]]:
     """A running ChatService with a quick reconnect; stopped cleanly afterwards."""
-    service = ChatService(settings, backoff=Backoff(initial=0.2, cap=1.0))
-    events = Recorder()
-    service.set_listener(events)
-    task = asyncio.create_task(service.run())
-    try:
-        await events.wait_for(ConnectionChanged, connected)
+    async with connected_service(settings, backoff=Backoff(initial=0.2, cap=1.0)) as (
+        service,
+        events,
+        _,
+    ):
         yield service, events
-    finally:
-        await service.stop()
-        await asyncio.wait_for(task, 10)
 
 
 async def state_reached(events: Recorder, message_id: str, state: DeliveryState) -> None:

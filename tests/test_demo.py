@@ -17,16 +17,13 @@ from mqchat.demo.bots import SENSOR_TOPICS, answer
 from mqchat.demo.world import DemoWorld
 from mqchat.domain import (
     ChatReceived,
-    ConnectionChanged,
-    ConnectionState,
     ContactStatus,
     PresenceChanged,
     PresenceState,
 )
-from mqchat.service.chat import ChatService
 from mqchat.settings import Settings
+from tests.chat_session import connected_service
 from tests.mosquitto import require_mosquitto
-from tests.recorder import Recorder
 
 pytestmark = pytest.mark.broker
 
@@ -57,16 +54,9 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Demo
 
 @asynccontextmanager
 async def as_you(url: str, data: Path):  # type: ignore[no-untyped-def]
-    service = ChatService(Settings(broker=parse_broker_url(url), user="you", data_dir=data))
-    events = Recorder()
-    service.set_listener(events)
-    task = asyncio.create_task(service.run())
-    try:
-        await events.wait_for(ConnectionChanged, lambda e: e.state is ConnectionState.CONNECTED)
+    settings = Settings(broker=parse_broker_url(url), user="you", data_dir=data)
+    async with connected_service(settings) as (service, events, _):
         yield service, events
-    finally:
-        await service.stop()
-        await asyncio.wait_for(task, 10)
 
 
 async def test_the_demo_has_friends_who_answer_and_come_and_go(

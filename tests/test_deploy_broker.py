@@ -24,8 +24,6 @@ from mqchat.broker_config import ListenerTls
 from mqchat.broker_url import parse_broker_url
 from mqchat.domain import (
     ChatReceived,
-    ConnectionChanged,
-    ConnectionState,
     DeliveryState,
     MessageStateChanged,
     PresenceChanged,
@@ -37,6 +35,7 @@ from mqchat.service.chat import ChatService
 from mqchat.service.oneshot import send_once
 from mqchat.settings import Settings
 from mqchat.tls_options import TlsOptions
+from tests.chat_session import connected_service
 from tests.deployed_broker import (
     DeployedMosquitto,
     RawClient,
@@ -106,16 +105,9 @@ async def chatting(
 ) -> AsyncIterator[tuple[ChatService, Recorder]]:
     """A connected ChatService for ``user``, logged in with its password (or
     ``password``), at the server's plain URL (or ``url``)."""
-    service = ChatService(chat_settings(server, user, data, url=url, tls=tls, password=password))
-    events = Recorder()
-    service.set_listener(events)
-    task = asyncio.create_task(service.run())
-    try:
-        await events.wait_for(ConnectionChanged, lambda e: e.state is ConnectionState.CONNECTED)
+    settings = chat_settings(server, user, data, url=url, tls=tls, password=password)
+    async with connected_service(settings) as (service, events, _):
         yield service, events
-    finally:
-        await service.stop()
-        await asyncio.wait_for(task, 10)
 
 
 @asynccontextmanager

@@ -25,8 +25,6 @@ import pytest
 from mqchat.broker_url import parse_broker_url
 from mqchat.domain import (
     ChatReceived,
-    ConnectionChanged,
-    ConnectionState,
     DeliveryState,
     MessageStateChanged,
     PeerTyping,
@@ -36,6 +34,7 @@ from mqchat.service.chat import ChatService
 from mqchat.service.manual_ack import enable_manual_ack
 from mqchat.settings import MqttVersion, Settings
 from tests.brokers import EmbeddedServe, Nats, require_nats
+from tests.chat_session import connected_service
 from tests.mosquitto import Mosquitto, require_mosquitto
 from tests.recorder import Recorder
 
@@ -134,19 +133,9 @@ async def chatting(
         broker=parse_broker_url(target.url), user=user, display_name=user.title(),
         data_dir=data, namespace=ns, mqtt_version=target.version,  # defaults otherwise
     )  # fmt: skip
-    service = ChatService(settings)
-    events = Recorder()
-    service.set_listener(events)
-    task = asyncio.create_task(service.run())
-    try:
-        up = await events.wait_for(
-            ConnectionChanged, lambda e: e.state is ConnectionState.CONNECTED, timeout=20
-        )
+    async with connected_service(settings, timeout=20) as (service, events, up):
         assert up.protocol == target.protocol
         yield service, events
-    finally:
-        await service.stop()
-        await asyncio.wait_for(task, 10)
 
 
 def cut_connection(service: ChatService) -> None:

@@ -30,6 +30,7 @@ from mqchat.service.chat import ChatService
 from mqchat.service.inspector_feed import InspectorFeed
 from mqchat.settings import Settings
 from mqchat.tls_options import TlsOptions
+from tests.chat_session import connected_service
 from tests.mosquitto import free_port, require_mosquitto
 from tests.recorder import Recorder
 from tests.tls_broker import OTHER_LOOPBACK, TlsBroker, start_tls_broker
@@ -296,16 +297,8 @@ def settings_for(b: TlsBroker, user: str, ns: str, data: Path, **tls: object) ->
 
 @asynccontextmanager
 async def chatting(settings: Settings) -> AsyncIterator[tuple[ChatService, Recorder]]:
-    service = ChatService(settings)
-    events = Recorder()
-    service.set_listener(events)
-    task = asyncio.create_task(service.run())
-    try:
-        await events.wait_for(ConnectionChanged, lambda e: e.state is ConnectionState.CONNECTED)
+    async with connected_service(settings) as (service, events, _):
         yield service, events
-    finally:
-        await service.stop()
-        await asyncio.wait_for(task, 10)
 
 
 async def test_alice_and_bob_chat_over_mqtts(

@@ -4,7 +4,6 @@ and the two ways a WebSocket port gets mixed up with a plain one, each in one li
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -15,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from mqchat.broker_url import parse_broker_url
-from mqchat.domain import ChatReceived, ConnectionChanged, ConnectionState
+from mqchat.domain import ChatReceived
 from mqchat.service.chat import ChatService
 from mqchat.settings import Settings
+from tests.chat_session import connected_service
 from tests.mosquitto import require_mosquitto
 from tests.recorder import Recorder
 from tests.tls_broker import TlsBroker, start_tls_broker
@@ -51,16 +51,8 @@ async def chatting(
     settings = Settings(
         broker=parse_broker_url(url), user=user, data_dir=data, namespace=ns, keepalive=5
     )
-    service = ChatService(settings)
-    events = Recorder()
-    service.set_listener(events)
-    task = asyncio.create_task(service.run())
-    try:
-        await events.wait_for(ConnectionChanged, lambda e: e.state is ConnectionState.CONNECTED)
+    async with connected_service(settings) as (service, events, _):
         yield service, events
-    finally:
-        await service.stop()
-        await asyncio.wait_for(task, 10)
 
 
 @pytest.mark.parametrize("path", ["", "/chat/ws"], ids=["default-path", "own-path"])
