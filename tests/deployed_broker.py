@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,22 +66,8 @@ class DeployedMosquitto(Mosquitto):
         )
         for port in (self.port, self.websockets_port):
             if port is not None:
-                self._wait_for_port(port)
+                self._wait_until_listening(port)
         return self
-
-    def _wait_for_port(self, port: int, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
-                raise RuntimeError(f"mosquitto exited with {self.proc.returncode}: {err}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.02)  # polling a port that is not open yet: nothing to await
-        raise RuntimeError(f"mosquitto did not listen on {port} within {timeout}s\n{self.log()}")
 
 
 def other_free_port(*taken: int | None) -> int:

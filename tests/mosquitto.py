@@ -76,7 +76,9 @@ class Mosquitto:
         self._wait_until_listening()
         return self
 
-    def _wait_until_listening(self, timeout: float = 10.0) -> None:
+    def _wait_until_listening(self, port: int | None = None, timeout: float = 10.0) -> None:
+        """Until ``port`` (default: the MQTT port) takes connections."""
+        port = self.port if port is None else port
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.proc is not None
@@ -84,11 +86,11 @@ class Mosquitto:
                 err = self.proc.stderr.read().decode() if self.proc.stderr else ""
                 raise RuntimeError(f"mosquitto exited with {self.proc.returncode}: {err}")
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                     return
             except OSError:
                 time.sleep(0.02)  # polling a port that is not open yet: nothing to await
-        raise RuntimeError(f"mosquitto did not listen on {self.port} within {timeout}s")
+        raise RuntimeError(f"mosquitto did not listen on {port} within {timeout}s\n{self.log()}")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.proc is None:
