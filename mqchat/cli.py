@@ -183,17 +183,18 @@ def _run_tui(args: argparse.Namespace, *, logged_in: bool, chosen: Chosen) -> in
             peer = _check_peer(args.peer, settings)
         broker, user, data_dir = str(settings.broker), settings.user, settings.data_dir
         name = settings.display_name or ""
+        tls, version = settings.tls, settings.mqtt_version
     else:
         broker = args.broker or os.environ.get("MQCHAT_BROKER") or DEFAULT_BROKER
         user = args.user or os.environ.get("MQCHAT_USER") or ""
         name = args.name or os.environ.get("MQCHAT_NAME") or ""
         data_dir = args.data_dir or default_data_dir()
-    # The login form shows where and who; TLS files, --insecure, the MQTT version and
-    # the rest come from the command line, the environment or the profile, and join
-    # every connection the TUI opens (a profile picked on the login screen replaces them).
-    tls, version = tls_and_version(args)
-    if tls.given:
-        check_tls_files(tls)
+        # The form shows where and who; TLS files, --insecure and the MQTT version
+        # come from the command line, the environment or the profile, and join every
+        # connection the TUI opens (a profile picked on the login screen replaces them).
+        tls, version = tls_and_version(args)
+        if tls.given:
+            check_tls_files(tls)
     defaults = LoginDefaults(
         broker=broker,
         user=user,

@@ -98,7 +98,7 @@ def profile_applied(
         profile = config.profile(name)
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
-    if (path_flag is not None or name) and not config.profiles and not path.exists():
+    if path_flag is not None and not path.exists():
         raise UsageError(f"{path}: no such config file")
     added = {k: v for k, v in profile_as_env(profile).items() if k not in env}
     env.update(added)

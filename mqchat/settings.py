@@ -15,6 +15,7 @@ from mqchat.tls_options import TlsOptions
 from mqchat.topics import DEFAULT_NAMESPACE
 
 __all__ = [
+    "DEFAULT_KEEPALIVE",
     "DEFAULT_SESSION_EXPIRY",
     "MqttVersion",
     "Settings",
@@ -24,6 +25,7 @@ __all__ = [
 ]
 
 DEFAULT_SESSION_EXPIRY = 7 * 24 * 3600
+DEFAULT_KEEPALIVE = 15
 
 MqttVersion = Literal["5", "3.1.1"]
 _VERSIONS: dict[str, MqttVersion] = {
@@ -80,7 +82,7 @@ class Settings:
     """Folder of the per-broker, per-user databases."""
     namespace: str = DEFAULT_NAMESPACE
     """First topic levels of the scheme (``{ns}/u/{user}/…``)."""
-    keepalive: int = 15
+    keepalive: int = DEFAULT_KEEPALIVE
     """Seconds between pings; the Will fires within ~1.5× this after a silent loss."""
     max_payload: int = MAX_ENVELOPE_BYTES
     """Inbound envelopes larger than this are rejected; outbound bodies are refused."""

@@ -74,6 +74,7 @@ class BrokerStatsScreen(Screen[None]):
         last = self.lookup()
         self.query_one("#sys-head", Static).update(self._head(last))
         table: DataTable[str | Text] = self.query_one(DataTable)
+        added = False
         for topic, message in last.items():
             shown = self._rows.get(topic)
             if shown == message.seq:
@@ -83,11 +84,13 @@ class BrokerStatsScreen(Screen[None]):
             value, at = Text(sys_value(message.payload)), Text(clock_ms(message.ts))
             if shown is None:
                 table.add_row(Text(safe_topic(topic)), value, at, key=topic)
+                added = True
             else:
                 table.update_cell(topic, "value", value)
                 table.update_cell(topic, "at", at)
             self._rows[topic] = message.seq
-        table.sort("topic", key=lambda topic: topic.plain)
+        if added:
+            table.sort("topic", key=lambda topic: topic.plain)
 
     def _head(self, last: dict[str, Captured]) -> RenderableType:
         if not last:

@@ -23,6 +23,7 @@ from mqchat.profiles import ConfigError, Profile, save_profile
 from mqchat.screens.base import MqchatScreen
 from mqchat.screens.login_profile import SaveProfileScreen
 from mqchat.settings import (
+    DEFAULT_KEEPALIVE,
     DEFAULT_SESSION_EXPIRY,
     MqttVersion,
     Settings,
@@ -49,7 +50,7 @@ class LoginDefaults:
     tls: TlsOptions = field(default_factory=TlsOptions)
     mqtt_version: MqttVersion | None = None
     namespace: str = DEFAULT_NAMESPACE
-    keepalive: int = 15
+    keepalive: int = DEFAULT_KEEPALIVE
     session_expiry: int = DEFAULT_SESSION_EXPIRY
     profiles: dict[str, Profile] = field(default_factory=dict)
     """The config file's profiles, offered above the form."""
@@ -77,7 +78,7 @@ class LoginDefaults:
             tls=tls,
             mqtt_version=parse_mqtt_version(p.mqtt_version) if p.mqtt_version else None,
             namespace=validate_namespace(p.namespace) if p.namespace else DEFAULT_NAMESPACE,
-            keepalive=p.keepalive or 15,
+            keepalive=p.keepalive or DEFAULT_KEEPALIVE,
             session_expiry=(
                 parse_session_expiry(p.session_expiry)
                 if p.session_expiry
@@ -96,7 +97,7 @@ class LoginDefaults:
             display_name=self.display_name.strip() or None,
             namespace=self.namespace if self.namespace != DEFAULT_NAMESPACE else None,
             mqtt_version=self.mqtt_version,
-            keepalive=self.keepalive if self.keepalive != 15 else None,
+            keepalive=self.keepalive if self.keepalive != DEFAULT_KEEPALIVE else None,
             session_expiry=(
                 str(self.session_expiry) if self.session_expiry != DEFAULT_SESSION_EXPIRY else None
             ),
