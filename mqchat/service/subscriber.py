@@ -15,6 +15,7 @@ from typing import BinaryIO
 import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 
+from mqchat.inspector.matching import TopicMatcher, compile_filter
 from mqchat.service.backoff import Backoff
 from mqchat.service.connection import Protocol
 from mqchat.service.direct import Link, LinkError, MessageHandler, open_link, properties_of
@@ -128,13 +129,13 @@ class _Run:
         skip = self.request.retained is RetainedFilter.SKIP
         only = self.request.retained is RetainedFilter.ONLY
 
-        filters = self.request.filters
+        asked = [compile_filter(f) for f in self.request.filters]
 
         def on_message(msg: mqtt.MQTTMessage) -> None:
             if link.halted:
                 return  # paho may hand over one more from the packet being read
             if msg.retain:
-                if skip or not _asked_for(filters, msg.topic):
+                if skip or not _asked_for(asked, msg.topic):
                     return
             elif only:
                 self.end = SubscribeEnd.LIVE
@@ -149,12 +150,12 @@ class _Run:
         return on_message
 
 
-def _asked_for(filters: tuple[str, ...], topic: str) -> bool:
+def _asked_for(matchers: list[TopicMatcher], topic: str) -> bool:
     """``topic`` matches one of our filters. amqtt hands every new connection the
     retained messages of *anybody's* subscriptions, before it has subscribed to
     anything; those strays are retained, so only retained messages are checked and
     the live flood pays nothing."""
-    return any(mqtt.topic_matches_sub(f, topic) for f in filters)
+    return any(match(topic) for match in matchers)
 
 
 def subscribe(
