@@ -13,17 +13,11 @@ from time import perf_counter
 from bench._broker import BenchBroker
 from bench._common import Arrivals, BenchError, Config, body_for
 from bench._report import Latency, Throughput
-from mqchat.broker_url import parse_broker_url
-from mqchat.domain import (
-    ChatReceived,
-    ConnectionChanged,
-    ConnectionState,
-    DeliveryState,
-    Event,
-    MessageStateChanged,
-)
-from mqchat.service.chat import ChatService
-from mqchat.settings import Settings
+from mqchat.chat.service import ChatService
+from mqchat.config.broker_url import parse_broker_url
+from mqchat.config.settings import Settings
+from mqchat.core.events import ChatReceived, ConnectionChanged, Event, MessageStateChanged
+from mqchat.core.model import ConnectionState, DeliveryState
 
 __all__ = ["CHAT_CALL", "CHAT_DELIVERED", "CHAT_SENT", "CHAT_STORED", "ChatResult", "chat_phase"]
 

@@ -32,7 +32,7 @@ from bench._report import (  # noqa: E402
     ratio_line,
     throughput_table,
 )
-from mqchat.envelope import Envelope  # noqa: E402
+from mqchat.core.envelope import Envelope  # noqa: E402
 
 
 async def run(broker: BenchBroker, data_dir: Path, cfg: Config) -> str:

@@ -91,10 +91,10 @@ def rss_mb() -> float:
 
 
 def _inspector_app(port: int, filters: list[str], data_dir: Path):  # type: ignore[no-untyped-def]
-    from mqchat.broker_url import parse_broker_url
+    from mqchat.config.broker_url import parse_broker_url
+    from mqchat.config.settings import Settings
     from mqchat.inspect_app import make_inspect_app
-    from mqchat.service.inspector_feed import InspectorFeed
-    from mqchat.settings import Settings
+    from mqchat.inspector.feed import InspectorFeed
 
     settings = Settings(
         broker=parse_broker_url(f"mqtt://127.0.0.1:{port}"), user="", data_dir=data_dir
@@ -104,7 +104,7 @@ def _inspector_app(port: int, filters: list[str], data_dir: Path):  # type: igno
 
 def _shown_total(app) -> int:  # type: ignore[no-untyped-def]
     """The total the status line shows right now (0 before its first tick)."""
-    from mqchat.widgets.inspector_status import InspectorStatus
+    from mqchat.widgets.inspector.status import InspectorStatus
 
     screen = app.inspector
     if screen is None or not screen.is_mounted:
@@ -179,7 +179,7 @@ async def _inspector_run(
             # detail shows, not how much is drawn) is pressed as if on the terminal;
             # it is answered when the screen's view has changed.
             keys: list[float] = []
-            from mqchat.widgets.inspector_tree import TopicTreeView
+            from mqchat.widgets.inspector.tree import TopicTreeView
 
             await _until(lambda: screen.model.total >= 1, 15, "the ready message was not captured")
             screen.query_one(TopicTreeView).select(READY)  # so that v has a payload to view

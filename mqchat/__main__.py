@@ -2,6 +2,6 @@
 
 import sys
 
-from mqchat.cli import main
+from mqchat.cli.main import main
 
 sys.exit(main())

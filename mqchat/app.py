@@ -1,7 +1,7 @@
 """The mqchat TUI: the App that owns the backend and its connection, and
 :func:`make_app`, the one way the CLI and the tests build it.
 
-The App knows the backend only through :class:`~mqchat.backend.ChatBackend` and gets
+The App knows the backend only through :class:`~mqchat.chat.backend.ChatBackend` and gets
 it from an injected factory, so nothing here imports the MQTT client or the store."""
 
 from __future__ import annotations
@@ -17,26 +17,20 @@ from textual.app import App
 from textual.binding import Binding
 from textual.widgets import Input
 
-from mqchat.backend import ChatBackend
-from mqchat.broker_url import BrokerUrlError
-from mqchat.domain import (
-    ConnectionChanged,
-    ConnectionState,
-    Event,
-    InvalidUserName,
-    Rejected,
-    display_safe,
-    utc_now,
-    validate_user_name,
-)
-from mqchat.inspector_backend import InspectorFactory
+from mqchat.chat.backend import ChatBackend
+from mqchat.config.broker_url import BrokerUrlError
+from mqchat.config.settings import Settings
+from mqchat.core.events import ConnectionChanged, Event, Rejected
+from mqchat.core.model import ConnectionState, utc_now
+from mqchat.core.names import InvalidUserName, validate_user_name
+from mqchat.core.text import display_safe
+from mqchat.inspector.backend import InspectorFactory
 from mqchat.screens.base import Session
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.friends import FriendsScreen
-from mqchat.screens.inspector import InspectorScreen
+from mqchat.screens.inspector.screen import InspectorScreen
 from mqchat.screens.login import LoginDefaults, LoginScreen, settings_from_form
-from mqchat.settings import Settings
-from mqchat.ui_messages import message_for
+from mqchat.screens.messages import message_for
 from mqchat.widgets.status_bar import StatusInfo
 
 __all__ = ["BackendFactory", "LoginDefaults", "MqchatApp", "make_app"]

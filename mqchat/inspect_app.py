@@ -12,10 +12,10 @@ from textual.app import App
 from textual.binding import Binding
 from textual.widgets import Input
 
+from mqchat.config.settings import Settings
+from mqchat.inspector.backend import InspectorBackend, InspectorFactory
 from mqchat.inspector.capture import CaptureStore
-from mqchat.inspector_backend import InspectorBackend, InspectorFactory
-from mqchat.screens.inspector import InspectorScreen
-from mqchat.settings import Settings
+from mqchat.screens.inspector.screen import InspectorScreen
 
 __all__ = ["DEFAULT_FILTER", "InspectApp", "StandaloneInspectorScreen", "make_inspect_app"]
 
@@ -27,7 +27,7 @@ DEFAULT_FILTER = "#"
 class StandaloneInspectorScreen(InspectorScreen):
     """The inspector as the whole app: ``q``/``escape`` quits."""
 
-    CSS_PATH = "screens/inspector.tcss"  # relative to this module, not the screen's
+    CSS_PATH = "screens/inspector/inspector.tcss"  # relative to this module, not the screen's
     BINDINGS = [Binding("escape,q", "back", "Quit", id="inspector.back")]
 
     async def action_back(self) -> None:

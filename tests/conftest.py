@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.mosquitto import Mosquitto, require_mosquitto
+from tests.support.mosquitto import Mosquitto, require_mosquitto
 
 
 @pytest.fixture(scope="session")

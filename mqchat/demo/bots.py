@@ -17,10 +17,11 @@ from typing import Any
 
 import aiomqtt
 
-from mqchat.domain import ChatReceived, ContactsChanged, ContactStatus, Event
-from mqchat.service.chat import ChatService
-from mqchat.service.connection import Protocol, make_client, refuses_protocol
-from mqchat.settings import Settings
+from mqchat.chat.service import ChatService
+from mqchat.config.settings import Settings
+from mqchat.core.events import ChatReceived, ContactsChanged, Event
+from mqchat.core.model import ContactStatus
+from mqchat.mqtt.connection import Protocol, make_client, refuses_protocol
 
 __all__ = ["SENSOR_FILTER", "SENSOR_TOPICS", "answer", "run_ada", "run_ben", "run_sensor"]
 

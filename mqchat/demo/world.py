@@ -12,19 +12,13 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from mqchat.broker_run import start_broker
-from mqchat.broker_url import parse_broker_url
+from mqchat.broker.runner import start_broker
+from mqchat.chat.service import ChatService
+from mqchat.config.broker_url import parse_broker_url
+from mqchat.config.settings import Settings
+from mqchat.core.events import ConnectionChanged, ContactsChanged, Event
+from mqchat.core.model import ConnectionState, ContactStatus, utc_now
 from mqchat.demo.bots import run_ada, run_ben, run_sensor
-from mqchat.domain import (
-    ConnectionChanged,
-    ConnectionState,
-    ContactsChanged,
-    ContactStatus,
-    Event,
-    utc_now,
-)
-from mqchat.service.chat import ChatService
-from mqchat.settings import Settings
 
 __all__ = ["DEMO_CONTACTS", "DemoStartError", "DemoWorld"]
 

@@ -9,7 +9,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 
-from mqchat.inspector.matching import compile_filter, has_wildcards
+from mqchat.core.topic_filter import compile_filter, has_wildcards
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -338,7 +338,7 @@ class CaptureStore:
     ) -> list[Captured]:
         """The newest ``limit`` kept messages, oldest first (newest last, as a live
         log shows them), optionally only those whose topic matches ``topic_filter``
-        (raises :class:`~mqchat.inspector.matching.InvalidFilter`) and whose payload
+        (raises :class:`~mqchat.core.topic_filter.InvalidFilter`) and whose payload
         contains ``text`` (ASCII letters in any case)."""
         if limit <= 0:
             return []

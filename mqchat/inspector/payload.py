@@ -18,7 +18,7 @@ from typing import Any
 
 from rich.cells import cell_len, set_cell_size
 
-from mqchat.domain import display_safe
+from mqchat.core.text import display_safe
 
 __all__ = [
     "FORMAT_LIMIT",

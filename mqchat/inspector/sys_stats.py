@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from mqchat.domain import display_safe
+from mqchat.core.text import display_safe
 from mqchat.inspector.capture import Captured
 
 __all__ = ["HEADLINES", "SYS_FILTER", "SysFigure", "headline_figures", "sys_rows", "sys_value"]

@@ -8,7 +8,7 @@ import re
 from collections.abc import Container
 from dataclasses import dataclass
 
-from mqchat.domain import display_safe
+from mqchat.core.text import display_safe
 from mqchat.inspector.payload import preview
 
 __all__ = ["PREVIEW_BYTES", "TopicTree", "TreeRow"]

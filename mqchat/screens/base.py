@@ -15,9 +15,10 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer
 
-from mqchat.backend import ChatBackend
-from mqchat.domain import Contact, ContactStatus, InvalidUserName
-from mqchat.ui_messages import ConnectionChangedMsg, RejectedMsg
+from mqchat.chat.backend import ChatBackend
+from mqchat.core.model import Contact, ContactStatus
+from mqchat.core.names import InvalidUserName
+from mqchat.screens.messages import ConnectionChangedMsg, RejectedMsg
 from mqchat.widgets.status_bar import StatusBar, StatusInfo
 
 __all__ = ["TYPING_FADE", "MqchatScreen", "Session", "SessionScreen", "TypingPeers", "added_note"]

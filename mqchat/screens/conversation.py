@@ -14,10 +14,11 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 from textual.worker import Worker
 
-from mqchat.backend import SendError
-from mqchat.domain import ChatMessage, Contact, ContactStatus, DeliveryState, InvalidUserName
+from mqchat.chat.backend import SendError
+from mqchat.core.model import ChatMessage, Contact, ContactStatus, DeliveryState
+from mqchat.core.names import InvalidUserName
 from mqchat.screens.base import TYPING_FADE, Session, SessionScreen, TypingPeers
-from mqchat.ui_messages import (
+from mqchat.screens.messages import (
     ChatReceivedMsg,
     ContactsChangedMsg,
     MessageStateChangedMsg,

@@ -11,18 +11,18 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import OptionList, Static
 
-from mqchat.domain import Contact, ContactStatus, ContactSummary
+from mqchat.core.model import Contact, ContactStatus, ContactSummary
 from mqchat.screens.base import TYPING_FADE, Session, SessionScreen, TypingPeers
 from mqchat.screens.conversation import ConversationScreen
-from mqchat.screens.modals import AddContactScreen, ConfirmScreen
-from mqchat.screens.presence import PresenceScreen
-from mqchat.ui_messages import (
+from mqchat.screens.messages import (
     ChatReceivedMsg,
     ContactsChangedMsg,
     MessageStateChangedMsg,
     PeerTypingMsg,
     PresenceChangedMsg,
 )
+from mqchat.screens.modals import AddContactScreen, ConfirmScreen
+from mqchat.screens.presence import PresenceScreen
 from mqchat.widgets.contact_list import ContactList, contact_label
 
 __all__ = ["FriendsScreen", "request_toast"]

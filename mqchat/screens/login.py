@@ -15,14 +15,11 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
-from mqchat.broker_url import DEFAULT_BROKER, BrokerUrlError, parse_broker_url
-from mqchat.domain import InvalidUserName, display_safe, validate_user_name
-from mqchat.keyring_store import password_from_keyring, save_to_keyring
-from mqchat.paths import default_data_dir
-from mqchat.profiles import ConfigError, Profile, save_profile
-from mqchat.screens.base import MqchatScreen
-from mqchat.screens.login_profile import SaveProfileScreen
-from mqchat.settings import (
+from mqchat.config.broker_url import DEFAULT_BROKER, BrokerUrlError, parse_broker_url
+from mqchat.config.keyring_store import password_from_keyring, save_to_keyring
+from mqchat.config.paths import default_data_dir
+from mqchat.config.profiles import ConfigError, Profile, save_profile
+from mqchat.config.settings import (
     DEFAULT_KEEPALIVE,
     DEFAULT_SESSION_EXPIRY,
     MqttVersion,
@@ -30,8 +27,12 @@ from mqchat.settings import (
     parse_mqtt_version,
     parse_session_expiry,
 )
-from mqchat.tls_options import TlsOptions
-from mqchat.topics import DEFAULT_NAMESPACE, validate_namespace
+from mqchat.config.tls_options import TlsOptions
+from mqchat.core.names import InvalidUserName, validate_user_name
+from mqchat.core.text import display_safe
+from mqchat.core.topics import DEFAULT_NAMESPACE, validate_namespace
+from mqchat.screens.base import MqchatScreen
+from mqchat.screens.login_profile import SaveProfileScreen
 from mqchat.widgets.status_bar import StatusInfo
 
 __all__ = ["LoginDefaults", "LoginScreen", "settings_from_form"]

@@ -10,8 +10,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from mqchat.domain import display_safe
-from mqchat.profiles import PROFILE_NAME, ConfigError, validate_profile_name
+from mqchat.config.profiles import PROFILE_NAME, ConfigError, validate_profile_name
+from mqchat.core.text import display_safe
 
 __all__ = ["SaveProfileScreen"]
 

@@ -10,7 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from mqchat.domain import InvalidUserName, display_safe, validate_user_name
+from mqchat.core.names import InvalidUserName, validate_user_name
+from mqchat.core.text import display_safe
 
 __all__ = ["AddContactScreen", "ConfirmScreen"]
 

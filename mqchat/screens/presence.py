@@ -13,9 +13,9 @@ from textual.widget import Widget
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from mqchat.domain import ContactStatus, Presence
+from mqchat.core.model import ContactStatus, Presence
 from mqchat.screens.base import Session, SessionScreen
-from mqchat.ui_messages import ContactsChangedMsg, PresenceChangedMsg
+from mqchat.screens.messages import ContactsChangedMsg, PresenceChangedMsg
 from mqchat.widgets.contact_list import contact_label
 from mqchat.widgets.render import presence_words, short_when
 

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from mqchat.domain import (
+from mqchat.core.model import (
     ChatMessage,
     Contact,
     ContactStatus,
@@ -22,8 +22,8 @@ from mqchat.domain import (
     DeliveryState,
     Direction,
     utc_now,
-    validate_user_name,
 )
+from mqchat.core.names import validate_user_name
 from mqchat.store.convert import contact_from_row, message_from_row, message_values, to_ms
 from mqchat.store.database import BUSY_TIMEOUT_S, create_engine, ensure_schema
 from mqchat.store.models import ContactRow, MessageRow, MetaRow
@@ -244,7 +244,7 @@ class ChatStore:
     ) -> Contact:
         """Add ``user`` with ``status`` and return the stored contact. One already
         there keeps its status, and its display name unless ``display_name`` gives a
-        new one. Raises :class:`~mqchat.domain.InvalidUserName`."""
+        new one. Raises :class:`~mqchat.core.names.InvalidUserName`."""
         validate_user_name(user)
         new = insert(ContactRow).values(
             user=user, display_name=display_name, added_at=self._now_ms(), status=status.value

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from mqchat.domain import ChatMessage, Contact, ContactStatus, DeliveryState, Direction
+from mqchat.core.model import ChatMessage, Contact, ContactStatus, DeliveryState, Direction
 from mqchat.store.models import ContactRow, MessageRow
 
 __all__ = ["contact_from_row", "from_ms", "message_from_row", "message_values", "to_ms"]
@@ -16,7 +16,7 @@ _MS = timedelta(milliseconds=1)
 
 def to_ms(ts: datetime) -> int:
     """Milliseconds since the epoch, truncated (the wire format carries no more). A
-    naive datetime is taken as UTC, as :func:`mqchat.envelope.parse_ts` does."""
+    naive datetime is taken as UTC, as :func:`mqchat.core.envelope.parse_ts` does."""
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=UTC)
     # Integer arithmetic: ts.timestamp() * 1000 is a float and can be off by one.

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, CheckConstraint, Index, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from mqchat.domain import ContactStatus, DeliveryState, Direction
+from mqchat.core.model import ContactStatus, DeliveryState, Direction
 
 __all__ = ["Base", "ContactRow", "MessageRow", "MetaRow"]
 

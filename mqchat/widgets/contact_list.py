@@ -12,7 +12,8 @@ from textual.binding import Binding
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from mqchat.domain import ContactStatus, ContactSummary, Presence, display_safe
+from mqchat.core.model import ContactStatus, ContactSummary, Presence
+from mqchat.core.text import display_safe
 from mqchat.widgets.render import (
     OFFLINE_STYLE,
     REQUEST_STYLE,

@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
 
-from mqchat.domain import ChatMessage, DeliveryState
+from mqchat.core.model import ChatMessage, DeliveryState
 from mqchat.widgets.render import body_text, clock_time, delivery_mark, safe
 
 __all__ = ["MessageLog", "MessageRow", "advances", "message_table"]

@@ -10,14 +10,9 @@ from datetime import datetime
 from rich.style import Style
 from rich.text import Text
 
-from mqchat.domain import (
-    ConnectionChanged,
-    ConnectionState,
-    DeliveryState,
-    Presence,
-    PresenceState,
-    display_safe,
-)
+from mqchat.core.events import ConnectionChanged
+from mqchat.core.model import ConnectionState, DeliveryState, Presence, PresenceState
+from mqchat.core.text import display_safe
 
 __all__ = [
     "MAX_BODY_CHARS",

@@ -10,7 +10,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 
-from mqchat.domain import ConnectionChanged, ConnectionState
+from mqchat.core.events import ConnectionChanged
+from mqchat.core.model import ConnectionState
 from mqchat.widgets.render import connection_text, safe
 
 __all__ = ["StatusBar", "StatusInfo"]

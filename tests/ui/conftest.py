@@ -28,8 +28,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from mqchat.app import LoginDefaults, MqchatApp, make_app  # noqa: E402
-from mqchat.settings import Settings  # noqa: E402
-from tests.fake_backend import NOW, FakeBackend, fake_factory, seeded_backend  # noqa: E402
+from mqchat.config.settings import Settings  # noqa: E402
+from tests.support.fake_backend import NOW, FakeBackend, fake_factory, seeded_backend  # noqa: E402
 
 SIZE = (100, 30)
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from mqchat.app import LoginDefaults, make_app
-from mqchat.domain import ConnectionChanged, ConnectionState
+from mqchat.core.events import ConnectionChanged
+from mqchat.core.model import ConnectionState
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.friends import FriendsScreen
 from mqchat.screens.modals import AddContactScreen
 from mqchat.widgets.status_bar import StatusBar
-from tests.fake_backend import NOW, fake_factory
+from tests.support.fake_backend import NOW, fake_factory
 
 
 def status_line(screen_text: str) -> str:

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from textual.widgets import Input
 
-from mqchat.domain import DeliveryState, PresenceState
+from mqchat.core.model import DeliveryState, PresenceState
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.friends import FriendsScreen
 from mqchat.widgets.message_log import MessageLog, MessageRow
-from tests.fake_backend import NOW, at
+from tests.support.fake_backend import NOW, at
 
 
 def rows(app) -> list[str]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
-from mqchat.domain import PresenceState
+from mqchat.core.model import PresenceState
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.friends import FriendsScreen
 from mqchat.screens.modals import AddContactScreen, ConfirmScreen
 from mqchat.screens.presence import PresenceScreen
 from mqchat.widgets.contact_list import ContactList
-from tests.fake_backend import at
+from tests.support.fake_backend import at
 
 
 async def test_friends_show_presence_unread_and_last_message(build_app, screen_text, settle):

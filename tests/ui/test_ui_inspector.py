@@ -13,13 +13,13 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, OptionList
 
-from mqchat.broker_url import parse_broker_url
-from mqchat.domain import ConnectionChanged, ConnectionState
+from mqchat.config.broker_url import parse_broker_url
+from mqchat.config.settings import Settings
+from mqchat.core.events import ConnectionChanged
+from mqchat.core.model import ConnectionState
+from mqchat.core.topic_filter import validate_filter
 from mqchat.inspect_app import InspectApp, make_inspect_app
-from mqchat.inspector.capture import CaptureStore, Properties
-from mqchat.inspector.matching import validate_filter
-from mqchat.inspector.payload import View
-from mqchat.inspector_backend import (
+from mqchat.inspector.backend import (
     ClearOutcome,
     FeedError,
     InspectorBackend,
@@ -27,13 +27,14 @@ from mqchat.inspector_backend import (
     PublishRequest,
     Received,
 )
-from mqchat.screens.inspector import CHUNK, InspectorScreen
-from mqchat.settings import Settings
-from mqchat.widgets.inspector_detail import DetailView
-from mqchat.widgets.inspector_log import MessageLogView
-from mqchat.widgets.inspector_tree import TopicTreeView
-from mqchat.widgets.inspector_view import LOG_ROWS
-from tests.fake_backend import NOW
+from mqchat.inspector.capture import CaptureStore, Properties
+from mqchat.inspector.payload import View
+from mqchat.inspector.view import LOG_ROWS
+from mqchat.screens.inspector.screen import CHUNK, InspectorScreen
+from mqchat.widgets.inspector.detail import DetailView
+from mqchat.widgets.inspector.log import MessageLogView
+from mqchat.widgets.inspector.tree import TopicTreeView
+from tests.support.fake_backend import NOW
 from tests.ui.conftest import screen_text, settle
 
 T0 = NOW.timestamp()

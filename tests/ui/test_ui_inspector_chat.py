@@ -7,12 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from mqchat.app import LoginDefaults, MqchatApp, make_app
-from mqchat.inspector_backend import InspectorBackend
+from mqchat.config.settings import Settings
+from mqchat.inspector.backend import InspectorBackend
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.friends import FriendsScreen
-from mqchat.screens.inspector import InspectorScreen
-from mqchat.settings import Settings
-from tests.fake_backend import NOW, fake_factory, seeded_backend
+from mqchat.screens.inspector.screen import InspectorScreen
+from tests.support.fake_backend import NOW, fake_factory, seeded_backend
 from tests.ui.conftest import screen_text, settle
 from tests.ui.test_ui_inspector import FakeFeed
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from mqchat.screens.inspector import InspectorScreen
-from mqchat.screens.inspector_sys import QUIET_AFTER, BrokerStatsScreen
+from mqchat.screens.inspector.broker_stats import QUIET_AFTER, BrokerStatsScreen
+from mqchat.screens.inspector.screen import InspectorScreen
 from mqchat.screens.keys_help import KeysHelpScreen
 from tests.ui.conftest import screen_text, settle
 from tests.ui.test_ui_inspector import T0, FakeFeed, build, inspector, notes, seed, select, tick

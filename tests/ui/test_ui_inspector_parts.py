@@ -8,15 +8,17 @@ import json
 
 import pytest
 
-from mqchat.domain import ConnectionChanged, ConnectionState
+from mqchat.core.events import ConnectionChanged
+from mqchat.core.model import ConnectionState
+from mqchat.core.topic_filter import InvalidFilter, InvalidTopic
+from mqchat.inspector.backend import PublishRequest, Received
 from mqchat.inspector.capture import Captured, CaptureStore
-from mqchat.inspector.matching import InvalidFilter, InvalidTopic
 from mqchat.inspector.model import InspectorModel
 from mqchat.inspector.topic_tree import TreeRow
-from mqchat.inspector_backend import PublishRequest, Received
-from mqchat.screens.inspector import export_jsonl
-from mqchat.screens.inspector_publish import parse_user_properties, request_from_form
-from mqchat.widgets.inspector_render import (
+from mqchat.inspector.view import LOG_ROWS, InspectorView, ViewFilter
+from mqchat.screens.inspector.publish import parse_user_properties, request_from_form
+from mqchat.screens.inspector.screen import export_jsonl
+from mqchat.widgets.inspector.render import (
     StatusFigures,
     human_size,
     log_row,
@@ -25,7 +27,6 @@ from mqchat.widgets.inspector_render import (
     status_right,
     tree_row,
 )
-from mqchat.widgets.inspector_view import LOG_ROWS, InspectorView, ViewFilter
 from tests.ui.test_ui_inspector import T0
 
 

@@ -9,8 +9,8 @@ from collections.abc import Awaitable, Callable
 
 from textual.pilot import Pilot
 
-from mqchat.screens.inspector import InspectorScreen
-from mqchat.widgets.inspector_tree import TopicTreeView
+from mqchat.screens.inspector.screen import InspectorScreen
+from mqchat.widgets.inspector.tree import TopicTreeView
 from tests.ui.test_ui_inspector import FakeFeed, build, seed
 
 SIZE = (100, 30)

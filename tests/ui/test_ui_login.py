@@ -9,12 +9,13 @@ import pytest
 from textual.widgets import Input, Static
 
 from mqchat.app import LoginDefaults, make_app
-from mqchat.backend import ChatBackend
-from mqchat.domain import ConnectionChanged, ConnectionState
+from mqchat.chat.backend import ChatBackend
+from mqchat.config.settings import Settings
+from mqchat.core.events import ConnectionChanged
+from mqchat.core.model import ConnectionState
 from mqchat.screens.friends import FriendsScreen
 from mqchat.screens.login import LoginScreen
-from mqchat.settings import Settings
-from tests.fake_backend import NOW, FakeBackend
+from tests.support.fake_backend import NOW, FakeBackend
 
 CONNECTING = ConnectionChanged(ConnectionState.CONNECTING)
 

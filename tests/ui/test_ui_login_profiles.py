@@ -9,10 +9,10 @@ from pathlib import Path
 from textual.widgets import Input, Select
 
 from mqchat.app import LoginDefaults
-from mqchat.profiles import Profile, load_config, save_profile
+from mqchat.config.profiles import Profile, load_config, save_profile
+from mqchat.config.tls_options import TlsOptions
 from mqchat.screens.login import LoginScreen
 from mqchat.screens.login_profile import SaveProfileScreen
-from mqchat.tls_options import TlsOptions
 
 
 def defaults_with(config: Path, chosen: str | None = None) -> LoginDefaults:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from mqchat.domain import PresenceState
+from mqchat.core.model import PresenceState
 from mqchat.screens.friends import FriendsScreen
 from mqchat.screens.presence import PresenceScreen
-from tests.fake_backend import at
+from tests.support.fake_backend import at
 
 
 def roster_lines(text: str) -> list[str]:

@@ -6,25 +6,27 @@ from datetime import UTC, datetime
 
 import pytest
 
-from mqchat.domain import (
-    ChatMessage,
+from mqchat.core.events import (
     ChatReceived,
     ConnectionChanged,
+    ContactsChanged,
+    MessageStateChanged,
+    PeerTyping,
+    PresenceChanged,
+    Rejected,
+)
+from mqchat.core.model import (
+    ChatMessage,
     ConnectionState,
     Contact,
-    ContactsChanged,
     ContactStatus,
     ContactSummary,
     DeliveryState,
     Direction,
-    MessageStateChanged,
-    PeerTyping,
     Presence,
-    PresenceChanged,
     PresenceState,
-    Rejected,
 )
-from mqchat.ui_messages import (
+from mqchat.screens.messages import (
     ChatReceivedMsg,
     ConnectionChangedMsg,
     ContactsChangedMsg,
@@ -47,7 +49,7 @@ from mqchat.widgets.render import (
     safe,
     short_when,
 )
-from tests.fake_backend import NOW, at
+from tests.support.fake_backend import NOW, at
 
 
 def test_times_are_local_and_short():

@@ -8,14 +8,14 @@ from pathlib import Path
 from textual.widgets import Input
 
 from mqchat.app import LoginDefaults, make_app
-from mqchat.domain import ContactStatus, PresenceState
+from mqchat.core.model import ContactStatus, PresenceState
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.friends import FriendsScreen
+from mqchat.screens.messages import ContactsChangedMsg
 from mqchat.screens.modals import ConfirmScreen
 from mqchat.screens.presence import PresenceScreen
-from mqchat.ui_messages import ContactsChangedMsg
 from mqchat.widgets.contact_list import ContactList
-from tests.fake_backend import NOW, at, fake_factory
+from tests.support.fake_backend import NOW, at, fake_factory
 
 
 def line_with(text: str, needle: str) -> tuple[int, list[str]]:

@@ -9,9 +9,10 @@ from collections.abc import Awaitable, Callable
 from textual.pilot import Pilot
 
 from mqchat.app import LoginDefaults
-from mqchat.domain import ConnectionChanged, ConnectionState, ContactStatus, PresenceState
+from mqchat.core.events import ConnectionChanged
+from mqchat.core.model import ConnectionState, ContactStatus, PresenceState
 from mqchat.screens.conversation import ConversationScreen
-from tests.fake_backend import FakeBackend, at
+from tests.support.fake_backend import FakeBackend, at
 
 SIZE = (100, 30)
 

@@ -8,7 +8,7 @@ from textual.widgets import Input
 
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.friends import FriendsScreen
-from mqchat.ui_messages import PeerTypingMsg
+from mqchat.screens.messages import PeerTypingMsg
 
 
 def header(text: str) -> str:

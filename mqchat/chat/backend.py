@@ -1,0 +1,117 @@
+"""The contract between the TUI and whatever does the chatting. The UI knows only this
+class; the real implementation is :class:`mqchat.chat.service.ChatService`, tests may
+supply an in-memory one."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+
+from mqchat.core.events import Event
+from mqchat.core.model import ChatMessage, ConnectionState, Contact, ContactSummary, Presence
+
+__all__ = ["ChatBackend", "EventListener", "SendError"]
+
+EventListener = Callable[[Event], None]
+
+
+class SendError(Exception):
+    """A message could not be sent or stored; the text says why."""
+
+
+class ChatBackend(ABC):
+    """One logged-in user on one broker.
+
+    Events (:data:`mqchat.core.events.Event`) are delivered to the listener set with
+    :meth:`set_listener`, on the event loop that runs :meth:`run`.
+    """
+
+    user: str
+    display_name: str
+    broker_label: str
+    """``host:port`` of the broker, for titles; never contains credentials."""
+
+    @abstractmethod
+    def set_listener(self, listener: EventListener | None) -> None:
+        """Receive every event from now on (one listener; ``None`` detaches)."""
+
+    @property
+    @abstractmethod
+    def connection_state(self) -> ConnectionState:
+        """The state of the MQTT connection right now."""
+
+    @property
+    @abstractmethod
+    def rejected_count(self) -> int:
+        """How many inbound messages were refused since start."""
+
+    @abstractmethod
+    async def run(self) -> None:
+        """Open the store, connect, and keep the connection up (reconnecting with
+        backoff) until :meth:`stop`. Returns when stopped or when connecting can
+        never succeed (bad credentials); the reason is reported as a
+        ``ConnectionChanged(FAILED, …)`` event first."""
+
+    @abstractmethod
+    async def stop(self) -> None:
+        """Publish ``offline``, disconnect cleanly and close the store. Idempotent."""
+
+    @abstractmethod
+    async def send_text(self, peer: str, body: str) -> ChatMessage:
+        """Store a text message for ``peer`` in the outbox and return it at once, in
+        state ``pending``. The backend publishes the outbox in order at QoS 1 whenever
+        it is connected; each step (``sent`` on PUBACK, ``delivered``, ``read`` from
+        the peer's receipts) is reported as a ``MessageStateChanged`` event. Raises
+        :class:`SendError` for an empty or oversized body and
+        :class:`~mqchat.core.names.InvalidUserName` for a bad peer."""
+
+    @abstractmethod
+    async def send_typing(self, peer: str) -> None:
+        """Tell ``peer`` we are typing (QoS 0, never stored). Cheap to call on every
+        key press: the backend sends at most one every few seconds, and nothing while
+        disconnected."""
+
+    @abstractmethod
+    async def contacts(self) -> list[ContactSummary]:
+        """Contacts with unread count and last message, most recent activity first."""
+
+    @abstractmethod
+    async def contact(self, user: str) -> Contact | None:
+        """The contact ``user`` as stored, or ``None``."""
+
+    @abstractmethod
+    async def add_contact(self, user: str) -> Contact:
+        """Ask ``user`` to be a friend, or accept their request, and watch their
+        presence. A new contact becomes ``requested`` and a ``friend_request`` is
+        sent (now, or on the next connection); an ``incoming`` one becomes a
+        ``friend`` and a ``friend_accept`` is sent; anything else is kept as it is.
+        Raises :class:`~mqchat.core.names.InvalidUserName`."""
+
+    @abstractmethod
+    async def remove_contact(self, user: str) -> None:
+        """Forget a contact, or ignore their request (the history stays), and stop
+        watching their presence. They reappear as a request if they write again."""
+
+    @abstractmethod
+    async def history(
+        self, peer: str, *, before: ChatMessage | None = None, limit: int = 50
+    ) -> list[ChatMessage]:
+        """Up to ``limit`` messages of the conversation older than ``before`` (the
+        newest page when ``None``), oldest first."""
+
+    @abstractmethod
+    async def mark_read(self, peer: str) -> None:
+        """The conversation with ``peer`` is on screen: its unread count drops to 0."""
+
+    @abstractmethod
+    def presence(self, user: str) -> Presence | None:
+        """The last known presence of ``user`` (``None``: never seen)."""
+
+    @abstractmethod
+    def roster(self) -> list[Presence]:
+        """Everyone whose presence is known, online first, then by most recent."""
+
+    @abstractmethod
+    async def watch_roster(self, on: bool) -> None:
+        """Subscribe to (or leave) the presence of everyone in the namespace, for the
+        presence view. Results arrive as ``PresenceChanged`` events."""

@@ -1,0 +1,273 @@
+"""Everything that arrives for the chat: presence, and envelopes on our inbox,
+decoded, checked against the topic they came on, stored in batches, acknowledged to
+the broker once committed, and turned into events. Nothing a peer sends can raise
+out of here; a failing store ends the connection with nothing acknowledged."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+import aiomqtt
+from sqlalchemy.exc import SQLAlchemyError
+
+from mqchat.chat.outbound import Outbound, raise_if_cancelled
+from mqchat.core import friendship
+from mqchat.core.envelope import Envelope, EnvelopeError, decode_presence
+from mqchat.core.events import (
+    ChatReceived,
+    ContactsChanged,
+    Event,
+    MessageStateChanged,
+    PeerTyping,
+    PresenceChanged,
+    Rejected,
+)
+from mqchat.core.model import ChatMessage, ContactStatus, DeliveryState, Direction
+from mqchat.core.roster import Roster
+from mqchat.core.topics import TopicKind, parse_topic
+from mqchat.mqtt.connection import disconnect_cause
+from mqchat.mqtt.manual_ack import acknowledge
+from mqchat.store import ChatStore
+
+__all__ = ["Inbound"]
+
+log = logging.getLogger("mqchat.chat")
+
+_MAX_BATCH = 200
+"""Inbound messages handled (and committed) together at most."""
+
+
+class Inbound:
+    """Handles one inbound MQTT message at a time (:meth:`handle`); counts what it
+    refuses."""
+
+    def __init__(
+        self,
+        *,
+        user: str,
+        namespace: str,
+        max_payload: int,
+        store: Callable[[], Awaitable[ChatStore]],
+        roster: Roster,
+        outbound: Outbound,
+        emit: Callable[[Event], None],
+        watch: Callable[[str], Awaitable[None]],
+        is_watched: Callable[[str], bool],
+    ) -> None:
+        self._user = user
+        self._ns = namespace
+        self._max_payload = max_payload
+        self._store = store
+        self._roster = roster
+        self._outbound = outbound
+        self._emit = emit
+        self._watch = watch
+        self._is_watched = is_watched
+        self.rejected = 0
+        """How many messages were refused so far."""
+        self._reasons: set[str] = set()
+
+    def reject(self, topic: str, reason: str) -> None:
+        self.rejected += 1
+        if reason not in self._reasons:
+            self._reasons.add(reason)
+            log.warning("rejected a message on %s: %s", topic, reason)
+        self._emit(Rejected(topic, reason, self.rejected))
+
+    async def read(self, client: aiomqtt.Client) -> None:
+        """Handle what arrives, in batches: while one batch is being stored, the
+        next one gathers, so a flood costs a commit per batch, not per message."""
+        arrived: asyncio.Queue[aiomqtt.Message | BaseException] = asyncio.Queue()
+
+        async def pump() -> None:
+            try:
+                async for message in client.messages:
+                    arrived.put_nowait(message)
+            except aiomqtt.MqttError as exc:
+                arrived.put_nowait(disconnect_cause(client, exc))
+
+        pumping = asyncio.create_task(pump())
+        try:
+            while True:
+                raise_if_cancelled()
+                batch = [await arrived.get()]
+                while not arrived.empty() and len(batch) < _MAX_BATCH:
+                    batch.append(arrived.get_nowait())
+                messages = [m for m in batch if isinstance(m, aiomqtt.Message)]
+                await self._handle_and_acknowledge(client, messages)
+                for item in batch:
+                    if isinstance(item, BaseException):
+                        raise item
+        finally:
+            pumping.cancel()
+            await asyncio.gather(pumping, return_exceptions=True)
+
+    async def _handle_and_acknowledge(
+        self, client: aiomqtt.Client, messages: list[aiomqtt.Message]
+    ) -> None:
+        if not messages:
+            return
+        try:
+            await self.handle(messages)
+        except SQLAlchemyError as exc:
+            # Not stored, so not acknowledged: the broker delivers them again on the
+            # next connection, which the raised error brings about.
+            log.exception("the history database failed")
+            raise aiomqtt.MqttError(f"the history database failed: {exc}") from exc
+        for message in messages:
+            acknowledge(client, message)
+
+    async def handle(self, messages: Sequence[aiomqtt.Message]) -> None:
+        """Handle ``messages`` in order. Consecutive chat texts are stored in one
+        transaction, so a burst costs one commit. Raises only what the store raises
+        (then none of them may be acknowledged)."""
+        texts: list[Envelope] = []
+        for message in messages:
+            try:
+                env = self._decode(message)
+                if env is not None and env.type == "text":
+                    texts.append(env)
+                    continue
+                await self._receive_texts(texts)
+                texts = []
+                if env is not None:
+                    await self._dispatch(env)
+            except SQLAlchemyError:
+                raise
+            except Exception:  # whatever a peer sends, the connection stays up
+                log.exception("failed to handle a message on %s", message.topic)
+                self.reject(str(message.topic), "internal error while handling")
+        await self._receive_texts(texts)
+
+    def _decode(self, message: aiomqtt.Message) -> Envelope | None:
+        """The envelope of an inbox message, checked against its topic; presence is
+        applied here; ``None`` for everything else (refusals are counted)."""
+        topic = str(message.topic)
+        parsed = parse_topic(self._ns, topic)
+        payload = message.payload if isinstance(message.payload, bytes) else b""
+        if parsed is None:
+            return None
+        if parsed.kind is TopicKind.PRESENCE:
+            try:
+                presence = decode_presence(parsed.user, payload)
+            except EnvelopeError as exc:
+                self.reject(topic, f"bad presence: {exc}")
+                return None
+            shown = self._roster.update(presence, retained=bool(message.retain))
+            self._emit(PresenceChanged(shown))
+            return None
+        if parsed.kind is not TopicKind.INBOX or parsed.user != self._user:
+            return None
+        try:
+            env = Envelope.parse(payload, max_size=self._max_payload)
+        except EnvelopeError as exc:
+            self.reject(topic, str(exc))
+            return None
+        if env.sender != parsed.sender:
+            self.reject(topic, f"'from' is {env.sender!r} on {parsed.sender!r}'s topic")
+            return None
+        if env.recipient != self._user:
+            self.reject(topic, f"addressed to {env.recipient!r}, not to us")
+            return None
+        if env.type == "typing" and message.retain:
+            # Typing is never published retained: this one was queued while we were
+            # away (amqtt queues even QoS 0 and hands the queue over flagged
+            # retained), so its sender stopped typing long ago. Any other envelope
+            # flagged so is chat as usual.
+            return None
+        return env
+
+    async def _dispatch(self, env: Envelope) -> None:
+        if env.type == "receipt":
+            await self._receive_receipt(env)
+        elif env.type == "typing":
+            if self._is_watched(env.sender):
+                self._emit(PeerTyping(env.sender))
+        elif env.type == "friend_request":
+            await self._receive_request(env)
+        elif env.type == "friend_accept":
+            await self._receive_accept(env)
+        # other types come from newer versions: ignored, not refused
+
+    async def _receive_texts(self, texts: list[Envelope]) -> None:
+        if not texts:
+            return
+        store = await self._store()
+        messages = [
+            ChatMessage(
+                id=env.id,
+                peer=env.sender,
+                direction=Direction.IN,
+                sender=env.sender,
+                recipient=env.recipient,
+                ts=env.ts,
+                body=env.body or "",
+                state=DeliveryState.RECEIVED,
+            )
+            for env in texts
+        ]
+        added = await store.add_messages(messages)
+        shown: set[str] = set()
+        for msg in messages:
+            if msg.id not in added or msg.id in shown:
+                # A redelivery (stored and shown once), or someone reusing another's id.
+                known = await store.get_message(msg.id)
+                if known is None or known.outgoing or known.sender != msg.sender:
+                    continue  # not theirs: no receipt, which would tell them the id exists
+            # Also for a redelivery: a crash may have come between storing the
+            # message and noting its sender, or sending the receipt.
+            await self._note_contact(msg.sender, friendship.on_message(None), None)
+            self._outbound.queue_receipt(msg.sender, [msg.id], "delivered")
+            if msg.id in added and msg.id not in shown:
+                shown.add(msg.id)
+                self._emit(ChatReceived(msg))
+
+    async def _note_contact(
+        self, user: str, status_if_new: ContactStatus, name: str | None
+    ) -> None:
+        if self._is_watched(user):
+            return  # a contact already: no query on the path of every message
+        store = await self._store()
+        if await store.contact(user) is not None:
+            return
+        contact = await store.add_contact(user, name, status=status_if_new)
+        await self._watch(user)
+        self._emit(ContactsChanged(user, contact))
+
+    async def _receive_request(self, env: Envelope) -> None:
+        store = await self._store()
+        known = await store.contact(env.sender)
+        status, reply = friendship.on_request(known.status if known else None)
+        if known is None:
+            await self._note_contact(env.sender, status, env.name)
+        elif status is not known.status:
+            self._emit(
+                ContactsChanged(env.sender, await store.set_contact_status(env.sender, status))
+            )
+        if reply is friendship.Reply.ACCEPT:
+            self._outbound.queue_accept(env.sender)
+
+    async def _receive_accept(self, env: Envelope) -> None:
+        store = await self._store()
+        known = await store.contact(env.sender)
+        if known is None:
+            return
+        status = friendship.on_accept(known.status)
+        if status is not None and status is not known.status:
+            self._emit(
+                ContactsChanged(env.sender, await store.set_contact_status(env.sender, status))
+            )
+
+    async def _receive_receipt(self, env: Envelope) -> None:
+        store = await self._store()
+        state = DeliveryState(str(env.status))  # parse() allowed only delivered/read
+        for message_id in env.ids:
+            known = await store.get_message(message_id)
+            # Only the recipient of a message may acknowledge it.
+            if known is None or not known.outgoing or known.peer != env.sender:
+                continue
+            updated = await store.set_state(message_id, state)
+            if updated is not None:
+                self._emit(MessageStateChanged(message_id, updated.peer, updated.state))

@@ -1,0 +1,191 @@
+"""What the chat publishes on its own schedule, one connection at a time: the
+outbox in order, receipts merged per peer, friend requests and accepts, and the
+typing indicator."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+import aiomqtt
+
+from mqchat.core.envelope import Envelope
+from mqchat.core.events import Event, MessageStateChanged
+from mqchat.core.model import ChatMessage, DeliveryState
+from mqchat.core.receipts import ReceiptQueue
+from mqchat.core.topics import inbox_topic
+from mqchat.mqtt.connection import Protocol, json_properties
+from mqchat.mqtt.publish_check import PublishRefused, publish_checked
+from mqchat.store import ChatStore
+
+log = logging.getLogger(__name__)
+
+__all__ = ["TYPING_INTERVAL_S", "Outbound", "raise_if_cancelled"]
+
+TYPING_INTERVAL_S = 3.0
+"""At most one typing envelope per peer this often; receivers show it a while longer."""
+
+
+def raise_if_cancelled() -> None:
+    """Python 3.11's ``asyncio.wait_for`` (inside aiomqtt's publish) can swallow a
+    cancellation that lands as the PUBACK arrives; the task then carries on as if
+    nothing happened. Checked once per loop, so such a task still stops."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
+class Outbound:
+    """Publishes for the chat while a connection is up (:meth:`run`); keeps what it
+    could not publish for the next connection."""
+
+    def __init__(
+        self,
+        *,
+        user: str,
+        namespace: str,
+        display_name: str,
+        store: Callable[[], Awaitable[ChatStore]],
+        emit: Callable[[Event], None],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._user = user
+        self._ns = namespace
+        self._name = display_name
+        self._store = store
+        self._emit = emit
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self._receipts = ReceiptQueue()
+        self._accepts: dict[str, None] = {}
+        self._typing_sent: dict[str, float] = {}
+        # The outbox in memory, oldest first, so a send costs no query; the store
+        # stays the truth and refills it at every connection.
+        self._outbox: dict[str, ChatMessage] = {}
+        self._requests_due = True
+        self._client: aiomqtt.Client | None = None
+        self._protocol = Protocol.V5
+
+    def queue_message(self, msg: ChatMessage) -> None:
+        """``msg`` is stored as pending: publish it after everything before it."""
+        self._outbox[msg.id] = msg
+        self._wake.set()
+
+    def queue_requests(self) -> None:
+        """The store has a friend request to send."""
+        self._requests_due = True
+        self._wake.set()
+
+    def queue_receipt(self, peer: str, ids: list[str], status: str) -> None:
+        self._receipts.add(peer, status, ids)
+        self._wake.set()
+
+    def queue_accept(self, peer: str) -> None:
+        self._accepts[peer] = None
+        self._wake.set()
+
+    async def run(self, client: aiomqtt.Client, protocol: Protocol) -> None:
+        """Publish whatever waits, then whatever comes, until cancelled. Raises
+        :class:`aiomqtt.MqttError` when the connection fails under it."""
+        self._client, self._protocol = client, protocol
+        store = await self._store()
+        stored = {msg.id: msg for msg in await store.pending_outgoing()}
+        self._outbox = stored | self._outbox  # those stored first, in the store's order
+        self._requests_due = True
+        self._wake.set()
+        try:
+            while True:
+                raise_if_cancelled()
+                await self._wake.wait()
+                self._wake.clear()
+                await self._publish_accepts(client)
+                await self._publish_requests(client)
+                await self._publish_receipts(client)
+                await self._publish_outbox(client)
+        finally:
+            self._client = None
+
+    async def typing(self, peer: str) -> None:
+        client = self._client
+        now = time.monotonic()
+        if client is None or now - self._typing_sent.get(peer, -TYPING_INTERVAL_S) < (
+            TYPING_INTERVAL_S
+        ):
+            return
+        self._typing_sent[peer] = now
+        env = Envelope.control("typing", self._user, peer, ts=self._clock())
+        with contextlib.suppress(aiomqtt.MqttError):  # a lost typing hint is no loss
+            await self._publish(client, peer, env, qos=0)
+
+    async def _publish(
+        self, client: aiomqtt.Client, peer: str, env: Envelope, *, qos: int = 1
+    ) -> None:
+        await publish_checked(
+            client,
+            inbox_topic(self._ns, peer, self._user),
+            env.to_bytes(),
+            qos=qos,
+            properties=json_properties(self._protocol),
+        )
+
+    async def _publish_dropping_refusal(
+        self, client: aiomqtt.Client, peer: str, env: Envelope
+    ) -> None:
+        """A control message the broker refuses would be refused again: drop it."""
+        try:
+            await self._publish(client, peer, env)
+        except PublishRefused as exc:
+            log.warning("the broker refused a %s to %s: %s", env.type, peer, exc.reason)
+
+    async def _publish_accepts(self, client: aiomqtt.Client) -> None:
+        for peer in list(self._accepts):
+            env = Envelope.control("friend_accept", self._user, peer, name=self._name)
+            await self._publish_dropping_refusal(client, peer, env)
+            self._accepts.pop(peer, None)
+
+    async def _publish_requests(self, client: aiomqtt.Client) -> None:
+        if not self._requests_due:
+            return
+        self._requests_due = False
+        store = await self._store()
+        for contact in await store.requests_to_send():
+            env = Envelope.control("friend_request", self._user, contact.user, name=self._name)
+            await self._publish_dropping_refusal(client, contact.user, env)
+            await store.mark_request_sent(contact.user)
+
+    async def _publish_receipts(self, client: aiomqtt.Client) -> None:
+        batches = self._receipts.take()
+        for index, (peer, status, ids) in enumerate(batches):
+            env = Envelope.receipt(self._user, peer, ids, status, ts=self._clock())
+            try:
+                await self._publish_dropping_refusal(client, peer, env)
+            except BaseException:
+                self._receipts.put_back(batches[index:])
+                raise
+
+    async def _publish_outbox(self, client: aiomqtt.Client) -> None:
+        """Pending messages, oldest first; each waits for its PUBACK before the next,
+        so the peer receives them in the order they were typed."""
+        store = await self._store()
+        while self._outbox:
+            msg = next(iter(self._outbox.values()))
+            env = Envelope.text(self._user, msg.peer, msg.body, id=msg.id, ts=msg.ts)
+            try:
+                await self._publish(client, msg.peer, env)  # if the link fails, it stays
+            except PublishRefused as exc:
+                # Sending it again would be refused again: it failed, and says why.
+                del self._outbox[msg.id]
+                log.warning("the broker refused message %s: %s", msg.id, exc.reason)
+                failed = await store.set_state(msg.id, DeliveryState.FAILED)
+                if failed is not None:
+                    why = f"the broker refused it: {exc.reason.lower()}"
+                    self._emit(MessageStateChanged(msg.id, msg.peer, failed.state, why))
+                continue
+            del self._outbox[msg.id]
+            updated = await store.set_state(msg.id, DeliveryState.SENT)
+            if updated is not None:
+                self._emit(MessageStateChanged(msg.id, msg.peer, updated.state))

@@ -1,0 +1,84 @@
+"""Events a backend reports to whoever shows it (the TUI turns them into Textual
+messages)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mqchat.core.model import ChatMessage, ConnectionState, Contact, DeliveryState, Presence
+
+__all__ = [
+    "ChatReceived",
+    "ConnectionChanged",
+    "ContactsChanged",
+    "Event",
+    "MessageStateChanged",
+    "PeerTyping",
+    "PresenceChanged",
+    "Rejected",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatReceived:
+    message: ChatMessage
+
+
+@dataclass(frozen=True, slots=True)
+class MessageStateChanged:
+    message_id: str
+    peer: str
+    state: DeliveryState
+    reason: str = ""
+    """Why, for a failed message (e.g. the broker refused it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceChanged:
+    presence: Presence
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionChanged:
+    state: ConnectionState
+    detail: str = ""
+    retry_in: float | None = None
+    protocol: str = ""
+    """``"5"`` or ``"3.1.1"`` once connected (3.1.1 after falling back); else empty."""
+
+
+@dataclass(frozen=True, slots=True)
+class PeerTyping:
+    """``peer`` is typing to us right now (the indicator fades after a few seconds
+    without another one, or when their message arrives)."""
+
+    peer: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContactsChanged:
+    """The backend changed a contact on its own: a friend request arrived, a
+    stranger wrote, or a peer accepted ours. ``contact`` is ``None`` once removed."""
+
+    user: str
+    contact: Contact | None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """An inbound message was refused (malformed, spoofed, oversized…)."""
+
+    topic: str
+    reason: str
+    total: int = field(default=0)
+
+
+Event = (
+    ChatReceived
+    | MessageStateChanged
+    | PresenceChanged
+    | ConnectionChanged
+    | Rejected
+    | PeerTyping
+    | ContactsChanged
+)

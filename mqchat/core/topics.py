@@ -1,0 +1,91 @@
+"""The topic scheme of protocol v1 (DESIGN.md §2): every user's data lives under
+``{ns}/u/{user}/``, and the last level of an inbox topic is the sender."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from mqchat.core.names import InvalidUserName, validate_user_name
+
+__all__ = [
+    "DEFAULT_NAMESPACE",
+    "ParsedTopic",
+    "TopicKind",
+    "inbox_filter",
+    "inbox_topic",
+    "parse_topic",
+    "presence_filter",
+    "presence_topic",
+    "profile_topic",
+    "validate_namespace",
+]
+
+DEFAULT_NAMESPACE = "mqchat"
+
+
+def validate_namespace(ns: str) -> str:
+    """A namespace is one or more topic levels without wildcards, e.g. ``mqchat`` or
+    ``acme/chat``."""
+    if not ns or any(ch in ns for ch in "+#\x00") or ns.startswith("$"):
+        raise ValueError(f"invalid namespace {ns!r}: no '+', '#', NUL or leading '$'")
+    if any(level == "" for level in ns.split("/")):
+        raise ValueError(f"invalid namespace {ns!r}: empty topic level")
+    return ns
+
+
+def presence_topic(ns: str, user: str) -> str:
+    return f"{ns}/u/{validate_user_name(user)}/presence"
+
+
+def profile_topic(ns: str, user: str) -> str:
+    return f"{ns}/u/{validate_user_name(user)}/profile"
+
+
+def inbox_topic(ns: str, user: str, sender: str) -> str:
+    """Where ``sender`` publishes messages for ``user``."""
+    return f"{ns}/u/{validate_user_name(user)}/inbox/{validate_user_name(sender, what='sender')}"
+
+
+def inbox_filter(ns: str, user: str) -> str:
+    return f"{ns}/u/{validate_user_name(user)}/inbox/+"
+
+
+def presence_filter(ns: str) -> str:
+    """Everyone's presence in the namespace (the retained messages form the roster)."""
+    return f"{ns}/u/+/presence"
+
+
+class TopicKind(StrEnum):
+    PRESENCE = "presence"
+    PROFILE = "profile"
+    INBOX = "inbox"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedTopic:
+    kind: TopicKind
+    user: str  # the owner of the subtree
+    sender: str | None = None  # inbox topics only
+
+
+def parse_topic(ns: str, topic: str) -> ParsedTopic | None:
+    """Classify a topic of the scheme; ``None`` for anything else (foreign topics,
+    wrong shapes, invalid user names)."""
+    prefix = f"{ns}/u/"
+    if not topic.startswith(prefix):
+        return None
+    levels = topic[len(prefix) :].split("/")
+    try:
+        match levels:
+            case [user, "presence"]:
+                return ParsedTopic(TopicKind.PRESENCE, validate_user_name(user))
+            case [user, "profile"]:
+                return ParsedTopic(TopicKind.PROFILE, validate_user_name(user))
+            case [user, "inbox", sender]:
+                return ParsedTopic(
+                    TopicKind.INBOX, validate_user_name(user), validate_user_name(sender)
+                )
+    except InvalidUserName:
+        return None
+    return None

@@ -1,0 +1,356 @@
+"""The inspector (DESIGN.md §6, §9): what is subscribed and how fast it comes on top,
+the topic tree on the left, the selected topic's last message on the right, the live
+message log below.
+
+Messages never touch a widget one by one: a timer (10 times a second) takes what the
+backend buffered, feeds it to the bounded model (capture store, topic tree, msg/s
+meter), and redraws the few widgets once. Pausing freezes the view but not the
+capture: counts, msg/s and the store keep going, as in MQTTX."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Footer
+
+from mqchat.core.model import ConnectionState
+from mqchat.core.text import display_safe
+from mqchat.inspector.backend import InspectorBackend
+from mqchat.inspector.capture import Captured, CaptureStore
+from mqchat.inspector.model import InspectorModel
+from mqchat.inspector.payload import View, numeric_fields
+from mqchat.inspector.sys_stats import SYS_FILTER, sys_rows
+from mqchat.inspector.view import InspectorView, ViewFilter
+from mqchat.screens.inspector.broker_stats import BrokerStatsScreen
+from mqchat.screens.inspector.forms import (
+    ViewFilterScreen,
+)
+from mqchat.screens.inspector.requests import BrokerRequests, export_jsonl
+from mqchat.screens.keys_help import KeysHelpScreen, key_rows
+from mqchat.widgets.inspector.detail import DetailView
+from mqchat.widgets.inspector.log import MessageLogView
+from mqchat.widgets.inspector.render import (
+    StatusFigures,
+    next_view,
+    plural,
+    safe_topic,
+    spark_field,
+)
+from mqchat.widgets.inspector.status import InspectorStatus
+from mqchat.widgets.inspector.tree import TopicTreeView
+
+__all__ = ["InspectorScreen", "export_jsonl"]
+
+TICK = 0.1
+"""Seconds between two takes from the backend (and at most one redraw)."""
+CHUNK = 2_000
+MAX_PER_TICK = 20_000
+"""Messages ingested per tick at most; the rest waits in the backend's buffer, so a
+key press is never queued behind a whole flood."""
+BUDGET = 0.04
+"""Seconds of ingesting per tick at most, for the same reason on a slow machine."""
+
+
+class InspectorScreen(BrokerRequests):
+    """The inspector on ``backend``, which it starts on mount (subscribed to
+    ``filters``: (filter, QoS) pairs) and stops when it closes. Exports go to
+    ``data_dir/exports``; ``clock`` gives epoch seconds (fixed in tests); ``store``
+    overrides the capture's bounds.
+
+    ``space`` pauses the view only: messages are still counted, captured (within the
+    store's bounds) and exported, and resuming shows the present at once."""
+
+    CSS_PATH = "inspector.tcss"
+    BINDINGS = [
+        # First, so that a narrow terminal's footer cuts anything but the way to the rest.
+        Binding("question_mark", "help", "Keys", id="inspector.help", tooltip="This list of keys"),
+        Binding("slash", "filter", "Filter", id="inspector.filter"),
+        Binding("s", "subscribe", "Subscribe", id="inspector.subscribe"),
+        Binding("u", "unsubscribe", "Unsubscribe", id="inspector.unsubscribe"),
+        Binding("space", "pause", "Pause", id="inspector.pause"),
+        Binding("P", "publish", "Publish", id="inspector.publish"),
+        Binding("R", "clear_retained", "Clear retained", id="inspector.clear"),
+        Binding("e", "export", "Export", id="inspector.export"),
+        Binding("v", "cycle_view", "View", id="inspector.view"),
+        Binding(
+            "b", "broker_stats", "Broker", id="inspector.broker", tooltip="Broker stats ($SYS)"
+        ),
+        Binding("escape,q", "back", "Back", id="inspector.back"),
+        Binding(
+            "n",
+            "next_field",
+            "Next field",
+            show=False,
+            id="inspector.field",
+            tooltip="Sparkline: follow the next numeric JSON field",
+        ),
+        Binding(
+            "ctrl+l",
+            "clear_capture",
+            "Clear",
+            show=False,
+            id="inspector.clear_capture",
+            tooltip="Forget everything captured (counts start again at 0)",
+        ),
+    ]
+    EXTRA_KEYS = (
+        ("↑ ↓ → ←", "Topics: move, open and close a level"),
+        ("enter", "Log: show that message in the detail"),
+    )
+    """Keys of the panes themselves, listed in the help."""
+
+    def __init__(
+        self,
+        backend: InspectorBackend,
+        *,
+        filters: Sequence[tuple[str, int]] = (),
+        data_dir: Path,
+        clock: Callable[[], float] = time.time,
+        store: CaptureStore | None = None,
+    ) -> None:
+        super().__init__()
+        self.backend = backend
+        self.initial_filters = list(filters)
+        self.data_dir = data_dir
+        self.clock = clock
+        self.model = InspectorModel(store, clock=clock)
+        self.shown = InspectorView(self.model)
+        """What of the model is in view (the view filter, the log's rows)."""
+        self.paused = False
+        self.view: View | None = None
+        """The payload view the user chose with ``v``; ``None``: the detected one."""
+        self.selected: str | None = None
+        self.picked: Captured | None = None
+        """A message picked in the log, shown instead of the topic's last one."""
+        self.spark_field: str | None = None
+        """The JSON field the sparkline follows (``n``); ``None``: the first numeric."""
+        self._base_received = 0
+        self._base_dropped = 0
+        """The backend's counts when the capture was last cleared (``ctrl+l``)."""
+        self._sys_since: float | None = None
+        """When ``b`` subscribed to ``$SYS/#`` (``None``: it has not)."""
+        self._dirty = True
+        self._last_state: ConnectionState | None = None
+        self._stopped = False
+
+    # -- layout and life ------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield InspectorStatus(id="inspector-status")
+        with Horizontal(id="inspector-main"):
+            tree = TopicTreeView(id="topics")
+            tree.border_title = "Topics"
+            yield tree
+            detail = DetailView(id="detail")
+            detail.border_title = "Message"
+            yield detail
+        log = MessageLogView(id="log")
+        log.border_title = "Messages"
+        yield log
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        for topic_filter, qos in self.initial_filters:
+            self.backend.subscribe(topic_filter, qos)
+        self.backend.start()
+        self.query_one(TopicTreeView).focus()
+        self.query_one(DetailView).show_hint("Select a topic (↑ ↓, → opens) to see its messages.")
+        self.tick()
+        self.set_interval(TICK, self.tick)
+
+    async def stop_backend(self) -> None:
+        if not self._stopped:
+            self._stopped = True
+            await self.backend.stop()
+
+    async def on_unmount(self) -> None:
+        await self.stop_backend()
+
+    # -- the timer: ingest, then redraw once ----------------------------------------
+
+    def tick(self) -> None:
+        """Take what arrived, capture it, and redraw what changed (not while paused)."""
+        if self._ingest():
+            self._dirty = True
+        for notice in self.backend.take_notices():
+            self.notify(notice, title="Broker", severity="warning", markup=False)
+        self._watch_connection()
+        self._show_status()
+        if self._dirty and not self.paused:
+            self._dirty = False
+            self._show_view()
+
+    def _ingest(self) -> int:
+        take, ingest = self.backend.take, self.shown.ingest
+        deadline = time.perf_counter() + BUDGET
+        done = 0
+        while done < MAX_PER_TICK and time.perf_counter() < deadline:
+            batch = take(CHUNK)
+            if not batch:
+                break
+            done += ingest(batch)
+        return done
+
+    def _watch_connection(self) -> None:
+        connection = self.backend.connection
+        if connection.state is self._last_state:
+            return
+        self._last_state = connection.state
+        if connection.state is ConnectionState.FAILED:
+            self.notify(
+                display_safe(connection.detail) or "the connection failed",
+                title=f"Cannot inspect {self.backend.broker_label}",
+                severity="error",
+                timeout=15,
+                markup=False,
+            )
+
+    def _show_status(self) -> None:
+        self.query_one(InspectorStatus).show(
+            StatusFigures(
+                broker=self.backend.broker_label,
+                subscriptions=dict(self.backend.subscriptions),
+                total=self.backend.received - self._base_received,
+                rate=self.model.rate(self.clock()),
+                paused=self.paused,
+                connection=self.backend.connection,
+                dropped=self.backend.dropped - self._base_dropped,
+            )
+        )
+
+    def _show_view(self) -> None:
+        self.query_one(TopicTreeView).show(self.shown.tree)
+        self.query_one(MessageLogView).show(self.shown.log_rows)
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        detail = self.query_one(DetailView)
+        store = self.model.store
+        topic = self.picked.topic if self.picked is not None else self.selected
+        if topic is None:
+            return
+        detail.border_title = safe_topic(topic)
+        stats = store.stats(topic)
+        message = self.picked or (stats.last if stats is not None else None)
+        if message is None:
+            below = self.shown.tree.count(topic)
+            topics = len(self.shown.tree.topics_under(topic))
+            detail.show_hint(
+                f"{plural(below, 'message')} on {plural(topics, 'topic')} below this level; "
+                "select a topic to see its messages."
+            )
+            return
+        history = store.history(topic)
+        detail.show(
+            message,
+            self.view,
+            history,
+            count=stats.count if stats is not None else 1,
+            field=spark_field(history, self.spark_field),
+        )
+
+    # -- selection ------------------------------------------------------------------
+
+    @on(TopicTreeView.Highlighted)
+    def topic_highlighted(self, event: TopicTreeView.Highlighted) -> None:
+        self.selected = None if event.row is None else event.row.path
+        self.picked = None
+        self._show_detail()
+
+    @on(MessageLogView.Picked)
+    def message_picked(self, event: MessageLogView.Picked) -> None:
+        self.picked = event.message
+        self._show_detail()
+
+    # -- actions ----------------------------------------------------------------------
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        self._show_status()
+        if not self.paused and self._dirty:
+            self._dirty = False
+            self._show_view()
+
+    def action_cycle_view(self) -> None:
+        detail = self.query_one(DetailView)
+        self.view = next_view(detail.view or View.TEXT)
+        self._show_detail()
+
+    def action_next_field(self) -> None:
+        """Let the sparkline follow the next numeric field of the topic's payloads."""
+        topic = self.picked.topic if self.picked is not None else self.selected
+        history = self.model.store.history(topic) if topic is not None else []
+        fields = numeric_fields(history[-1].payload) if history else []
+        if not fields:
+            self.notify("The selected topic's payload has no numeric JSON field.")
+            return
+        current = spark_field(history, self.spark_field)
+        at = fields.index(current) if current in fields else -1
+        self.spark_field = fields[(at + 1) % len(fields)]
+        self.notify(f"Sparkline: {display_safe(self.spark_field)}", timeout=2, markup=False)
+        self._show_detail()
+
+    def action_clear_capture(self) -> None:
+        """Forget what was captured; the status line counts from 0 again."""
+        self._base_received = self.backend.received
+        self._base_dropped = self.backend.dropped
+        self.shown.clear()
+        self.picked = None
+        self.query_one(DetailView).show_hint("Cleared: counting again from 0.")
+        self._dirty = True
+        self.tick()
+
+    def action_help(self) -> None:
+        self.app.push_screen(KeysHelpScreen("Inspector keys", key_rows(self), self.EXTRA_KEYS))
+
+    def action_broker_stats(self) -> None:
+        """The broker's $SYS figures (subscribing to ``$SYS/#`` the first time)."""
+        if not any(f.startswith("$SYS") for f in self.backend.subscriptions):
+            try:
+                self.backend.subscribe(SYS_FILTER, 0)
+            except ValueError as exc:
+                self.notify(str(exc), title="Cannot subscribe", severity="error", markup=False)
+                return
+            self._sys_since = self.clock()
+            self._show_status()
+        tree, store = self.model.tree, self.model.store
+
+        def lookup() -> dict[str, Captured]:
+            found = (store.last(topic) for topic in tree.topics_under("$SYS"))
+            return sys_rows(m for m in found if m is not None)
+
+        since = self._sys_since if self._sys_since is not None else self.clock()
+        self.app.push_screen(
+            BrokerStatsScreen(self.backend.broker_label, lookup, since=since, clock=self.clock)
+        )
+
+    def action_filter(self) -> None:
+        self.app.push_screen(ViewFilterScreen(self.shown.filter), self._filter_chosen)
+
+    def _filter_chosen(self, chosen: ViewFilter | None) -> None:
+        if chosen is None:
+            return
+        self.set_view_filter(chosen)
+
+    def set_view_filter(self, chosen: ViewFilter) -> None:
+        """Show only what ``chosen`` lets through (the capture is not touched)."""
+        self.shown.set_filter(chosen)
+        shown = display_safe(chosen.describe())
+        self.query_one(MessageLogView).border_title = (
+            f"Messages · filter: {shown}" if chosen else "Messages"
+        )
+        self.query_one(TopicTreeView).border_title = (
+            f"Topics · {safe_topic(chosen.topic)}" if chosen.topic else "Topics"
+        )
+        self._dirty = True
+        self.tick()
+
+    async def action_back(self) -> None:
+        await self.stop_backend()
+        self.dismiss()

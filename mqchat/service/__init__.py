@@ -1,1 +1,0 @@
-"""The MQTT side of mqchat (aiomqtt): connection, chat, presence. Never imports Textual."""

@@ -1,0 +1,59 @@
+"""The inspector's detail pane: the last message of the selected topic (or the one
+picked in the log) with its flags, the payload as JSON, text, hex or base64, its
+MQTT 5 properties, and the topic's recent history with a sparkline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from mqchat.inspector.capture import Captured
+from mqchat.inspector.payload import View
+from mqchat.widgets.inspector.render import detail_text
+
+__all__ = ["DetailView"]
+
+
+class DetailView(VerticalScroll):
+    DEFAULT_CSS = """
+    DetailView > Static {
+        width: 100%;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.shown: tuple[int, View | None, int, str | None] | None = None
+        """(seq, view, newest kept seq, sparkline field) of what is drawn, to skip
+        redrawing it."""
+        self.view: View | None = None
+        """The view last drawn (the detected one unless the user cycled)."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="detail-body")
+
+    def show_hint(self, hint: str) -> None:
+        self.shown = None
+        self.query_one("#detail-body", Static).update(Text(hint, style="dim italic"))
+
+    def show(
+        self,
+        message: Captured,
+        view: View | None,
+        history: Sequence[Captured],
+        *,
+        count: int,
+        field: str | None = None,
+    ) -> None:
+        key = (message.seq, view, len(history) and history[-1].seq, field)
+        if key == self.shown:
+            return
+        width = max(self.scrollable_content_region.width, 20)
+        text, formatted = detail_text(message, view, history, count=count, width=width, field=field)
+        self.view = formatted.view
+        self.shown = key
+        self.query_one("#detail-body", Static).update(text)

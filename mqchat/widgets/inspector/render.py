@@ -1,0 +1,288 @@
+"""Pure functions that turn the inspector's model into Rich ``Text``: the rows of the
+message log and the topic tree, the status line and the detail of one message. Every
+topic, payload and property comes from the network, so each goes through
+``display_safe`` (directly or through the payload formatters) and stays literal text."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.cells import cell_len
+from rich.highlighter import JSONHighlighter
+from rich.text import Text
+
+from mqchat.core.events import ConnectionChanged
+from mqchat.core.model import ConnectionState
+from mqchat.core.text import display_safe
+from mqchat.inspector.capture import Captured, PropertyValue
+from mqchat.inspector.payload import (
+    FormattedPayload,
+    View,
+    fit_width,
+    format_payload,
+    numeric_fields,
+    numeric_value,
+    preview,
+    sparkline,
+)
+from mqchat.inspector.topic_tree import TreeRow
+from mqchat.widgets.render import connection_text
+
+__all__ = [
+    "VIEWS",
+    "StatusFigures",
+    "clock_ms",
+    "detail_text",
+    "human_size",
+    "log_row",
+    "next_view",
+    "plural",
+    "properties_text",
+    "safe_topic",
+    "spark_field",
+    "status_left",
+    "status_right",
+    "tree_row",
+]
+
+VIEWS = (View.JSON, View.TEXT, View.HEX, View.BASE64)
+HISTORY_LINES = 8
+"""Newest messages of the topic listed under the detail."""
+
+_json = JSONHighlighter()
+
+
+def safe_topic(topic: str) -> str:
+    """A topic as one terminal-safe line."""
+    return display_safe(topic).replace("\n", "⏎")
+
+
+def clock_ms(ts: float) -> str:
+    """``14:02:11.345`` in the local time zone."""
+    try:
+        local = datetime.fromtimestamp(ts)
+    except (OverflowError, OSError, ValueError):
+        return "--:--:--.---"
+    return local.strftime("%H:%M:%S.") + f"{local.microsecond // 1000:03d}"
+
+
+def human_size(size: int) -> str:
+    """``5 B``, ``12.3 kB``, ``1.2 MB``."""
+    if size < 1000:
+        return f"{size} B"
+    if size < 1_000_000:
+        return f"{size / 1000:.1f} kB"
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def plural(count: int, word: str) -> str:
+    """``1 message``, ``2,000 messages``."""
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+
+def next_view(current: View) -> View:
+    return VIEWS[(VIEWS.index(current) + 1) % len(VIEWS)]
+
+
+# -- the message log ----------------------------------------------------------------
+
+
+def log_row(message: Captured, width: int) -> Text:
+    """``14:02:11.345  Q1 R    5 B  home/room1/temperature  23.41``: time, QoS,
+    retain flag, size, topic (at most 40 % of the row), payload preview."""
+    head = f"{clock_ms(message.ts)}  Q{message.qos} {'R' if message.retain else ' '} "
+    size = f"{human_size(message.size):>8}  "
+    text = Text(head, style="dim", end="", no_wrap=True)
+    if message.retain:
+        text.stylize("bold yellow", len(head) - 2, len(head) - 1)
+    text.append(size)
+    room = max(width - cell_len(head) - len(size), 0)
+    topic = fit_width(safe_topic(message.topic), max(room * 2 // 5, 8))
+    text.append(topic, style="bold")
+    rest = room - cell_len(topic) - 2
+    if rest > 0:
+        text.append("  ")
+        text.append(preview(message.payload, rest, size=message.size))
+    return text
+
+
+# -- the topic tree -----------------------------------------------------------------
+
+
+def tree_row(row: TreeRow, width: int) -> Text:
+    """``  ▾ room1   23.41   1,234``: indent, ▾ open / ▸ closed, the level, the
+    topic's last value (dim) and the subtree's message count on the right."""
+    marker = ("▾ " if row.expanded else "▸ ") if row.has_children else "  "
+    left = "  " * row.depth + marker
+    count = f"{row.count:,}"
+    room = width - cell_len(left) - len(count) - 1
+    label = fit_width(row.label, max(min(room, max(room // 2, 12)), 1))
+    text = Text(left, style="dim", end="", no_wrap=True)
+    text.append(label, style="bold" if row.is_topic else "")
+    last_room = room - cell_len(label) - 2
+    if row.last and last_room >= 4:
+        text.append("  ")
+        text.append(fit_width(row.last, last_room), style="cyan")
+    pad = width - text.cell_len - len(count)
+    text.append(" " * max(pad, 1))
+    text.append(count, style="dim")
+    return text
+
+
+# -- the status line ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StatusFigures:
+    """What the status line shows."""
+
+    broker: str
+    subscriptions: Mapping[str, int]
+    total: int
+    rate: float
+    paused: bool
+    connection: ConnectionChanged
+    dropped: int = 0
+
+
+def status_left(figures: StatusFigures) -> Text:
+    """``broker:1883 · subscribed: home/#  mqchat/# (QoS 1)``."""
+    text = Text(display_safe(figures.broker), style="bold", end="")
+    text.append(" · subscribed: ", style="dim")
+    if not figures.subscriptions:
+        text.append("nothing (s subscribes)", style="yellow")
+    for i, (topic_filter, qos) in enumerate(figures.subscriptions.items()):
+        if i:
+            text.append("  ")
+        text.append(safe_topic(topic_filter), style="bold")
+        if qos:
+            text.append(f" (QoS {qos})", style="dim")
+    return text
+
+
+def status_right(figures: StatusFigures) -> Text:
+    """``812,404 msgs · 21,530 msg/s · paused: no · ● connected``."""
+    text = Text(f"{figures.total:,} msgs · {figures.rate:,.0f} msg/s · ", end="")
+    if figures.dropped:
+        text.append(f"{figures.dropped:,} dropped", style="bold red")
+        text.append(" · ")
+    text.append("paused: ")
+    if figures.paused:
+        text.append("yes", style="bold reverse yellow")
+    else:
+        text.append("no")
+    text.append(" · ")
+    connection = figures.connection
+    text.append_text(connection_text(connection))
+    if connection.state is ConnectionState.CONNECTED and connection.protocol == "3.1.1":
+        text.append(" MQTT 3.1.1", style="yellow")
+    return text
+
+
+# -- the detail pane ----------------------------------------------------------------
+
+
+def _property_value(value: PropertyValue) -> str:
+    if isinstance(value, list):
+        parts = [f"{v[0]}={v[1]}" if isinstance(v, tuple) else str(v) for v in value]
+        return ", ".join(parts)
+    return str(value)
+
+
+def properties_text(properties: Mapping[str, PropertyValue] | None) -> Text:
+    """``props: —`` or one ``Name: value`` line per MQTT 5 property."""
+    if not properties:
+        return Text("props: —", style="dim", end="")
+    text = Text("props:", style="dim", end="")
+    for name, value in properties.items():
+        text.append("\n  ")
+        text.append(display_safe(name), style="bold")
+        text.append(": ")
+        text.append(display_safe(_property_value(value))[:1000])
+    return text
+
+
+def _views_bar(shown: View) -> Text:
+    text = Text(end="")
+    for view in VIEWS:
+        style = "bold reverse" if view is shown else "dim"
+        text.append(f"[{view}]", style=style)
+        text.append(" ")
+    text.append(" v cycles", style="dim italic")
+    return text
+
+
+def spark_field(history: Sequence[Captured], chosen: str | None) -> str | None:
+    """The JSON field a topic's sparkline follows: none when the newest payload is a
+    plain number, else ``chosen`` when the newest payload has it, else its first
+    numeric field (``None`` when it has none)."""
+    if not history or numeric_value(history[-1].payload) is not None:
+        return None
+    fields = numeric_fields(history[-1].payload)
+    if chosen in fields:
+        return chosen
+    return fields[0] if fields else None
+
+
+def _history(history: Sequence[Captured], width: int, field: str | None) -> Text:
+    values = [numeric_value(m.payload, field) for m in history]
+    numbers = [v for v in values if v is not None]
+    text = Text(end="")
+    label = f"{fit_width(display_safe(field), 16)} " if field else ""
+    spark = sparkline(numbers, max(width - 40 - len(label), 8)) if len(numbers) >= 2 else None
+    if spark is not None:
+        text.append(label, style="bold")
+        text.append(spark.text, style="green")
+        text.append(
+            f"  min {spark.low:g}  max {spark.high:g}  last {spark.last:g}  ({spark.count})",
+            style="dim",
+        )
+        text.append("  n: next field\n" if field else "\n", style="dim italic")
+    text.append(f"history ({len(history)} kept, newest first):", style="dim")
+    for message in list(reversed(history))[:HISTORY_LINES]:
+        text.append(f"\n  {clock_ms(message.ts)}  ", style="dim")
+        text.append(preview(message.payload, max(width - 16, 8), size=message.size))
+    return text
+
+
+def detail_text(
+    message: Captured,
+    view: View | None,
+    history: Sequence[Captured],
+    *,
+    count: int,
+    width: int = 60,
+    field: str | None = None,
+) -> tuple[Text, FormattedPayload]:
+    """The detail of one message: its flags, the payload in ``view`` (the detected
+    one when ``None``), its properties, and the topic's recent history, for a pane
+    ``width`` cells wide; the history's sparkline follows the JSON ``field`` (see
+    :func:`spark_field`)."""
+    formatted = format_payload(message.payload, view, size=message.size)
+    meta = " · ".join(
+        [
+            "retained" if message.retain else "live",
+            f"QoS {message.qos}",
+            f"{message.size:,} bytes",
+            clock_ms(message.ts),
+            plural(count, "msg"),
+        ]
+    )
+    text = Text(meta, style="dim", end="")
+    if message.retain:
+        text.stylize("bold yellow", 0, len("retained"))
+    text.append("\n")
+    text.append_text(_views_bar(formatted.view))
+    text.append(f"  (detected: {formatted.kind})\n", style="dim")
+    body = Text(formatted.text, end="")
+    if formatted.is_json:
+        body = _json(body)
+    text.append_text(body)
+    text.append("\n\n")
+    text.append_text(properties_text(message.properties))
+    if history:
+        text.append("\n")
+        text.append_text(_history(history, width, spark_field(history, field)))
+    return text, formatted

@@ -1,0 +1,52 @@
+"""The broker stats view against a real mosquitto that publishes ``$SYS`` every
+second: ``b`` in the inspector subscribes to ``$SYS/#`` and shows what it says."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from mqchat.config.broker_url import parse_broker_url
+from mqchat.config.settings import Settings
+from mqchat.inspect_app import make_inspect_app
+from mqchat.inspector.feed import InspectorFeed
+from mqchat.screens.inspector.broker_stats import BrokerStatsScreen
+from tests.support.mosquitto import Mosquitto, require_mosquitto
+from tests.ui.conftest import screen_text
+
+
+@pytest.fixture
+def sys_broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    require_mosquitto()
+    server = Mosquitto(tmp_path / "mosquitto", extra_config="sys_interval 1\n").start()
+    yield server
+    server.stop()
+
+
+async def shown(pilot: Pilot[None], done: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Let the app run until ``done``: the broker's $SYS comes on its own clock."""
+    async with asyncio.timeout(timeout):
+        while not done():
+            await pilot.pause(0.05)
+
+
+async def test_b_shows_mosquittos_own_figures(sys_broker: Mosquitto, tmp_path: Path) -> None:
+    settings = Settings(broker=parse_broker_url(sys_broker.url), user="", data_dir=tmp_path)
+    app = make_inspect_app(settings=settings, connect=InspectorFeed, filters=["nothing/here"])
+    async with app.run_test(size=(110, 40)) as pilot:
+        await shown(pilot, lambda: "● connected" in screen_text(app))
+        await pilot.press("b")
+        await shown(pilot, lambda: isinstance(app.screen, BrokerStatsScreen))
+        # The retained figures at once, then fresh ones every sys_interval.
+        await shown(pilot, lambda: "mosquitto version" in screen_text(app))
+        await shown(pilot, lambda: "clients connected  1" in screen_text(app))  # ourselves
+        text = screen_text(app)
+        assert "version  mosquitto version 2." in text
+        assert "$SYS/broker/clients/connected" in text  # and the full table
+        assert "$SYS/#" in app.backend.subscriptions
+        await pilot.press("escape")
+        await app.inspector.stop_backend()

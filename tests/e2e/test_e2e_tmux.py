@@ -1,0 +1,252 @@
+"""Two real ``mqchat chat`` processes in tmux, driven as two people would: type,
+read the other screen, kill one with SIGKILL, quit the other with ctrl+q."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.mosquitto import Mosquitto
+
+pytestmark = pytest.mark.broker
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _tmux(*args: str) -> str:
+    return subprocess.run(
+        ["tmux", *args], capture_output=True, text=True, check=True, timeout=10
+    ).stdout
+
+
+class Terminal:
+    """One tmux session running one command, 100 by 30."""
+
+    def __init__(self, name: str, command: str) -> None:
+        self.name = name
+        _tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", command)
+
+    def screen(self) -> str:
+        return _tmux("capture-pane", "-p", "-t", self.name)
+
+    def wait_for(self, condition: Callable[[str], bool], what: str, timeout: float = 15) -> str:
+        """Poll the screen until ``condition`` holds: a terminal has no event to await."""
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if condition(screen):
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{self.name}: no {what} within {timeout}s; screen:\n{screen}")
+
+    def wait_text(self, text: str, timeout: float = 15) -> str:
+        return self.wait_for(lambda s: text in s, repr(text), timeout)
+
+    def type(self, text: str) -> None:
+        _tmux("send-keys", "-t", self.name, "-l", text)
+
+    def press(self, *keys: str) -> None:
+        _tmux("send-keys", "-t", self.name, *keys)
+
+    def pid(self) -> int:
+        return int(_tmux("list-panes", "-t", self.name, "-F", "#{pane_pid}").split()[0])
+
+    def alive(self) -> bool:
+        return (
+            subprocess.run(["tmux", "has-session", "-t", self.name], capture_output=True).returncode
+            == 0
+        )
+
+    def close(self) -> None:
+        if self.alive():
+            subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+@pytest.fixture
+def terminals() -> Iterator[Callable[[str, list[str]], Terminal]]:
+    if shutil.which("tmux") is None:
+        if os.environ.get("CI"):
+            pytest.fail("tmux is not installed: CI must run the end-to-end test", pytrace=False)
+        pytest.skip("tmux is not installed (apt-get install -y tmux)")
+    opened: list[Terminal] = []
+    tag = uuid.uuid4().hex[:6]
+
+    def open_terminal(user: str, args: list[str]) -> Terminal:
+        env = "env -u TEXTUAL_THEME -u NO_COLOR TERM=xterm-256color COLORTERM=truecolor"
+        cmd = f"cd {shlex.quote(str(ROOT))} && {env} {shlex.quote(sys.executable)} -m mqchat "
+        term = Terminal(f"mqchat-{user}-{tag}", cmd + " ".join(map(shlex.quote, args)))
+        opened.append(term)
+        return term
+
+    yield open_terminal
+    for term in opened:
+        term.close()
+
+
+def history(user: str, peer: str, broker: Mosquitto, data: Path) -> list[dict[str, str]]:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mqchat",
+            "history",
+            peer,
+            "--user",
+            user,
+            "--broker",
+            broker.url,
+            "--data-dir",
+            str(data),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        timeout=30,
+    )
+    return [json.loads(line) for line in out.stdout.splitlines()]
+
+
+def test_two_terminals_chat(
+    own_broker: Mosquitto,
+    tmp_path: Path,
+    terminals: Callable[[str, list[str]], Terminal],
+) -> None:
+    common = ["--broker", own_broker.url, "--data-dir", str(tmp_path)]
+    bob = terminals("bob", ["chat", "alice", "--user", "bob", "--name", "Bob", *common])
+    alice = terminals("alice", ["chat", "bob", "--user", "alice", "--name", "Alice", *common])
+    for term in (alice, bob):
+        term.wait_text("connected")
+    bob.wait_for(lambda s: "online" in s, "alice online in bob's header")
+
+    alice.type("hello bob, from alice")
+    alice.press("Enter")
+    bob.wait_text("hello bob, from alice", timeout=10)
+    bob.type("hi alice!")
+    bob.press("Enter")
+    alice.wait_text("hi alice!", timeout=10)
+
+    # alice dies without a goodbye: the broker's Will tells bob
+    os.kill(alice.pid(), signal.SIGKILL)
+    bob.wait_for(lambda s: "offline" in s or "last seen" in s, "alice offline", timeout=10)
+
+    bob.press("C-q")
+    deadline = time.monotonic() + 10
+    while bob.alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not bob.alive(), "ctrl+q did not quit"
+
+    want = [("alice", "hello bob, from alice"), ("bob", "hi alice!")]
+    for user, peer in (("alice", "bob"), ("bob", "alice")):
+        rows = history(user, peer, own_broker, tmp_path)
+        assert [(r["from"], r["body"]) for r in rows] == want
+    # bob's ctrl+q said goodbye itself: a plain offline, not the Will's "lost"
+    retained = subprocess.run(
+        [
+            "mosquitto_sub",
+            "-p",
+            str(own_broker.port),
+            "-h",
+            "127.0.0.1",
+            "-C",
+            "1",
+            "-W",
+            "5",
+            "-t",
+            "mqchat/u/bob/presence",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    presence = json.loads(retained.stdout)
+    assert presence["state"] == "offline" and "lost" not in presence
+
+
+def mosquitto_pub(broker: Mosquitto, topic: str, payload: bytes) -> None:
+    subprocess.run(
+        ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(broker.port), "-q", "1", "-t", topic, "-s"],
+        input=payload,
+        check=True,
+        timeout=10,
+    )
+
+
+def test_friend_request_accept_read_and_hostile_traffic_in_two_terminals(
+    own_broker: Mosquitto,
+    tmp_path: Path,
+    terminals: Callable[[str, list[str]], Terminal],
+) -> None:
+    common = ["--broker", own_broker.url, "--data-dir", str(tmp_path)]
+    alice = terminals("alice", ["chat", "--user", "alice", "--name", "Alice", *common])
+    bob = terminals("bob", ["chat", "--user", "bob", "--name", "Bob", *common])
+    for term in (alice, bob):
+        term.wait_text("No friends yet")
+
+    # alice asks bob; bob sees the request and accepts it with y
+    alice.press("a")
+    alice.wait_text("Their user name")
+    alice.type("bob")
+    alice.press("Enter")
+    alice.wait_text("request pending")
+    bob.wait_text("wants to be your friend")
+    bob.press("y")
+    alice.wait_text("bob accepted your friend request")
+    alice.wait_for(lambda s: "request pending" not in s, "bob no longer pending")
+    bob.wait_for(lambda s: "wants to be your friend" not in s, "alice now a friend")
+
+    # alice writes; once bob opens the conversation her message is read
+    alice.press("Enter")
+    alice.wait_text("Message bob")
+    alice.type("are you there?")
+    alice.press("Enter")
+    bob.wait_text("1 new")
+    bob.press("Enter")
+    bob.wait_text("are you there?")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        rows = history("alice", "bob", own_broker, tmp_path)
+        if rows and rows[0]["state"] == "read":
+            break
+        time.sleep(0.2)
+    assert [(r["body"], r["state"]) for r in rows] == [("are you there?", "read")]
+    alice.wait_text("✓✓")
+
+    # a stranger's hostile traffic while bob reads alice's conversation
+    inbox = "mqchat/u/bob/inbox/"
+    markup = json.dumps(
+        {
+            "v": 1,
+            "id": str(uuid.uuid4()),
+            "type": "text",
+            "from": "mallory",
+            "to": "bob",
+            "ts": "2026-11-22T05:00:00.000Z",
+            "body": "[bold red]not red[/] \x1b[2J\x1b]0;pwned\x07 \u202eevil",
+        }
+    ).encode()
+    mosquitto_pub(own_broker, inbox + "mallory", markup)
+    mosquitto_pub(own_broker, inbox + "mallory", b"\xff\xfe not json")
+    spoof = json.loads(markup) | {"id": str(uuid.uuid4()), "body": "I am alice"}
+    mosquitto_pub(own_broker, inbox + "mallory", json.dumps(spoof | {"from": "alice"}).encode())
+    bob.wait_text("2 rejected")
+    # (the toast about mallory's request may cover the log for a few seconds)
+    screen = bob.wait_text("are you there?")
+    assert "I am alice" not in screen
+    assert "pwned" not in screen  # mallory's words stay out of alice's conversation
+    bob.press("Escape")
+    screen = bob.wait_text("[bold red]not red[/]")  # shown literally, not as red text
+    assert "mallory" in screen and "wants to be your friend" in screen
+    assert "\x1b" not in bob.screen() and "mqchat · bob@" in screen  # the screen is intact

@@ -1,0 +1,369 @@
+"""An in-memory :class:`~mqchat.chat.backend.ChatBackend` for UI tests: deterministic ids
+and times, seeded contacts, requests, messages and presence, events injected by the
+test, and a record of everything the UI asked for.
+
+Sending follows the contract: :meth:`FakeBackend.send_text` returns the message
+``pending``; while connected and ``ack_sends`` is true, the ``sent`` state follows
+on the next loop iteration, as a broker's PUBACK would. Tests that want to watch
+the states set ``ack_sends = False`` and call :meth:`FakeBackend.change_state`."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from mqchat.chat.backend import ChatBackend, EventListener, SendError
+from mqchat.config.settings import Settings
+from mqchat.core.events import (
+    ChatReceived,
+    ConnectionChanged,
+    ContactsChanged,
+    Event,
+    MessageStateChanged,
+    PeerTyping,
+    PresenceChanged,
+    Rejected,
+)
+from mqchat.core.model import (
+    ChatMessage,
+    ConnectionState,
+    Contact,
+    ContactStatus,
+    ContactSummary,
+    DeliveryState,
+    Direction,
+    Presence,
+    PresenceState,
+)
+from mqchat.core.names import validate_user_name
+
+__all__ = ["NOW", "FakeBackend", "at", "fake_factory", "seeded_backend"]
+
+NOW = datetime(2026, 11, 22, 14, 5, tzinfo=UTC)
+"""The fixed "now" of the UI tests (the tests run with TZ=UTC)."""
+
+
+def at(hhmm: str, days_ago: int = 0) -> datetime:
+    """``at("13:40")``: that time on the test day (UTC)."""
+    hour, minute = (int(x) for x in hhmm.split(":"))
+    return NOW.replace(hour=hour, minute=minute) - timedelta(days=days_ago)
+
+
+class FakeBackend(ChatBackend):
+    """A backend that chats with nobody. ``connect_events`` are emitted when
+    :meth:`run` starts (default: connecting, connected); then it waits for
+    :meth:`stop`, unless the last event is ``FAILED``."""
+
+    def __init__(
+        self,
+        user: str = "alice",
+        *,
+        display_name: str = "Alice",
+        broker_label: str = "broker.test:1883",
+        connect_events: Iterable[ConnectionChanged] | None = None,
+        max_body: int = 1000,
+    ) -> None:
+        self.user = user
+        self.display_name = display_name
+        self.broker_label = broker_label
+        self.connect_events = list(
+            connect_events
+            if connect_events is not None
+            else [
+                ConnectionChanged(ConnectionState.CONNECTING),
+                ConnectionChanged(ConnectionState.CONNECTED),
+            ]
+        )
+        self.max_body = max_body
+        self.listener: EventListener | None = None
+        self.state = ConnectionState.IDLE
+        self.rejected = 0
+        self.contact_list: dict[str, Contact] = {}
+        self.messages: dict[str, list[ChatMessage]] = {}
+        self.unread: dict[str, int] = {}
+        self.presences: dict[str, Presence] = {}
+        self.watching_roster = False
+        self.send_error: str | None = None
+        """When set, :meth:`send_text` raises :class:`SendError` with this text."""
+        self.ack_sends = True
+        """Report a sent message ``sent`` right after :meth:`send_text` (if connected)."""
+        # What the UI did:
+        self.sent: list[tuple[str, str]] = []
+        self.typing_sent: list[str] = []
+        self.added: list[str] = []
+        self.removed: list[str] = []
+        self.marked_read: list[str] = []
+        self.roster_watch_calls: list[bool] = []
+        self.stop_calls = 0
+        self.run_started = asyncio.Event()
+        self._stopped = asyncio.Event()
+        self._ids = itertools.count(1)
+
+    # Seeding and injecting (test side)
+
+    def next_id(self) -> str:
+        return f"m{next(self._ids):04d}"
+
+    def seed_contact(
+        self,
+        user: str,
+        display_name: str | None = None,
+        *,
+        unread: int = 0,
+        status: ContactStatus = ContactStatus.FRIEND,
+    ) -> Contact:
+        contact = Contact(user, display_name, added_at=NOW, status=status)
+        self.contact_list[user] = contact
+        self.unread[user] = unread
+        self.messages.setdefault(user, [])
+        return contact
+
+    def seed_request(
+        self,
+        user: str,
+        display_name: str | None = None,
+        *,
+        body: str | None = None,
+        ts: datetime = NOW,
+    ) -> Contact:
+        """``user`` asked to be our friend (with a first message, unread, if ``body``)."""
+        contact = self.seed_contact(user, display_name, status=ContactStatus.INCOMING)
+        if body is not None:
+            self.seed_message(user, body, ts)
+            self.unread[user] = 1
+        return contact
+
+    def seed_message(
+        self,
+        peer: str,
+        body: str,
+        ts: datetime,
+        *,
+        outgoing: bool = False,
+        state: DeliveryState | None = None,
+    ) -> ChatMessage:
+        message = ChatMessage(
+            id=self.next_id(),
+            peer=peer,
+            direction=Direction.OUT if outgoing else Direction.IN,
+            sender=self.user if outgoing else peer,
+            recipient=peer if outgoing else self.user,
+            ts=ts,
+            body=body,
+            state=state or (DeliveryState.READ if outgoing else DeliveryState.RECEIVED),
+        )
+        self.messages.setdefault(peer, []).append(message)
+        return message
+
+    def seed_presence(
+        self,
+        user: str,
+        state: PresenceState,
+        since: datetime | None = None,
+        *,
+        name: str | None = None,
+        lost: bool = False,
+    ) -> Presence:
+        presence = Presence(user, state, since, name=name, lost=lost)
+        self.presences[user] = presence
+        return presence
+
+    def emit(self, event: Event) -> None:
+        if self.listener is not None:
+            self.listener(event)
+
+    def receive(self, peer: str, body: str, ts: datetime = NOW) -> ChatMessage:
+        """A message from ``peer`` arrives (stored, unread, event emitted)."""
+        message = self.seed_message(peer, body, ts)
+        if peer in self.contact_list:
+            self.unread[peer] = self.unread.get(peer, 0) + 1
+        self.emit(ChatReceived(message))
+        return message
+
+    def change_state(self, message_id: str, state: DeliveryState) -> None:
+        for peer, messages in self.messages.items():
+            for i, message in enumerate(messages):
+                if message.id == message_id:
+                    messages[i] = replace(message, state=state)
+                    self.emit(MessageStateChanged(message_id, peer, state))
+                    return
+        raise KeyError(message_id)
+
+    def set_presence(
+        self, user: str, state: PresenceState, since: datetime = NOW, **kw: object
+    ) -> None:
+        presence = self.seed_presence(user, state, since, **kw)  # type: ignore[arg-type]
+        self.emit(PresenceChanged(presence))
+
+    def request(
+        self, user: str, display_name: str | None = None, *, body: str | None = None
+    ) -> Contact:
+        """A friend request (or a stranger's first message) arrives now."""
+        contact = self.seed_request(user, display_name)
+        self.emit(ContactsChanged(user, contact))
+        if body is not None:
+            self.receive(user, body)
+        return contact
+
+    def accepted_by(self, user: str) -> Contact:
+        """``user`` accepted our request."""
+        contact = replace(self.contact_list[user], status=ContactStatus.FRIEND)
+        self.contact_list[user] = contact
+        self.emit(ContactsChanged(user, contact))
+        return contact
+
+    def peer_typing(self, user: str) -> None:
+        self.emit(PeerTyping(user))
+
+    def reject(self, topic: str, reason: str) -> None:
+        self.rejected += 1
+        self.emit(Rejected(topic, reason, self.rejected))
+
+    def connection(self, event: ConnectionChanged) -> None:
+        self.state = event.state
+        self.emit(event)
+
+    # The contract
+
+    def set_listener(self, listener: EventListener | None) -> None:
+        self.listener = listener
+
+    @property
+    def connection_state(self) -> ConnectionState:
+        return self.state
+
+    @property
+    def rejected_count(self) -> int:
+        return self.rejected
+
+    async def run(self) -> None:
+        self.run_started.set()
+        for event in self.connect_events:
+            await asyncio.sleep(0)
+            self.connection(event)
+        if self.state is ConnectionState.FAILED:
+            return
+        await self._stopped.wait()
+
+    async def stop(self) -> None:
+        self.stop_calls += 1
+        if not self._stopped.is_set():
+            self._stopped.set()
+            self.connection(ConnectionChanged(ConnectionState.CLOSED))
+
+    async def send_text(self, peer: str, body: str) -> ChatMessage:
+        validate_user_name(peer, what="peer")
+        if self.send_error is not None:
+            raise SendError(self.send_error)
+        if not body.strip():
+            raise SendError("the message is empty")
+        if len(body) > self.max_body:
+            raise SendError(f"the message is longer than {self.max_body} characters")
+        self.sent.append((peer, body))
+        message = self.seed_message(peer, body, NOW, outgoing=True, state=DeliveryState.PENDING)
+        if self.ack_sends and self.state is ConnectionState.CONNECTED:
+            asyncio.get_running_loop().call_soon(self.change_state, message.id, DeliveryState.SENT)
+        return message
+
+    async def send_typing(self, peer: str) -> None:
+        validate_user_name(peer, what="peer")
+        self.typing_sent.append(peer)
+
+    async def contacts(self) -> list[ContactSummary]:
+        summaries = [
+            ContactSummary(
+                contact,
+                unread=self.unread.get(user, 0),
+                last_message=(self.messages.get(user) or [None])[-1],
+            )
+            for user, contact in self.contact_list.items()
+        ]
+        epoch = datetime.min.replace(tzinfo=UTC)
+        return sorted(
+            summaries,
+            key=lambda s: s.last_message.ts if s.last_message else epoch,
+            reverse=True,
+        )
+
+    async def contact(self, user: str) -> Contact | None:
+        return self.contact_list.get(user)
+
+    async def add_contact(self, user: str) -> Contact:
+        validate_user_name(user)
+        self.added.append(user)
+        contact = self.contact_list.get(user)
+        if contact is None:
+            return self.seed_contact(user, status=ContactStatus.REQUESTED)
+        if contact.is_request:
+            contact = replace(contact, status=ContactStatus.FRIEND)
+            self.contact_list[user] = contact
+        return contact
+
+    async def remove_contact(self, user: str) -> None:
+        self.removed.append(user)
+        self.contact_list.pop(user, None)
+
+    async def history(
+        self, peer: str, *, before: ChatMessage | None = None, limit: int = 50
+    ) -> list[ChatMessage]:
+        messages = self.messages.get(peer, [])
+        if before is not None:
+            index = next((i for i, m in enumerate(messages) if m.id == before.id), 0)
+            messages = messages[:index]
+        return list(messages[-limit:]) if limit else []
+
+    async def mark_read(self, peer: str) -> None:
+        self.marked_read.append(peer)
+        self.unread[peer] = 0
+
+    def presence(self, user: str) -> Presence | None:
+        return self.presences.get(user)
+
+    def roster(self) -> list[Presence]:
+        epoch = datetime.min.replace(tzinfo=UTC)
+        return sorted(
+            self.presences.values(),
+            key=lambda p: (not p.online, -(p.since or epoch).timestamp(), p.user),
+        )
+
+    async def watch_roster(self, on: bool) -> None:
+        self.roster_watch_calls.append(on)
+        self.watching_roster = on
+
+
+def fake_factory(
+    backend: FakeBackend,
+) -> tuple[list[Settings], Callable[[Settings], ChatBackend]]:
+    """A ``connect`` for :func:`mqchat.app.make_app` that returns ``backend`` and
+    records the settings it was called with."""
+    calls: list[Settings] = []
+
+    def connect(settings: Settings) -> ChatBackend:
+        calls.append(settings)
+        return backend
+
+    return calls, connect
+
+
+def seeded_backend() -> FakeBackend:
+    """alice's world in the UI tests and snapshots: three friends (bob online with
+    two new messages, carol offline, dave never seen) and erin, online, not a friend."""
+    b = FakeBackend()
+    b.seed_contact("bob", "Bob", unread=2)
+    b.seed_contact("carol")
+    b.seed_contact("dave")
+    b.seed_message("carol", "thanks!", at("13:39"), outgoing=True)
+    b.seed_message("bob", "hi bob, still on for tonight?", at("13:50"), outgoing=True)
+    b.seed_message("bob", "are you coming?", at("13:58"))
+    b.seed_message(
+        "bob", "yes, on my way", at("14:01"), outgoing=True, state=DeliveryState.DELIVERED
+    )
+    b.seed_message("bob", "see you at 5", at("14:02"))
+    b.seed_presence("alice", PresenceState.ONLINE, at("14:04"), name="Alice")
+    b.seed_presence("bob", PresenceState.ONLINE, at("13:02"), name="Bob")
+    b.seed_presence("erin", PresenceState.ONLINE, at("09:15"))
+    b.seed_presence("carol", PresenceState.OFFLINE, at("13:40"), lost=True)
+    return b

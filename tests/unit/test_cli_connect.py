@@ -1,0 +1,81 @@
+"""The shared connection options of the command line: flags over ``MQCHAT_*``, yes/no
+variables, TLS options that only make sense with a TLS URL, and the MQTT version."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from mqchat.cli.base import UsageError
+from mqchat.cli.connect import parse_flag, tls_and_version, with_connection_options
+from mqchat.cli.main import build_parser, main
+from mqchat.config.broker_url import parse_broker_url
+from mqchat.config.settings import Settings
+from mqchat.config.tls_options import TlsOptions
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    return build_parser().parse_args(list(argv))
+
+
+def test_flags_win_over_the_environment() -> None:
+    args = parse("send", "bob", "x", "--user", "alice", "--cafile", "flag.pem", "-V", "5")
+    env = {
+        "MQCHAT_CAFILE": "env.pem",
+        "MQCHAT_CERTFILE": "client.pem",
+        "MQCHAT_KEYFILE": "client.key",
+        "MQCHAT_MQTT_VERSION": "311",
+    }
+    tls, version = tls_and_version(args, env)
+    assert tls == TlsOptions(
+        cafile=Path("flag.pem"), certfile=Path("client.pem"), keyfile=Path("client.key")
+    )
+    assert version == "5"
+
+
+def test_nothing_given_means_system_trust_and_mqtt_5_with_fallback() -> None:
+    assert tls_and_version(parse("send", "bob", "x", "--user", "a"), {}) == (TlsOptions(), None)
+
+
+def test_options_before_the_command_name_are_kept() -> None:
+    args = parse("--insecure", "--mqtt-version", "3.1.1", "chat", "--user", "alice")
+    assert tls_and_version(args, {}) == (TlsOptions(insecure=True), "3.1.1")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("1", True), ("TRUE", True), ("yes", True), ("on", True), ("0", False), ("", False),
+     ("no", False), ("Off", False)],
+)  # fmt: skip
+def test_yes_no_variables(text: str, value: bool) -> None:
+    assert parse_flag(text, "MQCHAT_INSECURE") is value
+
+
+def test_a_yes_no_variable_that_is_neither_is_refused() -> None:
+    with pytest.raises(UsageError, match="MQCHAT_INSECURE='maybe' is neither yes"):
+        tls_and_version(parse("pub", "t", "x"), {"MQCHAT_INSECURE": "maybe"})
+
+
+def _settings(url: str) -> Settings:
+    return Settings(broker=parse_broker_url(url), user="alice")
+
+
+def test_tls_flags_need_a_tls_url_but_tls_variables_are_ignored_without_one() -> None:
+    flagged = parse("pub", "t", "x", "--insecure", "--certfile", "c.pem")
+    with pytest.raises(UsageError, match="--certfile, --insecure need a TLS broker URL"):
+        with_connection_options(_settings("ws://h"), flagged, {})
+    quiet = with_connection_options(
+        _settings("mqtt://h"), parse("pub", "t", "x"), {"MQCHAT_INSECURE": "1"}
+    )
+    assert quiet.tls == TlsOptions()
+    insecure = with_connection_options(
+        _settings("mqtts://h"), parse("pub", "t", "x"), {"MQCHAT_INSECURE": "1"}
+    )
+    assert insecure.tls.insecure and insecure.broker_label == "h:8883 (TLS, NOT VERIFIED)"
+
+
+def test_an_unknown_version_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["send", "bob", "x", "--user", "alice", "--mqtt-version", "4"]) == 2
+    assert capsys.readouterr().err == "mqchat: unknown MQTT version '4'; use 5 or 3.1.1\n"

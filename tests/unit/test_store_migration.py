@@ -1,0 +1,163 @@
+"""Opening a database written by an older mqchat: the schema is migrated in place and
+nothing stored is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from mqchat.core.model import ChatMessage, ContactStatus, DeliveryState, Direction
+from mqchat.store import ChatStore, SchemaVersionError
+from mqchat.store.database import SCHEMA_VERSION
+
+# The schema of version 1 exactly as mqchat 1 created it (SQLAlchemy's DDL, copied
+# from a v1 file). Kept literal: the models have moved on since.
+V1_SCHEMA = """
+CREATE TABLE contacts (
+    user VARCHAR NOT NULL,
+    display_name VARCHAR,
+    added_at BIGINT NOT NULL,
+    PRIMARY KEY (user)
+);
+CREATE TABLE messages (
+    id VARCHAR NOT NULL,
+    conversation VARCHAR NOT NULL,
+    direction VARCHAR NOT NULL,
+    sender VARCHAR NOT NULL,
+    recipient VARCHAR NOT NULL,
+    ts_ms BIGINT NOT NULL,
+    body TEXT NOT NULL,
+    state VARCHAR NOT NULL,
+    received_at_ms BIGINT NOT NULL,
+    PRIMARY KEY (id),
+    CONSTRAINT ck_messages_direction CHECK (direction IN ('out', 'in')),
+    CONSTRAINT ck_messages_state
+        CHECK (state IN ('pending', 'sent', 'delivered', 'read', 'failed', 'received'))
+);
+CREATE INDEX ix_messages_conversation_ts ON messages (conversation, ts_ms, id);
+CREATE INDEX ix_messages_direction_state ON messages (direction, state, ts_ms, id);
+PRAGMA user_version = 1;
+"""
+
+T0 = datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
+T0_MS = int(T0.timestamp()) * 1000
+HELLO = ChatMessage(
+    id="m1",
+    peer="bob",
+    direction=Direction.IN,
+    sender="bob",
+    recipient="alice",
+    ts=T0,
+    body="hello from v1",
+    state=DeliveryState.RECEIVED,
+)
+
+
+def make_v1_file(path: Path) -> None:
+    """A version 1 file as mqchat 1 left it (WAL, one contact, one message)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = sqlite3.connect(path, isolation_level=None)
+    try:
+        raw.execute("PRAGMA journal_mode=WAL")
+        raw.executescript(V1_SCHEMA)
+        raw.execute(
+            "INSERT INTO contacts (user, display_name, added_at) VALUES ('bob', 'Bob', ?)",
+            (T0_MS,),
+        )
+        raw.execute(
+            "INSERT INTO messages VALUES "
+            "('m1', 'bob', 'in', 'bob', 'alice', ?, 'hello from v1', 'received', ?)",
+            (T0_MS, T0_MS + 5),
+        )
+    finally:
+        raw.close()
+
+
+def user_version(path: Path) -> int:
+    with sqlite3.connect(path) as raw:
+        version: int = raw.execute("PRAGMA user_version").fetchone()[0]
+    return version
+
+
+def columns(path: Path, table: str) -> list[tuple[object, ...]]:
+    """(name, type, not null, default, primary key) of each column of ``table``."""
+    with sqlite3.connect(path) as raw:
+        return [tuple(row[1:]) for row in raw.execute(f"PRAGMA table_info({table})")]
+
+
+@pytest.fixture
+def v1_path(tmp_path: Path) -> Path:
+    path = tmp_path / "data" / "alice.sqlite3"
+    make_v1_file(path)
+    return path
+
+
+async def test_a_v1_file_is_migrated_and_keeps_its_data(v1_path: Path) -> None:
+    assert SCHEMA_VERSION == 2
+    async with await ChatStore.open(v1_path, clock=lambda: T0) as store:
+        bob = await store.contact("bob")
+        assert bob is not None
+        assert (bob.display_name, bob.added_at, bob.status) == ("Bob", T0, ContactStatus.FRIEND)
+        assert await store.conversation("bob") == [HELLO]
+        assert await store.unread_count("bob") == 1
+        assert await store.requests_to_send() == []
+
+        # Everything version 2 adds works on the migrated file.
+        carol = await store.add_contact("carol", status=ContactStatus.REQUESTED)
+        assert carol.status is ContactStatus.REQUESTED
+        assert [c.user for c in await store.requests_to_send()] == ["carol"]
+        await store.mark_request_sent("carol")
+        assert await store.requests_to_send() == []
+        dana = await store.add_contact("dana", status=ContactStatus.INCOMING)
+        assert [s.contact for s in await store.contact_summaries()] == [dana, bob, carol]
+        device = await store.device_id()
+        assert len(device) == 12
+
+    assert user_version(v1_path) == 2
+    async with await ChatStore.open(v1_path) as reopened:  # opened as v2, nothing to do
+        assert await reopened.device_id() == device
+        assert [c.user for c in await reopened.contacts()] == ["bob", "carol", "dana"]
+
+
+async def test_a_migrated_file_has_the_schema_of_a_new_one(v1_path: Path, tmp_path: Path) -> None:
+    new_path = tmp_path / "new.sqlite3"
+    await (await ChatStore.open(new_path)).close()
+    await (await ChatStore.open(v1_path)).close()
+    for table in ["contacts", "messages", "meta"]:
+        assert columns(v1_path, table) == columns(new_path, table), table
+    for path in [v1_path, new_path]:
+        with sqlite3.connect(path) as raw, pytest.raises(sqlite3.IntegrityError):
+            raw.execute("INSERT INTO contacts (user, added_at, status) VALUES ('x', 0, 'enemy')")
+
+
+async def test_two_stores_opening_a_v1_file_at_once_migrate_it_once(v1_path: Path) -> None:
+    # Without the write lock around look-and-migrate, the second ALTER TABLE would
+    # fail with a duplicate column.
+    first, second = await asyncio.gather(ChatStore.open(v1_path), ChatStore.open(v1_path))
+    async with first, second:
+        assert await first.conversation("bob") == [HELLO]
+        assert await first.device_id() == await second.device_id()
+    assert user_version(v1_path) == 2
+
+
+async def test_a_failed_migration_leaves_the_file_at_v1(v1_path: Path) -> None:
+    # A stray `meta` table makes the last step fail: the steps before it roll back too.
+    with sqlite3.connect(v1_path) as raw:
+        raw.execute("CREATE TABLE meta (whatever)")
+    with pytest.raises(OperationalError, match="table meta already exists"):
+        await ChatStore.open(v1_path)
+    assert user_version(v1_path) == 1
+    assert [c[0] for c in columns(v1_path, "contacts")] == ["user", "display_name", "added_at"]
+
+
+async def test_a_version_without_a_migration_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "odd.sqlite3"
+    with sqlite3.connect(path) as raw:
+        raw.execute("PRAGMA user_version = -1")
+    with pytest.raises(SchemaVersionError, match="no migration from schema version -1"):
+        await ChatStore.open(path)
