@@ -19,11 +19,13 @@ flags over it. The keys and their types are in :mod:`mqchat.config.schema`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
+from tomlkit.items import InlineTable, Table
 
 from mqchat.config.schema import (
     PROFILE_KEYS,
@@ -66,20 +68,68 @@ def save_profile(path: Path, name: str, profile: Profile, *, make_default: bool 
     only with a text that loads back to the same profiles. Raises
     :class:`ConfigError`."""
     validate_profile_name(name)
-    text = _read(path)
-    before = check_config(_parse(text, path).unwrap(), path) if text else Config(path)
+    text = _read(path) or ""
+    before = check_config(_parse(text, path).unwrap(), path)
     clean = profile.without_password()
     check_profile(clean.values(), path, name)  # refuse it before touching the file
-    doc = _parse(text, path) if text else _new_document()
-    _put_profile(doc, name, clean)
+    wanted = {**before.profiles, name: clean}
+    for candidate in _written(text, path, name, clean, make_default):
+        try:
+            after = check_config(_parse(candidate, path).unwrap(), path)
+        except ConfigError:
+            continue
+        if after.profiles == wanted and after.keys == before.keys:
+            _write_atomically(path, candidate)
+            return
+    raise ConfigError(f"{path}: profile {name!r} could not be written so that it loads back")
+
+
+def _written(
+    text: str, path: Path, name: str, profile: Profile, make_default: bool
+) -> Iterator[str]:
+    """The file with ``profile`` in it, best first: an existing table edited key by
+    key (its comments stay); a new table added at the very end, so every byte before
+    it stays as it was; else, in ``profiles = {…}`` (inline), one more entry."""
+    doc = _parse(text, path) if text.strip() else _new_document()
     if make_default:
         doc["default_profile"] = name
-    new_text = tomlkit.dumps(doc)
-    after = check_config(_parse(new_text, path).unwrap(), path)
-    wanted = {**before.profiles, name: clean}
-    if after.profiles != wanted or after.keys != before.keys:
-        raise ConfigError(f"{path}: profile {name!r} could not be written so that it loads back")
-    _write_atomically(path, new_text)
+    values = profile.values()
+    profiles: Any = doc.get("profiles")
+    if profiles is not None and name in profiles:
+        table = profiles[name]
+        for key in PROFILE_KEYS:
+            if key not in values:
+                table.pop(key, None)
+            elif key in table:
+                if table[key] != values[key]:
+                    table[key] = values[key]  # tomlkit keeps the line's comment
+            else:
+                _add_key(table, key, values[key])
+        yield doc.as_string()
+        return
+    base = doc.as_string()
+    gap = (
+        "" if not base.strip() or base.endswith("\n\n") else "\n" if base.endswith("\n") else "\n\n"
+    )
+    yield base + gap + tomlkit.dumps({"profiles": {name: values}})
+    if isinstance(profiles, InlineTable):
+        table = tomlkit.inline_table()
+        table.update(values)
+        profiles[name] = table
+        yield doc.as_string()
+
+
+def _add_key(table: Any, key: str, value: object) -> None:
+    """A new key after the table's last key, not after the comments and blank lines
+    that end it (those introduce whatever follows in the file)."""
+    if isinstance(table, Table):
+        body = table.value.body
+        last = max((i for i, (k, _) in enumerate(body) if k is not None), default=-1)
+        if last + 1 < len(body):
+            # tomlkit has no public way to insert before the end of a table
+            table.value._insert_at(last + 1, key, value)
+            return
+    table[key] = value
 
 
 def _read(path: Path) -> str | None:
@@ -106,39 +156,6 @@ def _new_document() -> tomlkit.TOMLDocument:
     doc = tomlkit.document()
     doc.add(tomlkit.comment(NEW_FILE_HEADER))
     return doc
-
-
-def _put_profile(doc: tomlkit.TOMLDocument, name: str, profile: Profile) -> None:
-    """Write ``profile`` into ``doc``: an existing table is edited key by key (its
-    comments stay), a new one goes after the last profile, a blank line apart."""
-    values = profile.values()
-    profiles: Any = doc.get("profiles")
-    if profiles is not None and name in profiles:
-        table = profiles[name]
-        for key in PROFILE_KEYS:
-            if key in values:
-                if table.get(key) != values[key]:
-                    table[key] = values[key]
-            elif key in table:
-                del table[key]
-        return
-    if profiles is None:
-        doc["profiles"] = profiles = tomlkit.table(is_super_table=True)
-    table = tomlkit.table()
-    for key, value in values.items():
-        table[key] = value
-    before = doc.as_string()
-    profiles[name] = table
-    after = doc.as_string()
-    # Spacing can only be decided once tomlkit has chosen the place: the text up to
-    # there is left exactly as it was.
-    pairs = enumerate(zip(before, after, strict=False))
-    at = next((i for i, (old, new) in pairs if old != new), len(before))
-    above = after[:at]
-    if above.strip() and not above.endswith("\n\n"):
-        table.trivia.indent = "\n"
-    if at < len(before):  # more of the file follows the new table
-        table.add(tomlkit.nl())
 
 
 def _write_atomically(path: Path, text: str) -> None:
