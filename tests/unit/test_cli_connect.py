@@ -4,6 +4,7 @@ variables, TLS options that only make sense with a TLS URL, and the MQTT version
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,31 @@ def test_tls_flags_need_a_tls_url_but_tls_variables_are_ignored_without_one() ->
 def test_an_unknown_version_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["send", "bob", "x", "--user", "alice", "--mqtt-version", "4"]) == 2
     assert capsys.readouterr().err == "mqchat: unknown MQTT version '4'; use 5 or 3.1.1\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "says"),
+    [
+        (["chat"], {}, "no user name: give --user NAME (MQCHAT_USER, or a profile's user)"),
+        (["send", "bob", "hi"], {}, "no user name: give --user NAME"),
+        (["history", "bob"], {}, "no user name: give --user NAME"),
+        ([], {"MQCHAT_KEEPALIVE": "often"}, "the keepalive is 5 to 65535 seconds, not 'often'"),
+        (["chat", "--user", "a"], {"MQCHAT_NAMESPACE": "#"}, "invalid namespace '#'"),
+    ],
+)
+def test_settings_errors_exit_2_in_one_line_before_anything_runs(
+    argv: list[str],
+    env: dict[str, str],
+    says: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    for key in [k for k in os.environ if k.startswith("MQCHAT_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("MQCHAT_CONFIG", str(tmp_path / "none.toml"))
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"mqchat: {says}") and err.count("\n") == 1
