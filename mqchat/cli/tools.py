@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mqchat.cli.base import EXIT_BROKEN_PIPE, EXIT_FAILED, EXIT_OK, EXIT_TIMEOUT, UsageError
 from mqchat.cli.connect import (
     add_connection_security_options,
     command_layers,
@@ -33,14 +34,6 @@ from mqchat.tools.rules import (
 
 if TYPE_CHECKING:
     from mqchat.mqtt.connection import Protocol
-
-from mqchat.cli.base import (
-    EXIT_BROKEN_PIPE,
-    EXIT_FAILED,
-    EXIT_OK,
-    EXIT_TIMEOUT,
-    UsageError,
-)
 
 __all__ = ["TOOL_COMMANDS", "add_tool_commands"]
 
@@ -200,8 +193,7 @@ def _mqtt_settings(args: argparse.Namespace) -> Settings:
 
 
 def _protocol(settings: Settings) -> Protocol | None:
-    """The version asked for (``-V``, the environment, the profile); ``None``: 5, else
-    3.1.1."""
+    """The version asked for (flag, environment, profile); ``None``: 5, else 3.1.1."""
     from mqchat.mqtt.connection import forced_protocol
 
     return forced_protocol(settings)

@@ -4,6 +4,8 @@ with its password."""
 
 from __future__ import annotations
 
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -181,3 +183,43 @@ async def test_ctrl_s_adds_a_profile_and_leaves_the_hand_written_file_byte_for_b
         keepalive=30,  # what the form does not show comes along
         cafile="/etc/ssl/acme.pem",
     )
+
+
+async def test_the_keyring_is_asked_and_told_off_the_event_loop(
+    build_app, screen_text, settle, tmp_path, monkeypatch
+):
+    from tests.unit.test_keyring_store import fake_keyring
+
+    keyring = fake_keyring(5)
+    threads: list[str] = []
+    get_password, set_password = keyring.get_password, keyring.set_password  # type: ignore[attr-defined]
+
+    def get(service: str, account: str) -> str | None:
+        threads.append(threading.current_thread().name)
+        return get_password(service, account)
+
+    def put(service: str, account: str, password: str) -> None:
+        threads.append(threading.current_thread().name)
+        set_password(service, account, password)
+
+    keyring.get_password, keyring.set_password = get, put  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "keyring", keyring)
+    config = tmp_path / "config.toml"
+    app, calls = build_app(auto_login=False, defaults=defaults_with(config))
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#broker", Input).value = "mqtt://kr.example"
+        app.screen.query_one("#password", Input).value = "kept-pw"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press(*["backspace"] * 8, *"kr", "enter")
+        await until(
+            pilot, lambda: "the password is in the system keyring" in screen_text(app), "save"
+        )
+        app.screen.query_one("#password", Input).value = ""
+        await pilot.press("enter")
+        await until(pilot, lambda: bool(calls), "login")
+    assert keyring.store == {("mqchat", "alice@kr.example:1883"): "kept-pw"}  # type: ignore[attr-defined]
+    assert calls[0].password == "kept-pw"  # found in the keyring for this login and broker
+    assert len(threads) == 2 and threading.main_thread().name not in threads
+    assert "kept-pw" not in config.read_text()
