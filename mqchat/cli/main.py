@@ -87,7 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mqchat {__version__}")
     _add_connection_options(parser)
     add_connection_security_options(parser)
-    parser.add_argument("--name", metavar="DISPLAY", help="display name shown to others")
+    parser.add_argument(
+        "--name",
+        metavar="DISPLAY",
+        help=f"display name shown to others (env {env_name('display_name')})",
+    )
     _add_session_option(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
