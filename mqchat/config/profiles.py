@@ -125,9 +125,11 @@ def _add_key(table: Any, key: str, value: object) -> None:
     if isinstance(table, Table):
         body = table.value.body
         last = max((i for i, (k, _) in enumerate(body) if k is not None), default=-1)
-        if last + 1 < len(body):
-            # tomlkit has no public way to insert before the end of a table
-            table.value._insert_at(last + 1, key, value)
+        insert = getattr(table.value, "_insert_at", None)
+        if last + 1 < len(body) and insert is not None:
+            # tomlkit has no public way to insert before the end of a table; without
+            # this private one the key goes at the end, still correct TOML.
+            insert(last + 1, key, value)
             return
     table[key] = value
 
