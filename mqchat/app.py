@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.widgets import Input
 
 from mqchat.chat.backend import ChatBackend
-from mqchat.config.broker_url import BrokerUrlError
+from mqchat.config.loader import SettingsError
 from mqchat.config.settings import Settings
 from mqchat.core.events import ConnectionChanged, Event, Rejected
 from mqchat.core.model import ConnectionState, utc_now
@@ -93,7 +93,7 @@ class MqchatApp(App[None]):
             return
         try:
             settings = settings_from_form(self.defaults)
-        except (InvalidUserName, BrokerUrlError) as exc:
+        except SettingsError as exc:
             self._show_login(error=str(exc))
             return
         self._start(settings)

@@ -1,6 +1,6 @@
-"""The connection options every command that talks to a broker shares: TLS files,
-``--insecure`` and ``--mqtt-version``, from flags over ``MQCHAT_*`` variables, checked
-before anything is sent."""
+"""The options every command that talks to a broker shares (TLS files, ``--insecure``,
+``--mqtt-version``, ``--config``/``--profile``), and the one way a command gets its
+settings: the chosen profile, the environment and its flags, through the loader."""
 
 from __future__ import annotations
 
@@ -8,25 +8,33 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 
 from mqchat.cli.base import UsageError
-from mqchat.cli.profile import add_profile_options
-from mqchat.config.settings import MqttVersion, Settings, parse_mqtt_version
+from mqchat.cli.profile import add_profile_options, chosen_profile
+from mqchat.config.env import env_name
+from mqchat.config.loader import (
+    Layer,
+    Options,
+    Origin,
+    SettingsError,
+    build_settings,
+    connection_options,
+    standard_layers,
+)
+from mqchat.config.profiles import Profile
+from mqchat.config.settings import Settings
 from mqchat.config.tls_options import TlsOptions
 
 __all__ = [
     "add_connection_security_options",
     "check_tls_files",
-    "parse_flag",
-    "tls_and_version",
+    "command_layers",
+    "command_options",
+    "command_settings",
+    "flags_layer",
     "warn_if_insecure",
-    "with_connection_options",
 ]
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"", "0", "false", "no", "off"}
 
 
 def add_connection_security_options(p: argparse.ArgumentParser) -> None:
@@ -43,82 +51,104 @@ def add_connection_security_options(p: argparse.ArgumentParser) -> None:
         type=Path,
         default=keep,
         help="trust the CA certificates in this PEM file instead of the system's "
-        "(env MQCHAT_CAFILE)",
+        f"(env {env_name('cafile')})",
     )
     tls.add_argument(
         "--certfile",
         metavar="FILE",
         type=Path,
         default=keep,
-        help="client certificate, PEM (env MQCHAT_CERTFILE)",
+        help=f"client certificate, PEM (env {env_name('certfile')})",
     )
     tls.add_argument(
         "--keyfile",
         metavar="FILE",
         type=Path,
         default=keep,
-        help="its private key, PEM, unencrypted (env MQCHAT_KEYFILE)",
+        help=f"its private key, PEM, unencrypted (env {env_name('keyfile')})",
     )
     tls.add_argument(
         "--insecure",
         action="store_true",
         default=keep,
         help="do not check the broker's certificate nor its name: anyone on the way can "
-        "pose as the broker. For throw-away test brokers only (env MQCHAT_INSECURE=1)",
+        f"pose as the broker. For throw-away test brokers only (env {env_name('insecure')}=1)",
     )
     p.add_argument(
         "-V",
         "--mqtt-version",
         metavar="VERSION",
         default=keep,
-        help="5 or 3.1.1 (env MQCHAT_MQTT_VERSION; default: 5, and 3.1.1 if the broker refuses 5)",
+        help=f"5 or 3.1.1 (env {env_name('mqtt_version')}; default: 5, and 3.1.1 if the "
+        "broker refuses 5)",
     )
 
 
-def parse_flag(text: str, name: str) -> bool:
-    """A yes/no environment variable: 1/true/yes/on or 0/false/no/off (any case)."""
-    value = text.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise UsageError(f"{name}={text!r} is neither yes (1, true, on) nor no (0, false, off)")
+def _flag_path(args: argparse.Namespace, name: str) -> Path | None:
+    given = getattr(args, name, None)
+    return Path(given).expanduser() if given is not None else None
 
 
-def _path(args: argparse.Namespace, flag: str, env: Mapping[str, str]) -> Path | None:
-    given = getattr(args, flag, None)
-    if given is not None:
-        return Path(given).expanduser()
-    value = env.get(f"MQCHAT_{flag.upper()}")
-    return Path(value).expanduser() if value else None
-
-
-def tls_and_version(
-    args: argparse.Namespace, env: Mapping[str, str] | None = None
-) -> tuple[TlsOptions, MqttVersion | None]:
-    """The TLS options and the MQTT version (``None``: 5 with fallback) from the
-    flags, else the environment. Raises :class:`UsageError`."""
-    env = os.environ if env is None else env
-    insecure = getattr(args, "insecure", False) or parse_flag(
-        env.get("MQCHAT_INSECURE", ""), "MQCHAT_INSECURE"
+def flags_layer(args: argparse.Namespace) -> Layer:
+    """What the command line said; a flag a command does not have says nothing."""
+    return Layer(
+        Origin.FLAGS,
+        broker=getattr(args, "broker", None) or None,
+        user=getattr(args, "user", None) or None,
+        display_name=getattr(args, "name", None) or None,
+        data_dir=getattr(args, "data_dir", None),
+        session_expiry=getattr(args, "session_expiry", None) or None,
+        mqtt_version=getattr(args, "mqtt_version", None) or None,
+        cafile=_flag_path(args, "cafile"),
+        certfile=_flag_path(args, "certfile"),
+        keyfile=_flag_path(args, "keyfile"),
+        insecure=True if getattr(args, "insecure", False) else None,
     )
-    tls = TlsOptions(
-        cafile=_path(args, "cafile", env),
-        certfile=_path(args, "certfile", env),
-        keyfile=_path(args, "keyfile", env),
-        insecure=insecure,
-    )
-    version_text = getattr(args, "mqtt_version", None) or env.get("MQCHAT_MQTT_VERSION")
+
+
+def command_layers(
+    args: argparse.Namespace,
+    environ: Mapping[str, str] = os.environ,
+    profile: Profile | None = None,
+) -> tuple[Layer, ...]:
+    """The profile (``profile``, else the one ``--config``/``--profile`` choose), the
+    environment and the flags, lowest first."""
+    if profile is None:
+        profile = chosen_profile(args, environ).profile
+    return standard_layers(profile, environ, flags_layer(args))
+
+
+def command_options(layers: tuple[Layer, ...]) -> Options:
+    """The checked options of ``layers`` (TLS files included, when any are given).
+    Raises :class:`UsageError`."""
     try:
-        version = parse_mqtt_version(version_text) if version_text else None
-    except ValueError as exc:
+        options = connection_options(layers)
+    except SettingsError as exc:
         raise UsageError(str(exc)) from None
-    return tls, version
+    if options.tls.given:
+        check_tls_files(options.tls)
+    return options
 
 
-def _flags_given(args: argparse.Namespace) -> list[str]:
-    names = ("cafile", "certfile", "keyfile", "insecure")
-    return [f"--{n}" for n in names if getattr(args, n, None)]
+def command_settings(
+    args: argparse.Namespace,
+    environ: Mapping[str, str] = os.environ,
+    *,
+    chat_user: bool = True,
+    connects: bool = True,
+    layers: tuple[Layer, ...] | None = None,
+) -> Settings:
+    """The settings of a command: its profile < ``environ`` < its flags. ``chat_user``:
+    the user must be a valid chat name (the MQTT tools only need a login, or none);
+    ``connects``: TLS files are checked now, rather than at the first connection.
+    Raises :class:`UsageError` (one line, exit 2)."""
+    try:
+        settings = build_settings(layers or command_layers(args, environ), chat_user=chat_user)
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from None
+    if connects and settings.tls.given:
+        check_tls_files(settings.tls)
+    return settings
 
 
 def check_tls_files(tls: TlsOptions) -> None:
@@ -129,28 +159,6 @@ def check_tls_files(tls: TlsOptions) -> None:
         ssl_context(tls)
     except TlsSetupError as exc:
         raise UsageError(str(exc)) from None
-
-
-def with_connection_options(
-    settings: Settings, args: argparse.Namespace, env: Mapping[str, str] | None = None
-) -> Settings:
-    """``settings`` with the TLS options and MQTT version of ``args``/``env``. TLS flags
-    with a plain ``mqtt://``/``ws://`` URL are an error (they would do nothing); the
-    same from the environment are ignored there."""
-    tls, version = tls_and_version(args, env)
-    if settings.broker.tls:
-        if tls.given:
-            check_tls_files(tls)
-    else:
-        given = _flags_given(args)
-        if given:
-            need = "needs" if len(given) == 1 else "need"
-            raise UsageError(
-                f"{', '.join(given)} {need} a TLS broker URL (mqtts:// or wss://), not "
-                f"{settings.broker.scheme}://"
-            )
-        tls = TlsOptions()
-    return replace(settings, tls=tls, mqtt_version=version)
 
 
 def warn_if_insecure(settings: Settings) -> None:

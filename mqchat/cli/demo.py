@@ -12,7 +12,10 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from mqchat.cli.base import EXIT_FAILED, EXIT_OK
+from mqchat.cli.base import EXIT_FAILED, EXIT_OK, UsageError
+from mqchat.cli.keys import keymap_from
+from mqchat.config.loader import Layer, Origin, default_config_path
+from mqchat.config.profiles import ConfigError, load_config
 
 __all__ = ["DEMO_COMMANDS", "DEMO_USER", "add_demo_commands"]
 
@@ -49,6 +52,12 @@ def _demo(args: argparse.Namespace) -> int:
     from mqchat.demo.world import DemoStartError, DemoWorld
     from mqchat.inspector.feed import InspectorFeed
 
+    # The demo's broker, user and bots are its own: neither a profile nor the
+    # environment may point it elsewhere. Only the key bindings of the config apply.
+    try:
+        keymap = keymap_from(load_config(default_config_path()))
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
     # The bots' notes ("… refused MQTT 5; using MQTT 3.1.1") are not for this screen.
     logging.getLogger("mqchat").addHandler(logging.NullHandler())
     keep = args.data_dir is not None
@@ -61,14 +70,16 @@ def _demo(args: argparse.Namespace) -> int:
         except DemoStartError as exc:
             print(f"mqchat demo: {exc}", file=sys.stderr)
             return EXIT_FAILED
+        demo = Layer(
+            Origin.FLAGS, broker=info.url, user=DEMO_USER, display_name="You", data_dir=data_dir
+        )
         app = make_app(
-            defaults=LoginDefaults(
-                broker=info.url, user=DEMO_USER, display_name="You", data_dir=data_dir
-            ),
+            defaults=LoginDefaults.from_layers((demo,)),
             connect=ChatService,
             auto_login=True,
             inspector=InspectorFeed,
             inspector_filters=[SENSOR_FILTER],
+            keymap=keymap,
         )
         app.run()
     finally:

@@ -6,38 +6,33 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mqchat import __version__
 from mqchat.cli.base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 from mqchat.cli.broker_config import DEPLOY_COMMANDS, add_deploy_commands
 from mqchat.cli.connect import (
     add_connection_security_options,
-    check_tls_files,
-    tls_and_version,
+    command_layers,
+    command_options,
+    command_settings,
     warn_if_insecure,
-    with_connection_options,
 )
 from mqchat.cli.demo import DEMO_COMMANDS, add_demo_commands
-from mqchat.cli.profile import Chosen, add_profile_options, profile_applied
+from mqchat.cli.keys import KEYS_COMMANDS, add_keys_command, keymap_from
+from mqchat.cli.profile import add_profile_options, chosen_profile
 from mqchat.cli.serve import SERVE_COMMANDS, add_serve_commands
 from mqchat.cli.tools import TOOL_COMMANDS, add_tool_commands
-from mqchat.config.broker_url import DEFAULT_BROKER, BrokerUrlError
-from mqchat.config.paths import default_data_dir
-from mqchat.config.settings import (
-    DEFAULT_SESSION_EXPIRY,
-    Settings,
-    broker_from_env,
-    parse_session_expiry,
-)
+from mqchat.config.broker_url import DEFAULT_BROKER
+from mqchat.config.env import env_name
+from mqchat.config.keyring_store import password_from_keyring
+from mqchat.config.settings import Settings, parse_session_expiry
 from mqchat.core.envelope import format_ts
 from mqchat.core.names import InvalidUserName, validate_user_name
 from mqchat.core.text import display_safe
-from mqchat.core.topics import validate_namespace
 
 if TYPE_CHECKING:
     from mqchat.core.model import ChatMessage
@@ -45,21 +40,23 @@ if TYPE_CHECKING:
 __all__ = ["UsageError", "main", "parse_duration"]
 
 
-def _add_connection_options(p: argparse.ArgumentParser, *, user_required: bool) -> None:
+def _add_connection_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--broker",
         metavar="URL",
         help="broker URL mqtt[s]://host[:port] or ws[s]://host[:port][/path] "
-        f"(env MQCHAT_BROKER; default {DEFAULT_BROKER})",
+        f"(env {env_name('broker')}; default {DEFAULT_BROKER})",
     )
     p.add_argument(
         "--user",
         metavar="NAME",
-        required=user_required and not os.environ.get("MQCHAT_USER"),
-        help="your user name: 1-32 of A-Z a-z 0-9 _ . - (env MQCHAT_USER)",
+        help=f"your user name: 1-32 of A-Z a-z 0-9 _ . - (env {env_name('user')})",
     )
     p.add_argument(
-        "--data-dir", metavar="DIR", type=Path, help="history folder (env MQCHAT_DATA_DIR)"
+        "--data-dir",
+        metavar="DIR",
+        type=Path,
+        help=f"history folder (env {env_name('data_dir')})",
     )
 
 
@@ -77,88 +74,55 @@ def _add_session_option(p: argparse.ArgumentParser) -> None:
         "--session-expiry",
         metavar="TIME",
         help="how long the broker keeps messages for you while you are away: seconds or "
-        "e.g. 12h, 7d (env MQCHAT_SESSION_EXPIRY; default 7d)",
+        f"e.g. 12h, 7d (env {env_name('session_expiry')}; default 7d)",
     )
-
-
-def _session_expiry(args: argparse.Namespace) -> int:
-    value = getattr(args, "session_expiry", None) or os.environ.get("MQCHAT_SESSION_EXPIRY")
-    return parse_duration(value) if value else DEFAULT_SESSION_EXPIRY
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mqchat",
         description="Terminal chat over MQTT. Without a command: the TUI, at the login screen.",
-        epilog="The MQTT password comes from MQCHAT_PASSWORD or the login form.",
+        epilog=f"The MQTT password comes from {env_name('password')} or the login form.",
     )
     parser.add_argument("--version", action="version", version=f"mqchat {__version__}")
-    _add_connection_options(parser, user_required=False)
+    _add_connection_options(parser)
     add_connection_security_options(parser)
-    parser.add_argument("--name", metavar="DISPLAY", help="display name shown to others")
+    parser.add_argument(
+        "--name",
+        metavar="DISPLAY",
+        help=f"display name shown to others (env {env_name('display_name')})",
+    )
     _add_session_option(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     chat = sub.add_parser("chat", help="the TUI, logged in directly")
     chat.add_argument("peer", nargs="?", metavar="PEER", help="open this conversation")
-    _add_connection_options(chat, user_required=True)
+    _add_connection_options(chat)
     add_connection_security_options(chat)
-    chat.add_argument("--name", metavar="DISPLAY", help="display name shown to others")
+    chat.add_argument(
+        "--name",
+        metavar="DISPLAY",
+        help=f"display name shown to others (env {env_name('display_name')})",
+    )
     _add_session_option(chat)
 
     send = sub.add_parser("send", help="send one message without a UI")
     send.add_argument("peer", metavar="PEER")
     send.add_argument("text", metavar="TEXT")
-    _add_connection_options(send, user_required=True)
+    _add_connection_options(send)
     add_connection_security_options(send)
 
     history = sub.add_parser("history", help="print a stored conversation, oldest first")
     history.add_argument("peer", metavar="PEER")
-    _add_connection_options(history, user_required=True)
+    _add_connection_options(history)
     history.add_argument("--json", action="store_true", help="one JSON object per line")
     add_profile_options(history)
     add_tool_commands(sub)
     add_deploy_commands(sub)
     add_serve_commands(sub)
     add_demo_commands(sub)
+    add_keys_command(sub)
     return parser
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    try:
-        broker = broker_from_env(args.broker)
-    except BrokerUrlError as exc:
-        raise UsageError(str(exc)) from None
-    user = args.user or os.environ.get("MQCHAT_USER") or ""
-    try:
-        validate_user_name(user)
-    except InvalidUserName as exc:
-        raise UsageError(str(exc)) from None
-    name = getattr(args, "name", None) or os.environ.get("MQCHAT_NAME") or None
-    return Settings(
-        broker=broker,
-        user=user,
-        display_name=name,
-        data_dir=args.data_dir or default_data_dir(),
-        **_namespace_and_keepalive(),
-    )
-
-
-def _namespace_and_keepalive() -> dict[str, Any]:
-    """``MQCHAT_NAMESPACE`` and ``MQCHAT_KEEPALIVE`` (a profile sets them too)."""
-    found: dict[str, Any] = {}
-    namespace = os.environ.get("MQCHAT_NAMESPACE")
-    if namespace:
-        try:
-            found["namespace"] = validate_namespace(namespace)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-    keepalive = os.environ.get("MQCHAT_KEEPALIVE")
-    if keepalive:
-        if not keepalive.isdigit() or not 5 <= int(keepalive) <= 65535:
-            raise UsageError(f"the keepalive is 5 to 65535 seconds, not {keepalive!r}")
-        found["keepalive"] = int(keepalive)
-    return found
 
 
 def _check_peer(peer: str, settings: Settings) -> str:
@@ -171,44 +135,34 @@ def _check_peer(peer: str, settings: Settings) -> str:
     return peer
 
 
-def _run_tui(args: argparse.Namespace, *, logged_in: bool, chosen: Chosen) -> int:
+def _run_tui(args: argparse.Namespace, *, logged_in: bool) -> int:
     from mqchat.app import LoginDefaults, make_app
     from mqchat.chat.service import ChatService
     from mqchat.inspector.feed import InspectorFeed
     from mqchat.mqtt.protocol import forced_protocol
 
+    chosen = chosen_profile(args)
+    layers = command_layers(args, profile=chosen.profile)
+    keymap = keymap_from(chosen.config)
     peer = None
+    password = None
     if logged_in:
-        settings = with_connection_options(_settings(args), args)  # refuses a bad mix now
+        settings = command_settings(args, layers=layers)  # refuses a bad mix now
         if args.peer:
             peer = _check_peer(args.peer, settings)
-        broker, user, data_dir = str(settings.broker), settings.user, settings.data_dir
-        name = settings.display_name or ""
-        tls, version = settings.tls, settings.mqtt_version
+        if settings.mqtt_password is None:
+            # Before the TUI starts, so the keyring never blocks its event loop.
+            password = password_from_keyring(settings.mqtt_username, settings.broker.label)
     else:
-        broker = args.broker or os.environ.get("MQCHAT_BROKER") or DEFAULT_BROKER
-        user = args.user or os.environ.get("MQCHAT_USER") or ""
-        name = args.name or os.environ.get("MQCHAT_NAME") or ""
-        data_dir = args.data_dir or default_data_dir()
-        # The form shows where and who; TLS files, --insecure and the MQTT version
-        # come from the command line, the environment or the profile, and join every
-        # connection the TUI opens (a profile picked on the login screen replaces them).
-        tls, version = tls_and_version(args)
-        if tls.given:
-            check_tls_files(tls)
-    defaults = LoginDefaults(
-        broker=broker,
-        user=user,
-        display_name=name,
-        password=os.environ.get("MQCHAT_PASSWORD", ""),
-        data_dir=data_dir,
-        tls=tls,
-        mqtt_version=version,
-        session_expiry=_session_expiry(args),
+        # The form shows where and who and checks them itself; the rest (TLS files,
+        # the MQTT version, the session expiry…) is refused now when it is wrong.
+        command_options(layers)
+    defaults = LoginDefaults.from_layers(
+        layers,
+        password=password,
         profiles=dict(chosen.config.profiles),
         profile=chosen.name,
         config_path=chosen.config.path,
-        **_namespace_and_keepalive(),
     )
 
     def inspect(settings: Settings) -> InspectorFeed:
@@ -220,6 +174,7 @@ def _run_tui(args: argparse.Namespace, *, logged_in: bool, chosen: Chosen) -> in
         auto_login=logged_in,
         open_peer=peer,
         inspector=inspect,
+        keymap=keymap,
     )
     app.run()
     return EXIT_OK
@@ -229,7 +184,7 @@ def _send(args: argparse.Namespace) -> int:
     from mqchat.chat.backend import SendError
     from mqchat.tools.send import send_once
 
-    settings = with_connection_options(_settings(args), args)
+    settings = command_settings(args)
     peer = _check_peer(args.peer, settings)
     warn_if_insecure(settings)
     try:
@@ -250,7 +205,7 @@ def _history_line(msg: ChatMessage) -> str:
 def _history(args: argparse.Namespace) -> int:
     from mqchat.store import ChatStore
 
-    settings = _settings(args)
+    settings = command_settings(args, connects=False)
     peer = _check_peer(args.peer, settings)
     path = settings.database
     if not path.exists():
@@ -294,18 +249,18 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     **DEPLOY_COMMANDS,
     **SERVE_COMMANDS,
     **DEMO_COMMANDS,
+    **KEYS_COMMANDS,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        with profile_applied(argv) as chosen:
-            args = build_parser().parse_args(argv)
-            command = _COMMANDS.get(args.command or "")
-            if command is not None:
-                return command(args)
-            return _run_tui(args, logged_in=args.command == "chat", chosen=chosen)
+        args = build_parser().parse_args(argv)
+        command = _COMMANDS.get(args.command or "")
+        if command is not None:
+            return command(args)
+        return _run_tui(args, logged_in=args.command == "chat")
     except UsageError as exc:
         print(f"mqchat: {exc}", file=sys.stderr)
         return EXIT_USAGE

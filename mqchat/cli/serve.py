@@ -6,12 +6,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from mqchat.cli.base import EXIT_FAILED, EXIT_OK, UsageError
+from mqchat.config.loader import SettingsError, connection_options, standard_layers
+from mqchat.config.profiles import Profile
 
 __all__ = ["SERVE_COMMANDS", "add_serve_commands"]
 
@@ -95,13 +98,21 @@ async def _serve(host: str, port: int, embedded: bool, data_dir: Path) -> int:
 
 
 def _serve_command(args: argparse.Namespace) -> int:
-    from mqchat.config.paths import default_data_dir
-
     port = _port(args.port)
-    data_dir = args.data_dir or default_data_dir() / "broker"
+    # The broker's folder is beside the histories: where the environment puts them.
+    data_dir = args.data_dir or mqchat_data_dir() / "broker"
     with contextlib.suppress(KeyboardInterrupt):  # a Ctrl+C before the handlers are set
         return asyncio.run(_serve(args.host, port, args.embedded, data_dir))
     return EXIT_OK
+
+
+def mqchat_data_dir() -> Path:
+    """mqchat's data folder, from the settings loader (no profile: a profile says
+    where to connect, not where a local broker keeps its files)."""
+    try:
+        return connection_options(standard_layers(Profile(), os.environ)).data_dir
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from None
 
 
 SERVE_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

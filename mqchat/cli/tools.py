@@ -9,18 +9,21 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mqchat.cli.base import EXIT_BROKEN_PIPE, EXIT_FAILED, EXIT_OK, EXIT_TIMEOUT, UsageError
 from mqchat.cli.connect import (
     add_connection_security_options,
+    command_layers,
+    command_settings,
     warn_if_insecure,
-    with_connection_options,
 )
-from mqchat.config.broker_url import DEFAULT_BROKER, BrokerUrlError
-from mqchat.config.paths import default_data_dir
-from mqchat.config.settings import Settings, broker_from_env
+from mqchat.cli.keys import keymap_from
+from mqchat.cli.profile import chosen_profile
+from mqchat.config.broker_url import DEFAULT_BROKER
+from mqchat.config.env import env_name
+from mqchat.config.settings import Settings
 from mqchat.tools.rules import (
     OutputFormat,
     RetainedFilter,
@@ -31,14 +34,6 @@ from mqchat.tools.rules import (
 
 if TYPE_CHECKING:
     from mqchat.mqtt.protocol import Protocol
-
-from mqchat.cli.base import (
-    EXIT_BROKEN_PIPE,
-    EXIT_FAILED,
-    EXIT_OK,
-    EXIT_TIMEOUT,
-    UsageError,
-)
 
 __all__ = ["TOOL_COMMANDS", "add_tool_commands"]
 
@@ -69,13 +64,13 @@ def _add_mqtt_options(p: argparse.ArgumentParser) -> None:
         "--broker",
         metavar="URL",
         help="mqtt[s]://[user[:password]@]host[:port] or ws[s]://…[/path] "
-        f"(env MQCHAT_BROKER; default {DEFAULT_BROKER})",
+        f"(env {env_name('broker')}; default {DEFAULT_BROKER})",
     )
     p.add_argument(
         "--user",
         metavar="NAME",
-        help="MQTT login when the URL has none (env MQCHAT_USER; default anonymous); "
-        "the password comes from MQCHAT_PASSWORD or the URL",
+        help=f"MQTT login when the URL has none (env {env_name('user')}; default "
+        f"anonymous); the password comes from {env_name('password')} or the URL",
     )
     add_connection_security_options(p)
 
@@ -175,7 +170,7 @@ def _add_inspect_command(
         description="Subscribe to the FILTERs (default '#') and show every message: a topic "
         "tree, payload views, the live log; publish, clear retained messages, export JSON "
         "Lines. The login comes from the URL (mqtt://user:pass@host) or --user with "
-        "MQCHAT_PASSWORD; anonymous otherwise.",
+        f"{env_name('password')}; anonymous otherwise.",
     )
     inspect.add_argument(
         "filters", nargs="*", metavar="FILTER", help="topic filter, e.g. 'home/#' (default '#')"
@@ -186,7 +181,7 @@ def _add_inspect_command(
         "--data-dir",
         metavar="DIR",
         type=Path,
-        help="exports go to DIR/exports (env MQCHAT_DATA_DIR)",
+        help=f"exports go to DIR/exports (env {env_name('data_dir')})",
     )
 
 
@@ -194,16 +189,11 @@ def _mqtt_settings(args: argparse.Namespace) -> Settings:
     """Settings for the MQTT-only commands: no chat user, no history. ``user`` holds
     the login used when the URL has none (``Settings.mqtt_username``); empty means
     anonymous."""
-    try:
-        broker = broker_from_env(args.broker)
-    except BrokerUrlError as exc:
-        raise UsageError(str(exc)) from None
-    login = args.user or os.environ.get("MQCHAT_USER") or ""
-    return with_connection_options(Settings(broker=broker, user=login), args)
+    return command_settings(args, chat_user=False)
 
 
 def _protocol(settings: Settings) -> Protocol | None:
-    """The version asked for (``-V``, ``MQCHAT_MQTT_VERSION``); ``None``: 5, else 3.1.1."""
+    """The version asked for (flag, environment, profile); ``None``: 5, else 3.1.1."""
     from mqchat.mqtt.protocol import forced_protocol
 
     return forced_protocol(settings)
@@ -378,13 +368,17 @@ def _inspect(args: argparse.Namespace) -> int:
     from mqchat.inspector.feed import InspectorFeed
 
     filters = [_checked(check_filter, f) for f in args.filters]
-    settings = replace(_mqtt_settings(args), data_dir=args.data_dir or default_data_dir())
+    chosen = chosen_profile(args)
+    layers = command_layers(args, profile=chosen.profile)
+    settings = command_settings(args, chat_user=False, layers=layers)
+    keymap = keymap_from(chosen.config)
     protocol = _protocol(settings)
     app = make_inspect_app(
         settings=settings,
         connect=lambda s: InspectorFeed(s, protocol=protocol),
         filters=filters,
         qos=args.qos,
+        keymap=keymap,
     )
     app.run()
     return EXIT_OK

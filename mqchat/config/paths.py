@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -15,9 +14,8 @@ __all__ = ["database_path", "default_data_dir"]
 
 
 def default_data_dir() -> Path:
-    env = os.environ.get("MQCHAT_DATA_DIR")
-    if env:
-        return Path(env).expanduser()
+    """The platform's user data folder (``~/.local/share/mqchat`` on Linux); the
+    settings loader puts ``--data-dir`` and the environment over it."""
     return Path(platformdirs.user_data_dir("mqchat", appauthor=False))
 
 

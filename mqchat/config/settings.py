@@ -1,14 +1,14 @@
-"""Typed settings of one mqchat session, built by the CLI from flags and ``MQCHAT_*``
-environment variables."""
+"""Typed, frozen settings of one mqchat session, and the parsers of the values a
+person types for them. :mod:`mqchat.config.loader` builds them, once, from the
+profile, the environment and the flags."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from mqchat.config.broker_url import DEFAULT_BROKER, BrokerUrl, parse_broker_url
+from mqchat.config.broker_url import BrokerUrl
 from mqchat.config.paths import database_path, default_data_dir
 from mqchat.config.tls_options import TlsOptions
 from mqchat.core.envelope import MAX_ENVELOPE_BYTES
@@ -19,7 +19,6 @@ __all__ = [
     "DEFAULT_SESSION_EXPIRY",
     "MqttVersion",
     "Settings",
-    "broker_from_env",
     "parse_mqtt_version",
     "parse_session_expiry",
 ]
@@ -63,11 +62,6 @@ def parse_session_expiry(text: str) -> int:
     return seconds
 
 
-def broker_from_env(flag: str | None) -> BrokerUrl:
-    """The broker from ``--broker``, else ``MQCHAT_BROKER``, else the default."""
-    return parse_broker_url(flag or os.environ.get("MQCHAT_BROKER") or DEFAULT_BROKER)
-
-
 @dataclass(frozen=True)
 class Settings:
     broker: BrokerUrl
@@ -77,7 +71,8 @@ class Settings:
     display_name: str | None = None
     """The name shown to others in presence; defaults to the user name."""
     password: str | None = field(default=None, repr=False)
-    """MQTT password: from the login form, ``MQCHAT_PASSWORD`` or the URL."""
+    """MQTT password: from the login form, the environment or the system keyring
+    (resolved by the loader); a password in the broker URL is the fallback."""
     data_dir: Path = field(default_factory=default_data_dir)
     """Folder of the per-broker, per-user databases."""
     namespace: str = DEFAULT_NAMESPACE
@@ -119,7 +114,8 @@ class Settings:
 
     @property
     def mqtt_password(self) -> str | None:
-        return self.password or os.environ.get("MQCHAT_PASSWORD") or self.broker.password
+        """The password sent to the broker: :attr:`password`, else the URL's."""
+        return self.password or self.broker.password
 
     @property
     def mqtt_username(self) -> str:

@@ -21,7 +21,9 @@ def key_rows(screen: Screen[Any]) -> list[tuple[str, str]]:
     """(keys, what they do) of ``screen``'s own bindings, in their order; the keys of
     one action are shown together (``esc/q``)."""
     merged: dict[str, list[str]] = {}
-    for bindings in screen._bindings.key_to_bindings.values():
+    live = screen._bindings.copy()
+    live.apply_keymap(screen.app._keymap)  # keys rebound by [keys] of the config file
+    for bindings in live.key_to_bindings.values():
         for binding in bindings:
             if binding.system or not binding.description:
                 continue

@@ -3,8 +3,9 @@ what it can before anything is sent and shows why a connection attempt failed.""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from rich.text import Text
@@ -15,125 +16,22 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
-from mqchat.config.broker_url import DEFAULT_BROKER, BrokerUrlError, parse_broker_url
+from mqchat.config.broker_url import BrokerUrlError, parse_broker_url
+from mqchat.config.env import env_name
 from mqchat.config.keyring_store import password_from_keyring, save_to_keyring
-from mqchat.config.paths import default_data_dir
+from mqchat.config.loader import SettingsError
 from mqchat.config.profiles import ConfigError, Profile, save_profile
-from mqchat.config.settings import (
-    DEFAULT_KEEPALIVE,
-    DEFAULT_SESSION_EXPIRY,
-    MqttVersion,
-    Settings,
-    parse_mqtt_version,
-    parse_session_expiry,
-)
-from mqchat.config.tls_options import TlsOptions
-from mqchat.core.names import InvalidUserName, validate_user_name
+from mqchat.config.settings import Settings
 from mqchat.core.text import display_safe
-from mqchat.core.topics import DEFAULT_NAMESPACE, validate_namespace
 from mqchat.screens.base import MqchatScreen
+from mqchat.screens.login_form import LoginDefaults, settings_from_form
 from mqchat.screens.login_profile import SaveProfileScreen
 from mqchat.widgets.status_bar import StatusInfo
 
 __all__ = ["LoginDefaults", "LoginScreen", "settings_from_form"]
 
-
-@dataclass
-class LoginDefaults:
-    """What the login form is prefilled with (from flags, ``MQCHAT_*`` and the
-    profile), and what a login takes along that the form does not show."""
-
-    broker: str = "mqtt://localhost:1883"
-    user: str = ""
-    display_name: str = ""
-    password: str = ""
-    data_dir: Path | None = None
-    tls: TlsOptions = field(default_factory=TlsOptions)
-    mqtt_version: MqttVersion | None = None
-    namespace: str = DEFAULT_NAMESPACE
-    keepalive: int = DEFAULT_KEEPALIVE
-    session_expiry: int = DEFAULT_SESSION_EXPIRY
-    profiles: dict[str, Profile] = field(default_factory=dict)
-    """The config file's profiles, offered above the form."""
-    profile: str | None = None
-    """The profile in use, if any."""
-    config_path: Path | None = None
-    """Where a profile is saved (``ctrl+s``); ``None``: saving is off."""
-
-    def with_profile(self, name: str) -> LoginDefaults:
-        """The form filled from profile ``name`` (chosen on the login screen, it wins
-        over what the command line said). Raises :class:`ValueError` saying which
-        value of the profile is wrong."""
-        p = self.profiles[name]
-        tls = TlsOptions(
-            cafile=_path(p.cafile),
-            certfile=_path(p.certfile),
-            keyfile=_path(p.keyfile),
-            insecure=bool(p.insecure),
-        )
-        return replace(
-            self,
-            broker=p.broker or DEFAULT_BROKER,
-            user=p.user or "",
-            display_name=p.display_name or "",
-            tls=tls,
-            mqtt_version=parse_mqtt_version(p.mqtt_version) if p.mqtt_version else None,
-            namespace=validate_namespace(p.namespace) if p.namespace else DEFAULT_NAMESPACE,
-            keepalive=p.keepalive or DEFAULT_KEEPALIVE,
-            session_expiry=(
-                parse_session_expiry(p.session_expiry)
-                if p.session_expiry
-                else DEFAULT_SESSION_EXPIRY
-            ),
-            profile=name,
-        )
-
-    def as_profile(self) -> Profile:
-        """What :meth:`with_profile` would give back: the form and the rest, without
-        the password."""
-        tls = self.tls
-        return Profile(
-            broker=self.broker.strip() or None,
-            user=self.user.strip() or None,
-            display_name=self.display_name.strip() or None,
-            namespace=self.namespace if self.namespace != DEFAULT_NAMESPACE else None,
-            mqtt_version=self.mqtt_version,
-            keepalive=self.keepalive if self.keepalive != DEFAULT_KEEPALIVE else None,
-            session_expiry=(
-                str(self.session_expiry) if self.session_expiry != DEFAULT_SESSION_EXPIRY else None
-            ),
-            cafile=str(tls.cafile) if tls.cafile else None,
-            certfile=str(tls.certfile) if tls.certfile else None,
-            keyfile=str(tls.keyfile) if tls.keyfile else None,
-            insecure=True if tls.insecure else None,
-        ).without_password()
-
-
-def _path(text: str | None) -> Path | None:
-    return Path(text).expanduser() if text else None
-
-
-def settings_from_form(form: LoginDefaults) -> Settings:
-    """Settings for a login, or :class:`InvalidUserName` / :class:`BrokerUrlError`
-    with a sentence to show. Nothing is sent before this succeeds. Without a password
-    in the form, one the system keyring holds for this user and broker is used."""
-    user = validate_user_name(form.user.strip())
-    broker = parse_broker_url(form.broker)
-    password = form.password or None
-    if password is None and not broker.password:
-        password = password_from_keyring(broker.username or user, broker.label)
-    return Settings(
-        broker=broker,
-        user=user,
-        display_name=form.display_name.strip() or None,
-        password=password,
-        data_dir=form.data_dir or default_data_dir(),
-        namespace=form.namespace,
-        keepalive=form.keepalive,
-        session_expiry=form.session_expiry,
-        tls=form.tls if broker.tls else TlsOptions(),
-        mqtt_version=form.mqtt_version,
-    )
+_FIELDS = {"user": "user", "broker": "broker", "display_name": "display-name"}
+"""Settings the form shows → the field to put the cursor in when one is wrong."""
 
 
 HINT = Text("tab moves between fields · enter connects", style="dim")
@@ -231,7 +129,7 @@ class LoginScreen(MqchatScreen):
             return
         try:
             self.defaults = self.defaults.with_profile(name)
-        except ValueError as exc:
+        except SettingsError as exc:
             self.show_error(f"profile {name}: {exc}", focus="broker")
             return
         d = self.defaults
@@ -255,20 +153,34 @@ class LoginScreen(MqchatScreen):
         if not name or path is None:
             return
         form = self.form()
-        profile = form.as_profile()
         try:
-            save_profile(path, name, profile)
+            profile = form.as_profile()
+        except SettingsError as exc:
+            self.show_error(str(exc), focus=_FIELDS.get(exc.field, "broker"))
+            return
+        self.run_worker(self._save(path, name, form, profile), group="save-profile")
+
+    async def _save(self, path: Path, name: str, form: LoginDefaults, profile: Profile) -> None:
+        """Write the profile and the password (keyring) in threads: a slow disk or a
+        keyring waiting for its unlock dialog must not freeze the screen."""
+        try:
+            await asyncio.to_thread(save_profile, path, name, profile)
         except ConfigError as exc:
             self.show_error(str(exc), focus="broker")
             return
-        self.defaults = replace(form, profiles={**form.profiles, name: profile}, profile=name)
-        note = "the password is not saved: it is asked for, or read from MQCHAT_PASSWORD"
+        self.defaults = replace(
+            self.defaults, profiles={**self.defaults.profiles, name: profile}, profile=name
+        )
+        note = f"the password is not saved: it is asked for, or read from {env_name('password')}"
         if form.password:
             try:
-                label = parse_broker_url(form.broker).label
+                url = parse_broker_url(form.broker)
             except BrokerUrlError:
-                label = ""
-            if label and save_to_keyring(form.user.strip(), label, form.password):
+                url = None
+            login = (url.username if url else None) or form.user.strip()
+            if url is not None and await asyncio.to_thread(
+                save_to_keyring, login, url.label, form.password
+            ):
                 note = "the password is in the system keyring"
         self._message(Text(f"saved profile {name} to {path} ({note})", style="green"))
         self._refresh_profiles()
@@ -287,13 +199,21 @@ class LoginScreen(MqchatScreen):
             return
         try:
             settings = settings_from_form(self.form())
-        except InvalidUserName as exc:
-            self.show_error(str(exc), focus="user")
+        except SettingsError as exc:
+            self.show_error(str(exc), focus=_FIELDS.get(exc.field, "broker"))
             return
-        except BrokerUrlError as exc:
-            self.show_error(str(exc), focus="broker")
+        if settings.mqtt_password is not None:
+            self.post_message(self.Submitted(settings))
             return
-        self.post_message(self.Submitted(settings))
+        self.run_worker(self._submit_with_keyring(settings), group="login", exclusive=True)
+
+    async def _submit_with_keyring(self, settings: Settings) -> None:
+        """No password anywhere: the system keyring may hold one for this login and
+        broker. Asked in a thread, since a keyring may wait for its unlock dialog."""
+        password = await asyncio.to_thread(
+            password_from_keyring, settings.mqtt_username, settings.broker.label
+        )
+        self.post_message(self.Submitted(replace(settings, password=password or None)))
 
     def action_cancel(self) -> None:
         if self.connecting:

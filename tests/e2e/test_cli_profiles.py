@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 
 from mqchat.cli.main import main
-from mqchat.cli.profile import profile_applied, profile_as_env
+from mqchat.config.loader import choose_profile, load_settings
 from mqchat.config.profiles import Profile, save_profile
 from tests.e2e.test_processes import mqchat
 from tests.support.mosquitto import Mosquitto, require_mosquitto
@@ -85,17 +86,21 @@ def test_a_bad_choice_exits_2_with_one_line(
     assert says in err and err.count("\n") == 1
 
 
-def test_profile_as_env_and_restoring() -> None:
-    profile = Profile(broker="mqtts://h", insecure=True, keepalive=30, cafile="/ca.pem")
-    assert profile_as_env(profile) == {
+def test_a_profile_means_what_its_variables_mean_and_the_environment_is_only_read() -> None:
+    profile = Profile(broker="mqtts://h", insecure=True, keepalive=30, cafile="/ca.pem", user="u")
+    as_variables = {
         "MQCHAT_BROKER": "mqtts://h",
         "MQCHAT_KEEPALIVE": "30",
         "MQCHAT_CAFILE": "/ca.pem",
         "MQCHAT_INSECURE": "1",
+        "MQCHAT_USER": "u",
     }
+    assert load_settings(profile=profile, environ={}) == load_settings(environ=as_variables)
     env = {"MQCHAT_CONFIG": "/nonexistent/none.toml", "MQCHAT_KEEPALIVE": "20"}
-    with profile_applied([], env) as chosen:
-        assert chosen.name is None
+    read_only = MappingProxyType(env)  # any write would raise
+    chosen = choose_profile(None, None, read_only)
+    assert chosen.name is None
+    assert load_settings(profile=chosen.profile, environ=read_only, chat_user=False).keepalive == 20
     assert env == {"MQCHAT_CONFIG": "/nonexistent/none.toml", "MQCHAT_KEEPALIVE": "20"}
 
 

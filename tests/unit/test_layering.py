@@ -24,6 +24,7 @@ CLI = [
     "mqchat.cli.demo",
     "mqchat.cli.broker_config",
     "mqchat.cli.profile",
+    "mqchat.cli.keys",
     "mqchat.cli.tools",
     "mqchat.cli.serve",
 ]

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from mqchat.config.loader import default_config_path
 from mqchat.config.profiles import (
     Config,
     ConfigError,
     Profile,
-    default_config_path,
     load_config,
     save_profile,
 )
@@ -61,12 +61,12 @@ def test_a_password_in_the_url_is_never_written(tmp_path: Path) -> None:
         ("[profiles.a]\npassword = 'x'\n", "passwords do not belong in the config file"),
         ("[profiles.a]\nbroker = 'mqtt://u:pw@h'\n", "the broker URL holds a password"),
         ("[profiles.a]\ncolour = 'red'\n", "unknown key 'colour'"),
-        ("[profiles.a]\nkeepalive = '30'\n", "keepalive must be a int"),
-        ("[profiles.a]\nkeepalive = true\n", "keepalive must be a int"),
+        ("[profiles.a]\nkeepalive = '30'\n", 'profiles.a.keepalive: expected an integer, got "30"'),
+        ("[profiles.a]\nkeepalive = true\n", "profiles.a.keepalive: expected an integer, got true"),
         ("[profiles.a]\nbroker = 'ftp://h'\n", "unsupported scheme"),
         ("[profiles.'a b']\n", "a profile name is"),
         ("default_profile = 'zz'\n[profiles.a]\n", "default_profile 'zz' is not one"),
-        ("profiles = 3\n", "'profiles' must be a table"),
+        ("profiles = 3\n", "profiles: expected a table, got 3"),
         ("[profiles.a\n", "not valid TOML"),
     ],
 )

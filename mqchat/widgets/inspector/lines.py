@@ -34,12 +34,12 @@ class LineList(ScrollView, can_focus=True):
     }
     """
     BINDINGS = [
-        Binding("up", "move(-1)", "Up", show=False),
-        Binding("down", "move(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "edge(0)", "First", show=False),
-        Binding("end", "edge(1)", "Last", show=False),
+        Binding("up", "move(-1)", "Up", show=False, id="inspector.list.up"),
+        Binding("down", "move(1)", "Down", show=False, id="inspector.list.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="inspector.list.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="inspector.list.page_down"),
+        Binding("home", "edge(0)", "First", show=False, id="inspector.list.first"),
+        Binding("end", "edge(1)", "Last", show=False, id="inspector.list.last"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:

@@ -20,7 +20,7 @@ __all__ = ["MessageLogView"]
 
 
 class MessageLogView(LineList):
-    BINDINGS = [Binding("enter", "pick", "Show", show=False)]
+    BINDINGS = [Binding("enter", "pick", "Show", show=False, id="inspector.log.show")]
 
     class Picked(Message):
         """The user put the cursor on ``message``."""

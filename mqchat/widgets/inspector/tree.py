@@ -42,8 +42,8 @@ class _Expansion:
 
 class TopicTreeView(LineList):
     BINDINGS = [
-        Binding("right,enter", "open", "Open", show=False),
-        Binding("left", "close", "Close", show=False),
+        Binding("right,enter", "open", "Open", show=False, id="inspector.tree.open"),
+        Binding("left", "close", "Close", show=False, id="inspector.tree.close"),
     ]
 
     class Highlighted(Message):
