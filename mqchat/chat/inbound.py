@@ -8,13 +8,25 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from typing import assert_never
 
 import aiomqtt
 from sqlalchemy.exc import SQLAlchemyError
 
 from mqchat.chat.outbound import Outbound, raise_if_cancelled
 from mqchat.core import friendship
-from mqchat.core.envelope import Envelope, EnvelopeError, decode_presence
+from mqchat.core.envelope import (
+    Envelope,
+    EnvelopeError,
+    FriendAccept,
+    FriendRequest,
+    Receipt,
+    ReceiptStatus,
+    Text,
+    Typing,
+    Unknown,
+    parse_envelope,
+)
 from mqchat.core.events import (
     ChatReceived,
     ContactsChanged,
@@ -25,6 +37,7 @@ from mqchat.core.events import (
     Rejected,
 )
 from mqchat.core.model import ChatMessage, ContactStatus, DeliveryState, Direction
+from mqchat.core.presence import decode_presence
 from mqchat.core.roster import Roster
 from mqchat.core.topics import TopicKind, parse_topic
 from mqchat.mqtt.connection import disconnect_cause
@@ -37,6 +50,12 @@ log = logging.getLogger("mqchat.chat")
 
 _MAX_BATCH = 200
 """Inbound messages handled (and committed) together at most."""
+
+_RECEIPT_STATES = {
+    ReceiptStatus.DELIVERED: DeliveryState.DELIVERED,
+    ReceiptStatus.READ: DeliveryState.READ,
+}
+"""What a peer's receipt makes of our message."""
 
 
 class Inbound:
@@ -123,11 +142,11 @@ class Inbound:
         """Handle ``messages`` in order. Consecutive chat texts are stored in one
         transaction, so a burst costs one commit. Raises only what the store raises
         (then none of them may be acknowledged)."""
-        texts: list[Envelope] = []
+        texts: list[Text] = []
         for message in messages:
             try:
                 env = self._decode(message)
-                if env is not None and env.type == "text":
+                if isinstance(env, Text):
                     texts.append(env)
                     continue
                 await self._receive_texts(texts)
@@ -141,7 +160,7 @@ class Inbound:
                 self.reject(str(message.topic), "internal error while handling")
         await self._receive_texts(texts)
 
-    def _decode(self, message: aiomqtt.Message) -> Envelope | None:
+    def _decode(self, message: aiomqtt.Message) -> Envelope | Unknown | None:
         """The envelope of an inbox message, checked against its topic; presence is
         applied here; ``None`` for everything else (refusals are counted)."""
         topic = str(message.topic)
@@ -161,7 +180,7 @@ class Inbound:
         if parsed.kind is not TopicKind.INBOX or parsed.user != self._user:
             return None
         try:
-            env = Envelope.parse(payload, max_size=self._max_payload)
+            env = parse_envelope(payload, max_size=self._max_payload)
         except EnvelopeError as exc:
             self.reject(topic, str(exc))
             return None
@@ -171,7 +190,7 @@ class Inbound:
         if env.recipient != self._user:
             self.reject(topic, f"addressed to {env.recipient!r}, not to us")
             return None
-        if env.type == "typing" and message.retain:
+        if isinstance(env, Typing) and message.retain:
             # Typing is never published retained: this one was queued while we were
             # away (amqtt queues even QoS 0 and hands the queue over flagged
             # retained), so its sender stopped typing long ago. Any other envelope
@@ -179,19 +198,25 @@ class Inbound:
             return None
         return env
 
-    async def _dispatch(self, env: Envelope) -> None:
-        if env.type == "receipt":
-            await self._receive_receipt(env)
-        elif env.type == "typing":
-            if self._is_watched(env.sender):
-                self._emit(PeerTyping(env.sender))
-        elif env.type == "friend_request":
-            await self._receive_request(env)
-        elif env.type == "friend_accept":
-            await self._receive_accept(env)
-        # other types come from newer versions: ignored, not refused
+    async def _dispatch(
+        self, env: Receipt | Typing | FriendRequest | FriendAccept | Unknown
+    ) -> None:
+        match env:
+            case Receipt():
+                await self._receive_receipt(env)
+            case Typing(sender=sender):
+                if self._is_watched(sender):
+                    self._emit(PeerTyping(sender))
+            case FriendRequest():
+                await self._receive_request(env)
+            case FriendAccept():
+                await self._receive_accept(env)
+            case Unknown():
+                pass  # a type from a newer version: ignored, not refused
+            case _:
+                assert_never(env)
 
-    async def _receive_texts(self, texts: list[Envelope]) -> None:
+    async def _receive_texts(self, texts: list[Text]) -> None:
         if not texts:
             return
         store = await self._store()
@@ -203,7 +228,7 @@ class Inbound:
                 sender=env.sender,
                 recipient=env.recipient,
                 ts=env.ts,
-                body=env.body or "",
+                body=env.body,
                 state=DeliveryState.RECEIVED,
             )
             for env in texts
@@ -219,7 +244,7 @@ class Inbound:
             # Also for a redelivery: a crash may have come between storing the
             # message and noting its sender, or sending the receipt.
             await self._note_contact(msg.sender, friendship.on_message(None), None)
-            self._outbound.queue_receipt(msg.sender, [msg.id], "delivered")
+            self._outbound.queue_receipt(msg.sender, [msg.id], ReceiptStatus.DELIVERED)
             if msg.id in added and msg.id not in shown:
                 shown.add(msg.id)
                 self._emit(ChatReceived(msg))
@@ -236,7 +261,7 @@ class Inbound:
         await self._watch(user)
         self._emit(ContactsChanged(user, contact))
 
-    async def _receive_request(self, env: Envelope) -> None:
+    async def _receive_request(self, env: FriendRequest) -> None:
         store = await self._store()
         known = await store.contact(env.sender)
         status, reply = friendship.on_request(known.status if known else None)
@@ -249,7 +274,7 @@ class Inbound:
         if reply is friendship.Reply.ACCEPT:
             self._outbound.queue_accept(env.sender)
 
-    async def _receive_accept(self, env: Envelope) -> None:
+    async def _receive_accept(self, env: FriendAccept) -> None:
         store = await self._store()
         known = await store.contact(env.sender)
         if known is None:
@@ -260,9 +285,9 @@ class Inbound:
                 ContactsChanged(env.sender, await store.set_contact_status(env.sender, status))
             )
 
-    async def _receive_receipt(self, env: Envelope) -> None:
+    async def _receive_receipt(self, env: Receipt) -> None:
         store = await self._store()
-        state = DeliveryState(str(env.status))  # parse() allowed only delivered/read
+        state = _RECEIPT_STATES[env.status]
         for message_id in env.ids:
             known = await store.get_message(message_id)
             # Only the recipient of a message may acknowledge it.

@@ -13,7 +13,16 @@ from datetime import datetime
 
 import aiomqtt
 
-from mqchat.core.envelope import Envelope
+from mqchat.core.envelope import (
+    Envelope,
+    FriendAccept,
+    FriendRequest,
+    Receipt,
+    ReceiptStatus,
+    Text,
+    Typing,
+    encode_envelope,
+)
 from mqchat.core.events import Event, MessageStateChanged
 from mqchat.core.model import ChatMessage, DeliveryState
 from mqchat.core.receipts import ReceiptQueue
@@ -80,7 +89,7 @@ class Outbound:
         self._requests_due = True
         self._wake.set()
 
-    def queue_receipt(self, peer: str, ids: list[str], status: str) -> None:
+    def queue_receipt(self, peer: str, ids: list[str], status: ReceiptStatus) -> None:
         self._receipts.add(peer, status, ids)
         self._wake.set()
 
@@ -117,7 +126,7 @@ class Outbound:
         ):
             return
         self._typing_sent[peer] = now
-        env = Envelope.control("typing", self._user, peer, ts=self._clock())
+        env = Typing.new(self._user, peer, ts=self._clock())
         with contextlib.suppress(aiomqtt.MqttError):  # a lost typing hint is no loss
             await self._publish(client, peer, env, qos=0)
 
@@ -127,7 +136,7 @@ class Outbound:
         await publish_checked(
             client,
             inbox_topic(self._ns, peer, self._user),
-            env.to_bytes(),
+            encode_envelope(env),
             qos=qos,
             properties=json_properties(self._protocol),
         )
@@ -143,7 +152,7 @@ class Outbound:
 
     async def _publish_accepts(self, client: aiomqtt.Client) -> None:
         for peer in list(self._accepts):
-            env = Envelope.control("friend_accept", self._user, peer, name=self._name)
+            env = FriendAccept.new(self._user, peer, name=self._name)
             await self._publish_dropping_refusal(client, peer, env)
             self._accepts.pop(peer, None)
 
@@ -153,14 +162,14 @@ class Outbound:
         self._requests_due = False
         store = await self._store()
         for contact in await store.requests_to_send():
-            env = Envelope.control("friend_request", self._user, contact.user, name=self._name)
+            env = FriendRequest.new(self._user, contact.user, name=self._name)
             await self._publish_dropping_refusal(client, contact.user, env)
             await store.mark_request_sent(contact.user)
 
     async def _publish_receipts(self, client: aiomqtt.Client) -> None:
         batches = self._receipts.take()
         for index, (peer, status, ids) in enumerate(batches):
-            env = Envelope.receipt(self._user, peer, ids, status, ts=self._clock())
+            env = Receipt.new(self._user, peer, ids, status, ts=self._clock())
             try:
                 await self._publish_dropping_refusal(client, peer, env)
             except BaseException:
@@ -173,7 +182,7 @@ class Outbound:
         store = await self._store()
         while self._outbox:
             msg = next(iter(self._outbox.values()))
-            env = Envelope.text(self._user, msg.peer, msg.body, id=msg.id, ts=msg.ts)
+            env = Text.new(self._user, msg.peer, msg.body, id=msg.id, ts=msg.ts)
             try:
                 await self._publish(client, msg.peer, env)  # if the link fails, it stays
             except PublishRefused as exc:

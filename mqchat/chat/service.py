@@ -20,7 +20,7 @@ from mqchat.chat.session_lock import SessionLock
 from mqchat.config.settings import Settings
 from mqchat.core import friendship
 from mqchat.core.backoff import Backoff
-from mqchat.core.envelope import encode_presence
+from mqchat.core.envelope import ReceiptStatus
 from mqchat.core.events import ConnectionChanged, Event
 from mqchat.core.model import (
     ChatMessage,
@@ -32,12 +32,9 @@ from mqchat.core.model import (
     utc_now,
 )
 from mqchat.core.names import InvalidUserName, validate_user_name
+from mqchat.core.presence import encode_presence
 from mqchat.core.roster import Roster
-from mqchat.core.topics import (
-    inbox_filter,
-    presence_filter,
-    presence_topic,
-)
+from mqchat.core.topics import inbox_filter, presence_filter, presence_topic
 from mqchat.mqtt.connection import (
     Protocol,
     describe_failure,
@@ -367,7 +364,7 @@ class ChatService(ChatBackend):
 
     async def mark_read(self, peer: str) -> None:
         ids = await (await self.store()).mark_read(peer)
-        self._outbound.queue_receipt(peer, ids, "read")
+        self._outbound.queue_receipt(peer, ids, ReceiptStatus.READ)
 
     def presence(self, user: str) -> Presence | None:
         return self._roster.get(user)

@@ -34,10 +34,10 @@ from mqchat.config.settings import (
     broker_from_env,
     parse_session_expiry,
 )
-from mqchat.core.envelope import format_ts
 from mqchat.core.names import InvalidUserName, validate_user_name
 from mqchat.core.text import display_safe
 from mqchat.core.topics import validate_namespace
+from mqchat.core.wire import format_ts
 
 if TYPE_CHECKING:
     from mqchat.core.model import ChatMessage

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from mqchat.core.envelope import format_ts
+from mqchat.core.wire import format_ts
 from mqchat.inspector.capture import Captured
 from mqchat.inspector.payload import safe_json_dumps
 
