@@ -8,12 +8,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import assert_never
+from typing import Protocol, assert_never
 
 import aiomqtt
 from sqlalchemy.exc import SQLAlchemyError
 
-from mqchat.chat.outbound import Outbound, raise_if_cancelled
+from mqchat.chat.backend import EventListener
+from mqchat.chat.outbound import raise_if_cancelled
+from mqchat.config.settings import Settings
 from mqchat.core import friendship
 from mqchat.core.envelope import (
     Envelope,
@@ -30,7 +32,6 @@ from mqchat.core.envelope import (
 from mqchat.core.events import (
     ChatReceived,
     ContactsChanged,
-    Event,
     MessageStateChanged,
     PeerTyping,
     PresenceChanged,
@@ -44,7 +45,7 @@ from mqchat.mqtt.connection import disconnect_cause
 from mqchat.mqtt.manual_ack import acknowledge
 from mqchat.store import ChatStore
 
-__all__ = ["Inbound"]
+__all__ = ["Inbound", "Replies", "Watchlist"]
 
 log = logging.getLogger("mqchat.chat")
 
@@ -58,32 +59,53 @@ _RECEIPT_STATES = {
 """What a peer's receipt makes of our message."""
 
 
+class Watchlist(Protocol):
+    """The contacts whose presence the chat watches."""
+
+    def watches(self, user: str) -> bool:
+        """Whether ``user`` is a contact already (answered without a query)."""
+
+    async def watch(self, user: str) -> None:
+        """Watch ``user``, just stored as a new contact."""
+
+
+class Replies(Protocol):
+    """Where the answers to peers wait to be published (:class:`Outbound` does it)."""
+
+    def queue_receipt(self, peer: str, ids: list[str], status: ReceiptStatus) -> None:
+        """``peer``'s messages ``ids`` reached ``status`` here."""
+
+    def queue_accept(self, peer: str) -> None:
+        """Accept ``peer``'s friend request."""
+
+
 class Inbound:
-    """Handles one inbound MQTT message at a time (:meth:`handle`); counts what it
-    refuses."""
+    """Handles the inbound MQTT messages of one user (:meth:`read`, :meth:`handle`).
+
+    It needs ``settings`` (who we are, our namespace, the payload limit), the history
+    ``store`` (opened on first use) and the presence ``roster`` it keeps up to date.
+    What it produces goes to ``emit`` (every event for the UI, refusals included),
+    ``replies`` (receipts and friend accepts) and ``watchlist`` (a stranger who
+    writes becomes a contact); it also counts what it refuses (:attr:`rejected`)."""
 
     def __init__(
         self,
+        settings: Settings,
         *,
-        user: str,
-        namespace: str,
-        max_payload: int,
         store: Callable[[], Awaitable[ChatStore]],
         roster: Roster,
-        outbound: Outbound,
-        emit: Callable[[Event], None],
-        watch: Callable[[str], Awaitable[None]],
-        is_watched: Callable[[str], bool],
+        watchlist: Watchlist,
+        replies: Replies,
+        emit: EventListener,
     ) -> None:
-        self._user = user
-        self._ns = namespace
-        self._max_payload = max_payload
+        self._user = settings.user
+        self._ns = settings.namespace
+        self._max_payload = settings.max_payload
         self._store = store
         self._roster = roster
-        self._outbound = outbound
+        self._watchlist = watchlist
+        self._replies = replies
         self._emit = emit
-        self._watch = watch
-        self._is_watched = is_watched
         self.rejected = 0
         """How many messages were refused so far."""
         self._reasons: set[str] = set()
@@ -205,7 +227,7 @@ class Inbound:
             case Receipt():
                 await self._receive_receipt(env)
             case Typing(sender=sender):
-                if self._is_watched(sender):
+                if self._watchlist.watches(sender):
                     self._emit(PeerTyping(sender))
             case FriendRequest():
                 await self._receive_request(env)
@@ -244,7 +266,7 @@ class Inbound:
             # Also for a redelivery: a crash may have come between storing the
             # message and noting its sender, or sending the receipt.
             await self._note_contact(msg.sender, friendship.on_message(None), None)
-            self._outbound.queue_receipt(msg.sender, [msg.id], ReceiptStatus.DELIVERED)
+            self._replies.queue_receipt(msg.sender, [msg.id], ReceiptStatus.DELIVERED)
             if msg.id in added and msg.id not in shown:
                 shown.add(msg.id)
                 self._emit(ChatReceived(msg))
@@ -252,13 +274,13 @@ class Inbound:
     async def _note_contact(
         self, user: str, status_if_new: ContactStatus, name: str | None
     ) -> None:
-        if self._is_watched(user):
+        if self._watchlist.watches(user):
             return  # a contact already: no query on the path of every message
         store = await self._store()
         if await store.contact(user) is not None:
             return
         contact = await store.add_contact(user, name, status=status_if_new)
-        await self._watch(user)
+        await self._watchlist.watch(user)
         self._emit(ContactsChanged(user, contact))
 
     async def _receive_request(self, env: FriendRequest) -> None:
@@ -272,7 +294,7 @@ class Inbound:
                 ContactsChanged(env.sender, await store.set_contact_status(env.sender, status))
             )
         if reply is friendship.Reply.ACCEPT:
-            self._outbound.queue_accept(env.sender)
+            self._replies.queue_accept(env.sender)
 
     async def _receive_accept(self, env: FriendAccept) -> None:
         store = await self._store()

@@ -94,15 +94,12 @@ class ChatService(ChatBackend):
             clock=clock,
         )
         self._inbound = Inbound(
-            user=self.user,
-            namespace=self._ns,
-            max_payload=settings.max_payload,
+            settings,
             store=self.store,
             roster=self._roster,
-            outbound=self._outbound,
+            watchlist=self,
+            replies=self._outbound,
             emit=self._emit,
-            watch=self._watch,
-            is_watched=self._watched.__contains__,
         )
 
     # -- contract: state and events -------------------------------------------------
@@ -302,8 +299,6 @@ class ChatService(ChatBackend):
                 await self._store.close()
                 self._store = None
 
-    # -- inbound ----------------------------------------------------------------------
-
     # -- outbound ---------------------------------------------------------------------
 
     async def send_text(self, peer: str, body: str) -> ChatMessage:
@@ -342,10 +337,15 @@ class ChatService(ChatBackend):
             self._outbound.queue_accept(user)
         elif reply is friendship.Reply.REQUEST:
             self._outbound.queue_requests()
-        await self._watch(user)
+        await self.watch(user)
         return contact
 
-    async def _watch(self, user: str) -> None:
+    def watches(self, user: str) -> bool:
+        """Whether we watch ``user``'s presence: whether they are a contact."""
+        return user in self._watched
+
+    async def watch(self, user: str) -> None:
+        """Watch the presence of ``user``, a contact (also one the inbound side adds)."""
         if user not in self._watched:
             self._watched.add(user)
             await self._subscribe(presence_topic(self._ns, user))
