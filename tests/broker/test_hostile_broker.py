@@ -1,6 +1,6 @@
 """Issue 3's hostile-input list against a real mosquitto. An outsider publishes with
 ``mosquitto_pub`` onto bob's inbox; bob's ChatService rejects and counts, ignores, or
-stores each payload exactly as DESIGN.md §3 says, and keeps working.
+stores each payload exactly as docs/protocol.md says, and keeps working.
 
 "Nothing happened" is proven by order: after each hostile payload a valid sentinel
 from alice follows on the same subscription, and once the sentinel is stored the
