@@ -39,6 +39,7 @@ __all__ = [
 ]
 
 MAX_ENVELOPE_BYTES = 64 * 1024
+"""Inbound envelopes larger than this are refused unread (configurable per session)."""
 MAX_ID_LENGTH = 64
 
 
@@ -56,7 +57,7 @@ class _Header:
     id: str
     """Unique per message: a QoS 1 redelivery carries the same one."""
     sender: str
-    """``from`` on the wire: a user name, the one in the inbox topic it came on."""
+    """``from`` on the wire: a user name (the inbound side checks it against the topic)."""
     recipient: str
     """``to`` on the wire: a user name."""
     ts: datetime
