@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from mqchat.broker.runner import die_with_parent
+from mqchat.broker.local import die_with_parent
 
 __all__ = ["BenchBroker", "mosquitto_version"]
 

@@ -19,7 +19,7 @@ from amqtt.errors import BrokerError
 from amqtt.plugins.base import BaseAuthPlugin
 from amqtt.session import Session
 
-from mqchat.broker.runner import BrokerStartError
+from mqchat.broker.local import BrokerStartError
 
 __all__ = ["SESSION_EXPIRY", "EmbeddedBroker", "NamedSessions", "embedded_config"]
 

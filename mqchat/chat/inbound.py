@@ -10,7 +10,6 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, assert_never
 
-import aiomqtt
 from sqlalchemy.exc import SQLAlchemyError
 
 from mqchat.chat.backend import EventListener
@@ -41,8 +40,8 @@ from mqchat.core.model import ChatMessage, ContactStatus, DeliveryState, Directi
 from mqchat.core.presence import decode_presence
 from mqchat.core.roster import Roster
 from mqchat.core.topics import TopicKind, parse_topic
-from mqchat.mqtt.connection import disconnect_cause
-from mqchat.mqtt.manual_ack import acknowledge
+from mqchat.mqtt.errors import MqttError
+from mqchat.mqtt.session import Incoming, Session
 from mqchat.store import ChatStore
 
 __all__ = ["Inbound", "Replies", "Watchlist"]
@@ -117,17 +116,17 @@ class Inbound:
             log.warning("rejected a message on %s: %s", topic, reason)
         self._emit(Rejected(topic, reason, self.rejected))
 
-    async def read(self, client: aiomqtt.Client) -> None:
+    async def read(self, session: Session) -> None:
         """Handle what arrives, in batches: while one batch is being stored, the
         next one gathers, so a flood costs a commit per batch, not per message."""
-        arrived: asyncio.Queue[aiomqtt.Message | BaseException] = asyncio.Queue()
+        arrived: asyncio.Queue[Incoming | BaseException] = asyncio.Queue()
 
         async def pump() -> None:
             try:
-                async for message in client.messages:
+                async for message in session.messages():
                     arrived.put_nowait(message)
-            except aiomqtt.MqttError as exc:
-                arrived.put_nowait(disconnect_cause(client, exc))
+            except MqttError as exc:
+                arrived.put_nowait(exc)
 
         pumping = asyncio.create_task(pump())
         try:
@@ -136,8 +135,8 @@ class Inbound:
                 batch = [await arrived.get()]
                 while not arrived.empty() and len(batch) < _MAX_BATCH:
                     batch.append(arrived.get_nowait())
-                messages = [m for m in batch if isinstance(m, aiomqtt.Message)]
-                await self._handle_and_acknowledge(client, messages)
+                messages = [m for m in batch if isinstance(m, Incoming)]
+                await self._handle_and_acknowledge(session, messages)
                 for item in batch:
                     if isinstance(item, BaseException):
                         raise item
@@ -145,9 +144,7 @@ class Inbound:
             pumping.cancel()
             await asyncio.gather(pumping, return_exceptions=True)
 
-    async def _handle_and_acknowledge(
-        self, client: aiomqtt.Client, messages: list[aiomqtt.Message]
-    ) -> None:
+    async def _handle_and_acknowledge(self, session: Session, messages: list[Incoming]) -> None:
         if not messages:
             return
         try:
@@ -156,11 +153,11 @@ class Inbound:
             # Not stored, so not acknowledged: the broker delivers them again on the
             # next connection, which the raised error brings about.
             log.exception("the history database failed")
-            raise aiomqtt.MqttError(f"the history database failed: {exc}") from exc
+            raise MqttError(f"the history database failed: {exc}") from exc
         for message in messages:
-            acknowledge(client, message)
+            session.ack(message)
 
-    async def handle(self, messages: Sequence[aiomqtt.Message]) -> None:
+    async def handle(self, messages: Sequence[Incoming]) -> None:
         """Handle ``messages`` in order. Consecutive chat texts are stored in one
         transaction, so a burst costs one commit. Raises only what the store raises
         (then none of them may be acknowledged)."""
@@ -182,7 +179,7 @@ class Inbound:
                 self.reject(str(message.topic), "internal error while handling")
         await self._receive_texts(texts)
 
-    def _decode(self, message: aiomqtt.Message) -> Envelope | Unknown | None:
+    def _decode(self, message: Incoming) -> Envelope | Unknown | None:
         """The envelope of an inbox message, checked against its topic; presence is
         applied here; ``None`` for everything else (refusals are counted)."""
         topic = str(message.topic)

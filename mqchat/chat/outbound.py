@@ -11,8 +11,6 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-import aiomqtt
-
 from mqchat.core.envelope import (
     Envelope,
     FriendAccept,
@@ -27,8 +25,8 @@ from mqchat.core.events import Event, MessageStateChanged
 from mqchat.core.model import ChatMessage, DeliveryState
 from mqchat.core.receipts import ReceiptQueue
 from mqchat.core.topics import inbox_topic
-from mqchat.mqtt.connection import Protocol, json_properties
-from mqchat.mqtt.publish_check import PublishRefused, publish_checked
+from mqchat.mqtt.errors import MqttError, PublishRefused
+from mqchat.mqtt.session import Session
 from mqchat.store import ChatStore
 
 log = logging.getLogger(__name__)
@@ -76,8 +74,7 @@ class Outbound:
         # stays the truth and refills it at every connection.
         self._outbox: dict[str, ChatMessage] = {}
         self._requests_due = True
-        self._client: aiomqtt.Client | None = None
-        self._protocol = Protocol.V5
+        self._client: Session | None = None
 
     def queue_message(self, msg: ChatMessage) -> None:
         """``msg`` is stored as pending: publish it after everything before it."""
@@ -97,10 +94,10 @@ class Outbound:
         self._accepts[peer] = None
         self._wake.set()
 
-    async def run(self, client: aiomqtt.Client, protocol: Protocol) -> None:
+    async def run(self, client: Session) -> None:
         """Publish whatever waits, then whatever comes, until cancelled. Raises
-        :class:`aiomqtt.MqttError` when the connection fails under it."""
-        self._client, self._protocol = client, protocol
+        :class:`~mqchat.mqtt.errors.MqttError` when the connection fails under it."""
+        self._client = client
         store = await self._store()
         stored = {msg.id: msg for msg in await store.pending_outgoing()}
         self._outbox = stored | self._outbox  # those stored first, in the store's order
@@ -127,36 +124,26 @@ class Outbound:
             return
         self._typing_sent[peer] = now
         env = Typing.new(self._user, peer, ts=self._clock())
-        with contextlib.suppress(aiomqtt.MqttError):  # a lost typing hint is no loss
+        with contextlib.suppress(MqttError):  # a lost typing hint is no loss
             await self._publish(client, peer, env, qos=0)
 
-    async def _publish(
-        self, client: aiomqtt.Client, peer: str, env: Envelope, *, qos: int = 1
-    ) -> None:
-        await publish_checked(
-            client,
-            inbox_topic(self._ns, peer, self._user),
-            encode_envelope(env),
-            qos=qos,
-            properties=json_properties(self._protocol),
-        )
+    async def _publish(self, client: Session, peer: str, env: Envelope, *, qos: int = 1) -> None:
+        await client.publish(inbox_topic(self._ns, peer, self._user), encode_envelope(env), qos=qos)
 
-    async def _publish_dropping_refusal(
-        self, client: aiomqtt.Client, peer: str, env: Envelope
-    ) -> None:
+    async def _publish_dropping_refusal(self, client: Session, peer: str, env: Envelope) -> None:
         """A control message the broker refuses would be refused again: drop it."""
         try:
             await self._publish(client, peer, env)
         except PublishRefused as exc:
             log.warning("the broker refused a %s to %s: %s", env.type, peer, exc.reason)
 
-    async def _publish_accepts(self, client: aiomqtt.Client) -> None:
+    async def _publish_accepts(self, client: Session) -> None:
         for peer in list(self._accepts):
             env = FriendAccept.new(self._user, peer, name=self._name)
             await self._publish_dropping_refusal(client, peer, env)
             self._accepts.pop(peer, None)
 
-    async def _publish_requests(self, client: aiomqtt.Client) -> None:
+    async def _publish_requests(self, client: Session) -> None:
         if not self._requests_due:
             return
         self._requests_due = False
@@ -166,7 +153,7 @@ class Outbound:
             await self._publish_dropping_refusal(client, contact.user, env)
             await store.mark_request_sent(contact.user)
 
-    async def _publish_receipts(self, client: aiomqtt.Client) -> None:
+    async def _publish_receipts(self, client: Session) -> None:
         batches = self._receipts.take()
         for index, (peer, status, ids) in enumerate(batches):
             env = Receipt.new(self._user, peer, ids, status, ts=self._clock())
@@ -176,7 +163,7 @@ class Outbound:
                 self._receipts.put_back(batches[index:])
                 raise
 
-    async def _publish_outbox(self, client: aiomqtt.Client) -> None:
+    async def _publish_outbox(self, client: Session) -> None:
         """Pending messages, oldest first; each waits for its PUBACK before the next,
         so the peer receives them in the order they were typed."""
         store = await self._store()

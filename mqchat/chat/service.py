@@ -1,4 +1,4 @@
-"""The chat backend on aiomqtt: one connection per running app, kept up with backoff
+"""The chat backend: one MQTT connection per running app, kept up with backoff
 on a persistent session; per-user topics, retained presence with a Will, QoS 1
 envelopes acknowledged only once stored, receipts and friend requests."""
 
@@ -9,8 +9,6 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
-
-import aiomqtt
 
 from mqchat.chat.backend import ChatBackend, EventListener
 from mqchat.chat.inbound import Inbound
@@ -35,15 +33,9 @@ from mqchat.core.names import InvalidUserName, validate_user_name
 from mqchat.core.presence import encode_presence
 from mqchat.core.roster import Roster
 from mqchat.core.topics import inbox_filter, presence_filter, presence_topic
-from mqchat.mqtt.connection import (
-    Protocol,
-    describe_failure,
-    forced_protocol,
-    json_properties,
-    make_client,
-    refuses_protocol,
-)
-from mqchat.mqtt.manual_ack import enable_manual_ack
+from mqchat.mqtt.errors import MqttError, PublishRefused, describe_failure
+from mqchat.mqtt.protocol import Protocol, ProtocolChoice
+from mqchat.mqtt.session import Session, Will, open_session
 from mqchat.mqtt.tls import TlsSetupError
 from mqchat.store import ChatStore
 
@@ -74,15 +66,14 @@ class ChatService(ChatBackend):
         self._roster = Roster(clock)
         self._store: ChatStore | None = None
         self._store_lock = asyncio.Lock()
-        self._client: aiomqtt.Client | None = None
+        self._client: Session | None = None
         self._watched: set[str] = set()  # users whose presence we subscribe to
         self._watch_roster = False
         self._stop = asyncio.Event()
         self._stopped = asyncio.Event()
         self._running = False
         self._run_task: asyncio.Task[None] | None = None
-        self._forced = forced_protocol(settings)
-        self._protocol = self._forced or Protocol.V5
+        self._choice = ProtocolChoice.of(settings)
         self._session_id: str | None = None
         self._session_lock: SessionLock | None = None
         self._outbound = Outbound(
@@ -136,7 +127,7 @@ class ChatService(ChatBackend):
     @property
     def protocol(self) -> Protocol:
         """MQTT 5 unless the broker refused it and we fell back to 3.1.1."""
-        return self._protocol
+        return self._choice.current
 
     # -- store ------------------------------------------------------------------------
 
@@ -171,10 +162,9 @@ class ChatService(ChatBackend):
                 except TlsSetupError as exc:  # a TLS file went missing since the start
                     self._set_state(ConnectionState.FAILED, str(exc))
                     return
-                except aiomqtt.MqttError as exc:
-                    if refuses_protocol(exc) and self._protocol is Protocol.V5 and not self._forced:
+                except MqttError as exc:
+                    if self._choice.fall_back(exc):
                         log.warning("%s refused MQTT 5; using MQTT 3.1.1", self.broker_label)
-                        self._protocol = Protocol.V311
                         continue
                     failure = describe_failure(exc, self.settings)
                     if failure.fatal:
@@ -196,26 +186,26 @@ class ChatService(ChatBackend):
             self._stopped.set()
 
     async def _connected_session(self) -> None:
-        will = aiomqtt.Will(
+        will = Will(
             presence_topic(self._ns, self.user),
             encode_presence(PresenceState.OFFLINE, name=self.display_name, lost=True),
-            qos=1,
-            retain=True,
-        )
-        client = make_client(
-            self.settings, protocol=self._protocol, will=will, session_id=self._session_id
         )
         # Inbound QoS 1 messages are acknowledged once stored (see Inbound.read), so the
         # broker redelivers whatever a crash interrupted.
-        enable_manual_ack(client)
-        async with client:
+        async with open_session(
+            self.settings,
+            self._choice.current,
+            will=will,
+            session_id=self._session_id,
+            manual_ack=True,
+        ) as client:
             # Reading starts first: what the broker queued for us comes right after
             # CONNACK, and amqtt answers no SUBSCRIBE before it is acknowledged (or
             # 5 s pass), which Inbound does once it is stored.
             tasks: set[asyncio.Task[object]] = {asyncio.create_task(self._inbound.read(client))}
             try:
                 await self._set_up(client)
-                tasks.add(asyncio.create_task(self._outbound.run(client, self._protocol)))
+                tasks.add(asyncio.create_task(self._outbound.run(client)))
                 tasks.add(asyncio.create_task(self._stop.wait()))
                 await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             finally:
@@ -230,7 +220,7 @@ class ChatService(ChatBackend):
             if self._stop.is_set():
                 await self._say_goodbye(client)
 
-    async def _set_up(self, client: aiomqtt.Client) -> None:
+    async def _set_up(self, client: Session) -> None:
         """Subscribe, announce ourselves online, and say we are connected."""
         subscribed: set[str] = set()
         await self._subscribe_missing(client, subscribed)
@@ -244,20 +234,21 @@ class ChatService(ChatBackend):
         await self._subscribe_missing(client, subscribed)
         self._backoff.reset()
         detail = f"connected to {self.broker_label}"
-        if self._protocol is not Protocol.V5:
-            why = "as asked" if self._forced else "the broker does not support MQTT 5"
-            detail += f" with MQTT {self._protocol} ({why})"
+        protocol = self._choice.current
+        if protocol is not Protocol.V5:
+            why = "the broker does not support MQTT 5" if self._choice.fell_back else "as asked"
+            detail += f" with MQTT {protocol} ({why})"
         if self._session_id is None:
             detail += (
                 f"; another mqchat holds {self.user}'s session on this device, so "
                 "messages sent while this one is closed go to that one"
             )
-        self._set_state(ConnectionState.CONNECTED, detail, protocol=str(self._protocol))
+        self._set_state(ConnectionState.CONNECTED, detail, protocol=str(protocol))
 
-    async def _say_goodbye(self, client: aiomqtt.Client) -> None:
+    async def _say_goodbye(self, client: Session) -> None:
         """A clean quit: publish offline ourselves (the broker sends no Will now) and
         leave the roster filter out of the session the broker keeps for us."""
-        with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+        with contextlib.suppress(MqttError, TimeoutError):
             async with asyncio.timeout(_STOP_TIMEOUT):
                 if self._watch_roster:
                     await client.unsubscribe(presence_filter(self._ns))
@@ -270,21 +261,18 @@ class ChatService(ChatBackend):
             wanted.add(presence_filter(self._ns))
         return wanted
 
-    async def _subscribe_missing(self, client: aiomqtt.Client, subscribed: set[str]) -> None:
+    async def _subscribe_missing(self, client: Session, subscribed: set[str]) -> None:
         while missing := self._wanted_subscriptions() - subscribed:
             for topic in sorted(missing):
                 await client.subscribe(topic, qos=self._subscription_qos(topic))
                 subscribed.add(topic)
 
-    async def _publish_presence(self, client: aiomqtt.Client, state: PresenceState) -> None:
+    async def _publish_presence(self, client: Session, state: PresenceState) -> None:
         payload = encode_presence(state, name=self.display_name, ts=self._clock())
-        await client.publish(
-            presence_topic(self._ns, self.user),
-            payload,
-            qos=1,
-            retain=True,
-            properties=json_properties(self._protocol),
-        )
+        try:
+            await client.publish(presence_topic(self._ns, self.user), payload, retain=True)
+        except PublishRefused as exc:  # an ACL: the chat works without our presence
+            log.warning("%s refused our presence: %s", self.broker_label, exc.reason)
 
     async def stop(self) -> None:
         self._stop.set()
@@ -390,11 +378,11 @@ class ChatService(ChatBackend):
     async def _subscribe(self, topic: str) -> None:
         client = self._client
         if client is not None:
-            with contextlib.suppress(aiomqtt.MqttError):
+            with contextlib.suppress(MqttError):
                 await client.subscribe(topic, qos=self._subscription_qos(topic))
 
     async def _unsubscribe(self, topic: str) -> None:
         client = self._client
         if client is not None:
-            with contextlib.suppress(aiomqtt.MqttError):
+            with contextlib.suppress(MqttError):
                 await client.unsubscribe(topic)

@@ -175,7 +175,7 @@ def _run_tui(args: argparse.Namespace, *, logged_in: bool, chosen: Chosen) -> in
     from mqchat.app import LoginDefaults, make_app
     from mqchat.chat.service import ChatService
     from mqchat.inspector.feed import InspectorFeed
-    from mqchat.mqtt.connection import forced_protocol
+    from mqchat.mqtt.protocol import forced_protocol
 
     peer = None
     if logged_in:

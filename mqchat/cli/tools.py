@@ -30,7 +30,7 @@ from mqchat.tools.rules import (
 )
 
 if TYPE_CHECKING:
-    from mqchat.mqtt.connection import Protocol
+    from mqchat.mqtt.protocol import Protocol
 
 from mqchat.cli.base import (
     EXIT_BROKEN_PIPE,
@@ -204,7 +204,7 @@ def _mqtt_settings(args: argparse.Namespace) -> Settings:
 
 def _protocol(settings: Settings) -> Protocol | None:
     """The version asked for (``-V``, ``MQCHAT_MQTT_VERSION``); ``None``: 5, else 3.1.1."""
-    from mqchat.mqtt.connection import forced_protocol
+    from mqchat.mqtt.protocol import forced_protocol
 
     return forced_protocol(settings)
 

@@ -15,13 +15,13 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-import aiomqtt
-
 from mqchat.chat.service import ChatService
 from mqchat.config.settings import Settings
 from mqchat.core.events import ChatReceived, ContactsChanged, Event
 from mqchat.core.model import ContactStatus
-from mqchat.mqtt.connection import Protocol, make_client, refuses_protocol
+from mqchat.mqtt.errors import MqttError
+from mqchat.mqtt.protocol import ProtocolChoice
+from mqchat.mqtt.session import open_session
 
 __all__ = ["SENSOR_FILTER", "SENSOR_TOPICS", "answer", "run_ada", "run_ben", "run_sensor"]
 
@@ -136,21 +136,23 @@ async def run_sensor(settings: Settings, *, every: float = 2.0, count: int | Non
     temp, hum, sent = 21.0, 45.0, 0
     rng = random.Random(4)
     sensor = replace(settings, user="sensor")
-    protocol = Protocol.V5
+    choice = ProtocolChoice()
     while count is None or sent < count:
         try:
-            async with make_client(sensor, protocol=protocol) as client:
+            async with open_session(sensor, choice.current) as session:
                 while count is None or sent < count:
                     temp = round(min(max(temp + rng.uniform(-0.3, 0.3), 15), 30), 2)
                     hum = round(min(max(hum + rng.uniform(-1, 1), 20), 80), 1)
                     climate = json.dumps({"temp": temp, "hum": hum, "unit": "C"})
-                    await client.publish(SENSOR_TOPICS[0], str(temp), qos=0, retain=True)
-                    await client.publish(SENSOR_TOPICS[1], climate, qos=0, retain=True)
+                    reading = str(temp).encode()
+                    await session.publish(SENSOR_TOPICS[0], reading, qos=0, retain=True, json=False)
+                    await session.publish(
+                        SENSOR_TOPICS[1], climate.encode(), qos=0, retain=True, json=False
+                    )
                     sent += 1
                     await asyncio.sleep(every)
-        except aiomqtt.MqttError as exc:
-            if protocol is Protocol.V5 and refuses_protocol(exc):
-                protocol = Protocol.V311  # the embedded broker, NATS…: at once, in 3.1.1
-                continue
+        except MqttError as exc:
+            if choice.fall_back(exc):
+                continue  # the embedded broker, NATS…: at once, in 3.1.1
             log.info("sensor: %s; again in 2 s", exc)
             await asyncio.sleep(2)

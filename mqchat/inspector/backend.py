@@ -8,11 +8,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from mqchat.config.settings import Settings
 from mqchat.core.events import ConnectionChanged
-from mqchat.inspector.capture import Properties
+from mqchat.core.message import Message
 
 __all__ = [
     "MAX_QOS",
@@ -33,16 +32,8 @@ class FeedError(Exception):
     the text says why in words a person can act on."""
 
 
-class Received(NamedTuple):
-    """One message as it came off the wire. ``ts`` is the receive time (epoch
-    seconds); ``properties`` the MQTT 5 properties by name, ``None`` without any."""
-
-    topic: str
-    payload: bytes
-    qos: int
-    retain: bool
-    properties: Properties | None
-    ts: float
+Received = Message
+"""One message as it came off the wire (the connection's own type)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 
+from mqchat.core.message import Properties, PropertyValue
 from mqchat.core.topic_filter import compile_filter, has_wildcards
 
 __all__ = [
@@ -33,11 +34,6 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 LAST_PAYLOAD_CAP = 1024
 """A topic's last message outlives its kept messages (for the tree and the detail header) cut
 to this many bytes, so forgotten payloads cannot pile up across many topics."""
-
-PropertyValue = str | int | list[str] | list[int] | list[tuple[str, str]]
-Properties = dict[str, PropertyValue]
-"""MQTT 5 properties by name (``ContentType``, ``UserProperty`` as (key, value)
-pairs, ``CorrelationData`` as hex…), as the service decodes them."""
 
 
 class Captured:

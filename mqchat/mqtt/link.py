@@ -1,109 +1,110 @@
-"""Blocking MQTT connections for the headless commands (``sub``, ``pub``,
-``clear-retained``): paho-mqtt driven by a select loop in the calling thread, no
-asyncio. A flood drains several times faster this way than through aiomqtt (FACTS.md),
-and a script needs nothing more than one connection that it drives step by step."""
+"""The fast link: one paho-mqtt connection driven step by step by a select loop in the
+calling thread, no asyncio. ``mqchat sub``/``pub``/``clear-retained`` drive it from
+the main thread, the inspector's feed from its own; a flood drains several times
+faster this way than through aiomqtt (docs/brokers.md#client-speed)."""
 
 from __future__ import annotations
 
 import select
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
-import aiomqtt
-import paho.mqtt.client as mqtt
+import paho.mqtt.client as paho
 from paho.mqtt.enums import MQTTErrorCode
+from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from mqchat.config.settings import Settings
-from mqchat.mqtt.closed_early import ClosedBeforeConnack, watch_socket_errors
-from mqchat.mqtt.connection import (
-    Protocol,
+from mqchat.core.message import Message
+from mqchat.core.message import Properties as PropertyMap
+from mqchat.mqtt.errors import (
+    ClosedBeforeConnack,
+    LinkError,
+    MqttError,
+    NoAnswer,
+    Reason,
     describe_failure,
-    forced_protocol,
-    refuses_protocol,
 )
-from mqchat.mqtt.paho_client import FastClient, connect_client, new_client
-from mqchat.mqtt.qos_limit import connack_max_qos
+from mqchat.mqtt.factory import client_options, connect_paho, new_paho
+from mqchat.mqtt.protocol import Protocol, ProtocolChoice
+from mqchat.mqtt.qos_limit import connack_max_qos, granted_qos
+from mqchat.mqtt.shims import FastPaho, topic_of, watch_socket_errors
 from mqchat.mqtt.tls import TlsSetupError
 
-__all__ = ["Link", "LinkError", "MessageHandler", "open_link"]
+__all__ = [
+    "Link",
+    "LinkError",
+    "MessageHandler",
+    "PublishProperties",
+    "message_from_paho",
+    "open_link",
+    "property_map",
+]
 
-MessageHandler = Callable[[mqtt.MQTTMessage], None]
+MessageHandler = Callable[[Message], None]
 
-_READ_AHEAD = 256 * 1024
 _DRAIN_BUDGET = 2000  # packets read in a row before the clock and keepalive are looked at
 _CLOSE_WAIT = 2.0
+_EMPTY_PROPERTY_ATTRS = len(vars(Properties(PacketTypes.PUBLISH)))  # type: ignore[no-untyped-call]
 
 
-class LinkError(Exception):
-    """A connection that could not be made, or was lost, as one line a person can act
-    on (the same words as the chat's). ``fatal``: trying again cannot help."""
+@dataclass(frozen=True, slots=True)
+class PublishProperties:
+    """MQTT 5 PUBLISH properties a person may set (the inspector's publish form)."""
 
-    def __init__(self, reason: str, *, fatal: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.fatal = fatal
+    content_type: str | None = None
+    user_properties: tuple[tuple[str, str], ...] = ()
+    message_expiry: int | None = None
+
+    def paho(self) -> Properties:
+        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        if self.content_type:
+            props.ContentType = self.content_type
+        for pair in self.user_properties:
+            props.UserProperty = pair  # paho appends each pair
+        if self.message_expiry:
+            props.MessageExpiryInterval = self.message_expiry
+        return props
 
 
-class _ReadAheadClient(FastClient):
-    """paho tuned for a flood of small messages, ~2x faster than stock paho here.
+def property_map(props: Properties | None) -> PropertyMap | None:
+    """A message's MQTT 5 properties by paho's names (``ContentType``,
+    ``UserProperty``…); ``None`` with 3.1.1 or when it has none."""
+    if props is None or len(vars(props)) <= _EMPTY_PROPERTY_ATTRS:
+        return None  # the flood case: no properties, nothing to convert
+    data: PropertyMap = props.json()  # type: ignore[no-untyped-call]
+    return data
 
-    * paho reads each packet with three or more ``recv()`` calls of a few bytes; this
-      client serves them from one large ``recv()``. ``would_block`` tells the loop that
-      the socket ran dry, ``has_read_ahead`` that bytes are waiting in the buffer.
-    * A QoS 0 PUBLISH without MQTT 5 properties takes :class:`FastClient`'s short
-      decoding path.
 
-    ``_sock_recv`` is a private hook of paho-mqtt 2.x, as FastClient's are."""
+def message_from_paho(msg: paho.MQTTMessage, clock: Callable[[], float]) -> Message:
+    """paho's message as ours (what :class:`~mqchat.mqtt.shims.FastPaho`'s short path
+    builds directly)."""
+    props = property_map(getattr(msg, "properties", None))
+    return Message(topic_of(msg), bytes(msg.payload), msg.qos, bool(msg.retain), props, clock())
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._ahead = b""
-        self._ahead_pos = 0
-        self.would_block = False
 
-    def _sock_recv(self, bufsize: int) -> bytes:
-        ahead, pos = self._ahead, self._ahead_pos
-        if pos >= len(ahead):
-            try:
-                ahead = super()._sock_recv(_READ_AHEAD)
-            except BlockingIOError:
-                self.would_block = True
-                raise
-            if not ahead:
-                return ahead  # the broker closed the connection
-            pos = 0
-        chunk = ahead[pos : pos + bufsize]
-        self._ahead, self._ahead_pos = ahead, pos + len(chunk)
-        return chunk
-
-    @property
-    def has_read_ahead(self) -> bool:
-        """Bytes already read from the socket and not yet handed to paho: the socket
-        will not signal them again, so the loop must not wait in select(). With TLS
-        that includes what OpenSSL has decrypted and not yet returned."""
-        if self._ahead_pos < len(self._ahead):
-            return True
-        pending = getattr(self._sock, "pending", None)
-        return pending is not None and bool(pending())
+def _reason(code: ReasonCode) -> Reason:
+    return Reason(int(code.value), str(code))
 
 
 class Link:
     """One connected client. Made by :func:`open_link`; driven by :meth:`step`, which
     the caller repeats until it has what it wants."""
 
-    def __init__(self, client: _ReadAheadClient, settings: Settings, protocol: Protocol) -> None:
+    def __init__(self, client: FastPaho, settings: Settings, protocol: Protocol) -> None:
         self.client = client
         self.settings = settings
         self.protocol = protocol
         self.halted = False
-        self._acks: dict[int, list[ReasonCode]] = {}
-        self._on_published: Callable[[int, ReasonCode], None] | None = None
+        self._acks: dict[int, list[Reason]] = {}
+        self._published: dict[int, Reason] = {}
+        self._on_published: Callable[[int, Reason], None] | None = None
         self._lost: str | None = None
         self.max_qos: int | None = None
-        """The highest QoS the broker takes, once known (qos_limit.py)."""
+        """The highest QoS the broker takes, once known (:meth:`allowed_qos`)."""
         client.on_subscribe = self._on_suback
         client.on_unsubscribe = self._on_suback
         client.on_publish = self._on_puback
@@ -114,14 +115,17 @@ class Link:
     def _on_suback(
         self, _c: object, _u: object, mid: int, codes: list[ReasonCode], _p: object
     ) -> None:
-        self._acks[mid] = list(codes)
+        self._acks[mid] = [_reason(c) for c in codes]
 
     def _on_puback(self, _c: object, _u: object, mid: int, code: ReasonCode, _p: object) -> None:
+        reason = _reason(code)
         if self._on_published is not None:
-            self._on_published(mid, code)
+            self._on_published(mid, reason)
+        else:
+            self._published[mid] = reason
 
     def _on_disconnect(
-        self, _c: object, _u: object, flags: mqtt.DisconnectFlags, code: ReasonCode, _p: object
+        self, _c: object, _u: object, flags: paho.DisconnectFlags, code: ReasonCode, _p: object
     ) -> None:
         if flags.is_disconnect_packet_from_server and code.is_failure:
             self._lost = str(code)  # the broker's own words (MQTT 5 DISCONNECT)
@@ -131,11 +135,19 @@ class Link:
     def on_message(self, handler: MessageHandler) -> None:
         """Call ``handler`` for every message, inside :meth:`step`. To stop reading
         at once (``-C`` reached), it calls :meth:`halt`."""
-        self.client.on_message = lambda _c, _u, msg: handler(msg)
+        client = self.client
+        clock = client.clock
 
-    def on_published(self, handler: Callable[[int, ReasonCode], None]) -> None:
+        def general(_c: object, _u: object, msg: paho.MQTTMessage) -> None:
+            handler(message_from_paho(msg, clock))
+
+        client.deliver = handler
+        client.on_message = general
+
+    def on_published(self, handler: Callable[[int, Reason], None] | None) -> None:
         """Call ``handler(mid, reason)`` when a publish is complete: QoS 0 once it is
-        written, QoS 1 on PUBACK, QoS 2 on PUBCOMP."""
+        written, QoS 1 on PUBACK, QoS 2 on PUBCOMP. Without one (``None``), answers
+        are kept for :meth:`wait_published`."""
         self._on_published = handler
 
     def halt(self) -> None:
@@ -197,7 +209,7 @@ class Link:
     def _check(self, rc: MQTTErrorCode) -> None:
         if rc in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_AGAIN):
             return
-        self._raise_lost(None if rc == MQTTErrorCode.MQTT_ERR_CONN_LOST else mqtt.error_string(rc))
+        self._raise_lost(None if rc == MQTTErrorCode.MQTT_ERR_CONN_LOST else paho.error_string(rc))
 
     def _raise_lost(self, detail: str | None = None) -> NoReturn:
         reason = self._lost or detail or "the broker closed the connection"
@@ -210,7 +222,7 @@ class Link:
         while not done():
             left = deadline - time.monotonic()
             if left <= 0:
-                raise LinkError(f"no {what} from {self.settings.broker.label} (timed out)")
+                raise NoAnswer(f"no {what} from {self.settings.broker.label} (timed out)")
             try:
                 self.step(min(left, 1.0))
             except LinkError:
@@ -222,10 +234,10 @@ class Link:
 
     # --- requests ------------------------------------------------------------------
 
-    def subscribe(self, filters: Sequence[str], qos: int) -> list[ReasonCode]:
+    def subscribe(self, filters: Sequence[str], qos: int) -> list[Reason]:
         """Subscribe and wait for the SUBACK; returns its codes (the QoS granted to
         each filter). :class:`LinkError` if the broker refuses any filter."""
-        codes = self.try_subscribe(filters, qos)
+        codes = self.try_subscribe([(f, qos) for f in filters])
         for topic_filter, code in zip(filters, codes, strict=False):
             if code.is_failure:
                 raise LinkError(
@@ -235,9 +247,10 @@ class Link:
                 )
         return codes
 
-    def try_subscribe(self, filters: Sequence[str], qos: int) -> list[ReasonCode]:
-        """Subscribe and wait for the SUBACK; returns its codes, refusals included."""
-        rc, mid = self.client.subscribe([(f, qos) for f in filters])
+    def try_subscribe(self, subscriptions: Sequence[tuple[str, int]]) -> list[Reason]:
+        """Subscribe to each (filter, QoS) and wait for the SUBACK; returns its codes,
+        refusals included."""
+        rc, mid = self.client.subscribe(list(subscriptions))
         self._check(rc)
         assert mid is not None
         self.wait_for(lambda: mid in self._acks, self.settings.connect_timeout, "SUBACK")
@@ -250,13 +263,59 @@ class Link:
         self.wait_for(lambda: mid in self._acks, self.settings.connect_timeout, "UNSUBACK")
         self._acks.pop(mid)
 
-    def publish(self, topic: str, payload: bytes, qos: int, retain: bool) -> int:
+    def publish(
+        self,
+        topic: str,
+        payload: bytes,
+        qos: int,
+        retain: bool,
+        properties: PublishProperties | None = None,
+    ) -> int:
         """Queue one message and start sending it; returns its mid for
-        :meth:`on_published`."""
-        info = self.client.publish(topic, payload, qos=qos, retain=retain)
+        :meth:`on_published`. ``properties`` are left out with MQTT 3.1.1."""
+        props = None
+        if properties is not None and self.protocol is Protocol.V5:
+            props = properties.paho()
+        info = self.client.publish(topic, payload, qos=qos, retain=retain, properties=props)
         if info.rc == MQTTErrorCode.MQTT_ERR_NO_CONN:
             self._raise_lost()
         return info.mid
+
+    def publish_and_wait(
+        self,
+        topic: str,
+        payload: bytes,
+        qos: int,
+        retain: bool,
+        properties: PublishProperties | None = None,
+    ) -> Reason:
+        """Publish one message and wait until it is complete (see
+        :meth:`on_published`, which must not be set); returns the broker's answer."""
+        mid = self.publish(topic, payload, qos, retain, properties)
+        return self.wait_published([mid])[mid]
+
+    def wait_published(self, mids: Sequence[int]) -> dict[int, Reason]:
+        """Wait until each publish of ``mids`` is complete (no :meth:`on_published`
+        handler set); returns the broker's answers by mid. :class:`NoAnswer` after
+        twice the connect timeout."""
+        published = self._published
+        timeout = self.settings.connect_timeout * 2
+        self.wait_for(lambda: all(m in published for m in mids), timeout, "acknowledgement")
+        return {m: published.pop(m) for m in mids}
+
+    def allowed_qos(self, topic: str) -> int:
+        """The highest QoS the broker takes for ``topic``, so nothing is published
+        above it (NATS drops the connection on a QoS 2 PUBLISH). MQTT 5: the CONNACK
+        said. MQTT 3.1.1: subscribe to ``topic`` at QoS 2 and unsubscribe; what the
+        SUBACK grants is the answer, at the cost of one round trip. A refused probe
+        (an ACL) tells nothing: 2."""
+        if self.max_qos is not None:
+            return self.max_qos
+        codes = self.try_subscribe([(topic, 2)])
+        self.unsubscribe([topic])
+        granted = granted_qos(codes[0]) if codes else None
+        self.max_qos = 2 if granted is None else granted
+        return self.max_qos
 
     def close(self) -> None:
         """Send DISCONNECT (best effort, briefly) and close the socket."""
@@ -278,27 +337,38 @@ class Link:
                 sock.close()
 
 
-def open_link(settings: Settings, protocol: Protocol | None = None, *, role: str) -> Link:
+def open_link(
+    settings: Settings,
+    protocol: ProtocolChoice | None = None,
+    *,
+    role: str,
+    clock: Callable[[], float] = time.time,
+) -> Link:
     """Connect with a clean session and a random client id ``mqchat-<role>-…``, over
-    TLS and/or WebSockets as the URL says. Without ``protocol`` (nor
-    ``settings.mqtt_version``): MQTT 5, then 3.1.1 if the broker refuses version 5.
-    The login is ``settings.mqtt_username`` (none when empty: anonymous). Raises
-    :class:`LinkError` with the same words as the chat's connection failures."""
-    protocol = protocol or forced_protocol(settings)
+    TLS and/or WebSockets as the URL says, with the version ``protocol`` chooses
+    (default: the settings', else MQTT 5 and 3.1.1 if the broker refuses 5; the
+    choice remembers a fallback for later links). The login is
+    ``settings.mqtt_username`` (none when empty: anonymous). ``clock`` stamps each
+    message's receive time. Raises :class:`LinkError` with the same words as the
+    chat's connection failures."""
+    choice = protocol or ProtocolChoice.of(settings)
     try:
-        try:
-            return _connect(settings, protocol or Protocol.V5, role)
-        except aiomqtt.MqttError as exc:
-            if protocol is not None or not refuses_protocol(exc):
-                raise
-        return _connect(settings, Protocol.V311, role)
-    except (aiomqtt.MqttError, OSError, TlsSetupError) as exc:
+        while True:
+            try:
+                return _connect(settings, choice.current, role, clock)
+            except MqttError as exc:
+                if not choice.fall_back(exc):
+                    raise
+    except (MqttError, OSError, TlsSetupError) as exc:
         failure = describe_failure(exc, settings)
-        raise LinkError(failure.reason, fatal=failure.fatal) from None
+        code = exc.code if isinstance(exc, MqttError) else None
+        raise LinkError(failure.reason, fatal=failure.fatal, code=code) from None
 
 
-def _connect(settings: Settings, protocol: Protocol, role: str) -> Link:
-    client = new_client(_ReadAheadClient, settings, protocol, role)
+def _connect(settings: Settings, protocol: Protocol, role: str, clock: Callable[[], float]) -> Link:
+    options = client_options(settings, protocol, role=role)
+    client = new_paho(FastPaho, options)
+    client.clock = clock
     socket_error = watch_socket_errors(client)
     connack: list[ReasonCode] = []
     link = Link(client, settings, protocol)
@@ -308,7 +378,7 @@ def _connect(settings: Settings, protocol: Protocol, role: str) -> Link:
         link.max_qos = connack_max_qos(props if protocol is Protocol.V5 else None)
 
     client.on_connect = on_connect
-    connect_client(client, settings, protocol)
+    connect_paho(client, options)
     deadline = time.monotonic() + settings.connect_timeout
     try:
         while not connack:
@@ -327,15 +397,5 @@ def _connect(settings: Settings, protocol: Protocol, role: str) -> Link:
             if sock is not None:
                 sock.close()
     if connack[0].is_failure:
-        raise aiomqtt.MqttCodeError(connack[0])
+        raise MqttError(str(connack[0]), code=int(connack[0].value))
     return link
-
-
-def properties_of(message: mqtt.MQTTMessage) -> dict[str, object]:
-    """A message's MQTT 5 properties by paho's names (``ContentType``,
-    ``UserProperty``…); empty with 3.1.1 or when it has none."""
-    props: Properties | None = getattr(message, "properties", None)
-    if props is None:
-        return {}
-    data: dict[str, object] = props.json()  # type: ignore[no-untyped-call]
-    return data

@@ -3,16 +3,14 @@ one with an empty retained publish. Live (non-retained) traffic is never touched
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.reasoncodes import ReasonCode
-
 from mqchat.config.settings import Settings
-from mqchat.mqtt.connection import Protocol
-from mqchat.mqtt.link import Link, LinkError, open_link
+from mqchat.mqtt.errors import LinkError, Reason
+from mqchat.mqtt.link import open_link
+from mqchat.mqtt.protocol import Protocol, ProtocolChoice
+from mqchat.mqtt.retained import clear_topics, collect_retained
 
 __all__ = ["ClearRequest", "ClearResult", "clear_retained"]
 
@@ -44,56 +42,12 @@ class ClearResult:
     remaining: list[str] = field(default_factory=list)
     """Topics still retained after the last pass (never cleared in a dry run)."""
 
-
-def _collect(link: Link, request: ClearRequest) -> list[str]:
-    """Subscribe, note the topic of every retained message until they stop coming,
-    unsubscribe. Live messages (retain flag off) are ignored."""
-    topics: dict[str, None] = {}
-    last = [time.monotonic()]
-
-    def on_message(msg: mqtt.MQTTMessage) -> None:
-        if msg.retain and msg.payload:
-            topics[msg.topic] = None
-            last[0] = time.monotonic()
-
-    link.on_message(on_message)
-    # QoS 1: a broker keeps QoS 1 messages for a slow reader rather than dropping them.
-    link.subscribe([request.topic_filter], 1)
-    started = last[0] = time.monotonic()
-    while True:
-        now = time.monotonic()
-        quiet_left = last[0] + request.settle - now
-        total_left = started + request.timeout - now
-        if quiet_left <= 0 or total_left <= 0:
-            break
-        link.step(min(quiet_left, total_left))
-    link.unsubscribe([request.topic_filter])
-    return list(topics)
-
-
-def _clear(
-    link: Link, topics: list[str], result: ClearResult, timeout: float, *, window: int
-) -> None:
-    """An empty retained message, QoS 1, to each topic, at most ``window`` of them
-    unacknowledged at a time; wait for every PUBACK. ``result`` is updated as each
-    PUBACK comes, so it is right even when the connection drops half way."""
-    by_mid: dict[int, str] = {}
-    answered = 0
-
-    def on_published(mid: int, code: ReasonCode) -> None:
-        nonlocal answered
-        answered += 1
-        if code.is_failure:
-            result.refused[by_mid[mid]] = str(code)
+    def note(self, topic: str, answer: Reason) -> None:
+        """The broker's answer to clearing ``topic``."""
+        if answer.is_failure:
+            self.refused[topic] = str(answer)
         else:
-            result.cleared += 1
-
-    link.on_published(on_published)
-    for topic in topics:
-        by_mid[link.publish(topic, b"", 1, True)] = topic
-        if len(by_mid) - answered >= window:
-            link.wait_for(lambda: len(by_mid) - answered < window, timeout, "PUBACK")
-    link.wait_for(lambda: answered >= len(by_mid), timeout, "PUBACK")
+            self.cleared += 1
 
 
 def clear_retained(
@@ -113,14 +67,18 @@ def clear_retained(
     cleared on a new connection one topic at a time, which shows which topic is
     refused; each refusal learnt this way does not count as a pass."""
     result = ClearResult()
-    link = open_link(settings, protocol, role="clear")
+    choice = ProtocolChoice.of(settings, protocol)
+    link = open_link(settings, choice, role="clear")
     passes_left = max(1, request.passes)
     one_by_one = False
     try:
         while True:
             if not link.connected:
-                link = open_link(settings, link.protocol, role="clear")
-            topics = [t for t in _collect(link, request) if t not in result.refused]
+                link = open_link(settings, choice, role="clear")
+            found = collect_retained(
+                link, request.topic_filter, settle=request.settle, timeout=request.timeout
+            )
+            topics = [t for t in found if t not in result.refused]
             known = set(result.found)
             for topic in topics:
                 if topic not in known:
@@ -133,7 +91,13 @@ def clear_retained(
             refused = len(result.refused)
             timeout = settings.connect_timeout * 2 + len(topics) / 1000
             try:
-                _clear(link, topics, result, timeout, window=1 if one_by_one else len(topics))
+                clear_topics(
+                    link,
+                    topics,
+                    result.note,
+                    window=1 if one_by_one else len(topics),
+                    timeout=timeout,
+                )
             except LinkError:
                 if one_by_one and len(result.refused) == refused:
                     raise  # dropped for no reason we can see: a real failure

@@ -7,12 +7,11 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
-from paho.mqtt.reasoncodes import ReasonCode
-
 from mqchat.config.settings import Settings
-from mqchat.mqtt.connection import Protocol
-from mqchat.mqtt.link import Link, LinkError, open_link
-from mqchat.mqtt.qos_limit import downgrade_notice, probe_max_qos
+from mqchat.mqtt.errors import LinkError, Reason
+from mqchat.mqtt.link import Link, open_link
+from mqchat.mqtt.protocol import Protocol, ProtocolChoice
+from mqchat.mqtt.qos_limit import downgrade_notice
 
 __all__ = ["PublishRequest", "PublishResult", "publish_lines", "publish_payloads"]
 
@@ -40,7 +39,7 @@ class PublishResult:
     """Why the connection dropped before every message was complete, if it did."""
     qos: int | None = None
     """The QoS the messages went out at: lower than asked when the broker has no
-    QoS 2 (:func:`~mqchat.mqtt.qos_limit.probe_max_qos`)."""
+    QoS 2 (:meth:`~mqchat.mqtt.link.Link.allowed_qos`)."""
 
 
 class _Tracker:
@@ -52,7 +51,7 @@ class _Tracker:
         self.result = PublishResult(qos=self.request.qos)
         link.on_published(self._done)
 
-    def _done(self, _mid: int, code: ReasonCode) -> None:
+    def _done(self, _mid: int, code: Reason) -> None:
         if code.is_failure:
             self.result.refused.append(str(code))
         else:
@@ -78,10 +77,10 @@ def _within_broker_qos(
     """``request`` at a QoS the broker takes. A QoS 2 PUBLISH to a broker without
     QoS 2 makes it drop the connection (NATS, mosquitto's ``max_qos``): degrade to
     what it grants, as the broker itself does for a QoS 2 subscription, and say so
-    (DESIGN.md §7)."""
+    (docs/brokers.md#degrading)."""
     if request.qos < 2:
         return request
-    allowed = probe_max_qos(link, request.topic)
+    allowed = link.allowed_qos(request.topic)
     if allowed >= request.qos:
         return request
     label = link.settings.broker.label
@@ -100,7 +99,7 @@ def publish_payloads(
     """Publish each payload (usually one) and wait for all. Raises :class:`LinkError`
     if no connection can be made; a connection lost later is in ``lost``. ``notice``
     hears of a QoS lowered to what the broker takes."""
-    link = open_link(settings, protocol, role="pub")
+    link = open_link(settings, ProtocolChoice.of(settings, protocol), role="pub")
     try:
         tracker = _Tracker(link, request, notice)
     except LinkError as exc:
@@ -131,7 +130,7 @@ def publish_lines(
     -f``) is published live while the connection is kept alive. Raises
     :class:`LinkError` if no connection can be made; a connection lost later (the
     rest of the stream is then not read) is in ``lost``."""
-    link = open_link(settings, protocol, role="pub")
+    link = open_link(settings, ProtocolChoice.of(settings, protocol), role="pub")
     try:
         tracker = _Tracker(link, request, notice)
     except LinkError as exc:

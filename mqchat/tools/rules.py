@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import StrEnum
 
@@ -132,7 +132,7 @@ def json_line(
     qos: int,
     retain: bool,
     ts: datetime,
-    properties: dict[str, object] | None = None,
+    properties: Mapping[str, object] | None = None,
     safe: bool = False,
 ) -> bytes:
     """One JSON object and a newline. The payload is text when it is valid UTF-8, else

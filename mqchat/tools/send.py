@@ -5,22 +5,14 @@ from __future__ import annotations
 
 import asyncio
 
-import aiomqtt
-
 from mqchat.chat.backend import SendError
 from mqchat.chat.outgoing import prepare_text
 from mqchat.config.settings import Settings
 from mqchat.core.model import ChatMessage, ContactStatus, DeliveryState
 from mqchat.core.topics import inbox_topic
-from mqchat.mqtt.connection import (
-    Protocol,
-    describe_failure,
-    forced_protocol,
-    json_properties,
-    make_client,
-    refuses_protocol,
-)
-from mqchat.mqtt.publish_check import PublishRefused, publish_checked
+from mqchat.mqtt.errors import MqttError, PublishRefused, describe_failure
+from mqchat.mqtt.protocol import Protocol, ProtocolChoice
+from mqchat.mqtt.session import open_session
 from mqchat.mqtt.tls import TlsSetupError
 from mqchat.store import ChatStore
 
@@ -50,18 +42,19 @@ async def send_once(settings: Settings, peer: str, body: str) -> ChatMessage:
 
 
 async def _publish(settings: Settings, topic: str, data: bytes) -> None:
-    forced = forced_protocol(settings)
+    choice = ProtocolChoice.of(settings)
     try:
         # Both attempts together stay within 20 s (twice the connect timeout): a
         # script gets its answer, whatever the broker does.
         async with asyncio.timeout(settings.connect_timeout * 2):
-            try:
-                await _publish_with(forced or Protocol.V5, settings, topic, data)
-            except aiomqtt.MqttError as exc:
-                if forced is not None or not refuses_protocol(exc):
-                    raise
-                await _publish_with(Protocol.V311, settings, topic, data)
-    except (aiomqtt.MqttError, OSError, TlsSetupError) as exc:
+            while True:
+                try:
+                    await _publish_with(choice.current, settings, topic, data)
+                    return
+                except MqttError as exc:
+                    if not choice.fall_back(exc):
+                        raise
+    except (MqttError, OSError, TlsSetupError) as exc:
         raise SendError(describe_failure(exc, settings).reason) from None
     except TimeoutError:
         raise SendError(f"no answer from {settings.broker.label} (timed out)") from None
@@ -70,9 +63,9 @@ async def _publish(settings: Settings, topic: str, data: bytes) -> None:
 async def _publish_with(protocol: Protocol, settings: Settings, topic: str, data: bytes) -> None:
     # A clean session with a random id: the chat's persistent session (same user,
     # maybe running right now) is never taken over by a one-shot command.
-    async with make_client(settings, protocol=protocol) as client:
+    async with open_session(settings, protocol) as session:
         try:
-            await publish_checked(client, topic, data, properties=json_properties(protocol))
+            await session.publish(topic, data)
         except PublishRefused as exc:
             raise SendError(
                 f"{settings.broker.label} refused the message: {exc.reason.lower()} (does "

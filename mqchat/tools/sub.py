@@ -12,14 +12,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import BinaryIO
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.reasoncodes import ReasonCode
-
 from mqchat.config.settings import Settings
 from mqchat.core.backoff import Backoff
+from mqchat.core.message import Message
 from mqchat.core.topic_filter import TopicMatcher, compile_filter
-from mqchat.mqtt.connection import Protocol
-from mqchat.mqtt.link import Link, LinkError, MessageHandler, open_link, properties_of
+from mqchat.mqtt.errors import LinkError, Reason
+from mqchat.mqtt.link import Link, MessageHandler, open_link
+from mqchat.mqtt.protocol import Protocol, ProtocolChoice
 from mqchat.mqtt.qos_limit import downgrade_notice, granted_qos
 from mqchat.tools.rules import OutputFormat, RetainedFilter, json_line, line_renderer
 
@@ -91,18 +90,18 @@ class SubscribeResult:
     """Messages handled (printed)."""
 
 
-def _renderer(request: SubscribeRequest) -> Callable[[mqtt.MQTTMessage], bytes | bytearray]:
+def _renderer(request: SubscribeRequest) -> Callable[[Message], bytes | bytearray]:
     if request.output is OutputFormat.JSON:
         safe = request.safe
 
-        def as_json(msg: mqtt.MQTTMessage) -> bytes:
+        def as_json(msg: Message) -> bytes:
             return json_line(
                 msg.topic,
                 msg.payload,
                 qos=msg.qos,
                 retain=bool(msg.retain),
                 ts=datetime.now(UTC),
-                properties=properties_of(msg),
+                properties=msg.properties or {},
                 safe=safe,
             )
 
@@ -131,7 +130,7 @@ class _Run:
 
         asked = [compile_filter(f) for f in self.request.filters]
 
-        def on_message(msg: mqtt.MQTTMessage) -> None:
+        def on_message(msg: Message) -> None:
             if link.halted:
                 return  # paho may hand over one more from the packet being read
             if msg.retain:
@@ -173,7 +172,8 @@ def subscribe(
     fails, or a reconnection is refused for good."""
     buffer = OutputBuffer(out)
     run = _Run(request, buffer)
-    link = open_link(settings, protocol, role="sub")
+    choice = ProtocolChoice.of(settings, protocol)
+    link = open_link(settings, choice, role="sub")
     deadline = None if request.timeout is None else time.monotonic() + request.timeout
     backoff = Backoff(initial=0.25, cap=5.0)
     warned = False
@@ -196,7 +196,7 @@ def subscribe(
                     raise
                 buffer.flush()
                 notice(f"{exc.reason}; reconnecting")
-                again = _reconnect(settings, link.protocol, deadline, backoff)
+                again = _reconnect(settings, choice, deadline, backoff)
                 if again is None:
                     return SubscribeResult(SubscribeEnd.TIMEOUT, run.messages)
                 link = again
@@ -211,7 +211,7 @@ def subscribe(
 def _say_if_downgraded(
     settings: Settings,
     request: SubscribeRequest,
-    codes: list[ReasonCode],
+    codes: list[Reason],
     notice: Callable[[str], None],
 ) -> bool:
     """Tell, once, that the broker granted less than the QoS asked for (NATS grants
@@ -226,7 +226,7 @@ def _say_if_downgraded(
 
 
 def _reconnect(
-    settings: Settings, protocol: Protocol, deadline: float | None, backoff: Backoff
+    settings: Settings, choice: ProtocolChoice, deadline: float | None, backoff: Backoff
 ) -> Link | None:
     """A new connection, or ``None`` if the deadline passed first."""
     while True:
@@ -237,7 +237,7 @@ def _reconnect(
                 return None
         time.sleep(delay)  # nothing to read while disconnected: a plain wait
         try:
-            return open_link(settings, protocol, role="sub")
+            return open_link(settings, choice, role="sub")
         except LinkError as exc:
             if exc.fatal:
                 raise

@@ -233,7 +233,7 @@ async def test_clean_stop(broker: Mosquitto, namespace: str):
     feed.subscribe(f"{namespace}/#")
     feed.start()
     await wait_until(lambda: connected(feed))
-    assert len(feed_threads()) == 2  # the supervisor and paho's loop
+    assert len(feed_threads()) == 1  # the feed reads on its own thread, paho has none
     await feed.stop()
     await feed.stop()  # idempotent
     assert feed.connection.state is ConnectionState.CLOSED
@@ -255,59 +255,3 @@ async def test_stop_while_retrying_is_quick(tmp_path: Path):
     async with asyncio.timeout(2):
         await feed.stop()
     assert feed.connection.state is ConnectionState.CLOSED
-
-
-# -- the short path for QoS 0 messages, against paho's own decoding -------------------
-
-
-def _publish_packet(
-    topic: bytes, payload: bytes, *, v5: bool, flags: int = 0, props: bytes = b""
-) -> tuple[int, bytearray]:
-    body = len(topic).to_bytes(2, "big") + topic
-    if v5:
-        body += bytes([len(props)]) + props
-    return 0x30 | flags, bytearray(body + payload)
-
-
-CASES = [
-    (b"a/b", b"hello", 0, b""),
-    (b"a/b", b"kept", 0x01, b""),  # retain
-    (b"a/b", b"again", 0x08, b""),  # dup
-    (b"a/b", b"", 0, b""),  # empty payload
-    ("t/\u00e9\u4e2d".encode(), bytes(range(256)), 0, b""),
-    (b"a/b", b"typed", 0, b"\x03\x00\x0atext/plain"),  # a property: paho's way
-]
-
-
-# Properties exist in MQTT 5 only: no 3.1.1 case carries them.
-DECODING = [
-    pytest.param(v5, *case, id=f"{'mqtt5' if v5 else 'mqtt311'}-{i}")
-    for i, case in enumerate(CASES)
-    for v5 in (True, False)
-    if v5 or not case[3]
-]
-
-
-@pytest.mark.parametrize(("v5", "topic", "payload", "flags", "props"), DECODING)
-def test_fast_decoding_matches_paho(
-    v5: bool, topic: bytes, payload: bytes, flags: int, props: bytes
-):
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
-
-    from mqchat.mqtt.inspector_paho import property_map
-    from mqchat.mqtt.paho_client import FastClient
-
-    decoded = []
-    for cls in (mqtt.Client, FastClient):
-        client = cls(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311)
-        got: list[mqtt.MQTTMessage] = []
-        client.on_message = lambda _c, _u, msg, got=got: got.append(msg)
-        command, packet = _publish_packet(topic, payload, v5=v5, flags=flags, props=props)
-        client._in_packet = {"command": command, "packet": packet}  # type: ignore[typeddict-item]
-        client._handle_publish()
-        [msg] = got
-        decoded.append(
-            (msg.topic, msg.payload, msg.qos, msg.retain, msg.dup, property_map(msg.properties))
-        )
-    assert decoded[0] == decoded[1]

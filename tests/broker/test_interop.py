@@ -27,7 +27,7 @@ from mqchat.config.broker_url import parse_broker_url
 from mqchat.config.settings import MqttVersion, Settings
 from mqchat.core.events import ChatReceived, MessageStateChanged, PeerTyping, PresenceChanged
 from mqchat.core.model import DeliveryState
-from mqchat.mqtt.manual_ack import enable_manual_ack
+from mqchat.mqtt.shims import enable_manual_ack, paho_of
 from tests.support.brokers import EmbeddedServe, Nats, require_nats
 from tests.support.chat_session import connected_service
 from tests.support.mosquitto import Mosquitto, require_mosquitto
@@ -136,10 +136,10 @@ async def chatting(
 def cut_connection(service: ChatService) -> None:
     """The network fails under ``service``: its socket ends without a DISCONNECT, so
     the broker publishes the Will. (The private attributes are the test's only way
-    to reach the socket of a live aiomqtt client.)"""
-    client = service._client
-    assert client is not None
-    sock = client._client.socket()
+    to reach the socket of a live session.)"""
+    session = service._client
+    assert session is not None
+    sock = paho_of(session._client).socket()
     assert sock is not None
     sock.shutdown(socket.SHUT_RDWR)
 

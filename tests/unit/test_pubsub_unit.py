@@ -1,6 +1,6 @@
 """The headless pub/sub commands without a broker: topic and filter rules, the lines
-`mqchat sub` prints, its output buffer, the fast PUBLISH decoder against paho's own,
-and the command line's usage errors (exit 2, nothing sent)."""
+`mqchat sub` prints, its output buffer, and the command line's usage errors (exit 2,
+nothing sent). The fast PUBLISH decoder is tested in test_mqtt_shims.py."""
 
 from __future__ import annotations
 
@@ -10,14 +10,9 @@ import json
 import re
 from datetime import UTC, datetime
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
 from mqchat.cli.main import main
-from mqchat.mqtt.link import _ReadAheadClient, properties_of
 from mqchat.tools.rules import (
     OutputFormat,
     check_filter,
@@ -198,61 +193,6 @@ def test_output_buffer_holds_small_writes_until_flushed() -> None:
     assert stream.writes == 0
     out.flush()
     assert bytes(stream.data) == b"a\nb\n"
-
-
-# --- the fast PUBLISH decoder against paho's -----------------------------------------
-
-
-def _publish_packet(
-    topic: bytes, payload: bytes, *, v5: bool, retain: bool, dup: bool, props: Properties | None
-) -> tuple[int, bytes]:
-    header = 0x30 | (0x08 if dup else 0) | (0x01 if retain else 0)
-    body = len(topic).to_bytes(2, "big") + topic
-    if v5:
-        body += props.pack() if props is not None else b"\x00"
-    return header, body + payload
-
-
-def _decode(client: mqtt.Client, header: int, body: bytes) -> mqtt.MQTTMessage:
-    got: list[mqtt.MQTTMessage] = []
-    client.on_message = lambda _c, _u, msg: got.append(msg)
-    client._in_packet["command"] = header  # the decoder's input, as paho's reader leaves it
-    client._in_packet["packet"] = body
-    client._handle_publish()
-    assert len(got) == 1
-    return got[0]
-
-
-def _content_type() -> Properties:
-    props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-    props.ContentType = "text/plain"
-    props.UserProperty = ("k", "v")
-    return props
-
-
-@pytest.mark.parametrize("v5", [True, False], ids=["v5", "v311"])
-@pytest.mark.parametrize(
-    ("topic", "payload", "retain", "dup", "props"),
-    [
-        (b"a/b", b"23.5", False, False, None),
-        (b"a/b", b"", True, False, None),
-        (b"x" * 300, b"\xff\x00" * 5000, False, True, None),
-        ("grüße/✓".encode(), b"{}", True, True, None),
-        (b"a", b"with properties", False, False, "content-type"),
-    ],
-)
-def test_fast_decoder_agrees_with_paho(
-    v5: bool, topic: bytes, payload: bytes, retain: bool, dup: bool, props: str | None
-) -> None:
-    properties = _content_type() if props and v5 else None
-    header, body = _publish_packet(topic, payload, v5=v5, retain=retain, dup=dup, props=properties)
-    protocol = mqtt.MQTTv5 if v5 else mqtt.MQTTv311
-    ours = _decode(_ReadAheadClient(CallbackAPIVersion.VERSION2, protocol=protocol), header, body)
-    paho = _decode(mqtt.Client(CallbackAPIVersion.VERSION2, protocol=protocol), header, body)
-    for name in ("topic", "payload", "qos", "retain", "dup", "mid"):
-        assert getattr(ours, name) == getattr(paho, name), name
-    assert properties_of(ours) == properties_of(paho)
-    assert isinstance(ours.payload, bytes)
 
 
 # --- usage errors: exit 2 before any connection ---------------------------------------

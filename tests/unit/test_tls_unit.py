@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives import serialization
 from mqchat.config.broker_url import parse_broker_url
 from mqchat.config.settings import Settings
 from mqchat.config.tls_options import TlsOptions
-from mqchat.mqtt.closed_early import ClosedBeforeConnack
-from mqchat.mqtt.connection import describe_failure, refuses_protocol
+from mqchat.mqtt.errors import ClosedBeforeConnack, describe_failure
+from mqchat.mqtt.protocol import refuses_protocol
 from mqchat.mqtt.tls import (
     UNTRUSTED,
     TlsSetupError,

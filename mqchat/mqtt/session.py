@@ -1,0 +1,158 @@
+"""An asyncio connection for the chat and the one-shot commands, on aiomqtt: publish
+with the broker's verdict, subscribe, read, acknowledge after storing. Every failure
+leaves as :class:`~mqchat.mqtt.errors.MqttError` (or ``PublishRefused``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import aiomqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from mqchat.config.settings import Settings
+from mqchat.mqtt import shims
+from mqchat.mqtt.errors import ClosedBeforeConnack, MqttError, PublishRefused
+from mqchat.mqtt.factory import client_options, new_aiomqtt
+from mqchat.mqtt.protocol import Protocol
+
+__all__ = ["Incoming", "Session", "Will", "open_session"]
+
+JSON = "application/json"
+
+
+class Incoming(NamedTuple):
+    """A message for the chat; ``mid`` is the packet id :meth:`Session.ack` sends
+    the PUBACK of."""
+
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+    mid: int
+
+
+@dataclass(frozen=True, slots=True)
+class Will:
+    """What the broker publishes for us if the connection dies without a DISCONNECT."""
+
+    topic: str
+    payload: bytes
+    qos: int = 1
+    retain: bool = True
+
+
+def _translated(exc: aiomqtt.MqttError) -> MqttError:
+    """aiomqtt's error as ours. A lost connection arrives as "Disconnected during
+    message iteration" with the broker's reason (e.g. session taken over) as its
+    cause: that reason is what counts."""
+    cause = exc.__cause__
+    if isinstance(cause, aiomqtt.MqttError) and not isinstance(exc, aiomqtt.MqttCodeError):
+        exc = cause
+    if isinstance(exc, shims.ClosedEarly):
+        return ClosedBeforeConnack(exc.socket_error, mqtt5=exc.mqtt5)
+    code: int | None = None
+    if isinstance(exc, aiomqtt.MqttCodeError):
+        rc: Any = exc.rc
+        code = int(rc.value if isinstance(rc, ReasonCode) else rc)
+    return MqttError(str(exc), code=code)
+
+
+class Session:
+    """One open connection. Made by :func:`open_session`."""
+
+    def __init__(self, client: aiomqtt.Client, protocol: Protocol, *, manual_ack: bool) -> None:
+        self._client = client
+        self.protocol = protocol
+        self._manual_ack = manual_ack
+        self._refused = shims.watch_refusals(client)
+        self._json: Properties | None = None
+        if protocol is Protocol.V5:
+            self._json = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+            self._json.ContentType = JSON
+
+    async def publish(
+        self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False, json: bool = True
+    ) -> None:
+        """Publish and, for QoS 1, wait for the PUBACK. ``json``: say so in the MQTT 5
+        content type. Raises :class:`PublishRefused` when the broker's PUBACK refuses
+        the message (MQTT 5 only tells), :class:`MqttError` when the connection fails."""
+        try:
+            refusal = await shims.publish_noting_refusals(
+                self._client,
+                self._refused,
+                topic,
+                payload,
+                qos=qos,
+                retain=retain,
+                properties=self._json if json else None,
+            )
+        except aiomqtt.MqttError as exc:
+            raise _translated(exc) from exc
+        if refusal is not None:
+            raise PublishRefused(str(refusal))
+
+    async def subscribe(self, topic_filter: str, qos: int) -> None:
+        try:
+            await self._client.subscribe(topic_filter, qos=qos)
+        except aiomqtt.MqttError as exc:
+            raise _translated(exc) from exc
+
+    async def unsubscribe(self, topic_filter: str) -> None:
+        try:
+            await self._client.unsubscribe(topic_filter)
+        except aiomqtt.MqttError as exc:
+            raise _translated(exc) from exc
+
+    async def messages(self) -> AsyncIterator[Incoming]:
+        """Every message that arrives, until the connection ends (then
+        :class:`MqttError`, with the broker's reason when it gave one). With manual
+        acknowledgement, QoS 1 messages carry the ``mid`` that :meth:`ack` needs."""
+        try:
+            async for m in self._client.messages:
+                payload = m.payload if isinstance(m.payload, bytes) else str(m.payload).encode()
+                yield Incoming(m.topic.value, payload, m.qos, m.retain, m.mid)
+        except aiomqtt.MqttError as exc:
+            raise _translated(exc) from exc
+
+    def ack(self, message: Incoming) -> None:
+        """Send the PUBACK of ``message`` now that it is safe (manual acknowledgement
+        only; nothing for QoS 0). Until then the broker keeps it and delivers it
+        again on the session's next connection."""
+        if self._manual_ack:
+            shims.acknowledge(self._client, message.mid, message.qos)
+
+
+@asynccontextmanager
+async def open_session(
+    settings: Settings,
+    protocol: Protocol,
+    *,
+    will: Will | None = None,
+    session_id: str | None = None,
+    manual_ack: bool = False,
+) -> AsyncIterator[Session]:
+    """Connect (TCP, TLS or WebSocket as the broker URL says) and disconnect on exit.
+    With ``session_id`` the broker-side session of that client id is resumed (see
+    :func:`~mqchat.mqtt.factory.client_options`); with ``manual_ack`` nothing is
+    acknowledged until :meth:`Session.ack`. Must be used inside the running loop.
+    Raises :class:`MqttError`, and ``TlsSetupError`` when the TLS files cannot be
+    used."""
+    options = client_options(settings, protocol, session_id=session_id)
+    client = new_aiomqtt(
+        options,
+        None if will is None else aiomqtt.Will(will.topic, will.payload, will.qos, will.retain),
+    )
+    shims.fail_fast_before_connack(client)
+    if manual_ack:
+        shims.enable_manual_ack(client)
+    session = Session(client, protocol, manual_ack=manual_ack)
+    try:
+        async with client:
+            yield session
+    except aiomqtt.MqttError as exc:
+        raise _translated(exc) from exc

@@ -1,0 +1,299 @@
+"""Every use of aiomqtt's and paho-mqtt's private parts, in one place.
+
+Each exists because the public API lacks something mqchat needs (docs/architecture.md,
+"Private APIs we touch"). A missing attribute raises :class:`ShimBroken`, which names
+the library version, and tests/unit/test_mqtt_shims.py exercises every shim, so an
+upgrade that moves them fails loudly here rather than quietly in the chat.
+
+* aiomqtt ``Client._client`` (its paho client): manual acknowledgement, PUBACK
+  reason codes, the socket-error watch.
+* aiomqtt ``Client._connected`` (the CONNACK future): fail at once when the broker
+  hangs up before answering, instead of waiting out the timeout.
+* paho ``Client._handle_publish``, ``_in_packet``, ``_protocol``,
+  ``_handle_on_message``: a short decoding path for QoS 0 floods.
+* paho ``Client._sock_recv``, ``_sock``: one large ``recv()`` for many packets.
+* paho ``MQTTMessage._topic``: a topic that is not UTF-8 is shown, not a crash.
+* paho's WebSocket wrapper ``_socket``: TCP_NODELAY on the real socket."""
+
+from __future__ import annotations
+
+import contextvars
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiomqtt
+import paho.mqtt.client as paho
+from paho.mqtt import __version__ as paho_version
+from paho.mqtt.enums import MQTTErrorCode
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from mqchat.core.message import Message
+
+__all__ = [
+    "FastPaho",
+    "ShimBroken",
+    "acknowledge",
+    "enable_manual_ack",
+    "fail_fast_before_connack",
+    "publish_noting_refusals",
+    "raw_socket",
+    "topic_of",
+    "versions",
+    "watch_refusals",
+    "watch_socket_errors",
+]
+
+_READ_FAILED = "failed to receive on socket: "
+_READ_AHEAD = 256 * 1024
+_REFUSALS_KEPT = 256
+
+
+def versions() -> str:
+    return f"aiomqtt {aiomqtt.__version__}, paho-mqtt {paho_version}"
+
+
+class ShimBroken(RuntimeError):
+    """A private part of aiomqtt or paho that mqchat relies on is gone."""
+
+
+def _private(obj: object, name: str) -> Any:
+    try:
+        return getattr(obj, name)
+    except AttributeError:
+        raise ShimBroken(
+            f"{versions()}: {type(obj).__name__}.{name} is gone; mqchat/mqtt/shims.py "
+            "needs updating for this version"
+        ) from None
+
+
+for _name in ("_handle_publish", "_handle_on_message", "_sock_recv"):
+    if not callable(getattr(paho.Client, _name, None)):  # pragma: no cover - an upgrade
+        raise ShimBroken(f"{versions()}: paho Client.{_name} is gone; see mqchat/mqtt/shims.py")
+
+
+# -- aiomqtt ------------------------------------------------------------------------
+
+
+def paho_of(client: aiomqtt.Client) -> paho.Client:
+    """The paho client inside an aiomqtt one."""
+    inner = _private(client, "_client")
+    if not isinstance(inner, paho.Client):  # pragma: no cover - an aiomqtt we do not know
+        raise ShimBroken(f"{versions()}: aiomqtt Client._client is not a paho client")
+    return inner
+
+
+def enable_manual_ack(client: aiomqtt.Client) -> None:
+    """From now on ``client`` sends no PUBACK by itself (call before connecting):
+    aiomqtt 2.x has no API for this, paho underneath has."""
+    paho_of(client).manual_ack_set(True)
+
+
+def acknowledge(client: aiomqtt.Client, mid: int, qos: int) -> None:
+    """Send the PUBACK of message ``mid`` (nothing for QoS 0). Until then the broker
+    keeps the message and delivers it again on the session's next connection."""
+    if qos > 0:
+        paho_of(client).ack(mid, qos)
+
+
+class ClosedEarly(aiomqtt.MqttError):
+    """Set on aiomqtt's CONNACK future when the broker hangs up first (aiomqtt's own
+    type, so aiomqtt cleans up as for any failed connect); the session turns it into
+    :class:`~mqchat.mqtt.errors.ClosedBeforeConnack`."""
+
+    def __init__(self, socket_error: str | None, *, mqtt5: bool) -> None:
+        super().__init__(socket_error or "closed before CONNACK")
+        self.socket_error = socket_error
+        self.mqtt5 = mqtt5
+
+
+def watch_socket_errors(client: paho.Client) -> Callable[[], str | None]:
+    """Keep the last reason paho gives for a failed socket read (it reports only
+    "connection lost" to callbacks, and the reason, e.g. ``[SSL:
+    TLSV13_ALERT_CERTIFICATE_REQUIRED]``, to its log). Returns a getter.
+
+    Meant for the connection attempt only: set ``client.on_log = None`` once the
+    CONNACK is in, because paho formats every log line, one per packet, for a
+    watcher."""
+    seen: list[str] = []
+
+    def on_log(_client: object, _userdata: object, level: int, text: str) -> None:
+        if level == paho.MQTT_LOG_ERR and text.startswith(_READ_FAILED):
+            seen[:] = [text.removeprefix(_READ_FAILED)]
+
+    client.on_log = on_log
+    return lambda: seen[-1] if seen else None
+
+
+def fail_fast_before_connack(client: aiomqtt.Client) -> None:
+    """Make ``async with client`` raise :class:`ClosedEarly` as soon as the broker
+    closes the connection before its CONNACK (aiomqtt ignores the close and waits
+    out its whole timeout)."""
+    inner = paho_of(client)
+    last_error = watch_socket_errors(inner)
+    on_disconnect: Any = inner.on_disconnect  # aiomqtt's, set in its __init__
+    _private(client, "_connected")
+
+    def closed(*args: Any) -> None:
+        # paho calls this on its socket callbacks, which aiomqtt runs on the loop.
+        waiting = client._connected
+        if not waiting.done():
+            mqtt5 = inner.protocol == paho.MQTTv5
+            waiting.set_exception(ClosedEarly(last_error(), mqtt5=mqtt5))
+        on_disconnect(*args)
+
+    on_connect: Any = inner.on_connect
+
+    def answered(*args: Any) -> None:
+        inner.on_log = None  # connected: stop watching, see watch_socket_errors
+        on_connect(*args)
+
+    inner.on_disconnect = closed
+    inner.on_connect = answered
+
+
+_mids: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "mqchat_publish_mids", default=None
+)
+
+
+def watch_refusals(client: aiomqtt.Client) -> dict[int, ReasonCode]:
+    """Keep the failing PUBACK reason codes of ``client`` (aiomqtt 2.x drops them),
+    by packet id, for :func:`publish_noting_refusals`. Call once, before connecting."""
+    inner = paho_of(client)
+    refused: dict[int, ReasonCode] = {}
+    on_publish: Any = inner.on_publish  # aiomqtt's, set in its __init__
+    publish = inner.publish
+
+    def on_publish_checked(
+        c: paho.Client, userdata: Any, mid: int, code: ReasonCode, props: Properties
+    ) -> None:
+        if code.is_failure:
+            if len(refused) >= _REFUSALS_KEPT:  # answers nobody asked about any more
+                refused.pop(next(iter(refused)))
+            refused[mid] = code
+        on_publish(c, userdata, mid, code, props)
+
+    def publish_noting_mid(*args: Any, **kwargs: Any) -> paho.MQTTMessageInfo:
+        info = publish(*args, **kwargs)
+        mids = _mids.get()
+        if mids is not None:  # inside publish_noting_refusals, in this task
+            mids.append(info.mid)
+        return info
+
+    inner.on_publish = on_publish_checked
+    inner.publish = publish_noting_mid  # type: ignore[method-assign]
+    return refused
+
+
+async def publish_noting_refusals(
+    client: aiomqtt.Client,
+    refused: dict[int, ReasonCode],
+    topic: str,
+    payload: bytes,
+    **kwargs: Any,
+) -> ReasonCode | None:
+    """``client.publish``, then the broker's refusal of it (a failing MQTT 5 PUBACK
+    code) or ``None``. ``refused`` comes from :func:`watch_refusals`."""
+    mids: list[int] = []
+    token = _mids.set(mids)
+    try:
+        await client.publish(topic, payload, **kwargs)
+    finally:
+        _mids.reset(token)
+    for mid in mids:
+        code = refused.pop(mid, None)
+        if code is not None:
+            return code
+    return None
+
+
+# -- paho ---------------------------------------------------------------------------
+
+
+def topic_of(msg: paho.MQTTMessage) -> str:
+    """The topic; one that is not UTF-8 (a broker should refuse it) is shown with
+    replacement characters instead of raising."""
+    try:
+        return msg.topic
+    except UnicodeDecodeError:
+        raw: bytes = _private(msg, "_topic")
+        return raw.decode("utf-8", "replace")
+
+
+def raw_socket(sock: object) -> socket.socket | None:
+    """The TCP socket under paho's socket: an SSLSocket is one; paho's WebSocket
+    wrapper is not, but holds one."""
+    raw = getattr(sock, "_socket", sock)
+    return raw if isinstance(raw, socket.socket) else None
+
+
+class FastPaho(paho.Client):
+    """paho tuned for a flood of small messages, ~2x faster than stock paho here.
+
+    * paho reads each packet with three or more ``recv()`` calls of a few bytes; this
+      client serves them from one large ``recv()``. ``would_block`` tells the loop
+      that the socket ran dry, :attr:`has_read_ahead` that bytes are waiting.
+    * A QoS 0 PUBLISH without MQTT 5 properties skips paho's general decoder (about
+      half of each message goes on building an empty Properties object) and goes to
+      :attr:`deliver` as a :class:`~mqchat.core.message.Message`. Anything else goes
+      paho's way, to ``on_message``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._ahead = b""
+        self._ahead_pos = 0
+        self.would_block = False
+        self.deliver: Callable[[Message], None] = lambda _m: None
+        self.clock: Callable[[], float] = time.time
+
+    def _sock_recv(self, bufsize: int) -> bytes:
+        ahead, pos = self._ahead, self._ahead_pos
+        if pos >= len(ahead):
+            try:
+                ahead = super()._sock_recv(_READ_AHEAD)
+            except BlockingIOError:
+                self.would_block = True
+                raise
+            if not ahead:
+                return ahead  # the broker closed the connection
+            pos = 0
+        chunk = ahead[pos : pos + bufsize]
+        self._ahead, self._ahead_pos = ahead, pos + len(chunk)
+        return chunk
+
+    @property
+    def has_read_ahead(self) -> bool:
+        """Bytes already read from the socket and not yet handed to paho: the socket
+        will not signal them again, so the loop must not wait in select(). With TLS
+        that includes what OpenSSL has decrypted and not yet returned."""
+        if self._ahead_pos < len(self._ahead):
+            return True
+        pending = getattr(self._sock, "pending", None)
+        return pending is not None and bool(pending())
+
+    def _handle_publish(self) -> MQTTErrorCode:
+        packet = self._in_packet
+        header, data = packet["command"], packet["packet"]
+        if header & 0x06 or len(data) < 3:  # QoS 1 or 2
+            return super()._handle_publish()
+        end = 2 + ((data[0] << 8) | data[1])
+        if self._protocol == paho.MQTTv5:
+            if len(data) <= end or data[end] != 0 or end == 2:  # properties, or an alias
+                return super()._handle_publish()
+            start = end + 1
+        else:
+            if end == 2 or len(data) < end:
+                return super()._handle_publish()
+            start = end
+        raw = bytes(data[2:end])
+        try:
+            topic = raw.decode()
+        except UnicodeDecodeError:
+            topic = raw.decode("utf-8", "replace")
+        self.deliver(
+            Message(topic, bytes(data[start:]), 0, bool(header & 0x01), None, self.clock())
+        )
+        return MQTTErrorCode.MQTT_ERR_SUCCESS
