@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -25,6 +24,7 @@ from mqchat.core.envelope import (
 from mqchat.core.events import ChatReceived, ContactsChanged, Event, PeerTyping, Rejected
 from mqchat.core.model import ContactStatus, DeliveryState, utc_now
 from mqchat.core.roster import Roster
+from mqchat.mqtt.session import Incoming
 from mqchat.store import ChatStore
 
 NS = "t"
@@ -64,7 +64,7 @@ class Bob:
     async def receive(self, sender: str, payload: bytes, *, retain: bool = False) -> None:
         """One message on bob's inbox topic for ``sender``, as the broker delivers it."""
         topic = f"{NS}/u/bob/inbox/{sender}"
-        await self.inbound.handle([SimpleNamespace(topic=topic, payload=payload, retain=retain)])
+        await self.inbound.handle([Incoming(topic, payload, qos=1, retain=retain, mid=1)])
 
 
 @pytest.fixture
