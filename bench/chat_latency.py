@@ -32,7 +32,7 @@ from bench._report import (  # noqa: E402
     ratio_line,
     throughput_table,
 )
-from mqchat.core.envelope import Envelope  # noqa: E402
+from mqchat.core.envelope import Text, encode_envelope  # noqa: E402
 
 
 async def run(broker: BenchBroker, data_dir: Path, cfg: Config) -> str:
@@ -42,7 +42,7 @@ async def run(broker: BenchBroker, data_dir: Path, cfg: Config) -> str:
         with contextlib.suppress(NotImplementedError):  # SIGTERM cleans up like Ctrl+C
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     ns = f"bench{uuid.uuid4().hex[:10]}"
-    size = len(Envelope.text("alice", "bob", body_for(0)).to_bytes())
+    size = len(encode_envelope(Text.new("alice", "bob", body_for(0))))
     raw = await raw_phase(broker, ns, size, cfg)
     chat = await chat_phase(broker, ns, data_dir, cfg)
 

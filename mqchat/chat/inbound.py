@@ -8,62 +8,103 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol, assert_never
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from mqchat.chat.outbound import Outbound, raise_if_cancelled
+from mqchat.chat.backend import EventListener
+from mqchat.chat.outbound import raise_if_cancelled
+from mqchat.config.settings import Settings
 from mqchat.core import friendship
-from mqchat.core.envelope import Envelope, EnvelopeError, decode_presence
+from mqchat.core.envelope import (
+    Envelope,
+    EnvelopeError,
+    FriendAccept,
+    FriendRequest,
+    Receipt,
+    ReceiptStatus,
+    Text,
+    Typing,
+    Unknown,
+    parse_envelope,
+)
 from mqchat.core.events import (
     ChatReceived,
     ContactsChanged,
-    Event,
     MessageStateChanged,
     PeerTyping,
     PresenceChanged,
     Rejected,
 )
 from mqchat.core.model import ChatMessage, ContactStatus, DeliveryState, Direction
+from mqchat.core.presence import decode_presence
 from mqchat.core.roster import Roster
 from mqchat.core.topics import TopicKind, parse_topic
 from mqchat.mqtt.errors import MqttError
 from mqchat.mqtt.session import Incoming, Session
 from mqchat.store import ChatStore
 
-__all__ = ["Inbound"]
+__all__ = ["Inbound", "Replies", "Watchlist"]
 
 log = logging.getLogger("mqchat.chat")
 
 _MAX_BATCH = 200
 """Inbound messages handled (and committed) together at most."""
 
+_RECEIPT_STATES = {
+    ReceiptStatus.DELIVERED: DeliveryState.DELIVERED,
+    ReceiptStatus.READ: DeliveryState.READ,
+}
+"""What a peer's receipt makes of our message."""
+
+
+class Watchlist(Protocol):
+    """The contacts whose presence the chat watches."""
+
+    def watches(self, user: str) -> bool:
+        """Whether ``user`` is a contact already (answered without a query)."""
+
+    async def watch(self, user: str) -> None:
+        """Watch ``user``, just stored as a new contact."""
+
+
+class Replies(Protocol):
+    """Where the answers to peers wait to be published (:class:`Outbound` does it)."""
+
+    def queue_receipt(self, peer: str, ids: list[str], status: ReceiptStatus) -> None:
+        """``peer``'s messages ``ids`` reached ``status`` here."""
+
+    def queue_accept(self, peer: str) -> None:
+        """Accept ``peer``'s friend request."""
+
 
 class Inbound:
-    """Handles one inbound MQTT message at a time (:meth:`handle`); counts what it
-    refuses."""
+    """Handles the inbound MQTT messages of one user (:meth:`read`, :meth:`handle`).
+
+    It needs ``settings`` (who we are, our namespace, the payload limit), the history
+    ``store`` (opened on first use) and the presence ``roster`` it keeps up to date.
+    What it produces goes to ``emit`` (every event for the UI, refusals included),
+    ``replies`` (receipts and friend accepts) and ``watchlist`` (a stranger who
+    writes becomes a contact); it also counts what it refuses (:attr:`rejected`)."""
 
     def __init__(
         self,
+        settings: Settings,
         *,
-        user: str,
-        namespace: str,
-        max_payload: int,
         store: Callable[[], Awaitable[ChatStore]],
         roster: Roster,
-        outbound: Outbound,
-        emit: Callable[[Event], None],
-        watch: Callable[[str], Awaitable[None]],
-        is_watched: Callable[[str], bool],
+        watchlist: Watchlist,
+        replies: Replies,
+        emit: EventListener,
     ) -> None:
-        self._user = user
-        self._ns = namespace
-        self._max_payload = max_payload
+        self._user = settings.user
+        self._ns = settings.namespace
+        self._max_payload = settings.max_payload
         self._store = store
         self._roster = roster
-        self._outbound = outbound
+        self._watchlist = watchlist
+        self._replies = replies
         self._emit = emit
-        self._watch = watch
-        self._is_watched = is_watched
         self.rejected = 0
         """How many messages were refused so far."""
         self._reasons: set[str] = set()
@@ -120,11 +161,11 @@ class Inbound:
         """Handle ``messages`` in order. Consecutive chat texts are stored in one
         transaction, so a burst costs one commit. Raises only what the store raises
         (then none of them may be acknowledged)."""
-        texts: list[Envelope] = []
+        texts: list[Text] = []
         for message in messages:
             try:
                 env = self._decode(message)
-                if env is not None and env.type == "text":
+                if isinstance(env, Text):
                     texts.append(env)
                     continue
                 await self._receive_texts(texts)
@@ -138,7 +179,7 @@ class Inbound:
                 self.reject(str(message.topic), "internal error while handling")
         await self._receive_texts(texts)
 
-    def _decode(self, message: Incoming) -> Envelope | None:
+    def _decode(self, message: Incoming) -> Envelope | Unknown | None:
         """The envelope of an inbox message, checked against its topic; presence is
         applied here; ``None`` for everything else (refusals are counted)."""
         topic = str(message.topic)
@@ -158,7 +199,7 @@ class Inbound:
         if parsed.kind is not TopicKind.INBOX or parsed.user != self._user:
             return None
         try:
-            env = Envelope.parse(payload, max_size=self._max_payload)
+            env = parse_envelope(payload, max_size=self._max_payload)
         except EnvelopeError as exc:
             self.reject(topic, str(exc))
             return None
@@ -168,7 +209,7 @@ class Inbound:
         if env.recipient != self._user:
             self.reject(topic, f"addressed to {env.recipient!r}, not to us")
             return None
-        if env.type == "typing" and message.retain:
+        if isinstance(env, Typing) and message.retain:
             # Typing is never published retained: this one was queued while we were
             # away (amqtt queues even QoS 0 and hands the queue over flagged
             # retained), so its sender stopped typing long ago. Any other envelope
@@ -176,19 +217,25 @@ class Inbound:
             return None
         return env
 
-    async def _dispatch(self, env: Envelope) -> None:
-        if env.type == "receipt":
-            await self._receive_receipt(env)
-        elif env.type == "typing":
-            if self._is_watched(env.sender):
-                self._emit(PeerTyping(env.sender))
-        elif env.type == "friend_request":
-            await self._receive_request(env)
-        elif env.type == "friend_accept":
-            await self._receive_accept(env)
-        # other types come from newer versions: ignored, not refused
+    async def _dispatch(
+        self, env: Receipt | Typing | FriendRequest | FriendAccept | Unknown
+    ) -> None:
+        match env:
+            case Receipt():
+                await self._receive_receipt(env)
+            case Typing(sender=sender):
+                if self._watchlist.watches(sender):
+                    self._emit(PeerTyping(sender))
+            case FriendRequest():
+                await self._receive_request(env)
+            case FriendAccept():
+                await self._receive_accept(env)
+            case Unknown():
+                pass  # a type from a newer version: ignored, not refused
+            case _:
+                assert_never(env)
 
-    async def _receive_texts(self, texts: list[Envelope]) -> None:
+    async def _receive_texts(self, texts: list[Text]) -> None:
         if not texts:
             return
         store = await self._store()
@@ -200,7 +247,7 @@ class Inbound:
                 sender=env.sender,
                 recipient=env.recipient,
                 ts=env.ts,
-                body=env.body or "",
+                body=env.body,
                 state=DeliveryState.RECEIVED,
             )
             for env in texts
@@ -216,7 +263,7 @@ class Inbound:
             # Also for a redelivery: a crash may have come between storing the
             # message and noting its sender, or sending the receipt.
             await self._note_contact(msg.sender, friendship.on_message(None), None)
-            self._outbound.queue_receipt(msg.sender, [msg.id], "delivered")
+            self._replies.queue_receipt(msg.sender, [msg.id], ReceiptStatus.DELIVERED)
             if msg.id in added and msg.id not in shown:
                 shown.add(msg.id)
                 self._emit(ChatReceived(msg))
@@ -224,16 +271,16 @@ class Inbound:
     async def _note_contact(
         self, user: str, status_if_new: ContactStatus, name: str | None
     ) -> None:
-        if self._is_watched(user):
+        if self._watchlist.watches(user):
             return  # a contact already: no query on the path of every message
         store = await self._store()
         if await store.contact(user) is not None:
             return
         contact = await store.add_contact(user, name, status=status_if_new)
-        await self._watch(user)
+        await self._watchlist.watch(user)
         self._emit(ContactsChanged(user, contact))
 
-    async def _receive_request(self, env: Envelope) -> None:
+    async def _receive_request(self, env: FriendRequest) -> None:
         store = await self._store()
         known = await store.contact(env.sender)
         status, reply = friendship.on_request(known.status if known else None)
@@ -244,9 +291,9 @@ class Inbound:
                 ContactsChanged(env.sender, await store.set_contact_status(env.sender, status))
             )
         if reply is friendship.Reply.ACCEPT:
-            self._outbound.queue_accept(env.sender)
+            self._replies.queue_accept(env.sender)
 
-    async def _receive_accept(self, env: Envelope) -> None:
+    async def _receive_accept(self, env: FriendAccept) -> None:
         store = await self._store()
         known = await store.contact(env.sender)
         if known is None:
@@ -257,9 +304,9 @@ class Inbound:
                 ContactsChanged(env.sender, await store.set_contact_status(env.sender, status))
             )
 
-    async def _receive_receipt(self, env: Envelope) -> None:
+    async def _receive_receipt(self, env: Receipt) -> None:
         store = await self._store()
-        state = DeliveryState(str(env.status))  # parse() allowed only delivered/read
+        state = _RECEIPT_STATES[env.status]
         for message_id in env.ids:
             known = await store.get_message(message_id)
             # Only the recipient of a message may acknowledge it.

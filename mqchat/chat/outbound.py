@@ -11,7 +11,16 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from mqchat.core.envelope import Envelope
+from mqchat.core.envelope import (
+    Envelope,
+    FriendAccept,
+    FriendRequest,
+    Receipt,
+    ReceiptStatus,
+    Text,
+    Typing,
+    encode_envelope,
+)
 from mqchat.core.events import Event, MessageStateChanged
 from mqchat.core.model import ChatMessage, DeliveryState
 from mqchat.core.receipts import ReceiptQueue
@@ -77,7 +86,7 @@ class Outbound:
         self._requests_due = True
         self._wake.set()
 
-    def queue_receipt(self, peer: str, ids: list[str], status: str) -> None:
+    def queue_receipt(self, peer: str, ids: list[str], status: ReceiptStatus) -> None:
         self._receipts.add(peer, status, ids)
         self._wake.set()
 
@@ -114,12 +123,12 @@ class Outbound:
         ):
             return
         self._typing_sent[peer] = now
-        env = Envelope.control("typing", self._user, peer, ts=self._clock())
+        env = Typing.new(self._user, peer, ts=self._clock())
         with contextlib.suppress(MqttError):  # a lost typing hint is no loss
             await self._publish(client, peer, env, qos=0)
 
     async def _publish(self, client: Session, peer: str, env: Envelope, *, qos: int = 1) -> None:
-        await client.publish(inbox_topic(self._ns, peer, self._user), env.to_bytes(), qos=qos)
+        await client.publish(inbox_topic(self._ns, peer, self._user), encode_envelope(env), qos=qos)
 
     async def _publish_dropping_refusal(self, client: Session, peer: str, env: Envelope) -> None:
         """A control message the broker refuses would be refused again: drop it."""
@@ -130,7 +139,7 @@ class Outbound:
 
     async def _publish_accepts(self, client: Session) -> None:
         for peer in list(self._accepts):
-            env = Envelope.control("friend_accept", self._user, peer, name=self._name)
+            env = FriendAccept.new(self._user, peer, name=self._name)
             await self._publish_dropping_refusal(client, peer, env)
             self._accepts.pop(peer, None)
 
@@ -140,14 +149,14 @@ class Outbound:
         self._requests_due = False
         store = await self._store()
         for contact in await store.requests_to_send():
-            env = Envelope.control("friend_request", self._user, contact.user, name=self._name)
+            env = FriendRequest.new(self._user, contact.user, name=self._name)
             await self._publish_dropping_refusal(client, contact.user, env)
             await store.mark_request_sent(contact.user)
 
     async def _publish_receipts(self, client: Session) -> None:
         batches = self._receipts.take()
         for index, (peer, status, ids) in enumerate(batches):
-            env = Envelope.receipt(self._user, peer, ids, status, ts=self._clock())
+            env = Receipt.new(self._user, peer, ids, status, ts=self._clock())
             try:
                 await self._publish_dropping_refusal(client, peer, env)
             except BaseException:
@@ -160,7 +169,7 @@ class Outbound:
         store = await self._store()
         while self._outbox:
             msg = next(iter(self._outbox.values()))
-            env = Envelope.text(self._user, msg.peer, msg.body, id=msg.id, ts=msg.ts)
+            env = Text.new(self._user, msg.peer, msg.body, id=msg.id, ts=msg.ts)
             try:
                 await self._publish(client, msg.peer, env)  # if the link fails, it stays
             except PublishRefused as exc:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from mqchat.chat.backend import SendError
-from mqchat.core.envelope import Envelope
+from mqchat.core.envelope import Text, encode_envelope
 from mqchat.core.model import ChatMessage, DeliveryState, Direction
 from mqchat.core.names import validate_user_name
 
@@ -21,8 +21,8 @@ def prepare_text(
     validate_user_name(peer, what="recipient")
     if not body.strip():
         raise SendError("nothing to send: the message is empty")
-    env = Envelope.text(sender, peer, body, ts=ts)
-    data = env.to_bytes()
+    env = Text.new(sender, peer, body, ts=ts)
+    data = encode_envelope(env)
     if len(data) > max_payload:
         raise SendError(f"message too long: {len(data)} bytes, the limit is {max_payload}")
     msg = ChatMessage(

@@ -18,7 +18,7 @@ from mqchat.chat.session_lock import SessionLock
 from mqchat.config.settings import Settings
 from mqchat.core import friendship
 from mqchat.core.backoff import Backoff
-from mqchat.core.envelope import encode_presence
+from mqchat.core.envelope import ReceiptStatus
 from mqchat.core.events import ConnectionChanged, Event
 from mqchat.core.model import (
     ChatMessage,
@@ -30,12 +30,9 @@ from mqchat.core.model import (
     utc_now,
 )
 from mqchat.core.names import InvalidUserName, validate_user_name
+from mqchat.core.presence import encode_presence
 from mqchat.core.roster import Roster
-from mqchat.core.topics import (
-    inbox_filter,
-    presence_filter,
-    presence_topic,
-)
+from mqchat.core.topics import inbox_filter, presence_filter, presence_topic
 from mqchat.mqtt.errors import MqttError, PublishRefused, describe_failure
 from mqchat.mqtt.protocol import Protocol, ProtocolChoice
 from mqchat.mqtt.session import Session, Will, open_session
@@ -88,15 +85,12 @@ class ChatService(ChatBackend):
             clock=clock,
         )
         self._inbound = Inbound(
-            user=self.user,
-            namespace=self._ns,
-            max_payload=settings.max_payload,
+            settings,
             store=self.store,
             roster=self._roster,
-            outbound=self._outbound,
+            watchlist=self,
+            replies=self._outbound,
             emit=self._emit,
-            watch=self._watch,
-            is_watched=self._watched.__contains__,
         )
 
     # -- contract: state and events -------------------------------------------------
@@ -293,8 +287,6 @@ class ChatService(ChatBackend):
                 await self._store.close()
                 self._store = None
 
-    # -- inbound ----------------------------------------------------------------------
-
     # -- outbound ---------------------------------------------------------------------
 
     async def send_text(self, peer: str, body: str) -> ChatMessage:
@@ -333,10 +325,15 @@ class ChatService(ChatBackend):
             self._outbound.queue_accept(user)
         elif reply is friendship.Reply.REQUEST:
             self._outbound.queue_requests()
-        await self._watch(user)
+        await self.watch(user)
         return contact
 
-    async def _watch(self, user: str) -> None:
+    def watches(self, user: str) -> bool:
+        """Whether we watch ``user``'s presence: whether they are a contact."""
+        return user in self._watched
+
+    async def watch(self, user: str) -> None:
+        """Watch the presence of ``user``, a contact (also one the inbound side adds)."""
         if user not in self._watched:
             self._watched.add(user)
             await self._subscribe(presence_topic(self._ns, user))
@@ -355,7 +352,7 @@ class ChatService(ChatBackend):
 
     async def mark_read(self, peer: str) -> None:
         ids = await (await self.store()).mark_read(peer)
-        self._outbound.queue_receipt(peer, ids, "read")
+        self._outbound.queue_receipt(peer, ids, ReceiptStatus.READ)
 
     def presence(self, user: str) -> Presence | None:
         return self._roster.get(user)

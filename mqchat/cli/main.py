@@ -30,9 +30,9 @@ from mqchat.config.broker_url import DEFAULT_BROKER
 from mqchat.config.env import env_name
 from mqchat.config.keyring_store import password_from_keyring
 from mqchat.config.settings import Settings, parse_session_expiry
-from mqchat.core.envelope import format_ts
 from mqchat.core.names import InvalidUserName, validate_user_name
 from mqchat.core.text import display_safe
+from mqchat.core.wire import format_ts
 
 if TYPE_CHECKING:
     from mqchat.core.model import ChatMessage

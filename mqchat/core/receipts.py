@@ -3,24 +3,26 @@ incoming messages is acknowledged with a few envelopes rather than one each."""
 
 from __future__ import annotations
 
+from mqchat.core.envelope import ReceiptStatus
+
 __all__ = ["MAX_IDS_PER_RECEIPT", "ReceiptQueue"]
 
 MAX_IDS_PER_RECEIPT = 400
 """Keeps one receipt envelope far below the 64 KiB limit (ids are ≤64 chars)."""
 
-Batch = tuple[str, str, list[str]]
+Batch = tuple[str, ReceiptStatus, list[str]]
 """(peer, status, ids)"""
 
 
 class ReceiptQueue:
     def __init__(self) -> None:
         # dicts as ordered sets: arrival order kept, a repeated id merged
-        self._waiting: dict[tuple[str, str], dict[str, None]] = {}
+        self._waiting: dict[tuple[str, ReceiptStatus], dict[str, None]] = {}
 
     def __bool__(self) -> bool:
         return bool(self._waiting)
 
-    def add(self, peer: str, status: str, ids: list[str]) -> None:
+    def add(self, peer: str, status: ReceiptStatus, ids: list[str]) -> None:
         if ids:
             self._waiting.setdefault((peer, status), {}).update(dict.fromkeys(ids))
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from mqchat.core.envelope import format_ts
+from mqchat.core.wire import format_ts
 from mqchat.inspector.capture import Captured
 from mqchat.inspector.payload import safe_json_dumps
 
-__all__ = ["to_json_line", "to_json_lines", "to_record"]
+__all__ = ["export_jsonl", "to_json_line", "to_json_lines", "to_record"]
 
 
 def _iso(ts: float) -> str:
@@ -59,3 +60,15 @@ def to_json_lines(messages: Iterable[Captured]) -> Iterator[str]:
     """``to_json_line`` for each message, each ending in a newline."""
     for message in messages:
         yield to_json_line(message) + "\n"
+
+
+def export_jsonl(path: Path, messages: Iterable[Captured]) -> int:
+    """Write ``messages`` as JSON Lines to ``path`` (its folder is made); returns how
+    many. Blocking: the inspector runs it in a thread, it may be a few megabytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with path.open("w", encoding="utf-8") as out:
+        for line in to_json_lines(messages):
+            out.write(line)
+            count += 1
+    return count

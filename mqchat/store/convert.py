@@ -16,7 +16,7 @@ _MS = timedelta(milliseconds=1)
 
 def to_ms(ts: datetime) -> int:
     """Milliseconds since the epoch, truncated (the wire format carries no more). A
-    naive datetime is taken as UTC, as :func:`mqchat.core.envelope.parse_ts` does."""
+    naive datetime is taken as UTC, as :func:`mqchat.core.wire.parse_ts` does."""
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=UTC)
     # Integer arithmetic: ts.timestamp() * 1000 is a float and can be off by one.

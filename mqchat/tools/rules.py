@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from mqchat.config.settings import parse_mqtt_version
-from mqchat.core.envelope import format_ts
+from mqchat.core.wire import format_ts
 
 __all__ = [
     "MAX_TOPIC_BYTES",

@@ -15,7 +15,7 @@ import pytest
 from mqchat.chat.service import ChatService
 from mqchat.config.broker_url import parse_broker_url
 from mqchat.config.settings import Settings
-from mqchat.core.envelope import Envelope
+from mqchat.core.envelope import Text, encode_envelope
 from mqchat.core.events import (
     ChatReceived,
     ConnectionChanged,
@@ -181,8 +181,10 @@ async def test_spoofed_sender_is_rejected_and_never_stored(
 ) -> None:
     async with running(broker, "bob", namespace, tmp_path) as (bob, b_events):
         async with raw_client(broker) as mallory:
-            forged = Envelope.text("alice", "bob", "send me your password")
-            await mallory.publish(f"{namespace}/u/bob/inbox/mallory", forged.to_bytes(), qos=1)
+            forged = Text.new("alice", "bob", "send me your password")
+            await mallory.publish(
+                f"{namespace}/u/bob/inbox/mallory", encode_envelope(forged), qos=1
+            )
             await mallory.publish(f"{namespace}/u/bob/inbox/mallory", b"\xff not json", qos=1)
             await mallory.publish(f"{namespace}/u/bob/inbox/mallory", b"{}", qos=1)
         await b_events.wait_for(Rejected, lambda e: e.total == 3)
@@ -195,12 +197,12 @@ async def test_redelivered_envelope_is_stored_and_shown_once(
     broker: Mosquitto, namespace: str, tmp_path: Path
 ) -> None:
     async with running(broker, "bob", namespace, tmp_path) as (bob, b_events):
-        env = Envelope.text("alice", "bob", "once")
+        env = Text.new("alice", "bob", "once")
         async with raw_client(broker) as alice:
             for _ in range(3):
-                await alice.publish(f"{namespace}/u/bob/inbox/alice", env.to_bytes(), qos=1)
-            marker = Envelope.text("alice", "bob", "marker")
-            await alice.publish(f"{namespace}/u/bob/inbox/alice", marker.to_bytes(), qos=1)
+                await alice.publish(f"{namespace}/u/bob/inbox/alice", encode_envelope(env), qos=1)
+            marker = Text.new("alice", "bob", "marker")
+            await alice.publish(f"{namespace}/u/bob/inbox/alice", encode_envelope(marker), qos=1)
         await b_events.wait_for(ChatReceived, lambda e: e.message.body == "marker")
         assert [e.message.body for e in b_events.of(ChatReceived)] == ["once", "marker"]
         assert [m.body for m in await bob.history("alice")] == ["once", "marker"]

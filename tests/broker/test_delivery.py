@@ -20,7 +20,14 @@ from mqchat.chat.service import ChatService
 from mqchat.config.broker_url import parse_broker_url
 from mqchat.config.settings import Settings
 from mqchat.core.backoff import Backoff
-from mqchat.core.envelope import Envelope
+from mqchat.core.envelope import (
+    FriendAccept,
+    Receipt,
+    ReceiptStatus,
+    Text,
+    encode_envelope,
+    parse_envelope,
+)
 from mqchat.core.events import (
     ChatReceived,
     ConnectionChanged,
@@ -146,14 +153,14 @@ async def test_sigkill_during_a_flood_stores_every_message_exactly_once(
 ) -> None:
     total = 2500
     receiver = Receiver(broker.url, namespace, tmp_path)
-    flood = [Envelope.text("alice", "bob", f"flood {i:04d}") for i in range(total)]
+    flood = [Text.new("alice", "bob", f"flood {i:04d}") for i in range(total)]
     published = 0
 
     async def publish_flood() -> None:
         nonlocal published
         async with aiomqtt.Client("127.0.0.1", broker.port) as alice:
             for env in flood:
-                await alice.publish(f"{namespace}/u/bob/inbox/alice", env.to_bytes(), qos=1)
+                await alice.publish(f"{namespace}/u/bob/inbox/alice", encode_envelope(env), qos=1)
                 published += 1
                 if published % 100 == 0:
                     # A pace a receiver storing each message cannot always keep up with,
@@ -304,10 +311,10 @@ async def test_a_stranger_appears_as_a_request_and_cannot_befriend_us(
         await bob.add_contact("alice")
         async with aiomqtt.Client("127.0.0.1", broker.port) as carol:
             topic = f"{namespace}/u/bob/inbox/carol"
-            accept = Envelope.control("friend_accept", "carol", "bob", name="Carol")
-            await carol.publish(topic, accept.to_bytes(), qos=1)  # nobody asked carol
-            hello = Envelope.text("carol", "bob", "hi, we met yesterday")
-            await carol.publish(topic, hello.to_bytes(), qos=1)
+            accept = FriendAccept.new("carol", "bob", name="Carol")
+            await carol.publish(topic, encode_envelope(accept), qos=1)  # nobody asked carol
+            hello = Text.new("carol", "bob", "hi, we met yesterday")
+            await carol.publish(topic, encode_envelope(hello), qos=1)
         got = await b_events.wait_for(ChatReceived)
         assert got.message.peer == "carol"
         carol_contact = await bob.contact("carol")
@@ -323,16 +330,16 @@ async def test_every_message_of_a_burst_is_acknowledged_as_delivered(
     async with running(broker, "bob", namespace, tmp_path) as (_bob, b_events):
         async with aiomqtt.Client("127.0.0.1", broker.port) as alice:
             await alice.subscribe(f"{namespace}/u/alice/inbox/bob", qos=1)
-            burst = [Envelope.text("alice", "bob", f"burst {i}") for i in range(count)]
+            burst = [Text.new("alice", "bob", f"burst {i}") for i in range(count)]
             for env in burst:
-                await alice.publish(f"{namespace}/u/bob/inbox/alice", env.to_bytes(), qos=1)
+                await alice.publish(f"{namespace}/u/bob/inbox/alice", encode_envelope(env), qos=1)
             acknowledged: list[str] = []
             receipts = 0
             async with asyncio.timeout(10):
                 async for message in alice.messages:
                     assert isinstance(message.payload, bytes)
-                    receipt = Envelope.parse(message.payload)
-                    if receipt.type == "receipt" and receipt.status == "delivered":
+                    receipt = parse_envelope(message.payload)
+                    if isinstance(receipt, Receipt) and receipt.status is ReceiptStatus.DELIVERED:
                         receipts += 1
                         acknowledged.extend(receipt.ids)
                     if len(acknowledged) >= count:
@@ -372,8 +379,8 @@ async def test_a_second_instance_on_the_same_device_gets_its_own_clean_session(
             up = second_events.of(ConnectionChanged)[-1]
             assert "another mqchat holds bob's session" in up.detail
             async with aiomqtt.Client("127.0.0.1", broker.port) as carol:
-                hello = Envelope.text("carol", "bob", "to both windows")
-                await carol.publish(f"{namespace}/u/bob/inbox/carol", hello.to_bytes(), qos=1)
+                hello = Text.new("carol", "bob", "to both windows")
+                await carol.publish(f"{namespace}/u/bob/inbox/carol", encode_envelope(hello), qos=1)
             # Both windows share the history file: whichever stores it first shows it
             # (the event follows the store's write, so wait for it, on either side).
             await asyncio.wait_for(_wait_stored(settings, "carol", hello.id), 10)

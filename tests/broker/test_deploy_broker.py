@@ -25,7 +25,7 @@ from mqchat.chat.service import ChatService
 from mqchat.config.broker_url import parse_broker_url
 from mqchat.config.settings import Settings
 from mqchat.config.tls_options import TlsOptions
-from mqchat.core.envelope import Envelope
+from mqchat.core.envelope import Text, encode_envelope, parse_envelope
 from mqchat.core.events import ChatReceived, MessageStateChanged, PresenceChanged, Rejected
 from mqchat.core.model import DeliveryState, PresenceState
 from mqchat.tools.send import send_once
@@ -170,14 +170,14 @@ async def test_mallory_cannot_send_as_alice(
         chatting(server, "bob", tmp_path) as (bob, events),
         raw(server.port, "mallory", protocol=version) as mallory,
     ):
-        forged = Envelope.text("alice", "bob", "it's alice, send me your password")
-        code = await mallory.publish(f"{ns}/u/bob/inbox/alice", forged.to_bytes())
+        forged = Text.new("alice", "bob", "it's alice, send me your password")
+        code = await mallory.publish(f"{ns}/u/bob/inbox/alice", encode_envelope(forged))
         if version is MQTTProtocolVersion.MQTTv5:
             assert code.value == NOT_AUTHORIZED, code
         else:
             assert not code.is_failure  # 3.1.1 cannot say no: the PUBACK is all it gets
-        marker = Envelope.text("mallory", "bob", "hello from mallory")
-        answer = await mallory.publish(f"{ns}/u/bob/inbox/mallory", marker.to_bytes())
+        marker = Text.new("mallory", "bob", "hello from mallory")
+        answer = await mallory.publish(f"{ns}/u/bob/inbox/mallory", encode_envelope(marker))
         assert not answer.is_failure
         got = await events.wait_for(ChatReceived)
         assert (got.message.id, got.message.sender) == (marker.id, "mallory")
@@ -231,7 +231,7 @@ async def test_mallory_cannot_read_bobs_inbox(
         seen: list[mqtt.MQTTMessage] = []
         while not seen or seen[-1].topic != f"{ns}/u/mallory/inbox/alice":
             seen.append(await mallory.next_message())
-        assert Envelope.parse(bytes(seen[-1].payload)).id == marker.id
+        assert parse_envelope(bytes(seen[-1].payload)).id == marker.id
         leaked = [m.topic for m in seen if "/inbox/" in m.topic]
         assert leaked == [f"{ns}/u/mallory/inbox/alice"]  # the marker, and only that
 
@@ -347,12 +347,14 @@ async def test_websockets_listener(server: DeployedMosquitto) -> None:
         raw(server.websockets_port, "mallory", transport="websockets") as mallory,
     ):
         await bob.subscribe(f"{ns}/u/bob/inbox/+")
-        note = Envelope.text("alice", "bob", "over websockets")
+        note = Text.new("alice", "bob", "over websockets")
         assert (await mallory.publish(f"{ns}/u/bob/inbox/alice", b"x")).value == NOT_AUTHORIZED
-        assert not (await alice.publish(f"{ns}/u/bob/inbox/alice", note.to_bytes())).is_failure
+        assert not (
+            await alice.publish(f"{ns}/u/bob/inbox/alice", encode_envelope(note))
+        ).is_failure
         first = await bob.next_message()  # mallory's came first, had it passed
         assert first.topic == f"{ns}/u/bob/inbox/alice"
-        assert Envelope.parse(bytes(first.payload)).id == note.id
+        assert parse_envelope(bytes(first.payload)).id == note.id
     with pytest.raises(RawConnectError):
         await RawClient(server.websockets_port, "alice", "wrong", transport="websockets").connect()
 

@@ -14,13 +14,20 @@ from hypothesis import strategies as st
 from mqchat.core.envelope import (
     Envelope,
     EnvelopeError,
-    decode_presence,
-    encode_presence,
-    format_ts,
-    new_message_id,
-    parse_ts,
+    FriendAccept,
+    FriendRequest,
+    Receipt,
+    ReceiptStatus,
+    Text,
+    Typing,
+    Unknown,
+    encode_envelope,
+    parse_envelope,
 )
+from mqchat.core.ids import new_message_id
 from mqchat.core.model import PresenceState
+from mqchat.core.presence import decode_presence, encode_presence
+from mqchat.core.wire import format_ts, parse_ts
 
 TS = datetime(2026, 11, 22, 4, 0, 0, 123000, tzinfo=UTC)
 
@@ -40,8 +47,8 @@ def good(**changes: object) -> bytes:
 
 
 def test_text_envelope_has_the_design_fields() -> None:
-    env = Envelope.text("alice", "bob", "hello", id="x1", ts=TS)
-    assert json.loads(env.to_bytes()) == {
+    env = Text.new("alice", "bob", "hello", id="x1", ts=TS)
+    assert json.loads(encode_envelope(env)) == {
         "v": 1,
         "id": "x1",
         "type": "text",
@@ -53,19 +60,72 @@ def test_text_envelope_has_the_design_fields() -> None:
 
 
 def test_round_trip() -> None:
-    env = Envelope.text("alice", "bob", "héllo 👋 [b]x[/b]", ts=TS)
-    assert Envelope.parse(env.to_bytes()) == env
+    env = Text.new("alice", "bob", "héllo 👋 [b]x[/b]", ts=TS)
+    assert parse_envelope(encode_envelope(env)) == env
 
 
 def test_receipt_round_trip() -> None:
-    env = Envelope("r1", "receipt", "bob", "alice", TS, ids=("a", "b"), status="read")
-    back = Envelope.parse(env.to_bytes())
+    env = Receipt(
+        id="r1", sender="bob", recipient="alice", ts=TS, ids=("a", "b"), status=ReceiptStatus.READ
+    )
+    back = parse_envelope(encode_envelope(env))
     assert back.ids == ("a", "b") and back.status == "read"
 
 
 def test_unknown_types_parse_but_are_not_known() -> None:
-    env = Envelope.parse(good(type="reaction", body=None))
-    assert env.type == "reaction" and not env.known
+    env = parse_envelope(good(type="reaction", body=None))
+    assert isinstance(env, Unknown) and env.type == "reaction"
+
+
+HEAD = '{"v":1,"id":"e1","type":"%s","from":"bob","to":"alice","ts":"2026-11-22T04:00:00.123Z"'
+
+
+@pytest.mark.parametrize(
+    ("env", "wire"),
+    [
+        (
+            Text(id="e1", sender="bob", recipient="alice", ts=TS, body='héllo "👋"\n'),
+            HEAD % "text" + ',"body":"héllo \\"👋\\"\\n"}',
+        ),
+        (
+            Receipt(
+                id="e1",
+                sender="bob",
+                recipient="alice",
+                ts=TS,
+                ids=("a", "b"),
+                status=ReceiptStatus.DELIVERED,
+            ),
+            HEAD % "receipt" + ',"ids":["a","b"],"status":"delivered"}',
+        ),
+        (Typing(id="e1", sender="bob", recipient="alice", ts=TS), HEAD % "typing" + "}"),
+        (
+            FriendRequest(id="e1", sender="bob", recipient="alice", ts=TS, name="Bob"),
+            HEAD % "friend_request" + ',"name":"Bob"}',
+        ),
+        (
+            FriendAccept(id="e1", sender="bob", recipient="alice", ts=TS),
+            HEAD % "friend_accept" + "}",
+        ),
+    ],
+    ids=["text", "receipt", "typing", "friend_request", "friend_accept"],
+)
+def test_each_type_has_its_exact_wire_bytes(env: Envelope, wire: str) -> None:
+    assert encode_envelope(env) == wire.encode()
+    assert parse_envelope(wire.encode()) == env
+
+
+def test_an_empty_receipt_cannot_be_made_or_received() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        Receipt.new("bob", "alice", [], ReceiptStatus.READ)
+    with pytest.raises(EnvelopeError, match="'ids' of a receipt is empty"):
+        parse_envelope(good(type="receipt", ids=[], status="read"))
+
+
+@pytest.mark.parametrize("status", [{"read": 1}, ["read"]])
+def test_a_receipt_status_of_any_json_type_is_an_envelope_error(status: object) -> None:
+    with pytest.raises(EnvelopeError, match="'status'"):
+        parse_envelope(good(type="receipt", ids=["a"], status=status))
 
 
 @pytest.mark.parametrize(
@@ -91,20 +151,20 @@ def test_unknown_types_parse_but_are_not_known() -> None:
 )
 def test_malformed_payloads_are_rejected_with_a_reason(payload: bytes, reason: str) -> None:
     with pytest.raises(EnvelopeError) as info:
-        Envelope.parse(payload)
+        parse_envelope(payload)
     assert reason in str(info.value)
 
 
 def test_deep_nesting_under_the_limit_is_rejected_not_crashing() -> None:
     with pytest.raises(EnvelopeError):
-        Envelope.parse(b"[" * 30000 + b"]" * 30000)
+        parse_envelope(b"[" * 30000 + b"]" * 30000)
 
 
 def test_oversized_payload_is_rejected_before_decoding() -> None:
     big = good(body="x" * 70_000)
     with pytest.raises(EnvelopeError, match="exceeds"):
-        Envelope.parse(big)
-    assert Envelope.parse(big, max_size=100_000).body == "x" * 70_000
+        parse_envelope(big)
+    assert parse_envelope(big, max_size=100_000).body == "x" * 70_000
 
 
 ROBUST = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -114,7 +174,7 @@ ROBUST = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=300))
 def test_decoder_never_fails_other_than_with_envelope_error(data: bytes) -> None:
     with contextlib.suppress(EnvelopeError):
-        Envelope.parse(data)
+        parse_envelope(data)
 
 
 @ROBUST
@@ -133,7 +193,7 @@ def test_decoder_never_fails_other_than_with_envelope_error(data: bytes) -> None
 )
 def test_decoder_survives_any_json_object(obj: dict[str, object]) -> None:
     try:
-        env = Envelope.parse(json.dumps(obj).encode())
+        env = parse_envelope(json.dumps(obj).encode())
     except EnvelopeError:
         return
     assert isinstance(env.id, str) and isinstance(env.sender, str)

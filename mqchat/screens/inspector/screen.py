@@ -1,4 +1,4 @@
-"""The inspector (DESIGN.md §6, §9): what is subscribed and how fast it comes on top,
+"""The inspector screen: what is subscribed and how fast it comes on top,
 the topic tree on the left, the selected topic's last message on the right, the live
 message log below.
 
@@ -17,21 +17,21 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.screen import Screen
 from textual.widgets import Footer
 
 from mqchat.core.model import ConnectionState
 from mqchat.core.text import display_safe
 from mqchat.inspector.backend import InspectorBackend
 from mqchat.inspector.capture import Captured, CaptureStore
+from mqchat.inspector.export import export_jsonl
 from mqchat.inspector.model import InspectorModel
 from mqchat.inspector.payload import View, numeric_fields
 from mqchat.inspector.sys_stats import SYS_FILTER, sys_rows
 from mqchat.inspector.view import InspectorView, ViewFilter
 from mqchat.screens.inspector.broker_stats import BrokerStatsScreen
-from mqchat.screens.inspector.forms import (
-    ViewFilterScreen,
-)
-from mqchat.screens.inspector.requests import BrokerRequests, export_jsonl
+from mqchat.screens.inspector.forms import ViewFilterScreen
+from mqchat.screens.inspector.requests import BrokerRequests
 from mqchat.screens.keys_help import KeysHelpScreen, key_rows
 from mqchat.widgets.inspector.detail import DetailView
 from mqchat.widgets.inspector.log import MessageLogView
@@ -57,7 +57,7 @@ BUDGET = 0.04
 """Seconds of ingesting per tick at most, for the same reason on a slow machine."""
 
 
-class InspectorScreen(BrokerRequests):
+class InspectorScreen(Screen[None]):
     """The inspector on ``backend``, which it starts on mount (subscribed to
     ``filters``: (filter, QoS) pairs) and stops when it closes. Exports go to
     ``data_dir/exports``; ``clock`` gives epoch seconds (fixed in tests); ``store``
@@ -117,11 +117,19 @@ class InspectorScreen(BrokerRequests):
         super().__init__()
         self.backend = backend
         self.initial_filters = list(filters)
-        self.data_dir = data_dir
         self.clock = clock
         self.model = InspectorModel(store, clock=clock)
         self.shown = InspectorView(self.model)
         """What of the model is in view (the view filter, the log's rows)."""
+        self.requests = BrokerRequests(
+            self,
+            backend,
+            self.shown,
+            data_dir=data_dir,
+            clock=clock,
+            subscriptions_changed=self._show_status,
+        )
+        """Subscribe, unsubscribe, publish, clear retained and export: the dialogs."""
         self.paused = False
         self.view: View | None = None
         """The payload view the user chose with ``v``; ``None``: the detected one."""
@@ -305,6 +313,27 @@ class InspectorScreen(BrokerRequests):
         self.query_one(DetailView).show_hint("Cleared: counting again from 0.")
         self._dirty = True
         self.tick()
+
+    def action_subscribe(self) -> None:
+        self.requests.subscribe()
+
+    def action_unsubscribe(self) -> None:
+        self.requests.unsubscribe()
+
+    def action_publish(self) -> None:
+        self.requests.publish(self._suggested_topic())
+
+    def action_clear_retained(self) -> None:
+        self.requests.clear_retained(self._suggested_topic())
+
+    def action_export(self) -> None:
+        self.requests.export()
+
+    def _suggested_topic(self) -> str:
+        """What a dialog offers first: the picked message's topic, else the selected."""
+        if self.picked is not None:
+            return self.picked.topic
+        return self.selected or ""
 
     def action_help(self) -> None:
         self.app.push_screen(KeysHelpScreen("Inspector keys", key_rows(self), self.EXTRA_KEYS))
