@@ -35,7 +35,8 @@ from mqchat.inspector.backend import (
     Received,
 )
 from mqchat.mqtt.errors import LinkError, NoAnswer, Reason
-from mqchat.mqtt.link import Link, PublishProperties, open_link
+from mqchat.mqtt.link import Link, open_link
+from mqchat.mqtt.properties import PublishProperties
 from mqchat.mqtt.protocol import FALLBACK_NOTE, Protocol, ProtocolChoice
 from mqchat.mqtt.retained import clear_topics, collect_retained
 

@@ -8,18 +8,14 @@ from __future__ import annotations
 import select
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import MQTTErrorCode
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from mqchat.config.settings import Settings
 from mqchat.core.message import Message
-from mqchat.core.message import Properties as PropertyMap
 from mqchat.mqtt.errors import (
     ClosedBeforeConnack,
     LinkError,
@@ -29,6 +25,7 @@ from mqchat.mqtt.errors import (
     describe_failure,
 )
 from mqchat.mqtt.factory import client_options, connect_paho, new_paho
+from mqchat.mqtt.properties import PublishProperties, property_map
 from mqchat.mqtt.protocol import Protocol, ProtocolChoice
 from mqchat.mqtt.qos_limit import connack_max_qos, granted_qos
 from mqchat.mqtt.shims import FastPaho, topic_of, watch_socket_errors
@@ -38,45 +35,14 @@ __all__ = [
     "Link",
     "LinkError",
     "MessageHandler",
-    "PublishProperties",
     "message_from_paho",
     "open_link",
-    "property_map",
 ]
 
 MessageHandler = Callable[[Message], None]
 
 _DRAIN_BUDGET = 2000  # packets read in a row before the clock and keepalive are looked at
 _CLOSE_WAIT = 2.0
-_EMPTY_PROPERTY_ATTRS = len(vars(Properties(PacketTypes.PUBLISH)))  # type: ignore[no-untyped-call]
-
-
-@dataclass(frozen=True, slots=True)
-class PublishProperties:
-    """MQTT 5 PUBLISH properties a person may set (the inspector's publish form)."""
-
-    content_type: str | None = None
-    user_properties: tuple[tuple[str, str], ...] = ()
-    message_expiry: int | None = None
-
-    def paho(self) -> Properties:
-        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-        if self.content_type:
-            props.ContentType = self.content_type
-        for pair in self.user_properties:
-            props.UserProperty = pair  # paho appends each pair
-        if self.message_expiry:
-            props.MessageExpiryInterval = self.message_expiry
-        return props
-
-
-def property_map(props: Properties | None) -> PropertyMap | None:
-    """A message's MQTT 5 properties by paho's names (``ContentType``,
-    ``UserProperty``…); ``None`` with 3.1.1 or when it has none."""
-    if props is None or len(vars(props)) <= _EMPTY_PROPERTY_ATTRS:
-        return None  # the flood case: no properties, nothing to convert
-    data: PropertyMap = props.json()  # type: ignore[no-untyped-call]
-    return data
 
 
 def message_from_paho(msg: paho.MQTTMessage, clock: Callable[[], float]) -> Message:
