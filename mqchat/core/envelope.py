@@ -100,12 +100,9 @@ class Receipt(_Header):
 
     type: ClassVar[str] = "receipt"
     ids: tuple[str, ...]
-    """The acknowledged message ids: at least one."""
+    """The acknowledged message ids (mqchat never sends an empty list; one that
+    comes is accepted and changes nothing, as protocol v1 has always allowed)."""
     status: ReceiptStatus
-
-    def __post_init__(self) -> None:
-        if not self.ids:
-            raise ValueError("a receipt acknowledges at least one message")
 
     @classmethod
     def new(
@@ -278,6 +275,4 @@ def _receipt_fields(obj: dict[str, Any]) -> tuple[tuple[str, ...], ReceiptStatus
     status = obj.get("status")
     if status not in (ReceiptStatus.DELIVERED.value, ReceiptStatus.READ.value):
         raise EnvelopeError("'status' of a receipt is not 'delivered' or 'read'")
-    if not ids:
-        raise EnvelopeError("'ids' of a receipt is empty: it acknowledges nothing")
     return tuple(ids), ReceiptStatus(status)
