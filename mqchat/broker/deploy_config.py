@@ -1,4 +1,4 @@
-"""The deployment kit: the mosquitto ACL that keeps senders honest (DESIGN.md §2) and
+"""The deployment kit: the mosquitto ACL that keeps senders honest (docs/protocol.md#acl) and
 a complete, commented mosquitto.conf for a server mqchat users share. Pure text, so
 ``mqchat broker-config`` only prints it and the tests start mosquitto on it."""
 
@@ -52,7 +52,7 @@ def check_config_namespace(ns: str) -> str:
 
 
 def acl_rules(ns: str = DEFAULT_NAMESPACE) -> list[str]:
-    """The six rules of DESIGN.md §2 for ``ns``, as mosquitto ``pattern`` lines."""
+    """The six rules of docs/protocol.md#acl for ``ns``, as mosquitto ``pattern`` lines."""
     ns = check_config_namespace(ns)
     return [
         f"pattern write {ns}/u/%u/presence",

@@ -1,4 +1,4 @@
-"""The topic scheme of protocol v1 (DESIGN.md §2): every user's data lives under
+"""The topic scheme of protocol v1 (docs/protocol.md#topics): every user's data lives under
 ``{ns}/u/{user}/``, and the last level of an inbox topic is the sender."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The fast link: one paho-mqtt connection driven step by step by a select loop in the
 calling thread, no asyncio. ``mqchat sub``/``pub``/``clear-retained`` drive it from
 the main thread, the inspector's feed from its own; a flood drains several times
-faster this way than through aiomqtt (docs/brokers.md#client-speed)."""
+faster this way than through aiomqtt (docs/brokers.md#client-library-speed)."""
 
 from __future__ import annotations
 

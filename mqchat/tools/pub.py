@@ -77,7 +77,7 @@ def _within_broker_qos(
     """``request`` at a QoS the broker takes. A QoS 2 PUBLISH to a broker without
     QoS 2 makes it drop the connection (NATS, mosquitto's ``max_qos``): degrade to
     what it grants, as the broker itself does for a QoS 2 subscription, and say so
-    (docs/brokers.md#degrading)."""
+    (docs/brokers.md#how-mqchat-degrades)."""
     if request.qos < 2:
         return request
     allowed = link.allowed_qos(request.topic)

@@ -85,7 +85,7 @@ async def test_the_sensor_publishes_readings(world: tuple[DemoWorld, str]) -> No
         async with asyncio.timeout(20):  # every 0.2 s; generous for a loaded machine
             async for message in client.messages:
                 # amqtt 0.12 sends retained messages of other topics on a "#"
-                # subscription too (FACTS.md): only ours count here
+                # subscription too (docs/brokers.md#amqtt): only ours count here
                 if str(message.topic) in SENSOR_TOPICS:
                     seen[str(message.topic)] = bytes(message.payload)  # type: ignore[arg-type]
                 if len(seen) == len(SENSOR_TOPICS):

@@ -1,4 +1,4 @@
-"""The deployment kit's text, without a broker: the ACL is DESIGN.md §2's, the
+"""The deployment kit's text, without a broker: the ACL is docs/protocol.md#acl's, the
 mosquitto.conf has every directive a deployment needs, and bad values are refused
 with a reason (``mqchat broker-config``: one line, exit 2). tests/broker/test_deploy_broker.py
 starts mosquitto on the same text."""

@@ -1,4 +1,4 @@
-"""DESIGN.md §1: each layer imports only what it may. Every module is imported in a
+"""docs/architecture.md#layers: each layer imports only what it may. Every module is imported in a
 fresh interpreter and ``sys.modules`` is inspected."""
 
 from __future__ import annotations
