@@ -1,3 +1,4 @@
-"""The inspector's model (docs/architecture.md#inspector): what was captured, the topic tree, payload
-formatting, topic filters, the msg/s meter and export. Pure Python: no I/O and no
-framework imports, so the service feeds it and the UI reads it."""
+"""The inspector (docs/architecture.md#inspector): the contract the screen knows
+(backend.py), the feed that fills it from the broker on a thread of its own (feed.py),
+and the pure model of what was captured (capture, topic tree, payload views, msg/s
+meter, export, the filtered view), tested without a broker or a terminal."""
