@@ -109,3 +109,23 @@ def test_mixed_up_ports_say_so_in_one_line(ws_broker: TlsBroker, tmp_path: Path)
         f"mqchat: not sent: 127.0.0.1:{b.ws} closed the connection before answering: is it a "
         "TLS port (mqtts://) or a WebSocket port (ws://)?"
     ]
+
+
+def test_a_websocket_link_sends_without_nagle(ws_broker: TlsBroker) -> None:
+    """The fast link over ws:// sets TCP_NODELAY on the TCP socket under paho's
+    WebSocket wrapper (the ``raw_socket`` shim), so a request is not held back."""
+    import socket
+
+    from mqchat.mqtt.link import open_link
+    from mqchat.mqtt.shims import raw_socket
+
+    settings = Settings(broker=parse_broker_url(f"ws://127.0.0.1:{ws_broker.ws}"), user="")
+    link = open_link(settings, role="nagle")
+    try:
+        wrapped = link.client.socket()
+        assert not isinstance(wrapped, socket.socket)  # paho's wrapper, not the socket
+        sock = raw_socket(wrapped)
+        assert sock is not None
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    finally:
+        link.close()
