@@ -11,7 +11,7 @@ import pytest
 from mqchat.cli.main import main
 from mqchat.cli.profile import profile_applied, profile_as_env
 from mqchat.config.profiles import Profile, save_profile
-from tests.e2e.test_processes import mqchat
+from tests.support.cli import mqchat
 from tests.support.mosquitto import Mosquitto, require_mosquitto
 
 
