@@ -1,5 +1,6 @@
 """Shared fixtures: a private mosquitto per session (tests use their own namespace) or
-per test (tests that stop or restart the broker)."""
+per test (tests that stop or restart the broker); the session's RabbitMQ node comes
+from tests/support/brokers.py."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.mosquitto import Mosquitto, require_mosquitto
+
+pytest_plugins = ["tests.support.brokers"]
 
 
 @pytest.fixture(scope="session")

@@ -17,8 +17,8 @@ from typing import Any
 
 from mqchat.chat.service import ChatService
 from mqchat.config.settings import Settings
-from mqchat.core.events import ChatReceived, ContactsChanged, Event
-from mqchat.core.model import ContactStatus
+from mqchat.core.events import ChatReceived, ConnectionChanged, ContactsChanged, Event
+from mqchat.core.model import ConnectionState, ContactStatus
 from mqchat.mqtt.errors import MqttError
 from mqchat.mqtt.protocol import ProtocolChoice
 from mqchat.mqtt.session import open_session
@@ -47,14 +47,31 @@ def answer(text: str, now: datetime) -> str:
     return f"You said: “{text.strip()[:200]}”. (Try: hello, time, inspector.)"
 
 
-class _Bot:
-    """One bot's chat service and what it does with events, on the current loop."""
+def _is_connected(event: Event) -> bool:
+    return isinstance(event, ConnectionChanged) and event.state is ConnectionState.CONNECTED
 
-    def __init__(self, settings: Settings, on_event: Callable[[_Bot, Event], None]) -> None:
+
+class _Bot:
+    """One bot's chat service and what it does with events, on the current loop.
+    ``online`` is set once it is connected and subscribed to its inbox: a friend
+    request published before that would reach nobody."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        on_event: Callable[[_Bot, Event], None],
+        online: asyncio.Event | None = None,
+    ) -> None:
         self.service = ChatService(settings)
         self._on_event = on_event
         self._tasks: set[asyncio.Task[object]] = set()
-        self.service.set_listener(lambda event: on_event(self, event))
+
+        def listener(event: Event) -> None:
+            if online is not None and _is_connected(event):
+                online.set()
+            on_event(self, event)
+
+        self.service.set_listener(listener)
 
     def later(self, coro: Coroutine[Any, Any, object]) -> None:
         """Run ``coro`` soon, keeping a reference (events arrive synchronously)."""
@@ -85,8 +102,11 @@ def _befriend(bot: _Bot, event: Event) -> bool:
     return False
 
 
-async def run_ada(settings: Settings, clock: Callable[[], datetime]) -> None:
-    """Ada: answers every message at once (after reading it), forever."""
+async def run_ada(
+    settings: Settings, clock: Callable[[], datetime], *, online: asyncio.Event | None = None
+) -> None:
+    """Ada: answers every message at once (after reading it), forever; sets ``online``
+    once she can be written to."""
 
     def on_event(bot: _Bot, event: Event) -> None:
         if _befriend(bot, event):
@@ -102,14 +122,21 @@ async def run_ada(settings: Settings, clock: Callable[[], datetime]) -> None:
 
             bot.later(reply())
 
-    await _Bot(replace(settings, user="ada", display_name="Ada (bot)"), on_event).run_for(None)
+    ada = replace(settings, user="ada", display_name="Ada (bot)")
+    await _Bot(ada, on_event, online).run_for(None)
 
 
 async def run_ben(
-    settings: Settings, *, online: float = 25.0, offline: float = 12.0, rounds: int | None = None
+    settings: Settings,
+    *,
+    online: float = 25.0,
+    offline: float = 12.0,
+    rounds: int | None = None,
+    first_online: asyncio.Event | None = None,
 ) -> None:
     """Ben: online for ``online`` seconds, then away (a clean goodbye) for ``offline``;
-    what arrives while he is away is waiting for him when he is back."""
+    what arrives while he is away is waiting for him when he is back. Sets
+    ``first_online`` once he can be written to (his session keeps his inbox after)."""
     seen: set[str] = set()
 
     def on_event(bot: _Bot, event: Event) -> None:
@@ -124,7 +151,7 @@ async def run_ben(
     done = 0
     ben = replace(settings, user="ben", display_name="Ben (comes and goes)")
     while rounds is None or done < rounds:
-        await _Bot(ben, on_event).run_for(online)
+        await _Bot(ben, on_event, first_online).run_for(online)
         done += 1
         await asyncio.sleep(offline)
 

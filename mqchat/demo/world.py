@@ -104,13 +104,22 @@ class DemoWorld:
         try:
             url = broker.url
             online, offline, every = self.timing
+            ada_up, ben_up = asyncio.Event(), asyncio.Event()
             tasks = [
-                asyncio.create_task(run_ada(self.settings(url, "ada"), utc_now)),
+                asyncio.create_task(run_ada(self.settings(url, "ada"), utc_now, online=ada_up)),
                 asyncio.create_task(
-                    run_ben(self.settings(url, "ben"), online=online, offline=offline)
+                    run_ben(
+                        self.settings(url, "ben"),
+                        online=online,
+                        offline=offline,
+                        first_online=ben_up,
+                    )
                 ),
                 asyncio.create_task(run_sensor(self.settings(url, "sensor"), every=every)),
             ]
+            # On a fresh broker a request sent before a bot has subscribed is lost.
+            async with asyncio.timeout(15):
+                await asyncio.gather(ada_up.wait(), ben_up.wait())
             await self._befriend_bots(url)
             self.info = DemoInfo(url, str(broker.kind))
             self._ready.set()

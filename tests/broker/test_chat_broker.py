@@ -25,34 +25,13 @@ from mqchat.core.events import (
 )
 from mqchat.core.model import ConnectionState, DeliveryState, PresenceState
 from mqchat.store import ChatStore
-from tests.support.chat_session import connected_service
+from tests.support.chat_session import running, settings_for
 from tests.support.mosquitto import Mosquitto
 from tests.support.recorder import Recorder
 
 pytestmark = pytest.mark.broker
 
 ServiceFactory = Callable[..., "asyncio.Task[None]"]
-
-
-def settings_for(broker: Mosquitto, user: str, ns: str, data: Path, **kw: object) -> Settings:
-    return Settings(
-        broker=parse_broker_url(broker.url),
-        user=user,
-        display_name=user.title(),
-        data_dir=data,
-        namespace=ns,
-        keepalive=5,
-        **kw,  # type: ignore[arg-type]
-    )
-
-
-@asynccontextmanager
-async def running(
-    broker: Mosquitto, user: str, ns: str, data: Path
-) -> AsyncIterator[tuple[ChatService, Recorder]]:
-    """A connected ChatService for ``user``; stopped cleanly afterwards."""
-    async with connected_service(settings_for(broker, user, ns, data)) as (service, events, _):
-        yield service, events
 
 
 @asynccontextmanager

@@ -38,8 +38,7 @@ from mqchat.core.events import (
 from mqchat.core.model import ConnectionState, ContactStatus, DeliveryState
 from mqchat.store import ChatStore
 from mqchat.tools.send import send_once
-from tests.broker.test_chat_broker import running, settings_for
-from tests.support.chat_session import connected_service
+from tests.support.chat_session import connected_service, running, settings_for
 from tests.support.mosquitto import Mosquitto
 from tests.support.recorder import Recorder
 from tests.support.v311_proxy import V311OnlyProxy

@@ -21,9 +21,8 @@ from mqchat.inspect_app import make_inspect_app
 from mqchat.inspector.feed import InspectorFeed
 from mqchat.screens.inspector.clear import ClearRetainedScreen
 from mqchat.screens.inspector.screen import InspectorScreen
-from tests.broker.test_inspector_sys_broker import shown
 from tests.support.mosquitto import Mosquitto
-from tests.ui.conftest import screen_text
+from tests.support.screen import screen_text, shown
 
 
 async def retained_under(port: int, topic_filter: str) -> set[str]:

@@ -3,12 +3,10 @@ second: ``b`` in the inspector subscribes to ``$SYS/#`` and shows what it says."
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 
 from mqchat.config.broker_url import parse_broker_url
 from mqchat.config.settings import Settings
@@ -16,7 +14,7 @@ from mqchat.inspect_app import make_inspect_app
 from mqchat.inspector.feed import InspectorFeed
 from mqchat.screens.inspector.broker_stats import BrokerStatsScreen
 from tests.support.mosquitto import Mosquitto, require_mosquitto
-from tests.ui.conftest import screen_text
+from tests.support.screen import screen_text, shown
 
 
 @pytest.fixture
@@ -25,13 +23,6 @@ def sys_broker(tmp_path: Path) -> Iterator[Mosquitto]:
     server = Mosquitto(tmp_path / "mosquitto", extra_config="sys_interval 1\n").start()
     yield server
     server.stop()
-
-
-async def shown(pilot: Pilot[None], done: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Let the app run until ``done``: the broker's $SYS comes on its own clock."""
-    async with asyncio.timeout(timeout):
-        while not done():
-            await pilot.pause(0.05)
 
 
 async def test_b_shows_mosquittos_own_figures(sys_broker: Mosquitto, tmp_path: Path) -> None:

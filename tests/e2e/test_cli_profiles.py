@@ -12,7 +12,7 @@ import pytest
 from mqchat.cli.main import main
 from mqchat.config.loader import choose_profile, load_settings
 from mqchat.config.profiles import Profile, save_profile
-from tests.e2e.test_processes import mqchat
+from tests.support.cli import mqchat
 from tests.support.mosquitto import Mosquitto, require_mosquitto
 
 

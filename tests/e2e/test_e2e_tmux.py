@@ -21,11 +21,14 @@ from tests.support.mosquitto import Mosquitto
 
 pytestmark = pytest.mark.broker
 ROOT = Path(__file__).resolve().parents[2]
+# A tmux server of this process's own (one per xdist worker), started from this
+# environment and without anybody's ~/.tmux.conf; it exits with its last session.
+TMUX = ["tmux", "-f", "/dev/null", "-L", f"mqchat-tests-{os.getpid()}"]
 
 
 def _tmux(*args: str) -> str:
     return subprocess.run(
-        ["tmux", *args], capture_output=True, text=True, check=True, timeout=10
+        [*TMUX, *args], capture_output=True, text=True, check=True, timeout=10
     ).stdout
 
 
@@ -64,13 +67,13 @@ class Terminal:
 
     def alive(self) -> bool:
         return (
-            subprocess.run(["tmux", "has-session", "-t", self.name], capture_output=True).returncode
+            subprocess.run([*TMUX, "has-session", "-t", self.name], capture_output=True).returncode
             == 0
         )
 
     def close(self) -> None:
         if self.alive():
-            subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+            subprocess.run([*TMUX, "kill-session", "-t", self.name], capture_output=True)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -16,26 +15,12 @@ import aiomqtt
 import pytest
 
 from mqchat.core.events import PresenceChanged
-from tests.broker.test_chat_broker import running
+from tests.support.chat_session import running
+from tests.support.cli import mqchat
 from tests.support.mosquitto import Mosquitto, free_port
 
 pytestmark = pytest.mark.broker
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def mqchat(
-    *args: str, data: Path, timeout: float = 30, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run the CLI in a clean environment (no MQCHAT_* from the caller) plus ``env``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MQCHAT_")} | (env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "mqchat", *args, "--data-dir", str(data)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        cwd=ROOT,
-    )
 
 
 async def test_sigkill_publishes_the_will(

@@ -1,20 +1,24 @@
 """One running chat service for a test: started, awaited until connected, stopped
-cleanly afterwards, with a :class:`~tests.support.recorder.Recorder` of its events."""
+cleanly afterwards, with a :class:`~tests.support.recorder.Recorder` of its events;
+and the settings of a chat user on a test mosquitto."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from mqchat.chat.service import ChatService
+from mqchat.config.broker_url import parse_broker_url
 from mqchat.config.settings import Settings
 from mqchat.core.backoff import Backoff
 from mqchat.core.events import ConnectionChanged
 from mqchat.core.model import ConnectionState
+from tests.support.mosquitto import Mosquitto
 from tests.support.recorder import Recorder
 
-__all__ = ["connected_service"]
+__all__ = ["connected_service", "running", "settings_for"]
 
 
 @asynccontextmanager
@@ -34,3 +38,24 @@ async def connected_service(
     finally:
         await service.stop()
         await asyncio.wait_for(task, 10)
+
+
+def settings_for(broker: Mosquitto, user: str, ns: str, data: Path, **kw: object) -> Settings:
+    return Settings(
+        broker=parse_broker_url(broker.url),
+        user=user,
+        display_name=user.title(),
+        data_dir=data,
+        namespace=ns,
+        keepalive=5,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+@asynccontextmanager
+async def running(
+    broker: Mosquitto, user: str, ns: str, data: Path
+) -> AsyncIterator[tuple[ChatService, Recorder]]:
+    """A connected ChatService for ``user``; stopped cleanly afterwards."""
+    async with connected_service(settings_for(broker, user, ns, data)) as (service, events, _):
+        yield service, events

@@ -21,7 +21,6 @@ import pytest_textual_snapshot  # noqa: E402
 from syrupy.assertion import SnapshotAssertion  # noqa: E402
 from syrupy.location import PyTestLocation  # noqa: E402
 from textual.app import App  # noqa: E402
-from textual.pilot import Pilot  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -30,6 +29,7 @@ if str(ROOT) not in sys.path:
 from mqchat.app import LoginDefaults, MqchatApp, make_app  # noqa: E402
 from mqchat.config.settings import Settings  # noqa: E402
 from tests.support.fake_backend import NOW, FakeBackend, fake_factory, seeded_backend  # noqa: E402
+from tests.support.screen import screen_text, settle  # noqa: E402
 
 SIZE = (100, 30)
 
@@ -83,17 +83,6 @@ def build_app(backend: FakeBackend) -> AppBuilder:
         return app, calls
 
     return build
-
-
-def screen_text(app: App[object]) -> str:
-    """What the terminal shows right now, as plain text (one line per row)."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
-
-
-async def settle(pilot: Pilot[object], rounds: int = 5) -> None:
-    """Let workers and posted messages run to quiet."""
-    for _ in range(rounds):
-        await pilot.pause()
 
 
 @pytest.fixture(name="screen_text")

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import aiomqtt
 import pytest
-from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -22,14 +21,11 @@ from mqchat.core.events import ChatReceived
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.friends import FriendsScreen
 from mqchat.screens.login import LoginScreen
-from tests.broker.test_chat_broker import running
+from tests.support.chat_session import running
 from tests.support.mosquitto import Mosquitto, free_port
+from tests.support.screen import screen_text
 
 pytestmark = pytest.mark.broker
-
-
-def screen_text(app: App[object]) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 async def until(pilot: Pilot[object], condition: Callable[[], bool], what: str) -> None:

@@ -1,195 +1,35 @@
 """The inspector screen with an in-memory backend: keys, the view filter, pause,
 counts, the detail views, hostile payloads, and a flood taken in batches while a key
-press still gets handled. ``FakeFeed`` is shared with the inspector's snapshots."""
+press still gets handled."""
 
 from __future__ import annotations
 
 import json
-from collections import deque
-from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, OptionList
 
-from mqchat.config.broker_url import parse_broker_url
-from mqchat.config.settings import Settings
 from mqchat.core.events import ConnectionChanged
 from mqchat.core.model import ConnectionState
-from mqchat.core.topic_filter import validate_filter
-from mqchat.inspect_app import InspectApp, make_inspect_app
+from mqchat.inspect_app import InspectApp
 from mqchat.inspector.backend import (
-    ClearOutcome,
-    FeedError,
-    InspectorBackend,
-    PublishOutcome,
     PublishRequest,
     Received,
 )
-from mqchat.inspector.capture import CaptureStore, Properties
 from mqchat.inspector.payload import View
 from mqchat.inspector.view import LOG_ROWS
 from mqchat.screens.inspector.screen import CHUNK, InspectorScreen
 from mqchat.widgets.inspector.detail import DetailView
 from mqchat.widgets.inspector.log import MessageLogView
 from mqchat.widgets.inspector.tree import TopicTreeView
-from tests.support.fake_backend import NOW
-from tests.ui.conftest import screen_text, settle
-
-T0 = NOW.timestamp()
-"""The fixed clock of these tests: 2026-11-22 14:05:00 UTC."""
-
-
-class FakeFeed(InspectorBackend):
-    """A backend that subscribes to nothing: tests :meth:`push` messages into its
-    buffer, and it records every request the screen makes."""
-
-    def __init__(self, *, state: ConnectionChanged | None = None) -> None:
-        self.broker_label = "broker.test:1883"
-        self.state = state or ConnectionChanged(ConnectionState.CONNECTED, protocol="5")
-        self.subs: dict[str, int] = {}
-        self.buffer: deque[Received] = deque()
-        self.notices: list[str] = []
-        self.count = 0
-        self.started = False
-        self.stopped = False
-        self.published: list[PublishRequest] = []
-        self.retained: dict[str, list[str]] = {}
-        self.republished: set[str] = set()
-        self.cleared: list[list[str]] = []
-        self.publish_error: str | None = None
-
-    def push(
-        self,
-        topic: str,
-        payload: bytes | str,
-        *,
-        qos: int = 0,
-        retain: bool = False,
-        properties: Properties | None = None,
-        ts: float = T0,
-    ) -> None:
-        data = payload.encode() if isinstance(payload, str) else payload
-        self.buffer.append(Received(topic, data, qos, retain, properties, ts))
-        self.count += 1
-
-    def start(self) -> None:
-        self.started = True
-
-    async def stop(self) -> None:
-        self.stopped = True
-        self.state = ConnectionChanged(ConnectionState.CLOSED)
-
-    @property
-    def connection(self) -> ConnectionChanged:
-        return self.state
-
-    @property
-    def subscriptions(self) -> Mapping[str, int]:
-        return dict(self.subs)
-
-    def subscribe(self, topic_filter: str, qos: int = 0) -> None:
-        validate_filter(topic_filter)
-        self.subs[topic_filter] = qos
-
-    def unsubscribe(self, topic_filter: str) -> bool:
-        return self.subs.pop(topic_filter, None) is not None
-
-    @property
-    def received(self) -> int:
-        return self.count
-
-    @property
-    def dropped(self) -> int:
-        return 0
-
-    def take(self, limit: int) -> list[Received]:
-        return [self.buffer.popleft() for _ in range(min(limit, len(self.buffer)))]
-
-    def take_notices(self) -> list[str]:
-        notices, self.notices = self.notices, []
-        return notices
-
-    async def publish(self, request: PublishRequest) -> PublishOutcome:
-        if self.publish_error:
-            raise FeedError(self.publish_error)
-        self.published.append(request)
-        return PublishOutcome(True)
-
-    async def find_retained(self, topic_filter: str) -> list[str]:
-        return list(self.retained.get(topic_filter, []))
-
-    async def clear_retained(self, topics: Sequence[str]) -> ClearOutcome:
-        """Clears like a broker: gone from every listing, unless a device keeps
-        publishing it again (``republished``)."""
-        self.cleared.append(list(topics))
-        for found in self.retained.values():
-            found[:] = [t for t in found if t not in topics or t in self.republished]
-        return ClearOutcome(len(topics))
-
-
-def seed(feed: FakeFeed) -> None:
-    """A small house: temperatures with a history, JSON, binary and chat traffic."""
-    for i, value in enumerate(["22.90", "23.10", "23.38", "23.05", "23.41"]):
-        feed.push("home/room1/temperature", value, qos=1, retain=i == 4, ts=T0 - 50 + i * 10)
-    feed.push("home/room1/humidity", "48", ts=T0 - 5)
-    feed.push(
-        "home/room2/state",
-        json.dumps({"on": True, "level": 70, "name": "lamp"}),
-        properties={"ContentType": "application/json", "UserProperty": [("src", "hall")]},
-        ts=T0 - 3,
-    )
-    feed.push("mqchat/u/alice/presence", '{"v":1,"state":"online"}', qos=1, retain=True, ts=T0 - 2)
-    feed.push("sensors/raw", bytes(range(40)) + b"\xff\xfe", ts=T0 - 1)
-
-
-def build(
-    feed: FakeFeed,
-    tmp_path: Path | None = None,
-    *,
-    filters: Sequence[str] = ("home/#", "mqchat/#"),
-    store: CaptureStore | None = None,
-) -> InspectApp:
-    settings = Settings(
-        broker=parse_broker_url("mqtt://broker.test"),
-        user="",
-        data_dir=tmp_path or Path("/nonexistent"),
-    )
-    app = make_inspect_app(
-        settings=settings,
-        connect=lambda _settings: feed,
-        filters=filters,
-        clock=lambda: T0,
-        store=store,
-        cursor_blink=False,
-    )
-    app.theme = "textual-dark"
-    return app
-
-
-def inspector(app: InspectApp) -> InspectorScreen:
-    assert isinstance(app.screen, InspectorScreen)
-    return app.screen
+from tests.support.fake_feed import FakeFeed, seed
+from tests.support.inspector_app import build, inspector, notes, select, tick
+from tests.support.screen import screen_text, settle
 
 
 def hint(app: InspectApp) -> str:
     """The hint (or error) line of the dialog on top."""
     return str(app.screen.query_one(".dialog-hint").render())
-
-
-def notes(app: InspectApp) -> list[str]:
-    return [n.message for n in app._notifications]
-
-
-async def tick(pilot: Pilot[None], app: InspectApp) -> None:
-    inspector(app).tick()
-    await settle(pilot)
-
-
-async def select(pilot: Pilot[None], app: InspectApp, path: str) -> None:
-    inspector(app).query_one(TopicTreeView).select(path)
-    await settle(pilot)
 
 
 # -- starting, counting, the status line ---------------------------------------------

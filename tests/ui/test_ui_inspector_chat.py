@@ -13,8 +13,8 @@ from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.friends import FriendsScreen
 from mqchat.screens.inspector.screen import InspectorScreen
 from tests.support.fake_backend import NOW, fake_factory, seeded_backend
-from tests.ui.conftest import screen_text, settle
-from tests.ui.test_ui_inspector import FakeFeed
+from tests.support.fake_feed import FakeFeed
+from tests.support.screen import screen_text, settle
 
 
 def build(

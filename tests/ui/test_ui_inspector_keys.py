@@ -8,8 +8,9 @@ import json
 from mqchat.screens.inspector.broker_stats import QUIET_AFTER, BrokerStatsScreen
 from mqchat.screens.inspector.screen import InspectorScreen
 from mqchat.screens.keys_help import KeysHelpScreen
-from tests.ui.conftest import screen_text, settle
-from tests.ui.test_ui_inspector import T0, FakeFeed, build, inspector, notes, seed, select, tick
+from tests.support.fake_feed import T0, FakeFeed, seed
+from tests.support.inspector_app import build, inspector, notes, select, tick
+from tests.support.screen import screen_text, settle
 
 
 async def test_question_mark_lists_every_key_the_footer_has_no_room_for():

@@ -27,7 +27,7 @@ from mqchat.widgets.inspector.render import (
     status_right,
     tree_row,
 )
-from tests.ui.test_ui_inspector import T0
+from tests.support.fake_feed import T0
 
 
 def msg(topic: str, payload: bytes, *, retain: bool = False, qos: int = 0) -> Captured:

@@ -11,7 +11,8 @@ from textual.pilot import Pilot
 
 from mqchat.screens.inspector.screen import InspectorScreen
 from mqchat.widgets.inspector.tree import TopicTreeView
-from tests.ui.test_ui_inspector import FakeFeed, build, seed
+from tests.support.fake_feed import FakeFeed, seed
+from tests.support.inspector_app import build
 
 SIZE = (100, 30)
 

@@ -16,8 +16,9 @@ from mqchat.screens.friends import FriendsScreen
 from mqchat.screens.inspector.forms import ViewFilterScreen
 from mqchat.screens.keys_help import KeysHelpScreen
 from tests.support.fake_backend import NOW, FakeBackend, fake_factory
-from tests.ui.conftest import screen_text, settle
-from tests.ui.test_ui_inspector import FakeFeed, build
+from tests.support.fake_feed import FakeFeed
+from tests.support.inspector_app import build
+from tests.support.screen import screen_text, settle
 
 
 def config_with(tmp_path: Path, keys: str) -> Path:

@@ -188,7 +188,7 @@ async def test_ctrl_s_adds_a_profile_and_leaves_the_hand_written_file_byte_for_b
 async def test_the_keyring_is_asked_and_told_off_the_event_loop(
     build_app, screen_text, settle, tmp_path, monkeypatch
 ):
-    from tests.unit.test_keyring_store import fake_keyring
+    from tests.support.fake_keyring import fake_keyring
 
     keyring = fake_keyring(5)
     threads: list[str] = []

@@ -14,27 +14,7 @@ from mqchat.config.keyring_store import (
     password_from_keyring,
     save_to_keyring,
 )
-
-
-def fake_keyring(priority: float, *, broken: bool = False) -> types.ModuleType:
-    module = types.ModuleType("keyring")
-    store: dict[tuple[str, str], str] = {}
-
-    def get_password(service: str, account: str) -> str | None:
-        if broken:
-            raise RuntimeError("locked")
-        return store.get((service, account))
-
-    def set_password(service: str, account: str, password: str) -> None:
-        if broken:
-            raise RuntimeError("locked")
-        store[(service, account)] = password
-
-    module.get_keyring = lambda: types.SimpleNamespace(priority=priority)  # type: ignore[attr-defined]
-    module.get_password = get_password  # type: ignore[attr-defined]
-    module.set_password = set_password  # type: ignore[attr-defined]
-    module.store = store  # type: ignore[attr-defined]
-    return module
+from tests.support.fake_keyring import fake_keyring
 
 
 def test_stores_and_finds_a_password_per_user_and_broker(monkeypatch: pytest.MonkeyPatch) -> None:
