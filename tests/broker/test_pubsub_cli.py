@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -65,15 +66,25 @@ def publish(broker: Mosquitto, topic: str, payload: bytes, *flags: str) -> None:
 
 def retained_now(broker: Mosquitto, topic_filter: str) -> list[str]:
     """What a new subscriber gets as retained: ``qos retain topic payload`` lines,
-    sorted, read by mosquitto_sub (so never by the code under test)."""
-    done = run(
-        theirs(
-            "mosquitto_sub", broker, "-t", topic_filter, "-q", "2", "--retained-only",
-            "-W", "1", "-F", "%q %r %t %p",
-        )
+    sorted, read by mosquitto_sub (so never by the code under test). The broker sends
+    them right after the SUBACK; a live marker published once the subscription is
+    taken comes after them, and mosquitto_sub --retained-only leaves on it."""
+    marker = f"retained-now/{uuid.uuid4().hex}"
+    argv = theirs(
+        "mosquitto_sub", broker, "-t", topic_filter, "-t", marker, "-q", "2",
+        "--retained-only", "-F", "%q %r %t %p",
     )  # fmt: skip
-    assert done.returncode in (0, 27), done.stderr
-    return sorted(done.stdout.decode().splitlines())
+    since = _log_size(broker)
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        try:
+            wait_subscribed(broker, since, [topic_filter, marker])
+            publish(broker, marker, b"end", "-q", "2")
+            out, err = proc.communicate(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 0, err
+    return sorted(out.decode().splitlines())
 
 
 def _log_size(broker: Mosquitto) -> int:
@@ -361,10 +372,11 @@ def test_sigterm_writes_what_arrived_and_disconnects(broker: Mosquitto, namespac
     with subscribed(broker, (ours("sub", topic, "--broker", broker.url), topic)) as (mine,):
         publish(broker, topic, b"one")
         publish(broker, topic, b"two")
-        time.sleep(0.3)  # let it arrive; a signal cannot wait for a message
+        assert mine.stdout is not None
+        arrived = mine.stdout.readline() + mine.stdout.readline()  # printed once idle
         mine.send_signal(signal.SIGTERM)
         rc, out, err = finish(mine)
-    assert (rc, out) == (128 + signal.SIGTERM, b"one\ntwo\n"), err
+    assert (rc, arrived + out) == (128 + signal.SIGTERM, b"one\ntwo\n"), err
     assert "Traceback" not in err
 
 
@@ -631,9 +643,15 @@ def test_clear_retained_never_touches_live_traffic(broker: Mosquitto, namespace:
             publish(broker, f"{namespace}/live", f"tick {i}".encode())
             time.sleep(0.1)
         rc, out, err = finish(clear)
-        time.sleep(0.3)
+        # published after the clear's last PUBACK: the monitor has seen all before it
+        publish(broker, f"{namespace}/end", b"end")
+        assert monitor.stdout is not None
+        seen = []
+        for line in monitor.stdout:
+            if line == f"0 {namespace}/end 3\n".encode():
+                break
+            seen.append(line.decode().rstrip("\n"))
         monitor.kill()
-        seen = monitor.communicate()[0].decode().splitlines()
     assert rc == 0, err
     assert out.decode().splitlines() == [f"{namespace}/kept"]
     empties = [line for line in seen if line.endswith(" 0")]  # %l: payload length
