@@ -6,8 +6,9 @@ gateway and RabbitMQ's MQTT plugin. Where a broker cannot do something, the test
 asserts the documented limit.
 
 Each broker starts once for the module (lazily, on the first test that needs it),
-RabbitMQ once for the session (its tests are grouped on one xdist worker); tests
-keep apart by namespace."""
+RabbitMQ (~10 s to boot) once for the session; under xdist the module runs on one
+worker (``--dist loadgroup``), so each starts once per run. Tests keep apart by
+namespace."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ from tests.support.chat_session import connected_service
 from tests.support.mosquitto import Mosquitto, require_mosquitto
 from tests.support.recorder import Recorder
 
-pytestmark = pytest.mark.broker
+pytestmark = [pytest.mark.broker, pytest.mark.xdist_group("interop")]
 ROOT = Path(__file__).resolve().parents[2]
 RAW_LOGIN = "tester"
 """The user name of the plain MQTT clients: the embedded broker queues nothing for an
@@ -114,15 +115,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     started.stop()
 
 
-@pytest.fixture(
-    params=[
-        "mosquitto-5",
-        "mosquitto-3.1.1",
-        "embedded",
-        "nats",
-        pytest.param("rabbitmq", marks=pytest.mark.xdist_group("rabbitmq")),
-    ]
-)
+@pytest.fixture(params=["mosquitto-5", "mosquitto-3.1.1", "embedded", "nats", "rabbitmq"])
 def target(request: pytest.FixtureRequest, servers: Servers) -> Target:
     if request.param == "rabbitmq":
         rabbitmq: RabbitMQ = request.getfixturevalue("rabbitmq")  # one node per session

@@ -356,7 +356,7 @@ RABBITMQ_PASSWORD = "mqchat-test"
 @pytest.fixture(scope="session")
 def rabbitmq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RabbitMQ]:
     """One RabbitMQ node for the session (for each xdist worker that asks: the tests
-    that use it are grouped on one worker, ``xdist_group("rabbitmq")``)."""
+    that use it are grouped on one worker, ``xdist_group``)."""
     require_rabbitmq()
     users = dict.fromkeys(RABBITMQ_USERS, RABBITMQ_PASSWORD)
     node = RabbitMQ(tmp_path_factory.mktemp("rabbitmq"), users=users).start()
