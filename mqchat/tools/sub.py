@@ -43,16 +43,15 @@ class OutputBuffer:
             self.flush()
 
     def flush(self) -> None:
-        if self._buf:
-            view = memoryview(self._buf)
-            try:
-                while view:
-                    written = self._stream.write(view)
-                    # A raw file may write less than asked; a buffered one writes all.
-                    view = view[written if written is not None else len(view) :]
-            finally:
-                view.release()
-            self._buf.clear()
+        """Write what is buffered. The bytes leave the buffer before they are written:
+        a signal handler that raises right after a write (SIGTERM unwinds ``mqchat
+        sub``, whose last flush follows) must not have them written twice."""
+        while self._buf:
+            pending, self._buf = self._buf, bytearray()
+            written = self._stream.write(pending)
+            # A raw file may write less than asked; a buffered one writes all.
+            if written is not None and written < len(pending):
+                self._buf[:0] = memoryview(pending)[written:]
         self._stream.flush()
 
 

@@ -195,6 +195,31 @@ def test_output_buffer_holds_small_writes_until_flushed() -> None:
     assert bytes(stream.data) == b"a\nb\n"
 
 
+class _InterruptedAfterWriting(io.RawIOBase):
+    """Takes every byte, then a signal handler raises before the write returns (as
+    SIGTERM does in ``mqchat sub`` when it lands right after a write)."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: object) -> int:
+        self.data += bytes(b)  # type: ignore[call-overload]
+        raise SystemExit(143)
+
+
+def test_output_buffer_never_writes_twice_what_an_interrupted_flush_wrote() -> None:
+    stream = _InterruptedAfterWriting()
+    out = OutputBuffer(stream, limit=1000)  # type: ignore[arg-type]
+    out.write(b"one\ntwo\n")
+    with pytest.raises(SystemExit):
+        out.flush()
+    out.flush()  # the flush on the way out
+    assert bytes(stream.data) == b"one\ntwo\n"
+
+
 # --- usage errors: exit 2 before any connection ---------------------------------------
 
 NOWHERE = f"mqtt://127.0.0.1:{free_port()}"  # nothing listens: a connection would exit 1
