@@ -21,26 +21,25 @@ from tests.support.mosquitto import Mosquitto
 
 pytestmark = pytest.mark.broker
 ROOT = Path(__file__).resolve().parents[2]
-# A tmux server of this process's own (one per xdist worker), started from this
-# environment and without anybody's ~/.tmux.conf; it exits with its last session.
-TMUX = ["tmux", "-f", "/dev/null", "-L", f"mqchat-tests-{os.getpid()}"]
-
-
-def _tmux(*args: str) -> str:
-    return subprocess.run(
-        [*TMUX, *args], capture_output=True, text=True, check=True, timeout=10
-    ).stdout
 
 
 class Terminal:
-    """One tmux session running one command, 100 by 30."""
+    """One tmux session running one command, 100 by 30, on the test's own tmux
+    server (``socket``): started from the test's environment, without anybody's
+    ~/.tmux.conf, gone with the test's folder."""
 
-    def __init__(self, name: str, command: str) -> None:
+    def __init__(self, socket: Path, name: str, command: str) -> None:
+        self._tmux_cmd = ["tmux", "-f", "/dev/null", "-S", str(socket)]
         self.name = name
-        _tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", command)
+        self._tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", command)
+
+    def _tmux(self, *args: str) -> str:
+        return subprocess.run(
+            [*self._tmux_cmd, *args], capture_output=True, text=True, check=True, timeout=10
+        ).stdout
 
     def screen(self) -> str:
-        return _tmux("capture-pane", "-p", "-t", self.name)
+        return self._tmux("capture-pane", "-p", "-t", self.name)
 
     def wait_for(self, condition: Callable[[str], bool], what: str, timeout: float = 15) -> str:
         """Poll the screen until ``condition`` holds: a terminal has no event to await."""
@@ -57,38 +56,44 @@ class Terminal:
         return self.wait_for(lambda s: text in s, repr(text), timeout)
 
     def type(self, text: str) -> None:
-        _tmux("send-keys", "-t", self.name, "-l", text)
+        self._tmux("send-keys", "-t", self.name, "-l", text)
 
     def press(self, *keys: str) -> None:
-        _tmux("send-keys", "-t", self.name, *keys)
+        self._tmux("send-keys", "-t", self.name, *keys)
 
     def pid(self) -> int:
-        return int(_tmux("list-panes", "-t", self.name, "-F", "#{pane_pid}").split()[0])
+        return int(self._tmux("list-panes", "-t", self.name, "-F", "#{pane_pid}").split()[0])
 
     def alive(self) -> bool:
         return (
-            subprocess.run([*TMUX, "has-session", "-t", self.name], capture_output=True).returncode
+            subprocess.run(
+                [*self._tmux_cmd, "has-session", "-t", self.name], capture_output=True
+            ).returncode
             == 0
         )
 
     def close(self) -> None:
         if self.alive():
-            subprocess.run([*TMUX, "kill-session", "-t", self.name], capture_output=True)
+            subprocess.run([*self._tmux_cmd, "kill-session", "-t", self.name], capture_output=True)
 
 
 @pytest.fixture
-def terminals() -> Iterator[Callable[[str, list[str]], Terminal]]:
+def terminals(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[[str, list[str]], Terminal]]:
     if shutil.which("tmux") is None:
         if os.environ.get("CI"):
             pytest.fail("tmux is not installed: CI must run the end-to-end test", pytrace=False)
         pytest.skip("tmux is not installed (apt-get install -y tmux)")
     opened: list[Terminal] = []
     tag = uuid.uuid4().hex[:6]
+    socket = tmp_path_factory.mktemp("tmux") / "tmux.sock"
 
     def open_terminal(user: str, args: list[str]) -> Terminal:
         env = "env -u TEXTUAL_THEME -u NO_COLOR TERM=xterm-256color COLORTERM=truecolor"
         cmd = f"cd {shlex.quote(str(ROOT))} && {env} {shlex.quote(sys.executable)} -m mqchat "
-        term = Terminal(f"mqchat-{user}-{tag}", cmd + " ".join(map(shlex.quote, args)))
+        command = cmd + " ".join(map(shlex.quote, args))
+        term = Terminal(socket, f"mqchat-{user}-{tag}", command)
         opened.append(term)
         return term
 
