@@ -59,6 +59,13 @@ async def running(url: str, *filters: str, **kwargs: object) -> AsyncIterator[In
         await feed.stop()
 
 
+async def answered(feed: InspectorFeed, namespace: str) -> None:
+    """Until the broker has answered everything asked of ``feed`` so far (SUBACKs,
+    UNSUBACKs): the feed carries out requests in order, so the PUBACK of a publish
+    asked now comes after theirs. Its topic is outside the namespace's filters."""
+    await feed.publish(PublishRequest(f"{namespace}-answered", b"", qos=1))
+
+
 class Collected:
     """Everything taken from a feed so far."""
 
@@ -111,19 +118,18 @@ async def test_subscribe_and_unsubscribe_at_run_time(broker: Mosquitto, namespac
         feed.subscribe(f"{namespace}/a/#")
         feed.subscribe(f"{namespace}/b/+", 1)
         assert feed.subscriptions == {f"{namespace}/a/#": 0, f"{namespace}/b/+": 1}
-        await asyncio.sleep(0.2)  # the SUBACKs
+        await answered(feed, namespace)
         for topic in ("a/1", "b/1", "c/1"):
             await publisher.publish(PublishRequest(f"{namespace}/{topic}", b"x", qos=1))
         await got.until(2)
         assert feed.unsubscribe(f"{namespace}/a/#")
         assert not feed.unsubscribe(f"{namespace}/a/#")
-        await asyncio.sleep(0.2)  # the UNSUBACK
-        for topic in ("a/2", "b/2"):
+        await answered(feed, namespace)
+        for topic in ("a/2", "b/2", "b/last"):  # a/2 would come before b/last
             await publisher.publish(PublishRequest(f"{namespace}/{topic}", b"x", qos=1))
-        await got.until(3)
-        await asyncio.sleep(0.2)
+        await got.until(4)
         topics = [m.topic.removeprefix(f"{namespace}/") for m in got.pull()]
-        assert topics == ["a/1", "b/1", "b/2"]
+        assert topics == ["a/1", "b/1", "b/2", "b/last"]
 
 
 async def test_bad_filters_and_qos_are_refused_before_sending(broker: Mosquitto):
@@ -165,7 +171,7 @@ async def test_falls_back_to_mqtt_3_1_1(broker: Mosquitto, namespace: str):
         assert feed.connection.protocol == "3.1.1"
         assert "refused MQTT 5" in feed.connection.detail
         assert proxy.refused_v5 == 1
-        await asyncio.sleep(0.2)
+        # asked after the subscription (the feed's requests go in order): it comes back
         outcome = await feed.publish(
             PublishRequest(f"{namespace}/t", b"hi", qos=1, content_type="text/plain")
         )
@@ -215,7 +221,7 @@ async def test_refused_connection_retries_then_connects_and_resubscribes(
         await wait_until(lambda: feed.connection.state is ConnectionState.RETRYING)
         own_broker.start()
         await wait_until(lambda: connected(feed))
-        await asyncio.sleep(0.2)
+        await answered(feed, namespace)  # subscribed again
         async with running(own_broker.url) as publisher:
             await publisher.publish(PublishRequest(f"{namespace}/after", b"1", qos=1))
         [message] = await Collected(feed).until(1)
