@@ -50,6 +50,9 @@ newest are dropped and counted, so a stalled screen cannot grow memory without e
 
 _STOP_WAIT = 5.0
 _IDLE_STEP = 1.0  # seconds the thread waits for traffic before looking at its requests
+# Beyond _HIGH_WATER waiting messages, reading pauses (≤ _PAUSE s) until the screen
+# takes some: a flood waits in the socket, not in our memory.
+_HIGH_WATER, _PAUSE = 5_000, 0.2
 T = TypeVar("T")
 Request = Callable[[Link | None], None]
 """Work for the feed's thread; ``None`` instead of a link when the link went first."""
@@ -90,6 +93,7 @@ class InspectorFeed(InspectorBackend):
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
         self._up = False  # a link is connected and serving requests
+        self._taken = threading.Event()  # the UI took from the buffer
 
     # -- contract: state ------------------------------------------------------------
 
@@ -114,6 +118,7 @@ class InspectorFeed(InspectorBackend):
         buffer = self._buffer
         count = min(limit, len(buffer))
         popleft = buffer.popleft
+        self._taken.set()
         return [popleft() for _ in range(count)]
 
     def take_notices(self) -> list[str]:
@@ -209,8 +214,11 @@ class InspectorFeed(InspectorBackend):
         self._state = ConnectionChanged(ConnectionState.CONNECTED, detail, protocol=protocol)
         if subs:
             self._subscribe_now(link, subs)
-        wake = [self._wake_r]
+        wake, buffer, taken = [self._wake_r], self._buffer, self._taken
         while not self._stopping.is_set():
+            if len(buffer) >= _HIGH_WATER:
+                taken.clear()
+                taken.wait(_PAUSE)  # backpressure: let the screen catch up first
             if link.step(_IDLE_STEP, watch=wake):
                 try:
                     while os.read(self._wake_r, 512):
@@ -269,8 +277,7 @@ class InspectorFeed(InspectorBackend):
         return True
 
     def _queue(self, work: Callable[[Link], object]) -> None:
-        """Run ``work`` on the feed's thread if a link is up (a new link subscribes
-        to everything anyway)."""
+        """Run ``work`` on the feed's thread if a link is up (a new one subscribes anyway)."""
         if self._up:
 
             def request(link: Link | None) -> None:
