@@ -20,7 +20,7 @@ from textual.widgets import Input
 from mqchat.chat.backend import ChatBackend
 from mqchat.config.loader import SettingsError
 from mqchat.config.settings import Settings
-from mqchat.core.events import ConnectionChanged, Event, Rejected
+from mqchat.core.events import ConnectionChanged, Event, Notice, Rejected
 from mqchat.core.model import ConnectionState, utc_now
 from mqchat.core.names import InvalidUserName, validate_user_name
 from mqchat.core.text import display_safe
@@ -86,6 +86,8 @@ class MqchatApp(App[None]):
         self._login: LoginScreen | None = None
         self._login_pending = False
         self._told_fallback = False
+        self.crash: Exception | None = None
+        """The error that ended the app, if one did (then ``return_code`` is 1)."""
 
     def on_mount(self) -> None:
         if not self.auto_login:
@@ -168,6 +170,15 @@ class MqchatApp(App[None]):
                 self.run_worker(self._abort_login(backend, event.detail), group="navigation")
         elif isinstance(event, Rejected):
             self.status.rejected = max(event.total, backend.rejected_count)
+        elif isinstance(event, Notice):
+            self.notify(
+                display_safe(event.text),
+                title=display_safe(event.title),
+                severity=event.severity,  # type: ignore[arg-type]
+                timeout=10,
+                markup=False,
+            )
+            return
         for screen in self.screen_stack:
             screen.post_message(message_for(event))
 
@@ -261,6 +272,24 @@ class MqchatApp(App[None]):
             super(MqchatApp, self).exit(result, return_code, message)
 
         self.run_worker(stop_then_exit(), group="shutdown")
+
+    # Crashing: an error nobody handled ends the app. Textual would print a long
+    # traceback and, on its way out, our clean stop would tell the broker to discard
+    # the Will, leaving us "online" to everyone. Instead the backend leaves without
+    # a goodbye (the Will fires), the traceback goes to the log, and the CLI prints
+    # one line and exits 1 (``crash``).
+
+    def _handle_exception(self, error: Exception) -> None:
+        if self.crash is None:
+            self.crash = error
+            log.critical("mqchat stopped on an error", exc_info=error)
+            if self.backend is not None:
+                self.backend.abandon()
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        self.bell()
+        self._close_messages_no_wait()
 
     async def on_unmount(self) -> None:
         await self.stop_backend()

@@ -57,6 +57,12 @@ class ChatBackend(ABC):
         """Publish ``offline``, disconnect cleanly and close the store. Idempotent."""
 
     @abstractmethod
+    def abandon(self) -> None:
+        """The app is crashing: leave the broker at once, without a goodbye, so that
+        it publishes our Will and friends see us offline. :meth:`stop` still follows
+        to close the rest."""
+
+    @abstractmethod
     async def send_text(self, peer: str, body: str) -> ChatMessage:
         """Store a text message for ``peer`` in the outbox and return it at once, in
         state ``pending``. The backend publishes the outbox in order at QoS 1 whenever

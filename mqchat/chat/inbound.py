@@ -10,8 +10,6 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, assert_never
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from mqchat.chat.backend import EventListener
 from mqchat.chat.outbound import raise_if_cancelled
 from mqchat.config.settings import Settings
@@ -42,7 +40,7 @@ from mqchat.core.roster import Roster
 from mqchat.core.topics import TopicKind, parse_topic
 from mqchat.mqtt.errors import MqttError
 from mqchat.mqtt.session import Incoming, Session
-from mqchat.store import ChatStore
+from mqchat.store import ChatStore, StoreError
 
 __all__ = ["Inbound", "Replies", "Watchlist"]
 
@@ -147,13 +145,9 @@ class Inbound:
     async def _handle_and_acknowledge(self, session: Session, messages: list[Incoming]) -> None:
         if not messages:
             return
-        try:
-            await self.handle(messages)
-        except SQLAlchemyError as exc:
-            # Not stored, so not acknowledged: the broker delivers them again on the
-            # next connection, which the raised error brings about.
-            log.exception("the history database failed")
-            raise MqttError(f"the history database failed: {exc}") from exc
+        # A StoreError leaves from here: not stored, so not acknowledged; the broker
+        # keeps them for the session's next connection.
+        await self.handle(messages)
         for message in messages:
             session.ack(message)
 
@@ -172,7 +166,7 @@ class Inbound:
                 texts = []
                 if env is not None:
                     await self._dispatch(env)
-            except SQLAlchemyError:
+            except StoreError:
                 raise
             except Exception:  # whatever a peer sends, the connection stays up
                 log.exception("failed to handle a message on %s", message.topic)

@@ -36,6 +36,14 @@ __all__ = ["TYPING_INTERVAL_S", "Outbound", "raise_if_cancelled"]
 TYPING_INTERVAL_S = 3.0
 """At most one typing envelope per peer this often; receivers show it a while longer."""
 
+_PACKET_TOO_LARGE = 0x95
+"""An MQTT 5 DISCONNECT's reason: the packet we sent was larger than the broker takes."""
+QUICK_DROP_S = 2.0
+STRIKES = 3
+"""A message in flight when the broker closed the connection within QUICK_DROP_S of
+its sending, STRIKES times, is one the broker will not take (MQTT 3.1.1 brokers say
+no more than that): it fails, so it no longer blocks those behind it."""
+
 
 def raise_if_cancelled() -> None:
     """Python 3.11's ``asyncio.wait_for`` (inside aiomqtt's publish) can swallow a
@@ -75,6 +83,8 @@ class Outbound:
         self._outbox: dict[str, ChatMessage] = {}
         self._requests_due = True
         self._client: Session | None = None
+        self._in_flight: tuple[ChatMessage, float] | None = None  # and when it went
+        self._strikes: dict[str, int] = {}
 
     def queue_message(self, msg: ChatMessage) -> None:
         """``msg`` is stored as pending: publish it after everything before it."""
@@ -98,6 +108,7 @@ class Outbound:
         """Publish whatever waits, then whatever comes, until cancelled. Raises
         :class:`~mqchat.mqtt.errors.MqttError` when the connection fails under it."""
         self._client = client
+        self._in_flight = None
         store = await self._store()
         stored = {msg.id: msg for msg in await store.pending_outgoing()}
         self._outbox = stored | self._outbox  # those stored first, in the store's order
@@ -114,6 +125,34 @@ class Outbound:
                 await self._publish_outbox(client)
         finally:
             self._client = None
+
+    async def connection_lost(self, error: MqttError) -> None:
+        """The connection failed: if it failed on a message being published, that
+        message may be why (see :data:`STRIKES`)."""
+        if self._in_flight is None:
+            return
+        msg, since = self._in_flight
+        self._in_flight = None
+        if error.code == _PACKET_TOO_LARGE:
+            await self._fail(msg, "the broker refused it: too large (packet too large)")
+            return
+        if time.monotonic() - since > QUICK_DROP_S:
+            return
+        strikes = self._strikes[msg.id] = self._strikes.get(msg.id, 0) + 1
+        if strikes >= STRIKES:
+            await self._fail(
+                msg,
+                f"the broker closed the connection each of the {strikes} times it was "
+                "sent (too large for it?)",
+            )
+
+    async def _fail(self, msg: ChatMessage, why: str) -> None:
+        self._outbox.pop(msg.id, None)
+        self._strikes.pop(msg.id, None)
+        log.warning("message %s failed: %s", msg.id, why)
+        failed = await (await self._store()).set_state(msg.id, DeliveryState.FAILED)
+        if failed is not None:
+            self._emit(MessageStateChanged(msg.id, msg.peer, failed.state, why))
 
     async def typing(self, peer: str) -> None:
         client = self._client
@@ -170,17 +209,16 @@ class Outbound:
         while self._outbox:
             msg = next(iter(self._outbox.values()))
             env = Text.new(self._user, msg.peer, msg.body, id=msg.id, ts=msg.ts)
+            self._in_flight = (msg, time.monotonic())
             try:
                 await self._publish(client, msg.peer, env)  # if the link fails, it stays
             except PublishRefused as exc:
                 # Sending it again would be refused again: it failed, and says why.
-                del self._outbox[msg.id]
-                log.warning("the broker refused message %s: %s", msg.id, exc.reason)
-                failed = await store.set_state(msg.id, DeliveryState.FAILED)
-                if failed is not None:
-                    why = f"the broker refused it: {exc.reason.lower()}"
-                    self._emit(MessageStateChanged(msg.id, msg.peer, failed.state, why))
+                self._in_flight = None
+                await self._fail(msg, f"the broker refused it: {exc.reason.lower()}")
                 continue
+            self._in_flight = None
+            self._strikes.pop(msg.id, None)
             del self._outbox[msg.id]
             updated = await store.set_state(msg.id, DeliveryState.SENT)
             if updated is not None:

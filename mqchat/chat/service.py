@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 
-from mqchat.chat.backend import ChatBackend, EventListener
+from mqchat.chat.backend import ChatBackend, EventListener, SendError
 from mqchat.chat.inbound import Inbound
 from mqchat.chat.outbound import Outbound
 from mqchat.chat.outgoing import prepare_text
@@ -19,12 +20,13 @@ from mqchat.config.settings import Settings
 from mqchat.core import friendship
 from mqchat.core.backoff import Backoff
 from mqchat.core.envelope import ReceiptStatus
-from mqchat.core.events import ConnectionChanged, Event
+from mqchat.core.events import ConnectionChanged, Event, Notice, PresenceChanged
 from mqchat.core.model import (
     ChatMessage,
     ConnectionState,
     Contact,
     ContactSummary,
+    DeliveryState,
     Presence,
     PresenceState,
     utc_now,
@@ -37,13 +39,19 @@ from mqchat.mqtt.errors import MqttError, PublishRefused, describe_failure
 from mqchat.mqtt.protocol import Protocol, ProtocolChoice
 from mqchat.mqtt.session import Session, Will, open_session
 from mqchat.mqtt.tls import TlsSetupError
-from mqchat.store import ChatStore
+from mqchat.store import ChatStore, StoreError
 
 __all__ = ["ChatService"]
 
 log = logging.getLogger("mqchat.chat")
 
 _STOP_TIMEOUT = 5.0
+STABLE_S = 30.0
+"""A connection that lasted this long resets the backoff; one that failed sooner
+(a broker that drops us right after CONNACK) lets the delay keep growing."""
+INCOMING_MARGIN = 8 * 1024
+"""Room for the topic and properties above the largest envelope we accept, in the
+Maximum Packet Size we announce."""
 
 
 class ChatService(ChatBackend):
@@ -70,12 +78,17 @@ class ChatService(ChatBackend):
         self._watched: set[str] = set()  # users whose presence we subscribe to
         self._watch_roster = False
         self._stop = asyncio.Event()
+        self._abandoned = False  # crashing: no goodbye, let the Will speak
         self._stopped = asyncio.Event()
         self._running = False
         self._run_task: asyncio.Task[None] | None = None
         self._choice = ProtocolChoice.of(settings)
         self._session_id: str | None = None
         self._session_lock: SessionLock | None = None
+        self._up_since: float | None = None  # monotonic time of the last CONNACK
+        self._had_session = False  # a persistent session was up in this run
+        self._unconfirmed: set[str] = set()  # peers to send again to when online
+        self._tasks: set[asyncio.Task[None]] = set()
         self._outbound = Outbound(
             user=self.user,
             namespace=self._ns,
@@ -107,6 +120,8 @@ class ChatService(ChatBackend):
         return self._inbound.rejected
 
     def _emit(self, event: Event) -> None:
+        if isinstance(event, PresenceChanged) and event.presence.online:
+            self._resend_to(event.presence.user)
         if self._listener is None:
             return
         try:
@@ -145,38 +160,11 @@ class ChatService(ChatBackend):
         self._run_task = asyncio.current_task()
         self._stopped.clear()
         try:
-            store = await self.store()
-            # a union: add_contact may already have run while the contacts loaded
-            self._watched |= {c.user for c in await store.contacts()}
-            # One stable client id per user and device (the database file), so the
-            # broker keeps our session, and what is sent to us, while we are away.
-            self._session_lock = SessionLock.try_acquire(
-                self.settings.database.with_suffix(".lock")
-            )
-            if self._session_lock is not None:
-                self._session_id = f"mqchat-{self.user}-{await store.device_id()}"
-            while not self._stop.is_set():
-                self._set_state(ConnectionState.CONNECTING, f"connecting to {self.broker_label}")
-                try:
-                    await self._connected_session()
-                except TlsSetupError as exc:  # a TLS file went missing since the start
-                    self._set_state(ConnectionState.FAILED, str(exc))
-                    return
-                except MqttError as exc:
-                    if self._choice.fall_back(exc):
-                        log.warning("%s refused MQTT 5; using MQTT 3.1.1", self.broker_label)
-                        continue
-                    failure = describe_failure(exc, self.settings)
-                    if failure.fatal:
-                        self._set_state(ConnectionState.FAILED, failure.reason)
-                        return
-                    if self._stop.is_set():
-                        break
-                    delay = self._backoff.next_delay()
-                    self._set_state(ConnectionState.RETRYING, failure.reason, delay)
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stop.wait(), delay)
-            self._set_state(ConnectionState.CLOSED, "disconnected")
+            await self._serve()
+        except StoreError as exc:
+            # Not a reason to reconnect: the next session would fail the same way.
+            log.error("the history failed: %s", exc)
+            self._set_state(ConnectionState.FAILED, f"cannot store the history: {exc}")
         finally:
             self._client = None
             if self._session_lock is not None:
@@ -184,6 +172,51 @@ class ChatService(ChatBackend):
                 self._session_lock = None
             self._running = False
             self._stopped.set()
+
+    async def _serve(self) -> None:
+        store = await self.store()
+        # a union: add_contact may already have run while the contacts loaded
+        self._watched |= {c.user for c in await store.contacts()}
+        # One stable client id per user and device (the database file), so the
+        # broker keeps our session, and what is sent to us, while we are away.
+        lock_path = self.settings.database.with_suffix(".lock")
+        self._session_lock = SessionLock.try_acquire(lock_path)
+        if self._session_lock is None:
+            pid = SessionLock.holder(lock_path)
+            self._set_state(
+                ConnectionState.FAILED,
+                f"another mqchat{f' (pid {pid})' if pid else ''} is already running as "
+                f"{self.user} with this data dir ({self.settings.data_dir}); use that "
+                "one, or give this one its own --data-dir",
+            )
+            return
+        self._session_id = f"mqchat-{self.user}-{await store.device_id()}"
+        while not self._stop.is_set():
+            self._set_state(ConnectionState.CONNECTING, f"connecting to {self.broker_label}")
+            try:
+                await self._connected_session()
+            except TlsSetupError as exc:  # a TLS file went missing since the start
+                self._set_state(ConnectionState.FAILED, str(exc))
+                return
+            except MqttError as exc:
+                await self._outbound.connection_lost(exc)
+                if self._choice.fall_back(exc):
+                    log.warning("%s refused MQTT 5; using MQTT 3.1.1", self.broker_label)
+                    continue
+                failure = describe_failure(exc, self.settings)
+                if failure.fatal:
+                    self._set_state(ConnectionState.FAILED, failure.reason)
+                    return
+                if self._stop.is_set():
+                    break
+                up, self._up_since = self._up_since, None
+                if up is not None and time.monotonic() - up >= STABLE_S:
+                    self._backoff.reset()
+                delay = self._backoff.next_delay()
+                self._set_state(ConnectionState.RETRYING, failure.reason, delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), delay)
+        self._set_state(ConnectionState.CLOSED, "disconnected")
 
     async def _connected_session(self) -> None:
         will = Will(
@@ -198,6 +231,7 @@ class ChatService(ChatBackend):
             will=will,
             session_id=self._session_id,
             manual_ack=True,
+            max_incoming=self.settings.max_payload + INCOMING_MARGIN,
         ) as client:
             # Reading starts first: what the broker queued for us comes right after
             # CONNACK, and amqtt answers no SUBSCRIBE before it is acknowledged (or
@@ -217,7 +251,9 @@ class ChatService(ChatBackend):
                 error = None if task.cancelled() else task.exception()
                 if error is not None:
                     raise error
-            if self._stop.is_set():
+            if self._abandoned:
+                client.drop()  # no DISCONNECT: the broker publishes the Will
+            elif self._stop.is_set():
                 await self._say_goodbye(client)
 
     async def _set_up(self, client: Session) -> None:
@@ -232,18 +268,56 @@ class ChatService(ChatBackend):
         # Contacts added while we were subscribing found no client to subscribe
         # with; from here on add_contact subscribes by itself.
         await self._subscribe_missing(client, subscribed)
-        self._backoff.reset()
+        self._up_since = time.monotonic()
+        if self._had_session and not client.session_present:
+            await self._session_lost()
+        self._had_session = True
         detail = f"connected to {self.broker_label}"
         protocol = self._choice.current
         if protocol is not Protocol.V5:
             why = "the broker does not support MQTT 5" if self._choice.fell_back else "as asked"
             detail += f" with MQTT {protocol} ({why})"
-        if self._session_id is None:
-            detail += (
-                f"; another mqchat holds {self.user}'s session on this device, so "
-                "messages sent while this one is closed go to that one"
-            )
         self._set_state(ConnectionState.CONNECTED, detail, protocol=str(protocol))
+
+    async def _session_lost(self) -> None:
+        """The broker no longer had our session (restarted without persistence, or it
+        expired): what it had queued for our peers may be gone. Send our messages it
+        has not confirmed delivered again (receivers drop a copy they have), now and
+        when each of those peers is next online."""
+        sent = await (await self.store()).outgoing_in_state(DeliveryState.SENT)
+        if not sent:
+            return
+        for msg in sent:
+            self._outbound.queue_message(msg)
+        self._unconfirmed |= {msg.peer for msg in sent}
+        self._emit(
+            Notice(
+                "The broker lost its session",
+                f"{len(sent)} sent message(s) not yet delivered are being sent again "
+                "(the broker restarted without persistence, or our session expired).",
+            )
+        )
+
+    def _resend_to(self, peer: str) -> None:
+        """``peer`` is online: our unconfirmed messages to them go again (once)."""
+        if peer in self._unconfirmed:
+            self._unconfirmed.discard(peer)
+            self._background(self._requeue_sent(peer))
+
+    def _background(self, work: Coroutine[object, object, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("background work failed: %s", error)
+
+    async def _requeue_sent(self, peer: str) -> None:
+        store = await self.store()
+        for msg in await store.outgoing_in_state(DeliveryState.SENT, peer=peer):
+            self._outbound.queue_message(msg)
 
     async def _say_goodbye(self, client: Session) -> None:
         """A clean quit: publish offline ourselves (the broker sends no Will now) and
@@ -274,6 +348,12 @@ class ChatService(ChatBackend):
         except PublishRefused as exc:  # an ACL: the chat works without our presence
             log.warning("%s refused our presence: %s", self.broker_label, exc.reason)
 
+    def abandon(self) -> None:
+        self._abandoned = True
+        self._stop.set()
+        if self._client is not None:
+            self._client.drop()
+
     async def stop(self) -> None:
         self._stop.set()
         if self._running:
@@ -293,7 +373,10 @@ class ChatService(ChatBackend):
         msg, _data = prepare_text(
             self.user, peer, body, max_payload=self.settings.max_payload, ts=self._clock()
         )
-        await (await self.store()).add_message(msg)
+        try:
+            await (await self.store()).add_message(msg)
+        except StoreError as exc:  # not stored, so not sent: nothing is lost unseen
+            raise SendError(f"not sent: the history cannot be written: {exc}") from exc
         self._outbound.queue_message(msg)
         return msg
 
@@ -351,7 +434,12 @@ class ChatService(ChatBackend):
         return await (await self.store()).page_before(peer, before, limit)
 
     async def mark_read(self, peer: str) -> None:
-        ids = await (await self.store()).mark_read(peer)
+        try:
+            ids = await (await self.store()).mark_read(peer)
+        except StoreError as exc:  # they stay unread; the peer is not told they were read
+            log.error("could not mark %s's messages read: %s", peer, exc)
+            self._emit(Notice("History not written", f"{exc}", "error"))
+            return
         self._outbound.queue_receipt(peer, ids, ReceiptStatus.READ)
 
     def presence(self, user: str) -> Presence | None:

@@ -3,7 +3,9 @@
 Two clients with the same id push each other off the broker in a loop (mosquitto
 2.0 closes the older connection without saying why), so the session's client id
 is guarded by an advisory file lock next to the database. A second mqchat of the
-same user on the same device still works, on a clean session of its own."""
+same user on the same data dir is refused (it would share the history but split the
+live messages with the first); :meth:`SessionLock.holder` names the process that
+holds it."""
 
 from __future__ import annotations
 
@@ -43,6 +45,14 @@ class SessionLock:
         handle.write(f"{os.getpid()}\n")
         handle.flush()
         return cls(handle)
+
+    @staticmethod
+    def holder(path: Path) -> int | None:
+        """The pid written in the lock file by the process holding it, if readable."""
+        try:
+            return int(path.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
 
     def release(self) -> None:
         handle, self._handle = self._handle, None

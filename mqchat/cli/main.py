@@ -21,6 +21,7 @@ from mqchat.cli.connect import (
     command_settings,
     warn_if_insecure,
 )
+from mqchat.cli.crash import after_tui
 from mqchat.cli.demo import DEMO_COMMANDS, add_demo_commands
 from mqchat.cli.keys import KEYS_COMMANDS, add_keys_command, keymap_from
 from mqchat.cli.profile import add_profile_options, chosen_profile
@@ -177,7 +178,8 @@ def _run_tui(args: argparse.Namespace, *, logged_in: bool) -> int:
         keymap=keymap,
     )
     app.run()
-    return EXIT_OK
+    data_dir = app.settings.data_dir if app.settings else command_options(layers).data_dir
+    return after_tui(app.crash, data_dir)
 
 
 def _send(args: argparse.Namespace) -> int:

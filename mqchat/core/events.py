@@ -13,6 +13,7 @@ __all__ = [
     "ContactsChanged",
     "Event",
     "MessageStateChanged",
+    "Notice",
     "PeerTyping",
     "PresenceChanged",
     "Rejected",
@@ -73,6 +74,16 @@ class Rejected:
     total: int = field(default=0)
 
 
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the user should be told once, as a toast (``severity``: Textual's
+    ``information``, ``warning`` or ``error``)."""
+
+    title: str
+    text: str
+    severity: str = "warning"
+
+
 Event = (
     ChatReceived
     | MessageStateChanged
@@ -81,4 +92,5 @@ Event = (
     | Rejected
     | PeerTyping
     | ContactsChanged
+    | Notice
 )

@@ -51,10 +51,18 @@ class ClientOptions:
     websocket_path: str | None
     """The HTTP path of a WebSocket connection; ``None`` for plain TCP."""
     tls: ssl.SSLContext | None
+    max_incoming: int | None = None
+    """The largest packet we take (MQTT 5 Maximum Packet Size in CONNECT): the broker
+    drops larger ones instead of sending them. ``None``: no limit announced."""
 
 
 def client_options(
-    settings: Settings, protocol: Protocol, *, session_id: str | None = None, role: str = ""
+    settings: Settings,
+    protocol: Protocol,
+    *,
+    session_id: str | None = None,
+    role: str = "",
+    max_incoming: int | None = None,
 ) -> ClientOptions:
     """The connection the settings describe. With ``session_id`` it resumes (or
     starts) the persistent session of that client id: the broker keeps our
@@ -77,6 +85,7 @@ def client_options(
         connect_timeout=settings.connect_timeout,
         websocket_path=url.path if url.websocket else None,
         tls=ssl_context(settings.tls) if url.tls else None,
+        max_incoming=max_incoming,
     )
 
 
@@ -89,6 +98,8 @@ def new_aiomqtt(options: ClientOptions, will: aiomqtt.Will | None = None) -> aio
             # Both are needed: aiomqtt's default (clean start on the first attempt
             # only) would wipe the session every time a new Client is made.
             connect.SessionExpiryInterval = options.session_expiry
+        if options.max_incoming is not None:
+            connect.MaximumPacketSize = options.max_incoming
         extra["clean_start"] = not options.persistent
         extra["properties"] = connect
     else:

@@ -20,9 +20,32 @@ from mqchat.mqtt.errors import ClosedBeforeConnack, MqttError, PublishRefused
 from mqchat.mqtt.factory import client_options, new_aiomqtt
 from mqchat.mqtt.protocol import Protocol
 
-__all__ = ["Incoming", "Session", "Will", "open_session"]
+__all__ = ["Incoming", "PacketTooLarge", "Session", "Will", "open_session", "publish_size"]
 
 JSON = "application/json"
+
+
+class PacketTooLarge(PublishRefused):
+    """The broker said in its CONNACK that it takes no packet this large: sending it
+    would only get the connection dropped."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"too large for the broker: {size:,} bytes, it takes at most {limit:,}")
+        self.size, self.limit = size, limit
+
+
+def _varint_len(n: int) -> int:
+    return 1 if n < 128 else 2 if n < 16_384 else 3 if n < 2_097_152 else 4
+
+
+def publish_size(topic: str, payload: bytes, *, qos: int, content_type: str | None) -> int:
+    """The bytes of the PUBLISH packet for these (``content_type``: MQTT 5 only,
+    ``None`` for 3.1.1 or no property)."""
+    remaining = 2 + len(topic.encode()) + (2 if qos else 0) + len(payload)
+    if content_type is not None:
+        props = 1 + 2 + len(content_type.encode())
+        remaining += _varint_len(props) + props
+    return 1 + _varint_len(remaining) + remaining
 
 
 class Incoming(NamedTuple):
@@ -70,17 +93,40 @@ class Session:
         self.protocol = protocol
         self._manual_ack = manual_ack
         self._refused = shims.watch_refusals(client)
+        self._connack = shims.watch_connack(client)
         self._json: Properties | None = None
         if protocol is Protocol.V5:
             self._json = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
             self._json.ContentType = JSON
+
+    @property
+    def session_present(self) -> bool:
+        """The broker resumed our session (subscriptions, what it queued for us)."""
+        return bool(self._connack.session_present)
+
+    @property
+    def max_packet_size(self) -> int | None:
+        """The largest packet the broker takes, when its CONNACK said (MQTT 5)."""
+        return self._connack.max_packet_size
 
     async def publish(
         self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False, json: bool = True
     ) -> None:
         """Publish and, for QoS 1, wait for the PUBACK. ``json``: say so in the MQTT 5
         content type. Raises :class:`PublishRefused` when the broker's PUBACK refuses
-        the message (MQTT 5 only tells), :class:`MqttError` when the connection fails."""
+        the message (MQTT 5 only tells), :class:`PacketTooLarge` (a ``PublishRefused``)
+        without sending when it is larger than the broker takes, :class:`MqttError`
+        when the connection fails."""
+        limit = self._connack.max_packet_size
+        if limit is not None:
+            size = publish_size(
+                topic,
+                payload,
+                qos=qos,
+                content_type=JSON if json and self._json is not None else None,
+            )
+            if size > limit:
+                raise PacketTooLarge(size, limit)
         try:
             refusal = await shims.publish_noting_refusals(
                 self._client,
@@ -119,6 +165,11 @@ class Session:
         except aiomqtt.MqttError as exc:
             raise _translated(exc) from exc
 
+    def drop(self) -> None:
+        """End the connection now without a DISCONNECT, so the broker publishes the
+        Will (for a crash; a normal end leaves :func:`open_session`'s block)."""
+        shims.drop_connection(self._client)
+
     def ack(self, message: Incoming) -> None:
         """Send the PUBACK of ``message`` now that it is safe (manual acknowledgement
         only; nothing for QoS 0). Until then the broker keeps it and delivers it
@@ -135,14 +186,20 @@ async def open_session(
     will: Will | None = None,
     session_id: str | None = None,
     manual_ack: bool = False,
+    max_incoming: int | None = None,
 ) -> AsyncIterator[Session]:
     """Connect (TCP, TLS or WebSocket as the broker URL says) and disconnect on exit.
     With ``session_id`` the broker-side session of that client id is resumed (see
     :func:`~mqchat.mqtt.factory.client_options`); with ``manual_ack`` nothing is
-    acknowledged until :meth:`Session.ack`. Must be used inside the running loop.
-    Raises :class:`MqttError`, and ``TlsSetupError`` when the TLS files cannot be
-    used."""
-    options = client_options(settings, protocol, session_id=session_id)
+    acknowledged until :meth:`Session.ack`; ``max_incoming``: the largest packet we
+    take (MQTT 5). Must be used inside the running loop.
+
+    Leaving the block normally sends a DISCONNECT (the broker discards the Will);
+    leaving it on an exception, a cancellation included, drops the connection
+    without one, so the broker publishes the Will: a crash never looks like a clean
+    quit. Raises :class:`MqttError`, and ``TlsSetupError`` when the TLS files cannot
+    be used."""
+    options = client_options(settings, protocol, session_id=session_id, max_incoming=max_incoming)
     client = new_aiomqtt(
         options,
         None if will is None else aiomqtt.Will(will.topic, will.payload, will.qos, will.retain),
@@ -153,6 +210,10 @@ async def open_session(
     session = Session(client, protocol, manual_ack=manual_ack)
     try:
         async with client:
-            yield session
+            try:
+                yield session
+            except BaseException:
+                shims.drop_connection(client)
+                raise
     except aiomqtt.MqttError as exc:
         raise _translated(exc) from exc

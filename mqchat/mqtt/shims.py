@@ -9,6 +9,8 @@ upgrade that moves them fails loudly here rather than quietly in the chat.
   reason codes, the socket-error watch.
 * aiomqtt ``Client._connected`` (the CONNACK future): fail at once when the broker
   hangs up before answering, instead of waiting out the timeout.
+* aiomqtt's ``on_connect`` callback on its paho client: the CONNACK's session-present
+  flag and Maximum Packet Size, which aiomqtt drops.
 * paho ``Client._handle_publish``, ``_in_packet``, ``_protocol``,
   ``_handle_on_message``: a short decoding path for QoS 0 floods.
 * paho ``Client._sock_recv``, ``_sock``: one large ``recv()`` for many packets.
@@ -17,10 +19,12 @@ upgrade that moves them fails loudly here rather than quietly in the chat.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import socket
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aiomqtt
@@ -33,15 +37,18 @@ from paho.mqtt.reasoncodes import ReasonCode
 from mqchat.core.message import Message
 
 __all__ = [
+    "Connack",
     "FastPaho",
     "ShimBroken",
     "acknowledge",
+    "drop_connection",
     "enable_manual_ack",
     "fail_fast_before_connack",
     "publish_noting_refusals",
     "raw_socket",
     "topic_of",
     "versions",
+    "watch_connack",
     "watch_refusals",
     "watch_socket_errors",
 ]
@@ -152,6 +159,42 @@ def fail_fast_before_connack(client: aiomqtt.Client) -> None:
 
     inner.on_disconnect = closed
     inner.on_connect = answered
+
+
+@dataclass
+class Connack:
+    """What the broker's CONNACK said, once it came (``None`` before)."""
+
+    session_present: bool | None = None
+    """The broker still had our session (subscriptions, queued messages)."""
+    max_packet_size: int | None = None
+    """The largest packet the broker takes (MQTT 5, when it sets one)."""
+
+
+def watch_connack(client: aiomqtt.Client) -> Connack:
+    """Note the CONNACK's session-present flag and Maximum Packet Size (aiomqtt keeps
+    neither). Call before connecting."""
+    inner = paho_of(client)
+    seen = Connack()
+    on_connect: Any = inner.on_connect  # aiomqtt's, or a shim's wrapping it
+
+    def noted(c: paho.Client, userdata: Any, flags: Any, code: Any, props: Any = None) -> None:
+        seen.session_present = bool(getattr(flags, "session_present", False))
+        seen.max_packet_size = getattr(props, "MaximumPacketSize", None)
+        on_connect(c, userdata, flags, code, props)
+
+    inner.on_connect = noted
+    return seen
+
+
+def drop_connection(client: aiomqtt.Client) -> None:
+    """End the connection without a DISCONNECT, as a crash would, so the broker
+    publishes our Will (a DISCONNECT makes it discard the Will). aiomqtt's exit then
+    finds the socket closed."""
+    sock = raw_socket(paho_of(client).socket())
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 _mids: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(

@@ -199,14 +199,16 @@ class ChatStore:
 
     async def pending_outgoing(self) -> list[ChatMessage]:
         """The outbox: outgoing messages still ``pending``, oldest first."""
-        stmt = (
-            select(MessageRow)
-            .where(
-                MessageRow.direction == Direction.OUT.value,
-                MessageRow.state == _S.PENDING.value,
-            )
-            .order_by(*_OLDEST_FIRST)
-        )
+        return await self.outgoing_in_state(_S.PENDING)
+
+    async def outgoing_in_state(
+        self, state: DeliveryState, *, peer: str | None = None
+    ) -> list[ChatMessage]:
+        """Outgoing messages in ``state`` (to ``peer`` only, if given), oldest first."""
+        where = [MessageRow.direction == Direction.OUT.value, MessageRow.state == state.value]
+        if peer is not None:
+            where.append(MessageRow.conversation == peer)
+        stmt = select(MessageRow).where(*where).order_by(*_OLDEST_FIRST)
         async with self._sessions() as session:
             rows = (await session.scalars(stmt)).all()
         return [message_from_row(row) for row in rows]

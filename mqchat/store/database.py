@@ -20,6 +20,7 @@ __all__ = [
     "BUSY_TIMEOUT_S",
     "SCHEMA_VERSION",
     "SchemaVersionError",
+    "StoreError",
     "create_engine",
     "ensure_schema",
 ]
@@ -31,6 +32,23 @@ BUSY_TIMEOUT_S = 10.0
 
 class SchemaVersionError(RuntimeError):
     """The database file has a schema this version of mqchat cannot use."""
+
+
+class StoreError(RuntimeError):
+    """The database file could not be read or written (a full disk, a read-only or
+    damaged file): SQLite's reason, with the file's path. Nothing of the failed call
+    was stored."""
+
+
+def _as_store_error(path: Path) -> Any:
+    def translate(context: Any) -> None:
+        exc = context.original_exception
+        # Constraint and programming errors are mqchat's own business; these are the
+        # file's (SQLITE_FULL, SQLITE_READONLY, SQLITE_IOERR, SQLITE_NOTADB, locks).
+        if isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError:
+            raise StoreError(f"{exc} ({path})") from exc
+
+    return translate
 
 
 def _enable_wal(cursor: Any, timeout: float = BUSY_TIMEOUT_S) -> None:
@@ -67,6 +85,7 @@ def create_engine(path: Path, *, busy_timeout: float = BUSY_TIMEOUT_S) -> AsyncE
     url = URL.create("sqlite+aiosqlite", database=str(path))
     engine = create_async_engine(url, connect_args={"timeout": busy_timeout})
     event.listen(engine.sync_engine, "connect", _set_pragmas)
+    event.listen(engine.sync_engine, "handle_error", _as_store_error(path))
     return engine
 
 

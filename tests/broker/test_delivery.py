@@ -368,35 +368,30 @@ async def test_typing_reaches_the_peer_and_is_never_stored(
         assert [m.body for m in await bob.history("alice")] == ["done typing"]
 
 
-async def test_a_second_instance_on_the_same_device_gets_its_own_clean_session(
+async def test_a_second_instance_on_the_same_data_dir_is_refused_and_the_first_gets_everything(
     broker: Mosquitto, namespace: str, tmp_path: Path
 ) -> None:
-    # Two clients with one id would push each other off the broker in a loop.
+    # Two windows on one data dir used to split the live messages between them (each
+    # showed what it stored first), the second saying only "connected". Now the
+    # second refuses with the reason, and the first window gets every message.
     settings = settings_for(broker, "bob", namespace, tmp_path)
     async with running(broker, "bob", namespace, tmp_path) as (_first, first_events):
-        async with serving(settings) as (_second, second_events):
-            up = second_events.of(ConnectionChanged)[-1]
-            assert "another mqchat holds bob's session" in up.detail
-            async with aiomqtt.Client("127.0.0.1", broker.port) as carol:
-                hello = Text.new("carol", "bob", "to both windows")
+        second = ChatService(settings)
+        second_events = Recorder()
+        second.set_listener(second_events)
+        await asyncio.wait_for(second.run(), 10)  # returns: it gives up at once
+        failed = second_events.of(ConnectionChanged)[-1]
+        assert failed.state is ConnectionState.FAILED
+        assert "another mqchat" in failed.detail and "already running as bob" in failed.detail
+        assert "--data-dir" in failed.detail
+        await second.stop()
+        async with aiomqtt.Client("127.0.0.1", broker.port) as carol:
+            for n in range(3):
+                hello = Text.new("carol", "bob", f"to the one window {n}")
                 await carol.publish(f"{namespace}/u/bob/inbox/carol", encode_envelope(hello), qos=1)
-            # Both windows share the history file: whichever stores it first shows it
-            # (the event follows the store's write, so wait for it, on either side).
-            await asyncio.wait_for(_wait_stored(settings, "carol", hello.id), 10)
-            waits = [
-                asyncio.create_task(events.wait_for(ChatReceived))
-                for events in (first_events, second_events)
-            ]
-            _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-            for task in pending:
-                task.cancel()
-            shown = first_events.of(ChatReceived) + second_events.of(ChatReceived)
-            assert [e.message.id for e in shown] == [hello.id]
+        await first_events.wait_for(ChatReceived, lambda e: e.message.body.endswith(" 2"))
+        assert [e.message.body for e in first_events.of(ChatReceived)] == [
+            f"to the one window {n}" for n in range(3)
+        ]
         states = [e.state for e in first_events.of(ConnectionChanged)]
         assert states == [ConnectionState.CONNECTING, ConnectionState.CONNECTED]
-
-
-async def _wait_stored(settings: Settings, peer: str, message_id: str) -> None:
-    async with await ChatStore.open(settings.database) as store:
-        while await store.get_message(message_id) is None:
-            await asyncio.sleep(0.05)  # another process writes it; there is no event to await

@@ -98,6 +98,7 @@ class FakeBackend(ChatBackend):
         self.marked_read: list[str] = []
         self.roster_watch_calls: list[bool] = []
         self.stop_calls = 0
+        self.abandon_calls = 0
         self.run_started = asyncio.Event()
         self._stopped = asyncio.Event()
         self._ids = itertools.count(1)
@@ -253,6 +254,9 @@ class FakeBackend(ChatBackend):
         if not self._stopped.is_set():
             self._stopped.set()
             self.connection(ConnectionChanged(ConnectionState.CLOSED))
+
+    def abandon(self) -> None:
+        self.abandon_calls += 1
 
     async def send_text(self, peer: str, body: str) -> ChatMessage:
         validate_user_name(peer, what="peer")
