@@ -46,6 +46,10 @@ def _as_store_error(path: Path) -> Any:
         # Constraint and programming errors are mqchat's own business; these are the
         # file's (SQLITE_FULL, SQLITE_READONLY, SQLITE_IOERR, SQLITE_NOTADB, locks).
         if isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError:
+            # Close this connection rather than pool it: after a failed COMMIT (a full
+            # disk) SQLite keeps the transaction, and its lock, open on it.
+            context.is_disconnect = True
+            context.invalidate_pool_on_disconnect = False
             raise StoreError(f"{exc} ({path})") from exc
 
     return translate

@@ -12,9 +12,9 @@ from mqchat.core.model import ChatMessage, ContactStatus, DeliveryState
 from mqchat.core.topics import inbox_topic
 from mqchat.mqtt.errors import MqttError, PublishRefused, describe_failure
 from mqchat.mqtt.protocol import Protocol, ProtocolChoice
-from mqchat.mqtt.session import open_session
+from mqchat.mqtt.session import PacketTooLarge, open_session
 from mqchat.mqtt.tls import TlsSetupError
-from mqchat.store import ChatStore
+from mqchat.store import ChatStore, StoreError
 
 __all__ = ["send_once"]
 
@@ -23,6 +23,15 @@ async def send_once(settings: Settings, peer: str, body: str) -> ChatMessage:
     """Publish one text message at QoS 1 and store it in the sender's history once the
     broker acknowledged it. Raises :class:`SendError` with a one-line reason."""
     msg, data = prepare_text(settings.user, peer, body, max_payload=settings.max_payload)
+    try:
+        return await _store_and_send(settings, peer, msg, data)
+    except StoreError as exc:  # nothing was sent: it is sent only once stored
+        raise SendError(f"the history cannot be written: {exc}") from None
+
+
+async def _store_and_send(
+    settings: Settings, peer: str, msg: ChatMessage, data: bytes
+) -> ChatMessage:
     store = await ChatStore.open(settings.database)
     try:
         # Stored first, so a crash after the PUBACK cannot lose it; the id makes a
@@ -66,6 +75,8 @@ async def _publish_with(protocol: Protocol, settings: Settings, topic: str, data
     async with open_session(settings, protocol) as session:
         try:
             await session.publish(topic, data)
+        except PacketTooLarge as exc:
+            raise SendError(f"{settings.broker.label} refused the message: {exc.reason}") from None
         except PublishRefused as exc:
             raise SendError(
                 f"{settings.broker.label} refused the message: {exc.reason.lower()} (does "

@@ -4,16 +4,30 @@ Will speak, a lost session sends again what the broker may have lost."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from mqchat.core.events import ChatReceived, ConnectionChanged, MessageStateChanged
+from mqchat.chat.service import ChatService
+from mqchat.core.events import (
+    ChatReceived,
+    ConnectionChanged,
+    MessageStateChanged,
+    Notice,
+    PresenceChanged,
+)
 from mqchat.core.model import ConnectionState, DeliveryState
-from tests.support.chat_session import connected_service, settings_for
+from tests.support.chat_session import connected_service, running, settings_for
+from tests.support.cli import mqchat
 from tests.support.mosquitto import Mosquitto, require_mosquitto
+from tests.support.recorder import Recorder
 
 pytestmark = pytest.mark.broker
 
@@ -63,6 +77,128 @@ async def test_a_message_the_broker_will_not_take_fails_and_the_next_one_goes(
         # MQTT 5: the CONNACK told the limit, so it was never sent. A 3.1.1 broker
         # says nothing but closes the connection: the message fails at the third close.
         assert len(retries) == (0 if version == "5" else 3)
+        if retries:  # the delay grew across those short sessions (it used to reset)
+            assert (retries[-1].retry_in or 0) >= 1.0
         states = {m.id: m.state for m in await alice.history("bob")}
         assert states[big.id] is DeliveryState.FAILED
         assert states[small.id] is not DeliveryState.FAILED
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MB tmpfs: a disk that fills up. Needs root (mount); CI runs as root."""
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        reason = f"cannot mount a small tmpfs here: {done.stderr.strip()}"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    """Fill ``disk`` to the last byte; returns the file to delete to free it."""
+    filler = disk / "filler"
+    with filler.open("wb", buffering=0) as out, contextlib.suppress(OSError):
+        while True:
+            out.write(b"\0" * 4096)
+    return filler
+
+
+async def test_a_full_disk_stops_with_one_reason_loses_nothing_and_lets_the_will_speak(
+    broker: Mosquitto, namespace: str, tmp_path: Path, small_disk: Path
+) -> None:
+    # It used to reconnect 77 times in 30 s ("retrying in 0s: … database or disk is
+    # full"), fetching the queue each time, and then leave with a clean DISCONNECT.
+    alice_settings = settings_for(broker, "alice", namespace, small_disk, keepalive=60)
+    async with running(broker, "bob", namespace, tmp_path) as (bob, b_events):
+        await bob.add_contact("alice")
+        service = ChatService(alice_settings)
+        events = Recorder()
+        service.set_listener(events)
+        task = asyncio.create_task(service.run())
+        try:
+            await events.wait_for(ConnectionChanged, lambda e: e.state is ConnectionState.CONNECTED)
+            await service.add_contact("bob")
+            await b_events.wait_for(
+                PresenceChanged, lambda e: e.presence.user == "alice" and e.presence.online
+            )
+            filler = fill(small_disk)
+            mark = len(b_events.events)
+            sent = [await bob.send_text("alice", f"{n} " + "y" * 20_000) for n in range(60)]
+            failed = await events.wait_for(
+                ConnectionChanged, lambda e: e.state is ConnectionState.FAILED, timeout=20
+            )
+            assert "cannot store the history" in failed.detail
+            assert "database or disk is full" in failed.detail
+            await asyncio.wait_for(task, 10)  # it gave up: no reconnect loop
+            states = [e.state for e in events.of(ConnectionChanged)]
+            assert ConnectionState.RETRYING not in states
+            gone = await b_events.wait_for(
+                PresenceChanged,
+                lambda e: e.presence.user == "alice" and not e.presence.online,
+                since=mark,
+                timeout=5,
+            )
+            assert gone.presence.lost  # the Will: no DISCONNECT was sent
+        finally:
+            await service.stop()
+            await asyncio.wait_for(task, 10)
+        filler.unlink()  # room again: the same store opens (nothing left it locked)
+        async with connected_service(alice_settings) as (again, a_events, _):
+            last = sent[-1].id
+            await a_events.wait_for(ChatReceived, lambda e: e.message.id == last, timeout=20)
+            stored = {m.id for m in await again.history("bob", limit=100)}
+            assert stored == {m.id for m in sent}
+
+
+async def test_messages_a_restarted_broker_lost_are_sent_again(
+    own_broker: Mosquitto, namespace: str, tmp_path: Path
+) -> None:
+    # A broker restarted without its saved state forgets what it queued for offline
+    # bob: alice's messages used to stay ✓ for ever, and nobody was told.
+    alice_settings = settings_for(own_broker, "alice", namespace, tmp_path)
+    bob_settings = settings_for(own_broker, "bob", namespace, tmp_path)
+    async with connected_service(bob_settings) as (bob, _, _):
+        await bob.add_contact("alice")  # bob's session now holds his inbox
+    async with connected_service(alice_settings) as (alice, a_events, _):
+        await alice.add_contact("bob")
+        queued = await alice.send_text("bob", "queued for offline bob")
+        await a_events.wait_for(
+            MessageStateChanged,
+            lambda e: e.message_id == queued.id and e.state is DeliveryState.SENT,
+        )
+        mark = len(a_events.events)
+        own_broker.stop(signal.SIGKILL)  # nothing saved: its sessions are gone
+        own_broker.start()
+        told = await a_events.wait_for(Notice, since=mark, timeout=20)
+        assert "lost its session" in told.title and "1 sent message" in told.text
+        async with connected_service(bob_settings) as (_bob, b_events, _):
+            got = await b_events.wait_for(ChatReceived, lambda e: e.message.id == queued.id)
+            assert got.message.body == "queued for offline bob"
+            await a_events.wait_for(
+                MessageStateChanged,
+                lambda e: e.message_id == queued.id and e.state is DeliveryState.DELIVERED,
+            )
+
+
+def test_send_on_a_full_disk_is_one_line_and_sends_nothing(
+    broker: Mosquitto, namespace: str, small_disk: Path
+) -> None:
+    fill(small_disk)
+    done = mqchat(
+        "send", "bob", "hello " * 2000, "--user", "alice", "--broker", broker.url,
+        data=small_disk, env={"MQCHAT_NAMESPACE": namespace},
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert "not sent" in done.stderr and "disk is full" in done.stderr

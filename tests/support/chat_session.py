@@ -41,13 +41,14 @@ async def connected_service(
 
 
 def settings_for(broker: Mosquitto, user: str, ns: str, data: Path, **kw: object) -> Settings:
+    """``user`` on ``broker``; a keepalive of 5 s unless ``kw`` says otherwise."""
+    kw.setdefault("keepalive", 5)
     return Settings(
         broker=parse_broker_url(broker.url),
         user=user,
         display_name=user.title(),
         data_dir=data,
         namespace=ns,
-        keepalive=5,
         **kw,  # type: ignore[arg-type]
     )
 

@@ -94,3 +94,45 @@ async def test_unreachable_broker_keeps_the_login_screen_with_the_reason(tmp_pat
         await until(pilot, lambda: "connection refused" in screen_text(app), "the reason")
         assert isinstance(app.screen, LoginScreen)
         assert app.backend is None
+
+
+class _BrokenHistory(ChatService):
+    """A chat whose history fails when a conversation opens: a bug nobody handled."""
+
+    async def mark_read(self, peer: str) -> None:
+        raise RuntimeError("the history broke")
+
+
+async def test_a_crash_exits_1_and_the_will_tells_friends_at_once(
+    broker: Mosquitto, namespace: str, tmp_path: Path
+) -> None:
+    # It used to exit 0 after a clean DISCONNECT: the broker discarded the Will and
+    # alice stayed "online" to everyone for good.
+    from dataclasses import replace
+
+    app = make_app(
+        defaults=LoginDefaults(broker=broker.url, data_dir=tmp_path),
+        connect=lambda s: _BrokenHistory(replace(s, namespace=namespace, keepalive=60)),
+        cursor_blink=False,
+    )
+    async with aiomqtt.Client("127.0.0.1", broker.port) as spy:
+        await spy.subscribe(f"{namespace}/u/alice/presence", qos=1)
+        states = aiter(spy.messages)
+        with pytest.raises(RuntimeError, match="the history broke"):
+            async with app.run_test(size=(100, 30)) as pilot:
+                await log_in(pilot, "alice")
+                await until(pilot, lambda: isinstance(app.screen, FriendsScreen), "friends")
+                online = await asyncio.wait_for(anext(states), 5)
+                assert isinstance(online.payload, bytes)
+                assert json.loads(online.payload)["state"] == "online"
+                crashed_at = time.monotonic()
+                await app.open_conversation("bob")
+                await until(pilot, lambda: not app.is_running, "the app to end")
+        assert app.return_code == 1 and isinstance(app.crash, RuntimeError)
+        # keepalive 60 s: only a dropped connection (no DISCONNECT) gets the Will out
+        # this fast; a clean DISCONNECT would discard it.
+        gone = await asyncio.wait_for(anext(states), 5)
+        assert time.monotonic() - crashed_at < 5
+        assert isinstance(gone.payload, bytes)
+        assert json.loads(gone.payload)["state"] == "offline"
+        assert json.loads(gone.payload)["lost"] is True
