@@ -52,21 +52,25 @@ def check_config_namespace(ns: str) -> str:
 
 
 def acl_rules(ns: str = DEFAULT_NAMESPACE) -> list[str]:
-    """The six rules of docs/protocol.md#acl for ``ns``, as mosquitto ``pattern`` lines."""
+    """The eight rules of docs/protocol.md#acl for ``ns``, as mosquitto ``pattern`` lines."""
     ns = check_config_namespace(ns)
     return [
         f"pattern write {ns}/u/%u/presence",
         f"pattern write {ns}/u/%u/profile",
         f"pattern write {ns}/u/+/inbox/%u",
+        f"pattern write {ns}/u/+/requests/%u",
         f"pattern read  {ns}/u/+/presence",
         f"pattern read  {ns}/u/+/profile",
         f"pattern read  {ns}/u/%u/inbox/#",
+        f"pattern read  {ns}/u/%u/requests/+",
     ]
 
 
 def render_acl(ns: str = DEFAULT_NAMESPACE) -> str:
     """The mosquitto ACL file for namespace ``ns``, every rule explained."""
-    w_presence, w_profile, w_inbox, r_presence, r_profile, r_inbox = acl_rules(ns)
+    w_presence, w_profile, w_inbox, w_requests, r_presence, r_profile, r_inbox, r_requests = (
+        acl_rules(ns)
+    )
     return f"""\
 # mosquitto ACL for mqchat, namespace "{ns}".
 # Made by: mqchat broker-config acl --namespace {ns}
@@ -90,14 +94,19 @@ def render_acl(ns: str = DEFAULT_NAMESPACE) -> str:
 # topic is the sender, so nobody can send a message as somebody else.
 {w_inbox}
 
+# A friend request to anybody, under your own name, retained: one per sender and
+# recipient, however many are sent, so requests cannot flood anyone's queue.
+{w_requests}
+
 # Everybody's presence and profile: the roster. mosquitto warns at start that
 # these two have no %u; they are meant for everybody, and only `pattern` lines
 # apply to every user (`topic` lines outside a `user` block: anonymous only).
 {r_presence}
 {r_profile}
 
-# Your own inbox, and nobody else's.
+# Your own inbox and friend requests, and nobody else's.
 {r_inbox}
+{r_requests}
 """
 
 

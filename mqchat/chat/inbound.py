@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, assert_never
 
@@ -47,6 +48,36 @@ __all__ = ["Inbound", "Replies", "Watchlist"]
 log = logging.getLogger("mqchat.chat")
 
 _MAX_BATCH = 200
+_RECENT = 4096
+_ADDRESSED = (TopicKind.INBOX, TopicKind.REQUEST)
+
+
+class _Copies:
+    """A friend's message may come twice while we are online, once per matching
+    subscription (chat/subscriptions.py): the same bytes on the same inbox topic.
+    The second is dropped unread, whether it came in the same batch or a later one;
+    a batch counts as handled only once it all was (:meth:`keep`), so a copy of
+    something a failure left unstored is still handled."""
+
+    def __init__(self, recent: OrderedDict[tuple[str, int], None]) -> None:
+        self._recent = recent
+        self._now: list[tuple[str, int]] = []
+
+    def seen(self, message: Incoming) -> bool:
+        if message.topic.endswith("/presence"):
+            return False  # presence is idempotent, and must be read again after a loss
+        key = (message.topic, hash(message.payload))
+        if key in self._recent or key in self._now:
+            return True
+        self._now.append(key)
+        return False
+
+    def keep(self) -> None:
+        self._recent.update((key, None) for key in self._now)
+        while len(self._recent) > _RECENT:
+            self._recent.popitem(last=False)
+
+
 """Inbound messages handled (and committed) together at most."""
 
 _RECEIPT_STATES = {
@@ -106,6 +137,8 @@ class Inbound:
         self.rejected = 0
         """How many messages were refused so far."""
         self._reasons: set[str] = set()
+        # Inbox messages handled lately (see _Copies).
+        self._recent: OrderedDict[tuple[str, int], None] = OrderedDict()
 
     def reject(self, topic: str, reason: str) -> None:
         self.rejected += 1
@@ -156,22 +189,27 @@ class Inbound:
         transaction, so a burst costs one commit. Raises only what the store raises
         (then none of them may be acknowledged)."""
         texts: list[Text] = []
+        copies = _Copies(self._recent)
         for message in messages:
+            if copies.seen(message):
+                continue
             try:
                 env = self._decode(message)
+                if env is None:
+                    continue
                 if isinstance(env, Text):
                     texts.append(env)
                     continue
                 await self._receive_texts(texts)
                 texts = []
-                if env is not None:
-                    await self._dispatch(env)
+                await self._dispatch(env, retained=message.retain)
             except StoreError:
                 raise
             except Exception:  # whatever a peer sends, the connection stays up
                 log.exception("failed to handle a message on %s", message.topic)
                 self.reject(str(message.topic), "internal error while handling")
         await self._receive_texts(texts)
+        copies.keep()
 
     def _decode(self, message: Incoming) -> Envelope | Unknown | None:
         """The envelope of an inbox message, checked against its topic; presence is
@@ -190,13 +228,19 @@ class Inbound:
             shown = self._roster.update(presence, retained=bool(message.retain))
             self._emit(PresenceChanged(shown))
             return None
-        if parsed.kind is not TopicKind.INBOX or parsed.user != self._user:
+        if parsed.kind not in _ADDRESSED or parsed.user != self._user:
             return None
+        if parsed.kind is TopicKind.REQUEST and not payload:
+            return None  # a request withdrawn or answered, cleared by its sender
         try:
             env = parse_envelope(payload, max_size=self._max_payload)
         except EnvelopeError as exc:
             self.reject(topic, str(exc))
             return None
+        if parsed.kind is TopicKind.REQUEST and not isinstance(env, FriendRequest):
+            self.reject(topic, f"a {env.type} on the requests topic")
+            return None
+
         if env.sender != parsed.sender:
             self.reject(topic, f"'from' is {env.sender!r} on {parsed.sender!r}'s topic")
             return None
@@ -212,7 +256,7 @@ class Inbound:
         return env
 
     async def _dispatch(
-        self, env: Receipt | Typing | FriendRequest | FriendAccept | Unknown
+        self, env: Receipt | Typing | FriendRequest | FriendAccept | Unknown, *, retained: bool
     ) -> None:
         match env:
             case Receipt():
@@ -221,7 +265,7 @@ class Inbound:
                 if self._watchlist.watches(sender):
                     self._emit(PeerTyping(sender))
             case FriendRequest():
-                await self._receive_request(env)
+                await self._receive_request(env, retained=retained)
             case FriendAccept():
                 await self._receive_accept(env)
             case Unknown():
@@ -274,9 +318,11 @@ class Inbound:
         await self._watchlist.watch(user)
         self._emit(ContactsChanged(user, contact))
 
-    async def _receive_request(self, env: FriendRequest) -> None:
+    async def _receive_request(self, env: FriendRequest, *, retained: bool) -> None:
         store = await self._store()
         known = await store.contact(env.sender)
+        if retained and known is not None and known.status is not ContactStatus.REQUESTED:
+            return  # handed over again on every subscribe: only news counts
         status, reply = friendship.on_request(known.status if known else None)
         if known is None:
             await self._note_contact(env.sender, status, env.name)

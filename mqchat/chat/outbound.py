@@ -24,7 +24,7 @@ from mqchat.core.envelope import (
 from mqchat.core.events import Event, MessageStateChanged
 from mqchat.core.model import ChatMessage, DeliveryState
 from mqchat.core.receipts import ReceiptQueue
-from mqchat.core.topics import inbox_topic
+from mqchat.core.topics import inbox_topic, request_topic
 from mqchat.mqtt.errors import MqttError, PublishRefused
 from mqchat.mqtt.session import Session
 from mqchat.store import ChatStore
@@ -77,6 +77,7 @@ class Outbound:
         self._wake = asyncio.Event()
         self._receipts = ReceiptQueue()
         self._accepts: dict[str, None] = {}
+        self._cleared: dict[str, None] = {}  # peers whose retained request of ours goes
         self._typing_sent: dict[str, float] = {}
         # The outbox in memory, oldest first, so a send costs no query; the store
         # stays the truth and refills it at every connection.
@@ -100,6 +101,11 @@ class Outbound:
         self._receipts.add(peer, status, ids)
         self._wake.set()
 
+    def queue_clear_request(self, peer: str) -> None:
+        """Our retained request to ``peer`` is answered (or withdrawn): clear it."""
+        self._cleared[peer] = None
+        self._wake.set()
+
     def queue_accept(self, peer: str) -> None:
         self._accepts[peer] = None
         self._wake.set()
@@ -120,6 +126,7 @@ class Outbound:
                 await self._wake.wait()
                 self._wake.clear()
                 await self._publish_accepts(client)
+                await self._clear_requests(client)
                 await self._publish_requests(client)
                 await self._publish_receipts(client)
                 await self._publish_outbox(client)
@@ -183,14 +190,29 @@ class Outbound:
             self._accepts.pop(peer, None)
 
     async def _publish_requests(self, client: Session) -> None:
+        """Each request twice: retained on the peer's requests topic, where it waits
+        for them however long they are away (one per sender: a later one replaces
+        it), and on their inbox for a peer of protocol version 1."""
         if not self._requests_due:
             return
         self._requests_due = False
         store = await self._store()
         for contact in await store.requests_to_send():
             env = FriendRequest.new(self._user, contact.user, name=self._name)
+            topic = request_topic(self._ns, contact.user, self._user)
+            try:
+                await client.publish(topic, encode_envelope(env), qos=1, retain=True)
+            except PublishRefused as exc:  # an ACL from before requests topics
+                log.warning("the broker refused a request to %s: %s", contact.user, exc.reason)
             await self._publish_dropping_refusal(client, contact.user, env)
             await store.mark_request_sent(contact.user)
+
+    async def _clear_requests(self, client: Session) -> None:
+        for peer in list(self._cleared):
+            topic = request_topic(self._ns, peer, self._user)
+            with contextlib.suppress(PublishRefused):
+                await client.publish(topic, b"", qos=1, retain=True, json=False)
+            self._cleared.pop(peer, None)
 
     async def _publish_receipts(self, client: Session) -> None:
         batches = self._receipts.take()

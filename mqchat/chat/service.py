@@ -15,18 +15,20 @@ from mqchat.chat.backend import ChatBackend, EventListener, SendError
 from mqchat.chat.inbound import Inbound
 from mqchat.chat.outbound import Outbound
 from mqchat.chat.outgoing import prepare_text
+from mqchat.chat.redelivery import Redelivery
 from mqchat.chat.session_lock import SessionLock
+from mqchat.chat.subscriptions import Subscriptions
 from mqchat.config.settings import Settings
 from mqchat.core import friendship
 from mqchat.core.backoff import Backoff
 from mqchat.core.envelope import ReceiptStatus
-from mqchat.core.events import ConnectionChanged, Event, Notice, PresenceChanged
+from mqchat.core.events import ConnectionChanged, ContactsChanged, Event, Notice, PresenceChanged
 from mqchat.core.model import (
     ChatMessage,
     ConnectionState,
     Contact,
+    ContactStatus,
     ContactSummary,
-    DeliveryState,
     Presence,
     PresenceState,
     utc_now,
@@ -34,7 +36,7 @@ from mqchat.core.model import (
 from mqchat.core.names import InvalidUserName, validate_user_name
 from mqchat.core.presence import encode_presence
 from mqchat.core.roster import Roster
-from mqchat.core.topics import inbox_filter, presence_filter, presence_topic
+from mqchat.core.topics import presence_topic
 from mqchat.mqtt.errors import MqttError, PublishRefused, describe_failure
 from mqchat.mqtt.protocol import Protocol, ProtocolChoice
 from mqchat.mqtt.session import Session, Will, open_session
@@ -75,8 +77,8 @@ class ChatService(ChatBackend):
         self._store: ChatStore | None = None
         self._store_lock = asyncio.Lock()
         self._client: Session | None = None
-        self._watched: set[str] = set()  # users whose presence we subscribe to
-        self._watch_roster = False
+        self._subs = Subscriptions(user=self.user, namespace=self._ns)
+        self._tasks: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
         self._abandoned = False  # crashing: no goodbye, let the Will speak
         self._stopped = asyncio.Event()
@@ -87,8 +89,6 @@ class ChatService(ChatBackend):
         self._session_lock: SessionLock | None = None
         self._up_since: float | None = None  # monotonic time of the last CONNACK
         self._had_session = False  # a persistent session was up in this run
-        self._unconfirmed: set[str] = set()  # peers to send again to when online
-        self._tasks: set[asyncio.Task[None]] = set()
         self._outbound = Outbound(
             user=self.user,
             namespace=self._ns,
@@ -97,6 +97,7 @@ class ChatService(ChatBackend):
             emit=self._emit,
             clock=clock,
         )
+        self._redelivery = Redelivery(store=self.store, outbound=self._outbound, emit=self._emit)
         self._inbound = Inbound(
             settings,
             store=self.store,
@@ -120,8 +121,7 @@ class ChatService(ChatBackend):
         return self._inbound.rejected
 
     def _emit(self, event: Event) -> None:
-        if isinstance(event, PresenceChanged) and event.presence.online:
-            self._resend_to(event.presence.user)
+        self._observe(event)
         if self._listener is None:
             return
         try:
@@ -175,8 +175,9 @@ class ChatService(ChatBackend):
 
     async def _serve(self) -> None:
         store = await self.store()
-        # a union: add_contact may already have run while the contacts loaded
-        self._watched |= {c.user for c in await store.contacts()}
+        for contact in await store.contacts():
+            if contact.user not in self._subs.contacts:  # add_contact may have been first
+                self._subs.set_contact(contact.user, trusted=_trusted(contact.status))
         # One stable client id per user and device (the database file), so the
         # broker keeps our session, and what is sent to us, while we are away.
         lock_path = self.settings.database.with_suffix(".lock")
@@ -244,6 +245,7 @@ class ChatService(ChatBackend):
                 await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 self._client = None
+                self._subs.detach()
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
@@ -258,19 +260,12 @@ class ChatService(ChatBackend):
 
     async def _set_up(self, client: Session) -> None:
         """Subscribe, announce ourselves online, and say we are connected."""
-        subscribed: set[str] = set()
-        await self._subscribe_missing(client, subscribed)
-        if not self._watch_roster:
-            # A session resumed after a crash may still hold the roster filter.
-            await client.unsubscribe(presence_filter(self._ns))
+        await self._subs.attach(client)
         await self._publish_presence(client, PresenceState.ONLINE)
         self._client = client
-        # Contacts added while we were subscribing found no client to subscribe
-        # with; from here on add_contact subscribes by itself.
-        await self._subscribe_missing(client, subscribed)
         self._up_since = time.monotonic()
         if self._had_session and not client.session_present:
-            await self._session_lost()
+            await self._redelivery.session_lost()
         self._had_session = True
         detail = f"connected to {self.broker_label}"
         protocol = self._choice.current
@@ -279,30 +274,36 @@ class ChatService(ChatBackend):
             detail += f" with MQTT {protocol} ({why})"
         self._set_state(ConnectionState.CONNECTED, detail, protocol=str(protocol))
 
-    async def _session_lost(self) -> None:
-        """The broker no longer had our session (restarted without persistence, or it
-        expired): what it had queued for our peers may be gone. Send our messages it
-        has not confirmed delivered again (receivers drop a copy they have), now and
-        when each of those peers is next online."""
-        sent = await (await self.store()).outgoing_in_state(DeliveryState.SENT)
-        if not sent:
-            return
-        for msg in sent:
-            self._outbound.queue_message(msg)
-        self._unconfirmed |= {msg.peer for msg in sent}
-        self._emit(
-            Notice(
-                "The broker lost its session",
-                f"{len(sent)} sent message(s) not yet delivered are being sent again "
-                "(the broker restarted without persistence, or our session expired).",
-            )
-        )
+    async def _say_goodbye(self, client: Session) -> None:
+        """A clean quit: publish offline ourselves (the broker sends no Will now) and
+        leave the roster filter out of the session the broker keeps for us."""
+        with contextlib.suppress(MqttError, TimeoutError):
+            async with asyncio.timeout(_STOP_TIMEOUT):
+                await self._subs.leaving(client)
+                await self._publish_presence(client, PresenceState.OFFLINE)
 
-    def _resend_to(self, peer: str) -> None:
-        """``peer`` is online: our unconfirmed messages to them go again (once)."""
-        if peer in self._unconfirmed:
-            self._unconfirmed.discard(peer)
-            self._background(self._requeue_sent(peer))
+    def _observe(self, event: Event) -> None:
+        """What the chat itself does about its events: subscriptions follow the
+        contacts; a new friend gets what we sent before they accepted, and our
+        retained request to them is cleared; a peer coming online gets what a lost
+        session may have lost."""
+        if isinstance(event, PresenceChanged) and event.presence.online:
+            self._redelivery.peer_online(event.presence.user)
+        elif isinstance(event, ContactsChanged):
+            if event.contact is not None and event.contact.status is ContactStatus.FRIEND:
+                self._outbound.queue_clear_request(event.user)
+                self._background(self._redelivery.resend_to(event.user))
+            self._background(self._follow(event.user))
+
+    async def _follow(self, user: str) -> None:
+        """Subscriptions follow the contact as the store has it now: an event may
+        already be stale (an add_contact of ours may have come after it)."""
+        contact = await (await self.store()).contact(user)
+        if contact is None:
+            self._subs.forget(user)
+        else:
+            self._subs.set_contact(user, trusted=_trusted(contact.status))
+        await self._subs.sync()
 
     def _background(self, work: Coroutine[object, object, None]) -> None:
         task = asyncio.create_task(work)
@@ -313,33 +314,6 @@ class ChatService(ChatBackend):
         self._tasks.discard(task)
         if not task.cancelled() and (error := task.exception()) is not None:
             log.error("background work failed: %s", error)
-
-    async def _requeue_sent(self, peer: str) -> None:
-        store = await self.store()
-        for msg in await store.outgoing_in_state(DeliveryState.SENT, peer=peer):
-            self._outbound.queue_message(msg)
-
-    async def _say_goodbye(self, client: Session) -> None:
-        """A clean quit: publish offline ourselves (the broker sends no Will now) and
-        leave the roster filter out of the session the broker keeps for us."""
-        with contextlib.suppress(MqttError, TimeoutError):
-            async with asyncio.timeout(_STOP_TIMEOUT):
-                if self._watch_roster:
-                    await client.unsubscribe(presence_filter(self._ns))
-                await self._publish_presence(client, PresenceState.OFFLINE)
-
-    def _wanted_subscriptions(self) -> set[str]:
-        wanted = {inbox_filter(self._ns, self.user)}
-        wanted.update(presence_topic(self._ns, user) for user in self._watched)
-        if self._watch_roster:
-            wanted.add(presence_filter(self._ns))
-        return wanted
-
-    async def _subscribe_missing(self, client: Session, subscribed: set[str]) -> None:
-        while missing := self._wanted_subscriptions() - subscribed:
-            for topic in sorted(missing):
-                await client.subscribe(topic, qos=self._subscription_qos(topic))
-                subscribed.add(topic)
 
     async def _publish_presence(self, client: Session, state: PresenceState) -> None:
         payload = encode_presence(state, name=self.display_name, ts=self._clock())
@@ -408,25 +382,28 @@ class ChatService(ChatBackend):
             self._outbound.queue_accept(user)
         elif reply is friendship.Reply.REQUEST:
             self._outbound.queue_requests()
-        await self.watch(user)
+        self._subs.set_contact(user, trusted=_trusted(contact.status))
+        await self._subs.sync()
         return contact
 
     def watches(self, user: str) -> bool:
-        """Whether we watch ``user``'s presence: whether they are a contact."""
-        return user in self._watched
+        """Whether ``user`` is a contact (their presence is watched)."""
+        return user in self._subs.contacts
 
     async def watch(self, user: str) -> None:
-        """Watch the presence of ``user``, a contact (also one the inbound side adds)."""
-        if user not in self._watched:
-            self._watched.add(user)
-            await self._subscribe(presence_topic(self._ns, user))
+        """``user`` just became a contact on the inbound side (a request, or a
+        stranger who wrote): watch their presence; their inbox stays untrusted."""
+        if user not in self._subs.contacts:
+            self._subs.set_contact(user, trusted=False)
+            await self._subs.sync()
 
     async def remove_contact(self, user: str) -> None:
+        known = await (await self.store()).contact(user)
         await (await self.store()).remove_contact(user)
-        if user in self._watched:
-            self._watched.discard(user)
-            if not self._watch_roster:
-                await self._unsubscribe(presence_topic(self._ns, user))
+        if known is not None and known.status is ContactStatus.REQUESTED:
+            self._outbound.queue_clear_request(user)  # we no longer ask
+        self._subs.forget(user)
+        await self._subs.sync()
 
     async def history(
         self, peer: str, *, before: ChatMessage | None = None, limit: int = 50
@@ -449,28 +426,11 @@ class ChatService(ChatBackend):
         return self._roster.everyone()
 
     async def watch_roster(self, on: bool) -> None:
-        if on == self._watch_roster:
-            return
-        self._watch_roster = on
-        if on:
-            await self._subscribe(presence_filter(self._ns))
-        else:
-            await self._unsubscribe(presence_filter(self._ns))
+        self._subs.set_roster(on)
+        await self._subs.sync()
 
-    def _subscription_qos(self, topic: str) -> int:
-        """QoS 1 for the inbox, so the broker queues chat for us while we are away;
-        QoS 0 for presence, which would otherwise pile up in that queue for days
-        when the retained message gives the current state on every subscribe."""
-        return 1 if topic == inbox_filter(self._ns, self.user) else 0
 
-    async def _subscribe(self, topic: str) -> None:
-        client = self._client
-        if client is not None:
-            with contextlib.suppress(MqttError):
-                await client.subscribe(topic, qos=self._subscription_qos(topic))
-
-    async def _unsubscribe(self, topic: str) -> None:
-        client = self._client
-        if client is not None:
-            with contextlib.suppress(MqttError):
-                await client.unsubscribe(topic)
+def _trusted(status: ContactStatus) -> bool:
+    """Whose inbox topic we hold at QoS 1: friends, and those we asked (their accept
+    and first messages must not be lost while we are away)."""
+    return status in (ContactStatus.FRIEND, ContactStatus.REQUESTED)

@@ -18,6 +18,8 @@ __all__ = [
     "presence_filter",
     "presence_topic",
     "profile_topic",
+    "request_topic",
+    "requests_filter",
     "validate_namespace",
 ]
 
@@ -51,6 +53,16 @@ def inbox_filter(ns: str, user: str) -> str:
     return f"{ns}/u/{validate_user_name(user)}/inbox/+"
 
 
+def request_topic(ns: str, user: str, sender: str) -> str:
+    """Where ``sender`` leaves its friend request for ``user``, retained: one per
+    sender, however many it sends."""
+    return f"{ns}/u/{validate_user_name(user)}/requests/{validate_user_name(sender, what='sender')}"
+
+
+def requests_filter(ns: str, user: str) -> str:
+    return f"{ns}/u/{validate_user_name(user)}/requests/+"
+
+
 def presence_filter(ns: str) -> str:
     """Everyone's presence in the namespace (the retained messages form the roster)."""
     return f"{ns}/u/+/presence"
@@ -60,13 +72,14 @@ class TopicKind(StrEnum):
     PRESENCE = "presence"
     PROFILE = "profile"
     INBOX = "inbox"
+    REQUEST = "requests"
 
 
 @dataclass(frozen=True, slots=True)
 class ParsedTopic:
     kind: TopicKind
     user: str  # the owner of the subtree
-    sender: str | None = None  # inbox topics only
+    sender: str | None = None  # inbox and request topics only
 
 
 def parse_topic(ns: str, topic: str) -> ParsedTopic | None:
@@ -82,9 +95,9 @@ def parse_topic(ns: str, topic: str) -> ParsedTopic | None:
                 return ParsedTopic(TopicKind.PRESENCE, validate_user_name(user))
             case [user, "profile"]:
                 return ParsedTopic(TopicKind.PROFILE, validate_user_name(user))
-            case [user, "inbox", sender]:
+            case [user, "inbox" | "requests" as kind, sender]:
                 return ParsedTopic(
-                    TopicKind.INBOX, validate_user_name(user), validate_user_name(sender)
+                    TopicKind(kind), validate_user_name(user), validate_user_name(sender)
                 )
     except InvalidUserName:
         return None

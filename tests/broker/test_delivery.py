@@ -38,7 +38,7 @@ from mqchat.core.events import (
 from mqchat.core.model import ConnectionState, ContactStatus, DeliveryState
 from mqchat.store import ChatStore
 from mqchat.tools.send import send_once
-from tests.support.chat_session import connected_service, running, settings_for
+from tests.support.chat_session import befriend, connected_service, knows, running, settings_for
 from tests.support.mosquitto import Mosquitto
 from tests.support.recorder import Recorder
 from tests.support.v311_proxy import V311OnlyProxy
@@ -80,8 +80,10 @@ async def test_messages_sent_while_offline_arrive_on_return(
     broker: Mosquitto, namespace: str, tmp_path: Path
 ) -> None:
     bob_settings = settings_for(broker, "bob", namespace, tmp_path)
-    async with serving(bob_settings):
-        pass  # bob has been online once: the broker now keeps his session
+    async with serving(bob_settings) as (bob, _):
+        # bob has been online once: the broker now keeps his session, and queues what
+        # alice (whom he asked) sends; a stranger's it would not (test_hardening.py).
+        await bob.add_contact("alice")
     async with running(broker, "alice", namespace, tmp_path) as (alice, a_events):
         sent = [await alice.send_text("bob", f"while you were away {i}") for i in range(3)]
         for message in sent:
@@ -151,6 +153,7 @@ async def test_sigkill_during_a_flood_stores_every_message_exactly_once(
     broker: Mosquitto, namespace: str, tmp_path: Path
 ) -> None:
     total = 2500
+    await knows(settings_for(broker, "bob", namespace, tmp_path), "alice")
     receiver = Receiver(broker.url, namespace, tmp_path)
     flood = [Text.new("alice", "bob", f"flood {i:04d}") for i in range(total)]
     published = 0
@@ -211,10 +214,11 @@ async def test_conversation_goes_on_after_the_broker_is_killed_and_restarted(
         async with (
             serving(alice_settings) as (alice, a_events),
             serving(bob_settings) as (
-                _bob,
+                bob,
                 b_events,
             ),
         ):
+            await befriend(alice, a_events, bob, b_events)
             first = await alice.send_text("bob", "before the crash")
             await b_events.wait_for(ChatReceived, lambda e: e.message.id == first.id)
             mark_a, mark_b = len(a_events.events), len(b_events.events)
@@ -263,6 +267,7 @@ async def test_falls_back_to_mqtt_311_and_says_so(
             assert up.protocol == "3.1.1"
             assert "MQTT 3.1.1" in up.detail and "does not support MQTT 5" in up.detail
             assert proxy.refused_v5 >= 1 and proxy.passed >= 1
+            await befriend(alice, a_events, bob, b_events)
             sent = await alice.send_text("bob", "over 3.1.1")
             got = await b_events.wait_for(ChatReceived)
             assert got.message.id == sent.id

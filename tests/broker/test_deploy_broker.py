@@ -29,7 +29,7 @@ from mqchat.core.envelope import Text, encode_envelope, parse_envelope
 from mqchat.core.events import ChatReceived, MessageStateChanged, PresenceChanged, Rejected
 from mqchat.core.model import DeliveryState, PresenceState
 from mqchat.tools.send import send_once
-from tests.support.chat_session import connected_service
+from tests.support.chat_session import befriend, connected_service
 from tests.support.deployed_broker import (
     DeployedMosquitto,
     RawClient,
@@ -157,6 +157,43 @@ async def test_alice_and_bob_chat(server: DeployedMosquitto, tmp_path: Path) -> 
         assert not a_events.of(Rejected) and not b_events.of(Rejected)
 
 
+async def test_a_strangers_flood_cannot_push_out_a_friends_messages(
+    server: DeployedMosquitto, tmp_path: Path
+) -> None:
+    # This deployment queues at most 10,000 messages per client. mallory used to fill
+    # offline bob's queue with 10,000 in 0.3 s; alice's 3 that followed got ✓ and were
+    # dropped. Now only friends' messages are queued for bob while he is away.
+    assert server.config is not None and server.config.max_queued_messages == 10_000
+    ns = server.namespace
+    async with (
+        chatting(server, "alice", tmp_path) as (alice, a_events),
+        chatting(server, "bob", tmp_path) as (bob, b_events),
+    ):
+        await befriend(alice, a_events, bob, b_events)
+    async with raw(server.port, "mallory") as mallory:
+        spam = [encode_envelope(Text.new("mallory", "bob", f"spam {i}")) for i in range(10_000)]
+        for start in range(0, len(spam), 500):
+            codes = await asyncio.gather(
+                *(
+                    mallory.publish(f"{ns}/u/bob/inbox/mallory", p)
+                    for p in spam[start : start + 500]
+                )
+            )
+            assert not any(code.is_failure for code in codes)
+    async with chatting(server, "alice", tmp_path) as (alice, a_events):
+        sent = [await alice.send_text("bob", f"from alice {i}") for i in range(3)]
+        for message in sent:
+            await a_events.wait_for(
+                MessageStateChanged,
+                lambda e, m=message: e.message_id == m.id and e.state is DeliveryState.SENT,
+            )
+    async with chatting(server, "bob", tmp_path) as (bob, b_events):
+        for message in sent:
+            await b_events.wait_for(ChatReceived, lambda e, m=message: e.message.id == m.id)
+        assert [m.body for m in await bob.history("alice")] == [m.body for m in sent]
+        assert await bob.history("mallory") == []  # nothing of the flood was kept for him
+
+
 @pytest.mark.parametrize(
     "version",
     [MQTTProtocolVersion.MQTTv5, MQTTProtocolVersion.MQTTv311],
@@ -193,6 +230,8 @@ async def test_mallory_cannot_send_as_alice(
         ("{ns}/u/mallory/presence", True),
         ("{ns}/u/mallory/profile", True),
         ("{ns}/u/bob/inbox/mallory", True),
+        ("{ns}/u/bob/requests/mallory", True),
+        ("{ns}/u/bob/requests/alice", False),
         ("{ns}/u/alice/presence", False),
         ("{ns}/u/alice/profile", False),
         ("{ns}/u/bob/inbox/alice", False),

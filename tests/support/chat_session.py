@@ -13,12 +13,13 @@ from mqchat.chat.service import ChatService
 from mqchat.config.broker_url import parse_broker_url
 from mqchat.config.settings import Settings
 from mqchat.core.backoff import Backoff
-from mqchat.core.events import ConnectionChanged
-from mqchat.core.model import ConnectionState
+from mqchat.core.events import ConnectionChanged, ContactsChanged
+from mqchat.core.model import ConnectionState, ContactStatus
+from mqchat.store import ChatStore
 from tests.support.mosquitto import Mosquitto
 from tests.support.recorder import Recorder
 
-__all__ = ["connected_service", "running", "settings_for"]
+__all__ = ["befriend", "connected_service", "knows", "running", "settings_for"]
 
 
 @asynccontextmanager
@@ -60,3 +61,27 @@ async def running(
     """A connected ChatService for ``user``; stopped cleanly afterwards."""
     async with connected_service(settings_for(broker, user, ns, data)) as (service, events, _):
         yield service, events
+
+
+async def befriend(
+    asker: ChatService, asker_events: Recorder, other: ChatService, other_events: Recorder
+) -> None:
+    """``asker`` asks ``other``, who accepts: from now on the broker queues what
+    each sends the other while they are away (strangers' messages it does not)."""
+    await asker.add_contact(other.user)
+    await other_events.wait_for(ContactsChanged, lambda e: e.user == asker.user)
+    await other.add_contact(asker.user)
+    await asker_events.wait_for(
+        ContactsChanged,
+        lambda e: (
+            e.user == other.user
+            and e.contact is not None
+            and e.contact.status is ContactStatus.FRIEND
+        ),
+    )
+
+
+async def knows(settings: Settings, peer: str) -> None:
+    """Make ``peer`` a friend in the store of ``settings``'s user, before it runs."""
+    async with await ChatStore.open(settings.database) as store:
+        await store.add_contact(peer, status=ContactStatus.FRIEND)

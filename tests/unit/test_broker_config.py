@@ -47,9 +47,11 @@ def test_acl_rules_are_the_designs() -> None:
         "pattern write {ns}/u/%u/presence",
         "pattern write {ns}/u/%u/profile",
         "pattern write {ns}/u/+/inbox/%u",
+        "pattern write {ns}/u/+/requests/%u",
         "pattern read  {ns}/u/+/presence",
         "pattern read  {ns}/u/+/profile",
         "pattern read  {ns}/u/%u/inbox/#",
+        "pattern read  {ns}/u/%u/requests/+",
     ]
     assert acl_rules() == [rule.format(ns="mqchat") for rule in expected]
     assert acl_rules("acme/chat") == [rule.format(ns="acme/chat") for rule in expected]

@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy.exc import OperationalError
 
 from mqchat.core.model import ChatMessage, ContactStatus, DeliveryState, Direction
-from mqchat.store import ChatStore, SchemaVersionError
+from mqchat.store import ChatStore, SchemaVersionError, StoreError
 from mqchat.store.database import SCHEMA_VERSION
 
 # The schema of version 1 exactly as mqchat 1 created it (SQLAlchemy's DDL, copied
@@ -149,7 +148,7 @@ async def test_a_failed_migration_leaves_the_file_at_v1(v1_path: Path) -> None:
     # A stray `meta` table makes the last step fail: the steps before it roll back too.
     with sqlite3.connect(v1_path) as raw:
         raw.execute("CREATE TABLE meta (whatever)")
-    with pytest.raises(OperationalError, match="table meta already exists"):
+    with pytest.raises(StoreError, match="table meta already exists"):
         await ChatStore.open(v1_path)
     assert user_version(v1_path) == 1
     assert [c[0] for c in columns(v1_path, "contacts")] == ["user", "display_name", "added_at"]

@@ -1,0 +1,108 @@
+"""What the chat subscribes to, kept in step with its contacts (docs/protocol.md,
+"Subscriptions"):
+
+* each trusted contact's inbox topic at QoS 1 (friends, and those we asked): the
+  broker queues what they send while we are away;
+* the whole inbox at QoS 0: strangers (and contacts who asked us) reach us live, but
+  nothing of theirs is queued while we are away, so no stranger can fill the queue
+  the broker keeps for us and push our friends' messages out of it;
+* the requests topic at QoS 0: one retained friend request per sender, handed over
+  on every subscribe, so requests sent while we were away still arrive;
+* each contact's presence at QoS 0, and everyone's while the presence view is open.
+
+A broker may deliver a friend's message twice while we are online (once per matching
+subscription); the inbound side keeps one (the id)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from mqchat.core.topics import (
+    inbox_filter,
+    inbox_topic,
+    presence_filter,
+    presence_topic,
+    requests_filter,
+)
+from mqchat.mqtt.errors import MqttError
+from mqchat.mqtt.session import Session
+
+__all__ = ["Subscriptions"]
+
+
+class Subscriptions:
+    def __init__(self, *, user: str, namespace: str) -> None:
+        self._user = user
+        self._ns = namespace
+        self.contacts: set[str] = set()
+        """Every contact: their presence is watched."""
+        self._trusted: set[str] = set()
+        self._roster = False
+        self._client: Session | None = None
+        self._held: dict[str, int] = {}  # filter -> QoS, on this connection
+        self._lock = asyncio.Lock()
+
+    def wanted(self) -> dict[str, int]:
+        wanted = {inbox_filter(self._ns, self._user): 0, requests_filter(self._ns, self._user): 0}
+        wanted |= {inbox_topic(self._ns, self._user, peer): 1 for peer in self._trusted}
+        wanted |= {presence_topic(self._ns, peer): 0 for peer in self.contacts}
+        if self._roster:
+            wanted[presence_filter(self._ns)] = 0
+        return wanted
+
+    async def attach(self, client: Session) -> None:
+        """A new connection: subscribe to everything (a resumed session keeps its
+        subscriptions, but which is not ours to know), and drop the roster filter a
+        session resumed after a crash may still hold."""
+        async with self._lock:
+            self._held = {}
+            self._client = client
+            await self._sync(client)
+            if not self._roster:
+                await client.unsubscribe(presence_filter(self._ns))
+
+    def detach(self) -> None:
+        self._client = None
+
+    async def leaving(self, client: Session) -> None:
+        """A clean quit: leave the roster filter out of the session the broker keeps."""
+        if self._roster:
+            await client.unsubscribe(presence_filter(self._ns))
+
+    def set_contact(self, user: str, *, trusted: bool) -> None:
+        self.contacts.add(user)
+        if trusted:
+            self._trusted.add(user)
+        else:
+            self._trusted.discard(user)
+
+    def forget(self, user: str) -> None:
+        self.contacts.discard(user)
+        self._trusted.discard(user)
+
+    def set_roster(self, on: bool) -> None:
+        self._roster = on
+
+    async def sync(self) -> None:
+        """Bring the connection's subscriptions in line with :meth:`wanted` (nothing
+        when disconnected: the next connection subscribes to everything)."""
+        async with self._lock:
+            client = self._client
+            if client is not None:
+                with contextlib.suppress(MqttError):  # the connection is going anyway
+                    await self._sync(client)
+
+    async def _sync(self, client: Session) -> None:
+        while True:
+            wanted = self.wanted()
+            change = {f: q for f, q in wanted.items() if self._held.get(f) != q}
+            gone = [f for f in self._held if f not in wanted]
+            if not change and not gone:
+                return
+            for topic_filter, qos in sorted(change.items()):
+                await client.subscribe(topic_filter, qos=qos)
+                self._held[topic_filter] = qos
+            for topic_filter in gone:
+                await client.unsubscribe(topic_filter)
+                del self._held[topic_filter]
