@@ -17,7 +17,7 @@ FAR_PAST = datetime(1, 1, 1, tzinfo=UTC)
 
 
 def test_the_tolerance_is_one_day() -> None:
-    assert MAX_SKEW == timedelta(days=1)
+    assert timedelta(days=1) == MAX_SKEW
 
 
 @pytest.mark.parametrize(
