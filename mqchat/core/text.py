@@ -61,22 +61,11 @@ def _joins(before: str, joiner: str, after: str) -> bool:
     return cat_before in _LETTERS and cat_after[0] == "L"
 
 
-def _without_invisibles(text: str, *, name: bool) -> str:
-    """``text`` without format characters (category Cf). In a body a zero-width
-    joiner or non-joiner stays where it joins; a ``name`` loses them all, and blank
-    fillers and variation selectors too."""
-    out: list[str] = []
-    for i, ch in enumerate(text):
-        if name and ch in _INVISIBLE:
-            continue
-        if unicodedata.category(ch) == "Cf":
-            after = text[i + 1] if i + 1 < len(text) else ""
-            before = out[-1] if out else ""
-            keep = not name and ch in (_ZWJ, _ZWNJ) and _joins(before, ch, after)
-            if not keep:
-                continue
-        out.append(ch)
-    return "".join(out)
+def _without_invisibles(text: str) -> str:
+    """``text`` without format characters (category Cf), blank fillers and variation
+    selectors: what a name keeps."""
+    category = unicodedata.category
+    return "".join(ch for ch in text if ch not in _INVISIBLE and category(ch) != "Cf")
 
 
 def _cap_marks(text: str, limit: int) -> str:
@@ -94,6 +83,31 @@ def _cap_marks(text: str, limit: int) -> str:
     return "".join(out)
 
 
+def _clean_body(text: str) -> str:
+    """What :func:`safe_body` does after :func:`display_safe`, in one pass."""
+    category = unicodedata.category
+    out: list[str] = []
+    marks = 0
+    last = len(text) - 1
+    for i, ch in enumerate(text):
+        if ch < "\u0300" and ch != "\xad":  # Latin and the like: neither mark nor format
+            marks = 0
+        elif (kind := category(ch)) in _MARKS:
+            marks += 1
+            if marks > MAX_BODY_MARKS:
+                continue
+        elif kind == "Cf":  # dropped unless it joins; a dropped one leaves no trace
+            if ch not in (_ZWJ, _ZWNJ):
+                continue
+            if not _joins(out[-1] if out else "", ch, text[i + 1] if i < last else ""):
+                continue
+            marks = 0
+        else:
+            marks = 0
+        out.append(ch)
+    return "".join(out)
+
+
 def safe_body(text: str) -> str:
     """A message body fit to show: :func:`display_safe`, then invisible format
     characters (zero-width space, word joiner, BOM, tags…) removed, a zero-width
@@ -101,9 +115,7 @@ def safe_body(text: str) -> str:
     a run of them is one at most), and at most :data:`MAX_BODY_MARKS` combining marks
     per character. Idempotent."""
     text = display_safe(text)
-    if text.isascii():
-        return text
-    return _cap_marks(_without_invisibles(text, name=False), MAX_BODY_MARKS)
+    return text if text.isascii() else _clean_body(text)
 
 
 def safe_name(name: str) -> str:
@@ -114,6 +126,6 @@ def safe_name(name: str) -> str:
     Idempotent."""
     text = display_safe(name)
     if not text.isascii():
-        text = unicodedata.normalize("NFC", _without_invisibles(text, name=True))
+        text = unicodedata.normalize("NFC", _without_invisibles(text))
         text = _cap_marks(text, MAX_NAME_MARKS)
     return " ".join(text.split())

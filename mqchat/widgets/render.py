@@ -45,6 +45,7 @@ MAX_BODY_LINES = 40
 MAX_BODY_CHARS = 4000
 """How much of one message is drawn: a huge body must not freeze the screen (the
 whole of it stays stored)."""
+_SAFE_HEAD_CHARS = 4 * MAX_BODY_CHARS
 MAX_NAME_CELLS = 32
 """Display names are chosen by peers: longer ones are cut in headers and lists."""
 
@@ -66,7 +67,10 @@ def body_text(body: str) -> Text:
     """A message body as literal text (see :func:`~mqchat.core.text.safe_body`), at
     most :data:`MAX_BODY_LINES` lines and :data:`MAX_BODY_CHARS` characters, then a
     dim note of how much is not shown."""
-    text = safe_body(body)
+    # Only the head is made safe (character by character, so slower than a cut): what
+    # lies beyond it is never shown, only counted.
+    text = safe_body(body[:_SAFE_HEAD_CHARS])
+    beyond = max(0, len(body) - _SAFE_HEAD_CHARS)
     shown = text[:MAX_BODY_CHARS]
     newlines = -1
     for _ in range(MAX_BODY_LINES):
@@ -76,7 +80,7 @@ def body_text(body: str) -> Text:
     else:
         shown = shown[:newlines]
     result = Text(shown, end="")
-    hidden = len(text) - len(shown)
+    hidden = len(text) - len(shown) + beyond
     if hidden > 0:
         result.append(f"\n… {hidden:,} more characters not shown", style="dim italic")
     return result
