@@ -26,7 +26,7 @@ class Roster:
         A Will carries the time its client connected, not the time it died: when we
         see it live, the loss is now; when it is an old retained one, we do not know
         when the loss happened and say so (``since=None``). The same goes for a state
-        said to begin more than :data:`~mqchat.core.timing.MAX_SKEW` from now: the
+        said to begin more than :data:`~mqchat.core.timing.MAX_SKEW` ahead of now: the
         sender's clock is not believed."""
         previous = self._by_user.get(presence.user)
         if presence.since is not None and presence.since > self.clock() + MAX_SKEW:
