@@ -9,6 +9,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Protocol, assert_never
 
 from mqchat.chat.backend import EventListener
@@ -38,6 +39,7 @@ from mqchat.core.events import (
 from mqchat.core.model import ChatMessage, ContactStatus, DeliveryState, Direction
 from mqchat.core.presence import decode_presence
 from mqchat.core.roster import Roster
+from mqchat.core.timing import MAX_SKEW, effective_time
 from mqchat.core.topics import TopicKind, parse_topic
 from mqchat.mqtt.errors import MqttError
 from mqchat.mqtt.session import Incoming, Session
@@ -114,7 +116,9 @@ class Inbound:
     ``store`` (opened on first use) and the presence ``roster`` it keeps up to date.
     What it produces goes to ``emit`` (every event for the UI, refusals included),
     ``replies`` (receipts and friend accepts) and ``watchlist`` (a stranger who
-    writes becomes a contact); it also counts what it refuses (:attr:`rejected`)."""
+    writes becomes a contact); it also counts what it refuses (:attr:`rejected`).
+    ``clock`` (by default the roster's) says when a text arrived: a text dated too
+    far from it is stored at that time instead (:func:`effective_time`)."""
 
     def __init__(
         self,
@@ -125,6 +129,7 @@ class Inbound:
         watchlist: Watchlist,
         replies: Replies,
         emit: EventListener,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self._user = settings.user
         self._ns = settings.namespace
@@ -134,6 +139,9 @@ class Inbound:
         self._watchlist = watchlist
         self._replies = replies
         self._emit = emit
+        self._clock = clock or roster.clock
+        # A text may have waited at the broker for as long as our session lives.
+        self._max_age = MAX_SKEW + timedelta(seconds=settings.session_expiry)
         self.rejected = 0
         """How many messages were refused so far."""
         self._reasons: set[str] = set()
@@ -277,6 +285,7 @@ class Inbound:
         if not texts:
             return
         store = await self._store()
+        arrived = self._clock()
         messages = [
             ChatMessage(
                 id=env.id,
@@ -284,11 +293,13 @@ class Inbound:
                 direction=Direction.IN,
                 sender=env.sender,
                 recipient=env.recipient,
-                ts=env.ts,
+                ts=ts,
                 body=env.body,
                 state=DeliveryState.RECEIVED,
+                claimed_ts=claimed,
             )
             for env in texts
+            for ts, claimed in [effective_time(env.ts, arrived, max_age=self._max_age)]
         ]
         added = await store.add_messages(messages)
         shown: set[str] = set()

@@ -51,9 +51,12 @@ class ChatMessage:
     direction: Direction
     sender: str
     recipient: str
-    ts: datetime  # the sender's clock (UTC)
+    ts: datetime  # the sender's clock (UTC); our time of arrival if claimed_ts is set
     body: str
     state: DeliveryState
+    claimed_ts: datetime | None = None
+    """The sender's clock when it was too far from ours to believe
+    (:func:`mqchat.core.timing.effective_time`); ``ts`` is then when it arrived."""
 
     @property
     def outgoing(self) -> bool:

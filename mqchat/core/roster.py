@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from mqchat.core.model import Presence, PresenceState
+from mqchat.core.timing import MAX_SKEW
 
 __all__ = ["Roster"]
 
@@ -15,7 +16,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 class Roster:
     def __init__(self, clock: Callable[[], datetime]) -> None:
-        self._clock = clock
+        self.clock = clock
+        """Our clock: what "now" is for presence (and for the chat's arrivals)."""
         self._by_user: dict[str, Presence] = {}
 
     def update(self, presence: Presence, *, retained: bool) -> Presence:
@@ -23,10 +25,14 @@ class Roster:
 
         A Will carries the time its client connected, not the time it died: when we
         see it live, the loss is now; when it is an old retained one, we do not know
-        when the loss happened and say so (``since=None``)."""
+        when the loss happened and say so (``since=None``). The same goes for a state
+        said to begin more than :data:`~mqchat.core.timing.MAX_SKEW` ahead of now: the
+        sender's clock is not believed."""
         previous = self._by_user.get(presence.user)
+        if presence.since is not None and presence.since > self.clock() + MAX_SKEW:
+            presence = replace(presence, since=None if retained else self.clock())
         if presence.lost and presence.state is PresenceState.OFFLINE:
-            presence = replace(presence, since=None if retained else self._clock())
+            presence = replace(presence, since=None if retained else self.clock())
         if (
             retained
             and previous is not None

@@ -134,7 +134,8 @@ class ConversationScreen(SessionScreen):
         name = (self.contact.display_name if self.contact else None) or (
             presence.name if presence else None
         )
-        header = contact_label(self.peer, name)
+        friend = self.contact is not None and self.contact.status is ContactStatus.FRIEND
+        header = contact_label(self.peer, name, friend=friend)
         header.append("  ")
         header.append_text(presence_text(presence, self.session.clock()))
         if presence is not None and presence.lost:

@@ -29,8 +29,10 @@ __all__ = ["FriendsScreen", "request_toast"]
 
 
 def _name(contact: Contact) -> str:
-    """``Carol (carol)``: the user name always shows, a display name proves nothing."""
-    return contact_label(contact.user, contact.display_name).plain
+    """``Carol (carol)`` for a friend, ``carol “Carol”`` for anyone else: the user name
+    always shows, a display name proves nothing (see :func:`contact_label`)."""
+    friend = contact.status is ContactStatus.FRIEND
+    return contact_label(contact.user, contact.display_name, friend=friend).plain
 
 
 def request_toast(contact: Contact, *, here: bool) -> str:

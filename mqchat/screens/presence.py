@@ -42,8 +42,8 @@ def roster_row(
     with us (``None``: not a contact)."""
     marker, _, style = presence_words(presence, now)
     row = Text.assemble((f"{marker} ", style), end="")
-    user = contact_label(presence.user, presence.name)
-    user.truncate(USER_WIDTH - 1, overflow="ellipsis")
+    friend = me or contact is ContactStatus.FRIEND
+    user = contact_label(presence.user, presence.name, friend=friend, width=USER_WIDTH - 1)
     user.pad_right(USER_WIDTH - user.cell_len)
     row.append_text(user)
     row.append(f"{presence.state.value:<{STATE_WIDTH}}", style=style)

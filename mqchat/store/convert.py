@@ -39,6 +39,7 @@ def message_values(msg: ChatMessage, *, received_at_ms: int) -> dict[str, object
         "body": msg.body,
         "state": msg.state.value,
         "received_at_ms": received_at_ms,
+        "claimed_ts_ms": None if msg.claimed_ts is None else to_ms(msg.claimed_ts),
     }
 
 
@@ -52,6 +53,7 @@ def message_from_row(row: MessageRow) -> ChatMessage:
         ts=from_ms(row.ts_ms),
         body=row.body,
         state=DeliveryState(row.state),
+        claimed_ts=None if row.claimed_ts_ms is None else from_ms(row.claimed_ts_ms),
     )
 
 

@@ -25,7 +25,7 @@ __all__ = [
     "ensure_schema",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_S = 10.0
 """How long a write waits for another connection's (or process's) write to finish."""
 
@@ -103,6 +103,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE contacts ADD COLUMN request_sent_ms BIGINT",
         "CREATE TABLE meta (key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (key))",
     ),
+    3: ("ALTER TABLE messages ADD COLUMN claimed_ts_ms BIGINT",),
 }
 
 

@@ -54,11 +54,15 @@ class MessageRow(Base):
     sender: Mapped[str] = mapped_column(String)
     recipient: Mapped[str] = mapped_column(String)
     ts_ms: Mapped[int] = mapped_column(BigInteger)
-    """The sender's clock."""
+    """The sender's clock, or ours when theirs was not believed: what the
+    conversation is ordered by."""
     body: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String)
     received_at_ms: Mapped[int] = mapped_column(BigInteger)
     """Our clock when the row was written."""
+    claimed_ts_ms: Mapped[int | None] = mapped_column(BigInteger)
+    """The sender's clock when it was set aside as implausible (``ts_ms`` then holds
+    our time of arrival); ``NULL`` when ``ts_ms`` is the sender's clock."""
 
 
 class MetaRow(Base):

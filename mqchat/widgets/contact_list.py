@@ -13,8 +13,9 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from mqchat.core.model import ContactStatus, ContactSummary, Presence
-from mqchat.core.text import display_safe
+from mqchat.core.text import safe_body, safe_name
 from mqchat.widgets.render import (
+    MAX_NAME_CELLS,
     OFFLINE_STYLE,
     REQUEST_STYLE,
     TYPING_STYLE,
@@ -32,13 +33,40 @@ PREVIEW_CHARS = 200
 """Enough of the last message for any width; the rest is cut before rendering."""
 
 
-def contact_label(user: str, name: str | None) -> Text:
-    """``Alice (alice)`` when the display name says more than the user name; a long
-    display name is cut (see :func:`~mqchat.widgets.render.name_text`)."""
-    text = name_text(name or user, "bold")
-    if name and name != user:
-        text.append_text(safe(f" ({user})", "dim"))
-    return text
+_QUOTES = str.maketrans(dict.fromkeys('"“”„‟«»＂〝〞', "'"))
+
+
+def contact_label(
+    user: str, name: str | None, *, friend: bool = False, width: int | None = None
+) -> Text:
+    """How a user is named on screen; ``width`` (cells) cuts the display name first.
+
+    A friend reads ``Alice (alice)`` (just ``alice`` when the display name adds
+    nothing). Anyone else reads ``mallory “Alice (alice)”``: the user name first and
+    in bold, the display name after it in quotes (quote marks in it become ``'``).
+    So a display name can neither push the user name out of view nor pass for
+    another user's label: whatever it says stays inside the quotes."""
+    shown = safe_name(name or "")
+    cells = width if width is not None else len(user) + 3 + MAX_NAME_CELLS
+    who = safe(user, "bold")
+    if not shown or shown == user:
+        who.truncate(cells, overflow="ellipsis")
+        return who
+    if friend:
+        tail = Text(f" ({user})", style="dim", end="")
+        room = min(MAX_NAME_CELLS, cells - tail.cell_len)
+        if room < 4:  # no room for a useful part of the name: the user name alone
+            who.truncate(cells, overflow="ellipsis")
+            return who
+        label = name_text(shown, "bold", room)
+        label.append_text(tail)
+        return label
+    room = min(MAX_NAME_CELLS, cells - who.cell_len - 3)
+    if room < 2:
+        who.truncate(cells, overflow="ellipsis")
+        return who
+    quoted = name_text(shown.translate(_QUOTES), "italic", room)
+    return Text.assemble(who, " “", quoted, "”", end="")
 
 
 def _state_words(
@@ -64,7 +92,7 @@ def _fit(left: Text, right: Text, width: int) -> Text:
 
 
 def _first_line(body: str) -> str:
-    lines = display_safe(body.lstrip()[: PREVIEW_CHARS * 4]).strip().splitlines()
+    lines = safe_body(body.lstrip()[: PREVIEW_CHARS * 4]).strip().splitlines()
     return lines[0][:PREVIEW_CHARS] if lines else ""
 
 
@@ -84,8 +112,8 @@ def contact_row(
     name = contact.display_name or (presence.name if presence else None)
 
     head = Text.assemble((f"{marker} ", style), end="")
-    label = contact_label(contact.user, name)
-    label.truncate(NAME_WIDTH - 1, overflow="ellipsis")
+    friend = contact.status is ContactStatus.FRIEND
+    label = contact_label(contact.user, name, friend=friend, width=NAME_WIDTH - 1)
     label.pad_right(NAME_WIDTH - label.cell_len)
     head.append_text(label)
     head.append(words[:PRESENCE_WIDTH], style=style)

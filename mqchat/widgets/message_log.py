@@ -12,9 +12,9 @@ from textual.message import Message
 from textual.widget import Widget
 
 from mqchat.core.model import ChatMessage, DeliveryState
-from mqchat.widgets.render import body_text, clock_time, delivery_mark, safe
+from mqchat.widgets.render import body_text, clock_time, delivery_mark, safe, set_aside_note
 
-__all__ = ["MessageLog", "MessageRow", "advances", "message_table"]
+__all__ = ["MessageLog", "MessageRow", "advances", "message_body", "message_table"]
 
 # How far along its way a message is: a state update never moves it backwards
 # (a late "sent" must not hide an earlier "read").
@@ -35,6 +35,16 @@ def advances(old: DeliveryState, new: DeliveryState) -> bool:
     return _RANK[new] > _RANK[old]
 
 
+def message_body(message: ChatMessage) -> Text:
+    """What is drawn of the body, and under it, for a message whose sender's time was
+    set aside, the time they claimed (see :func:`~mqchat.widgets.render.set_aside_note`)."""
+    body = body_text(message.body)
+    if message.claimed_ts is not None:
+        body.append("\n")
+        body.append_text(set_aside_note(message.claimed_ts))
+    return body
+
+
 def message_table(
     message: ChatMessage,
     state: DeliveryState,
@@ -43,7 +53,7 @@ def message_table(
     body: Text | None = None,
 ) -> Table:
     """``14:01 you    yes, on my way   ✓✓``; the body wraps under itself. ``body`` is
-    the message's :func:`~mqchat.widgets.render.body_text` if already made."""
+    the message's :func:`message_body` if already made."""
     grid = Table.grid(padding=(0, 1), expand=True)
     grid.add_column(width=5, no_wrap=True)
     grid.add_column(width=sender_width, no_wrap=True, overflow="ellipsis")
@@ -57,7 +67,7 @@ def message_table(
     grid.add_row(
         Text(clock_time(message.ts), style="dim", end=""),
         sender,
-        body if body is not None else body_text(message.body),
+        body if body is not None else message_body(message),
         delivery_mark(state) if message.outgoing else Text(),
     )
     return grid
@@ -82,7 +92,7 @@ class MessageRow(Widget):
         self.state = message.state
         self.peer_label = peer_label
         self.sender_width = sender_width
-        self.body = body_text(message.body)
+        self.body = message_body(message)
         """What is drawn of the body (made once: bodies can be huge)."""
 
     def set_state(self, state: DeliveryState) -> None:

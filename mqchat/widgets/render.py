@@ -12,7 +12,7 @@ from rich.text import Text
 
 from mqchat.core.events import ConnectionChanged
 from mqchat.core.model import ConnectionState, DeliveryState, Presence, PresenceState
-from mqchat.core.text import display_safe
+from mqchat.core.text import display_safe, safe_body, safe_name
 
 __all__ = [
     "MAX_BODY_CHARS",
@@ -30,6 +30,7 @@ __all__ = [
     "presence_text",
     "presence_words",
     "safe",
+    "set_aside_note",
     "short_when",
 ]
 
@@ -44,6 +45,7 @@ MAX_BODY_LINES = 40
 MAX_BODY_CHARS = 4000
 """How much of one message is drawn: a huge body must not freeze the screen (the
 whole of it stays stored)."""
+_SAFE_HEAD_CHARS = 4 * MAX_BODY_CHARS
 MAX_NAME_CELLS = 32
 """Display names are chosen by peers: longer ones are cut in headers and lists."""
 
@@ -53,17 +55,22 @@ def safe(text: str | None, style: str | Style = "") -> Text:
     return Text(display_safe(text or ""), style=style, end="")
 
 
-def name_text(name: str, style: str | Style = "") -> Text:
-    """A peer-chosen name as literal text, cut to :data:`MAX_NAME_CELLS` cells."""
-    text = safe(name.replace("\n", " "), style)
-    text.truncate(MAX_NAME_CELLS, overflow="ellipsis")
+def name_text(name: str, style: str | Style = "", cells: int = MAX_NAME_CELLS) -> Text:
+    """A peer-chosen name as literal text on one line (see
+    :func:`~mqchat.core.text.safe_name`), cut to ``cells`` cells."""
+    text = Text(safe_name(name), style=style, end="")
+    text.truncate(max(1, cells), overflow="ellipsis")
     return text
 
 
 def body_text(body: str) -> Text:
-    """A message body as literal text, at most :data:`MAX_BODY_LINES` lines and
-    :data:`MAX_BODY_CHARS` characters, then a dim note of how much is not shown."""
-    text = display_safe(body)
+    """A message body as literal text (see :func:`~mqchat.core.text.safe_body`), at
+    most :data:`MAX_BODY_LINES` lines and :data:`MAX_BODY_CHARS` characters, then a
+    dim note of how much is not shown."""
+    # Only the head is made safe (character by character, so slower than a cut): what
+    # lies beyond it is never shown, only counted.
+    text = safe_body(body[:_SAFE_HEAD_CHARS])
+    beyond = max(0, len(body) - _SAFE_HEAD_CHARS)
     shown = text[:MAX_BODY_CHARS]
     newlines = -1
     for _ in range(MAX_BODY_LINES):
@@ -73,25 +80,42 @@ def body_text(body: str) -> Text:
     else:
         shown = shown[:newlines]
     result = Text(shown, end="")
-    hidden = len(text) - len(shown)
+    hidden = len(text) - len(shown) + beyond
     if hidden > 0:
         result.append(f"\n… {hidden:,} more characters not shown", style="dim italic")
     return result
 
 
+def _local(ts: datetime) -> datetime:
+    """``ts`` in the local time zone; as it is when that would leave the calendar
+    (0001-01-01 west of UTC, 9999-12-31 east of it)."""
+    try:
+        return ts.astimezone()
+    except OverflowError:
+        return ts
+
+
 def clock_time(ts: datetime) -> str:
     """``HH:MM`` in the local time zone."""
-    return ts.astimezone().strftime("%H:%M")
+    return _local(ts).strftime("%H:%M")
+
+
+def set_aside_note(claimed: datetime) -> Text:
+    """``⚠ dated 9999-12-31 23:59 by their clock; shown when it arrived``: under a
+    message whose sender's time was not believed."""
+    local = _local(claimed)
+    when = f"{local.year:04d}-" + local.strftime("%m-%d %H:%M")
+    return Text(f"⚠ dated {when} by their clock; shown when it arrived", "yellow", end="")
 
 
 def short_when(ts: datetime, now: datetime) -> str:
     """``HH:MM`` when ``ts`` is today (local time), else ``21 Nov`` or ``2025-11-21``."""
-    local, today = ts.astimezone(), now.astimezone()
+    local, today = _local(ts), _local(now)
     if local.date() == today.date():
         return local.strftime("%H:%M")
     if local.year == today.year:
         return f"{local.day} {local.strftime('%b')}"
-    return local.strftime("%Y-%m-%d")
+    return f"{local.year:04d}-" + local.strftime("%m-%d")
 
 
 def presence_words(presence: Presence | None, now: datetime) -> tuple[str, str, str]:

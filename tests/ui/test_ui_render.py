@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -37,11 +39,12 @@ from mqchat.screens.messages import (
     message_for,
 )
 from mqchat.widgets.contact_list import contact_label, contact_row
-from mqchat.widgets.message_log import advances, message_table
+from mqchat.widgets.message_log import MessageRow, advances, message_table
 from mqchat.widgets.render import (
     MAX_BODY_CHARS,
     READ_STYLE,
     body_text,
+    clock_time,
     connection_text,
     delivery_mark,
     name_text,
@@ -123,7 +126,8 @@ def test_contact_row_is_exactly_as_wide_as_asked():
     row = contact_row(summary, Presence("bob", PresenceState.ONLINE), NOW, 60)
     first, second = row.plain.split("\n")
     assert len(first) == len(second) == 60
-    assert first.startswith("● A very long display name i…") and first.endswith("12 new")
+    # the display name is cut, never the user name after it
+    assert first.startswith("● A very long display … (bob) ") and first.endswith("12 new")
     assert second.startswith('  you: "first line"') and second.endswith("14:02")
 
 
@@ -174,10 +178,11 @@ def test_preview_is_the_first_non_blank_line_cut_early():
 
 
 def test_long_display_names_are_cut_to_32_cells():
-    label = contact_label("bob", "B" * 100)
+    label = contact_label("bob", "B" * 100, friend=True)
     assert label.plain == "B" * 31 + "… (bob)"
+    assert contact_label("bob", "B" * 100).plain == "bob “" + "B" * 31 + "…”"
     assert name_text("界" * 40).cell_len == 32 and name_text("界" * 40).plain.endswith("…")
-    assert contact_label("bob", "Bob\nthe builder").plain == "Bob the builder (bob)"
+    assert contact_label("bob", "Bob\nthe builder", friend=True).plain == "Bob the builder (bob)"
 
 
 def test_body_text_caps_lines_and_characters():
@@ -200,3 +205,41 @@ def test_hostile_body_is_inert_in_a_row():
     cell = table.columns[2]._cells[0]
     assert cell.plain == "[bold red]x[/] [2J evil [link=http://e]y[/link]"
     assert not cell.spans
+
+
+def test_a_message_dated_by_a_wrong_clock_is_flagged_with_the_claimed_time():
+    pinned = replace(
+        _message("from the future"), claimed_ts=datetime(9999, 12, 31, 23, 59, tzinfo=UTC)
+    )
+    row = MessageRow(pinned, "bob", 3)
+    assert row.plain.startswith("14:02 bob from the future\n")  # the arrival time
+    assert "⚠ dated 9999-12-31 23:59 by their clock; shown when it arrived" in row.plain
+    assert "⚠" not in MessageRow(_message("on time"), "bob", 3).plain
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Asia/Tokyo"])
+def test_dates_at_the_ends_of_the_calendar_are_written_in_any_time_zone(monkeypatch, zone):
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        first, last = datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, 59, tzinfo=UTC)
+        assert short_when(first, NOW) == "0001-01-01" and len(clock_time(first)) == 5
+        assert short_when(last, NOW) == "9999-12-31" and len(clock_time(last)) == 5
+        seen = Presence("m", PresenceState.OFFLINE, first)
+        assert presence_words(seen, NOW)[1] == "last seen 0001-01-01"
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
+def test_a_stranger_cannot_pass_for_another_user():
+    for name in ["Bob (bob)", "Bob (bob)" + " " * 40 + ".", "Bob\u200b (bob)", "Bob\u201d (bob)"]:
+        label = contact_label("mallory", name, width=27).plain
+        assert label.startswith("mallory “Bob") and label.endswith("”"), label
+    row = contact_row(
+        ContactSummary(Contact("mallory", "Bob (bob)" + " " * 30, status=ContactStatus.INCOMING)),
+        None,
+        NOW,
+        80,
+    )
+    assert row.plain.startswith("✉ mallory “Bob (bob)”")

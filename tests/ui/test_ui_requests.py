@@ -122,10 +122,10 @@ async def test_a_new_request_is_toasted_once_and_listed(build_app, backend, scre
         assert seen and {m.event.user for m in seen} == {"zoe"}
         assert seen[0].event.contact is not None and seen[0].event.contact.is_request
         [note] = app._notifications
-        assert note.message == "[b]Zoe[2J (zoe) wants to be your friend — y accepts"
+        assert note.message == "zoe “[b]Zoe[2J” wants to be your friend — y accepts"
         assert note.title == "Friend request"
         assert not note.markup
-        zoe, lines = line_with(screen_text(app), "(zoe)")
+        zoe, lines = line_with(screen_text(app), "zoe “[b]Zoe[2J”")
         assert "✉" in lines[zoe] and "wants to be your friend" in lines[zoe]
         assert '"hi!"' in lines[zoe + 1]
         # the same request reported again (the stranger wrote again) is not news
@@ -157,6 +157,33 @@ async def test_our_request_accepted_is_toasted(build_app, backend, screen_text, 
         assert notes(app)[-1] == "frank accepted your friend request."
         frank, lines = line_with(screen_text(app), "frank")
         assert "request pending" not in lines[frank] and "never seen" in lines[frank]
+
+
+async def test_a_stranger_named_like_a_friend_shows_their_own_user_name(
+    build_app, backend, screen_text, settle
+):
+    # bob is alice's friend, "Bob (bob)" in her list; mallory asks under his label,
+    # padded so that the label alone would fill the name column.
+    fake_bob = "Bob\u200b (bob)" + " " * 40 + "\u200b."
+    app, _ = build_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        backend.request("mallory", fake_bob, body="it's me, bob")
+        await settle(pilot)
+        assert notes(app) == ["mallory “Bob (bob) .” wants to be your friend — y accepts"]
+        lines = screen_text(app).splitlines()
+        request = next(i for i, line in enumerate(lines) if "✉" in line)
+        assert "✉ mallory “Bob (bob) .”" in lines[request]
+        assert "wants to be your friend" in lines[request]
+        assert sum("Bob (bob)" in line for line in lines) == 2  # bob, and inside the quotes
+        await pilot.press("up")  # requests come first: mallory is above bob
+        assert app.screen.query_one(ContactList).highlighted_user == "mallory"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen) and app.screen.peer == "mallory"
+        header, banner = screen_text(app).splitlines()[1:3]
+        assert header.lstrip("│ ").startswith("mallory “Bob (bob) .”")
+        assert banner.lstrip("│ ").startswith("mallory “Bob (bob) .” is not in your friends yet")
 
 
 async def test_conversation_with_a_request_has_a_banner_and_ctrl_y(

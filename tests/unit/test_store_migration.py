@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -97,7 +98,7 @@ def v1_path(tmp_path: Path) -> Path:
 
 
 async def test_a_v1_file_is_migrated_and_keeps_its_data(v1_path: Path) -> None:
-    assert SCHEMA_VERSION == 2
+    assert SCHEMA_VERSION == 3
     async with await ChatStore.open(v1_path, clock=lambda: T0) as store:
         bob = await store.contact("bob")
         assert bob is not None
@@ -117,8 +118,8 @@ async def test_a_v1_file_is_migrated_and_keeps_its_data(v1_path: Path) -> None:
         device = await store.device_id()
         assert len(device) == 12
 
-    assert user_version(v1_path) == 2
-    async with await ChatStore.open(v1_path) as reopened:  # opened as v2, nothing to do
+    assert user_version(v1_path) == SCHEMA_VERSION
+    async with await ChatStore.open(v1_path) as reopened:  # already current, nothing to do
         assert await reopened.device_id() == device
         assert [c.user for c in await reopened.contacts()] == ["bob", "carol", "dana"]
 
@@ -141,7 +142,7 @@ async def test_two_stores_opening_a_v1_file_at_once_migrate_it_once(v1_path: Pat
     async with first, second:
         assert await first.conversation("bob") == [HELLO]
         assert await first.device_id() == await second.device_id()
-    assert user_version(v1_path) == 2
+    assert user_version(v1_path) == SCHEMA_VERSION
 
 
 async def test_a_failed_migration_leaves_the_file_at_v1(v1_path: Path) -> None:
@@ -160,3 +161,28 @@ async def test_a_version_without_a_migration_is_refused(tmp_path: Path) -> None:
         raw.execute("PRAGMA user_version = -1")
     with pytest.raises(SchemaVersionError, match="no migration from schema version -1"):
         await ChatStore.open(path)
+
+
+# What version 2 added to version 1, exactly as mqchat 2 ran it.
+V2_STEPS = """
+ALTER TABLE contacts ADD COLUMN status TEXT NOT NULL DEFAULT 'friend'
+    CONSTRAINT ck_contacts_status CHECK (status IN ('friend', 'requested', 'incoming'));
+ALTER TABLE contacts ADD COLUMN request_sent_ms BIGINT;
+CREATE TABLE meta (key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (key));
+INSERT INTO meta VALUES ('device_id', '0123456789ab');
+PRAGMA user_version = 2;
+"""
+
+
+async def test_a_v2_file_keeps_its_messages_and_learns_set_aside_times(v1_path: Path) -> None:
+    with sqlite3.connect(v1_path) as raw:
+        raw.executescript(V2_STEPS)
+    assert user_version(v1_path) == 2
+    async with await ChatStore.open(v1_path, clock=lambda: T0) as store:
+        assert await store.conversation("bob") == [HELLO]
+        assert await store.device_id() == "0123456789ab"
+        pinned = replace(HELLO, id="m2", claimed_ts=datetime(9999, 12, 31, tzinfo=UTC))
+        await store.add_message(pinned)
+        assert await store.get_message("m2") == pinned
+    assert user_version(v1_path) == SCHEMA_VERSION
+    assert columns(v1_path, "messages")[-1] == ("claimed_ts_ms", "BIGINT", 0, None, 0)
