@@ -15,7 +15,9 @@ pairs, ``CorrelationData`` as hex…), as the connection decodes them."""
 
 class Message(NamedTuple):
     """A message as it came off the wire. ``ts`` is the receive time (epoch seconds);
-    ``properties`` the MQTT 5 properties by name, ``None`` without any."""
+    ``properties`` the MQTT 5 properties by name, ``None`` without any; ``size`` the
+    payload's length as sent when ``payload`` is only its beginning (a reader that
+    bounds payloads cut it), ``None`` when ``payload`` is whole."""
 
     topic: str
     payload: bytes
@@ -23,3 +25,4 @@ class Message(NamedTuple):
     retain: bool
     properties: Properties | None
     ts: float
+    size: int | None = None

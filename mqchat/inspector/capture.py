@@ -120,6 +120,7 @@ class CaptureStore:
     __slots__ = (
         "_clock",
         "_forgotten",
+        "_forgotten_messages",
         "_kept",
         "_kept_bytes",
         "_max_bytes",
@@ -170,6 +171,7 @@ class CaptureStore:
         self._kept_bytes = 0
         self._total_bytes = 0
         self._forgotten = 0
+        self._forgotten_messages = 0
 
     # -- ingest ------------------------------------------------------------------
 
@@ -181,16 +183,19 @@ class CaptureStore:
         retain: bool = False,
         properties: Properties | None = None,
         ts: float | None = None,
+        size: int | None = None,
     ) -> Captured:
-        """Capture one message (``ts`` defaults to the clock) and return it."""
+        """Capture one message (``ts`` defaults to the clock) and return it; ``size``
+        is the payload's length as sent when ``payload`` is already a cut of it."""
         topics = self._topics
         stats = topics.get(topic)
         if stats is None:
             stats = self._add_topic(topic)
         else:
             topics.move_to_end(topic)
-        size = len(payload)
-        if size > self._payload_cap:
+        if size is None or size < len(payload):
+            size = len(payload)
+        if len(payload) > self._payload_cap:
             payload = bytes(payload[: self._payload_cap])
         self._seq = seq = self._seq + 1
         message = Captured(
@@ -236,6 +241,7 @@ class CaptureStore:
             while old.kept:  # unlinked, so a message the UI holds keeps no chain alive
                 self._kept_bytes -= len(old._drop_oldest().payload)
             self._forgotten += 1
+            self._forgotten_messages += old.count
             if self.on_forget is not None:
                 self.on_forget(old_topic)
         return stats
@@ -309,7 +315,13 @@ class CaptureStore:
 
     @property
     def forgotten_topics(self) -> int:
+        """Topics forgotten to stay within ``max_topics`` (they left the tree too)."""
         return self._forgotten
+
+    @property
+    def forgotten_messages(self) -> int:
+        """Messages counted on the forgotten topics before they went."""
+        return self._forgotten_messages
 
     # -- views ----------------------------------------------------------------------
 

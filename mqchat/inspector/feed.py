@@ -22,7 +22,6 @@ from typing import TypeVar
 from mqchat.config.settings import Settings
 from mqchat.core.backoff import Backoff
 from mqchat.core.events import ConnectionChanged
-from mqchat.core.message import Message
 from mqchat.core.model import ConnectionState
 from mqchat.core.topic_filter import validate_filter
 from mqchat.inspector.backend import (
@@ -34,25 +33,29 @@ from mqchat.inspector.backend import (
     PublishRequest,
     Received,
 )
+from mqchat.inspector.capture import DEFAULT_PAYLOAD_CAP
+from mqchat.inspector.handoff import Handoff
 from mqchat.mqtt.errors import LinkError, NoAnswer, Reason
 from mqchat.mqtt.link import Link, open_link
 from mqchat.mqtt.properties import PublishProperties
 from mqchat.mqtt.protocol import FALLBACK_NOTE, Protocol, ProtocolChoice
 from mqchat.mqtt.retained import clear_topics, collect_retained
 
-__all__ = ["DEFAULT_BUFFER", "InspectorFeed"]
+__all__ = ["DEFAULT_BUFFER", "DEFAULT_BUFFER_BYTES", "InspectorFeed"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BUFFER = 200_000
 """Messages waiting for the UI at most (~50 MB of 100-byte messages); beyond this the
 newest are dropped and counted, so a stalled screen cannot grow memory without end."""
+DEFAULT_BUFFER_BYTES = 256 * 1024 * 1024
+"""Topic and payload bytes waiting for the UI at most: the same, for large messages."""
 
 _STOP_WAIT = 5.0
 _IDLE_STEP = 1.0  # seconds the thread waits for traffic before looking at its requests
 # Beyond _HIGH_WATER waiting messages, reading pauses (≤ _PAUSE s) until the screen
 # takes some: a flood waits in the socket, not in our memory.
-_HIGH_WATER, _PAUSE = 5_000, 0.2
+_HIGH_WATER, _HIGH_WATER_BYTES, _PAUSE = 5_000, 32 * 1024 * 1024, 0.2
 T = TypeVar("T")
 Request = Callable[[Link | None], None]
 """Work for the feed's thread; ``None`` instead of a link when the link went first."""
@@ -69,6 +72,8 @@ class InspectorFeed(InspectorBackend):
         settings: Settings,
         *,
         buffer_size: int = DEFAULT_BUFFER,
+        buffer_bytes: int = DEFAULT_BUFFER_BYTES,
+        max_payload: int | None = DEFAULT_PAYLOAD_CAP,
         protocol: Protocol | None = None,
         backoff: Backoff | None = None,
         clock: Callable[[], float] = time.time,
@@ -78,11 +83,9 @@ class InspectorFeed(InspectorBackend):
         self._choice = ProtocolChoice.of(settings, protocol)
         self._backoff = backoff or Backoff(initial=0.5, cap=15.0)
         self._clock = clock
-        self._limit = buffer_size
-        self._buffer: deque[Received] = deque()
+        self._max_payload = max_payload
+        self._handoff = Handoff(buffer_size, buffer_bytes)
         self._notices: deque[str] = deque(maxlen=100)
-        self._received = 0  # written by the feed's thread only
-        self._dropped = 0
         self._lock = threading.Lock()
         self._subs: dict[str, int] = {}
         self._state = ConnectionChanged(ConnectionState.IDLE)
@@ -93,7 +96,6 @@ class InspectorFeed(InspectorBackend):
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
         self._up = False  # a link is connected and serving requests
-        self._taken = threading.Event()  # the UI took from the buffer
 
     # -- contract: state ------------------------------------------------------------
 
@@ -108,18 +110,14 @@ class InspectorFeed(InspectorBackend):
 
     @property
     def received(self) -> int:
-        return self._received
+        return self._handoff.received
 
     @property
     def dropped(self) -> int:
-        return self._dropped
+        return self._handoff.dropped
 
     def take(self, limit: int) -> list[Received]:
-        buffer = self._buffer
-        count = min(limit, len(buffer))
-        popleft = buffer.popleft
-        self._taken.set()
-        return [popleft() for _ in range(count)]
+        return self._handoff.take(limit)
 
     def take_notices(self) -> list[str]:
         notices = self._notices
@@ -204,7 +202,7 @@ class InspectorFeed(InspectorBackend):
         """Read and carry out requests until stopped; :class:`LinkError` when the
         connection is lost."""
         link.client.suppress_exceptions = True  # a bug in a callback must not end us
-        link.on_message(self._message_handler())
+        link.on_message(self._handoff.handler(), max_payload=self._max_payload)
         self._refuse_waiting()  # subscriptions are made afresh below; the rest is stale
         with self._lock:
             subs = list(self._subs.items())
@@ -214,11 +212,12 @@ class InspectorFeed(InspectorBackend):
         self._state = ConnectionChanged(ConnectionState.CONNECTED, detail, protocol=protocol)
         if subs:
             self._subscribe_now(link, subs)
-        wake, buffer, taken = [self._wake_r], self._buffer, self._taken
+        wake, handoff = [self._wake_r], self._handoff
         while not self._stopping.is_set():
-            if len(buffer) >= _HIGH_WATER:
-                taken.clear()
-                taken.wait(_PAUSE)  # backpressure: let the screen catch up first
+            messages, size = handoff.waiting()
+            if messages >= _HIGH_WATER or size >= _HIGH_WATER_BYTES:
+                handoff.taken.clear()
+                handoff.taken.wait(_PAUSE)  # backpressure: let the screen catch up first
             if link.step(_IDLE_STEP, watch=wake):
                 try:
                     while os.read(self._wake_r, 512):
@@ -235,21 +234,6 @@ class InspectorFeed(InspectorBackend):
     def _refuse_waiting(self) -> None:
         """The link is gone: requests still queued hear so."""
         self._run_requests(None)
-
-    def _message_handler(self) -> Callable[[Message], None]:
-        # The hot path: one call per message, on the feed's thread. Local names, no
-        # locks (deque.append is atomic).
-        buffer, limit = self._buffer, self._limit
-        append = buffer.append
-
-        def on_message(msg: Message) -> None:
-            self._received += 1
-            if len(buffer) >= limit:
-                self._dropped += 1
-                return
-            append(msg)
-
-        return on_message
 
     # -- subscriptions --------------------------------------------------------------
 

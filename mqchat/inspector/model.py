@@ -41,11 +41,13 @@ class InspectorModel:
         retain: bool = False,
         properties: Properties | None = None,
         ts: float | None = None,
+        size: int | None = None,
     ) -> Captured:
-        """Capture one message received at ``ts`` (default: the clock)."""
+        """Capture one message received at ``ts`` (default: the clock); ``size`` is
+        the payload's length as sent when ``payload`` was cut on receipt."""
         if ts is None:
             ts = self._clock()
-        message = self.store.ingest(topic, payload, qos, retain, properties, ts)
+        message = self.store.ingest(topic, payload, qos, retain, properties, ts, size)
         self.tree.add(message.topic, message.payload, size=message.size)
         self.meter.add(1, ts)
         return message

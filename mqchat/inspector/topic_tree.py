@@ -1,6 +1,10 @@
 """The topic tree of what was received: one node per topic level, message counts
 summed per subtree (kept current on each message in O(depth)), the last payload of
-each topic, and the rows a tree widget shows for a set of expanded paths."""
+each topic, and the rows a tree widget shows for a set of expanded paths.
+
+A node keeps its own level's name only: a topic's full name is built when a row or
+a lookup needs it, so a topic costs memory linear in its length however deep it is.
+Levels beyond :data:`MAX_LEVELS` are folded into one node, marked as cut."""
 
 from __future__ import annotations
 
@@ -11,10 +15,13 @@ from dataclasses import dataclass
 from mqchat.core.text import display_safe
 from mqchat.inspector.payload import preview
 
-__all__ = ["PREVIEW_BYTES", "TopicTree", "TreeRow"]
+__all__ = ["MAX_LEVELS", "PREVIEW_BYTES", "TopicTree", "TreeRow", "folded_levels", "topic_levels"]
 
 PREVIEW_BYTES = 256
 """Bytes of a topic's last payload the tree keeps: enough for a preview or a number."""
+MAX_LEVELS = 256
+"""Nodes one topic makes at most: the levels of a deeper topic from this one on are
+one node (its name is the rest of the topic, ``/`` included), marked as cut."""
 EMPTY_LEVEL = "∅"
 _DIGITS = re.compile(r"(\d+)")
 
@@ -34,6 +41,20 @@ class TreeRow:
     expanded: bool
     last: str
     is_topic: bool
+    folded: int = 0
+
+
+def folded_levels(topic: str) -> int:
+    """How many levels of ``topic`` the tree folds into its last node (0: none)."""
+    if len(topic) < MAX_LEVELS:  # fewer than MAX_LEVELS slashes
+        return 0
+    levels = topic.count("/") + 1
+    return levels - MAX_LEVELS + 1 if levels > MAX_LEVELS else 0
+
+
+def topic_levels(topic: str) -> list[str]:
+    """``topic``'s levels, those beyond :data:`MAX_LEVELS` joined into the last."""
+    return topic.split("/", MAX_LEVELS - 1)
 
 
 def _natural(name: str) -> tuple[tuple[int, int | str], ...]:
@@ -53,13 +74,11 @@ class _Node:
         "name",
         "own",
         "parent",
-        "path",
         "sorted",
     )
 
-    def __init__(self, name: str, path: str, parent: _Node | None) -> None:
-        self.name = name
-        self.path = path
+    def __init__(self, name: str, parent: _Node | None) -> None:
+        self.name = name  # this level only (the folded rest for a cut node)
         self.parent = parent
         self.children: dict[str, _Node] | None = None
         self.sorted: list[_Node] | None = None  # children in display order, built lazily
@@ -67,6 +86,16 @@ class _Node:
         self.own = 0  # messages published to exactly this topic
         self.last: bytes | None = None
         self.last_size = 0
+
+    def path(self) -> str:
+        """The full topic of this node, built on demand (O(length))."""
+        names = []
+        node: _Node | None = self
+        while node is not None and node.parent is not None:
+            names.append(node.name)
+            node = node.parent
+        names.reverse()
+        return "/".join(names)
 
 
 class TopicTree:
@@ -78,7 +107,7 @@ class TopicTree:
     __slots__ = ("_leaves", "_root")
 
     def __init__(self) -> None:
-        self._root = _Node("", "", None)
+        self._root = _Node("", None)
         self._leaves: dict[str, _Node] = {}  # topic → its node, the fast path of add()
 
     def add(self, topic: str, payload: bytes, count: int = 1, size: int | None = None) -> None:
@@ -97,15 +126,13 @@ class TopicTree:
 
     def _insert(self, topic: str) -> _Node:
         node = self._root
-        levels = topic.split("/")
-        for depth, name in enumerate(levels):
+        for name in topic_levels(topic):
             children = node.children
             if children is None:
                 children = node.children = {}
             child = children.get(name)
             if child is None:
-                path = topic if depth == len(levels) - 1 else "/".join(levels[: depth + 1])
-                child = children[name] = _Node(name, path, node)
+                child = children[name] = _Node(name, node)
                 node.sorted = None
             node = child
         self._leaves[topic] = node
@@ -131,7 +158,7 @@ class TopicTree:
             node = parent
 
     def clear(self) -> None:
-        self._root = _Node("", "", None)
+        self._root = _Node("", None)
         self._leaves = {}
 
     @property
@@ -153,7 +180,7 @@ class TopicTree:
         if node is not None:
             return node
         node = self._root
-        for name in path.split("/"):
+        for name in topic_levels(path):
             if node.children is None:
                 return None
             node = node.children.get(name)
@@ -167,12 +194,12 @@ class TopicTree:
         if start is None:
             return []
         found: list[str] = []
-        stack = [start]
+        stack = [(start, start.path())]
         while stack:
-            node = stack.pop()
+            node, node_path = stack.pop()
             if node.own:
-                found.append(node.path)
-            stack.extend(reversed(self._children(node)))
+                found.append(node_path)
+            stack.extend((c, f"{node_path}/{c.name}") for c in reversed(self._children(node)))
         return found
 
     def _children(self, node: _Node) -> list[_Node]:
@@ -193,25 +220,36 @@ class TopicTree:
         depth first in display order (natural sort: ``room2`` before ``room10``), at
         most ``limit`` of them."""
         rows: list[TreeRow] = []
-        stack = [(child, 0) for child in reversed(self._children(self._root))]
+        stack = [(child, 0, child.name) for child in reversed(self._children(self._root))]
         while stack and (limit is None or len(rows) < limit):
-            node, depth = stack.pop()
-            is_open = node.children is not None and node.path in expanded
+            node, depth, path = stack.pop()
+            is_open = node.children is not None and path in expanded
             last = ""
             if node.last is not None:
                 last = preview(node.last, preview_width, size=node.last_size)
+            folded = 0 if depth < MAX_LEVELS - 1 else node.name.count("/") + 1
             rows.append(
                 TreeRow(
-                    path=node.path,
+                    path=path,
                     depth=depth,
-                    label=display_safe(node.name).replace("\n", " ") or EMPTY_LEVEL,
+                    label=_label(node.name, folded),
                     count=node.count,
                     has_children=node.children is not None,
                     expanded=is_open,
                     last=last,
                     is_topic=node.own > 0,
+                    folded=folded if folded > 1 else 0,
                 )
             )
             if is_open:
-                stack.extend((child, depth + 1) for child in reversed(self._children(node)))
+                children = reversed(self._children(node))
+                stack.extend((c, depth + 1, f"{path}/{c.name}") for c in children)
         return rows
+
+
+_LABEL_CHARS = 200  # of a folded node's name: more than a tree row can show
+
+
+def _label(name: str, folded: int) -> str:
+    shown = name if folded <= 1 else name[:_LABEL_CHARS]
+    return display_safe(shown).replace("\n", " ") or EMPTY_LEVEL

@@ -25,10 +25,11 @@ from mqchat.mqtt.errors import (
     describe_failure,
 )
 from mqchat.mqtt.factory import client_options, connect_paho, new_paho
+from mqchat.mqtt.fast_paho import FastPaho
 from mqchat.mqtt.properties import PublishProperties, property_map
 from mqchat.mqtt.protocol import Protocol, ProtocolChoice
 from mqchat.mqtt.qos_limit import connack_max_qos, granted_qos
-from mqchat.mqtt.shims import FastPaho, topic_of, watch_socket_errors
+from mqchat.mqtt.shims import topic_of, watch_socket_errors
 from mqchat.mqtt.tls import TlsSetupError
 
 __all__ = [
@@ -45,11 +46,21 @@ _DRAIN_BUDGET = 2000  # packets read in a row before the clock and keepalive are
 _CLOSE_WAIT = 2.0
 
 
-def message_from_paho(msg: paho.MQTTMessage, clock: Callable[[], float]) -> Message:
-    """paho's message as ours (what :class:`~mqchat.mqtt.shims.FastPaho`'s short path
-    builds directly)."""
+def message_from_paho(
+    msg: paho.MQTTMessage,
+    clock: Callable[[], float],
+    size: int | None = None,
+    max_payload: int | None = None,
+) -> Message:
+    """paho's message as ours (what :class:`~mqchat.mqtt.fast_paho.FastPaho`'s short
+    path builds directly), its payload cut to ``max_payload`` bytes; ``size`` is the
+    payload's length as sent when paho's is already a cut."""
     props = property_map(getattr(msg, "properties", None))
-    return Message(topic_of(msg), bytes(msg.payload), msg.qos, bool(msg.retain), props, clock())
+    payload = msg.payload
+    if max_payload is not None and len(payload) > max_payload:
+        size, payload = size or len(payload), payload[:max_payload]
+    retain = bool(msg.retain)
+    return Message(topic_of(msg), bytes(payload), msg.qos, retain, props, clock(), size)
 
 
 def _reason(code: ReasonCode) -> Reason:
@@ -98,14 +109,18 @@ class Link:
 
     # --- driving the connection ----------------------------------------------------
 
-    def on_message(self, handler: MessageHandler) -> None:
+    def on_message(self, handler: MessageHandler, *, max_payload: int | None = None) -> None:
         """Call ``handler`` for every message, inside :meth:`step`. To stop reading
-        at once (``-C`` reached), it calls :meth:`halt`."""
+        at once (``-C`` reached), it calls :meth:`halt`. With ``max_payload``, longer
+        payloads are cut to it as they are read (the rest never stays in memory) and
+        their message's ``size`` says how long they were."""
         client = self.client
         clock = client.clock
+        client.max_payload = max_payload
 
         def general(_c: object, _u: object, msg: paho.MQTTMessage) -> None:
-            handler(message_from_paho(msg, clock))
+            size = client.payload_size(msg)
+            handler(message_from_paho(msg, clock, size, client.max_payload))
 
         client.deliver = handler
         client.on_message = general

@@ -12,8 +12,12 @@ upgrade that moves them fails loudly here rather than quietly in the chat.
 * aiomqtt's ``on_connect`` callback on its paho client: the CONNACK's session-present
   flag and Maximum Packet Size, which aiomqtt drops.
 * paho ``Client._handle_publish``, ``_in_packet``, ``_protocol``,
-  ``_handle_on_message``: a short decoding path for QoS 0 floods.
+  ``_handle_on_message``: a short decoding path for QoS 0 floods
+  (:class:`~mqchat.mqtt.fast_paho.FastPaho`, re-exported here).
 * paho ``Client._sock_recv``, ``_sock``: one large ``recv()`` for many packets.
+* paho ``Client._packet_read``, ``_packet_handle``, ``_easy_log``,
+  ``_msgtime_mutex``, ``_last_bytes_received``: a PUBLISH larger than a bound is
+  read keeping only its beginning (``FastPaho.max_payload``).
 * paho ``MQTTMessage._topic``: a topic that is not UTF-8 is shown, not a crash.
 * paho's WebSocket wrapper ``_socket``: TCP_NODELAY on the real socket."""
 
@@ -22,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import socket
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,11 +33,10 @@ from typing import Any
 import aiomqtt
 import paho.mqtt.client as paho
 from paho.mqtt import __version__ as paho_version
-from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from mqchat.core.message import Message
+from mqchat.mqtt.fast_paho import FastPaho
 
 __all__ = [
     "Connack",
@@ -54,7 +56,6 @@ __all__ = [
 ]
 
 _READ_FAILED = "failed to receive on socket: "
-_READ_AHEAD = 256 * 1024
 _REFUSALS_KEPT = 256
 
 
@@ -76,7 +77,14 @@ def _private(obj: object, name: str) -> Any:
         ) from None
 
 
-for _name in ("_handle_publish", "_handle_on_message", "_sock_recv"):
+for _name in (
+    "_handle_publish",
+    "_handle_on_message",
+    "_sock_recv",
+    "_packet_read",
+    "_packet_handle",
+    "_easy_log",
+):
     if not callable(getattr(paho.Client, _name, None)):  # pragma: no cover - an upgrade
         raise ShimBroken(f"{versions()}: paho Client.{_name} is gone; see mqchat/mqtt/shims.py")
 
@@ -271,72 +279,3 @@ def raw_socket(sock: object) -> socket.socket | None:
     wrapper is not, but holds one."""
     raw = getattr(sock, "_socket", sock)
     return raw if isinstance(raw, socket.socket) else None
-
-
-class FastPaho(paho.Client):
-    """paho tuned for a flood of small messages, ~2x faster than stock paho here.
-
-    * paho reads each packet with three or more ``recv()`` calls of a few bytes; this
-      client serves them from one large ``recv()``. ``would_block`` tells the loop
-      that the socket ran dry, :attr:`has_read_ahead` that bytes are waiting.
-    * A QoS 0 PUBLISH without MQTT 5 properties skips paho's general decoder (about
-      half of each message goes on building an empty Properties object) and goes to
-      :attr:`deliver` as a :class:`~mqchat.core.message.Message`. Anything else goes
-      paho's way, to ``on_message``."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._ahead = b""
-        self._ahead_pos = 0
-        self.would_block = False
-        self.deliver: Callable[[Message], None] = lambda _m: None
-        self.clock: Callable[[], float] = time.time
-
-    def _sock_recv(self, bufsize: int) -> bytes:
-        ahead, pos = self._ahead, self._ahead_pos
-        if pos >= len(ahead):
-            try:
-                ahead = super()._sock_recv(_READ_AHEAD)
-            except BlockingIOError:
-                self.would_block = True
-                raise
-            if not ahead:
-                return ahead  # the broker closed the connection
-            pos = 0
-        chunk = ahead[pos : pos + bufsize]
-        self._ahead, self._ahead_pos = ahead, pos + len(chunk)
-        return chunk
-
-    @property
-    def has_read_ahead(self) -> bool:
-        """Bytes already read from the socket and not yet handed to paho: the socket
-        will not signal them again, so the loop must not wait in select(). With TLS
-        that includes what OpenSSL has decrypted and not yet returned."""
-        if self._ahead_pos < len(self._ahead):
-            return True
-        pending = getattr(self._sock, "pending", None)
-        return pending is not None and bool(pending())
-
-    def _handle_publish(self) -> MQTTErrorCode:
-        packet = self._in_packet
-        header, data = packet["command"], packet["packet"]
-        if header & 0x06 or len(data) < 3:  # QoS 1 or 2
-            return super()._handle_publish()
-        end = 2 + ((data[0] << 8) | data[1])
-        if self._protocol == paho.MQTTv5:
-            if len(data) <= end or data[end] != 0 or end == 2:  # properties, or an alias
-                return super()._handle_publish()
-            start = end + 1
-        else:
-            if end == 2 or len(data) < end:
-                return super()._handle_publish()
-            start = end
-        raw = bytes(data[2:end])
-        try:
-            topic = raw.decode()
-        except UnicodeDecodeError:
-            topic = raw.decode("utf-8", "replace")
-        self.deliver(
-            Message(topic, bytes(data[start:]), 0, bool(header & 0x01), None, self.clock())
-        )
-        return MQTTErrorCode.MQTT_ERR_SUCCESS

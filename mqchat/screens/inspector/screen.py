@@ -220,6 +220,7 @@ class InspectorScreen(Screen[None]):
             )
 
     def _show_status(self) -> None:
+        store = self.model.store
         self.query_one(InspectorStatus).show(
             StatusFigures(
                 broker=self.backend.broker_label,
@@ -229,6 +230,10 @@ class InspectorScreen(Screen[None]):
                 paused=self.paused,
                 connection=self.backend.connection,
                 dropped=self.backend.dropped - self._base_dropped,
+                topics=store.topic_count,
+                max_topics=store.max_topics,
+                forgotten_topics=store.forgotten_topics,
+                forgotten_messages=store.forgotten_messages,
             )
         )
 

@@ -27,7 +27,7 @@ from mqchat.inspector.payload import (
     preview,
     sparkline,
 )
-from mqchat.inspector.topic_tree import TreeRow
+from mqchat.inspector.topic_tree import TreeRow, folded_levels
 from mqchat.widgets.render import connection_text
 
 __all__ = [
@@ -115,11 +115,18 @@ def tree_row(row: TreeRow, width: int) -> Text:
     """``  ▾ room1   23.41   1,234``: indent, ▾ open / ▸ closed, the level, the
     topic's last value (dim) and the subtree's message count on the right."""
     marker = ("▾ " if row.expanded else "▸ ") if row.has_children else "  "
-    left = "  " * row.depth + marker
+    if row.folded:
+        marker = "✂ "  # the rest of a topic deeper than the tree goes, as one node
+    indent = "  " * row.depth
+    if len(indent) > width // 3:  # deep: the depth in figures, not a screenful of spaces
+        indent = f"{row.depth}›".rjust(max(width // 3, 4))
+    left = indent + marker
     count = f"{row.count:,}"
     room = width - cell_len(left) - len(count) - 1
     label = fit_width(row.label, max(min(room, max(room // 2, 12)), 1))
     text = Text(left, style="dim", end="", no_wrap=True)
+    if row.folded:
+        text.stylize("bold yellow", len(left) - 2)
     text.append(label, style="bold" if row.is_topic else "")
     last_room = room - cell_len(label) - 2
     if row.last and last_room >= 4:
@@ -145,6 +152,13 @@ class StatusFigures:
     paused: bool
     connection: ConnectionChanged
     dropped: int = 0
+    topics: int = 0
+    """Topics in the tree now."""
+    max_topics: int = 0
+    """The capture's cap on topics (0: not shown)."""
+    forgotten_topics: int = 0
+    forgotten_messages: int = 0
+    """Topics forgotten at the cap, least recently updated first, and their messages."""
 
 
 def status_left(figures: StatusFigures) -> Text:
@@ -163,10 +177,14 @@ def status_left(figures: StatusFigures) -> Text:
 
 
 def status_right(figures: StatusFigures) -> Text:
-    """``812,404 msgs · 21,530 msg/s · paused: no · ● connected``."""
+    """``812,404 msgs · 21,530 msg/s · paused: no · ● connected``, with what was
+    dropped or forgotten (:func:`_tree_full`) when anything was."""
     text = Text(f"{figures.total:,} msgs · {figures.rate:,.0f} msg/s · ", end="")
     if figures.dropped:
         text.append(f"{figures.dropped:,} dropped", style="bold red")
+        text.append(" · ")
+    if figures.max_topics and (figures.forgotten_topics or figures.topics >= figures.max_topics):
+        text.append(_tree_full(figures), style="bold yellow")
         text.append(" · ")
     text.append("paused: ")
     if figures.paused:
@@ -178,6 +196,17 @@ def status_right(figures: StatusFigures) -> Text:
     text.append_text(connection_text(connection))
     if connection.state is ConnectionState.CONNECTED and connection.protocol == "3.1.1":
         text.append(" MQTT 3.1.1", style="yellow")
+    return text
+
+
+def _tree_full(figures: StatusFigures) -> str:
+    """``tree full: 50,000 topics; 1,234 older topics (5,678 msgs) forgotten``."""
+    text = f"tree full: {figures.max_topics:,} topics"
+    if figures.forgotten_topics:
+        text += (
+            f"; {plural(figures.forgotten_topics, 'older topic')}"
+            f" ({plural(figures.forgotten_messages, 'msg')}) forgotten"
+        )
     return text
 
 
@@ -247,6 +276,25 @@ def _history(history: Sequence[Captured], width: int, field: str | None) -> Text
     return text
 
 
+def _cuts(message: Captured, formatted: FormattedPayload) -> Text:
+    """A line for each part of the message not shown whole: a topic deeper than the
+    tree goes, a payload cut on receipt or longer than the view formats."""
+    text = Text(end="")
+    folded = folded_levels(message.topic)
+    if folded:
+        levels = message.topic.count("/") + 1
+        text.append(
+            f"topic cut: {levels:,} levels; the tree folds the last {folded:,} into one node\n",
+            style="bold yellow",
+        )
+    if formatted.omitted:
+        shown = max(message.size, len(message.payload)) - formatted.omitted
+        text.append(
+            f"payload cut: showed {shown:,} of {message.size:,} bytes\n", style="bold yellow"
+        )
+    return text
+
+
 def detail_text(
     message: Captured,
     view: View | None,
@@ -274,6 +322,7 @@ def detail_text(
     if message.retain:
         text.stylize("bold yellow", 0, len("retained"))
     text.append("\n")
+    text.append_text(_cuts(message, formatted))
     text.append_text(_views_bar(formatted.view))
     text.append(f"  (detected: {formatted.kind})\n", style="dim")
     body = Text(formatted.text, end="")

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 
-from mqchat.inspector.topic_tree import TopicTree, TreeRow
+from mqchat.inspector.topic_tree import TopicTree, TreeRow, topic_levels
 from mqchat.widgets.inspector.lines import LineList
 from mqchat.widgets.inspector.render import tree_row
 
@@ -112,14 +112,17 @@ class TopicTreeView(LineList):
 
     def select(self, path: str) -> None:
         """Put the cursor on ``path`` (opening its ancestors) and say so."""
-        levels = path.split("/")
-        for depth in range(1, len(levels)):
-            ancestor = "/".join(levels[:depth])
+        ancestor = ""
+        for level in topic_levels(path)[:-1]:  # a folded rest is one level
+            ancestor = f"{ancestor}/{level}" if ancestor else level
             self.expansion.closed.discard(ancestor)
             self.expansion.opened.add(ancestor)
         self.selected = path
         if self._tree is not None:
             self.show(self._tree)
+            if self.highlighted is None:  # below the rows computed so far
+                self.show(self._tree, reach=MAX_TREE_ROWS)
+                self.call_after_refresh(self._scroll_to_cursor)  # once the new size counts
         self.post_message(self.Highlighted(self.highlighted))
 
     def action_edge(self, last: int) -> None:
@@ -146,6 +149,7 @@ class TopicTreeView(LineList):
             if self._tree is not None:
                 self.show(self._tree)
             return
-        parent = self._index_of(row.path.rpartition("/")[0]) if "/" in row.path else None
+        index = self.cursor or 0
+        parent = next((i for i in range(index, -1, -1) if self.rows[i].depth < row.depth), None)
         if parent is not None:
             self._move_to(parent)
