@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import aliased
 
+from mqchat.config.private_files import private_dir
 from mqchat.core.model import (
     ChatMessage,
     Contact,
@@ -25,7 +26,7 @@ from mqchat.core.model import (
 )
 from mqchat.core.names import validate_user_name
 from mqchat.store.convert import contact_from_row, message_from_row, message_values, to_ms
-from mqchat.store.database import BUSY_TIMEOUT_S, create_engine, ensure_schema
+from mqchat.store.database import BUSY_TIMEOUT_S, create_engine, ensure_schema, make_private
 from mqchat.store.models import ContactRow, MessageRow, MetaRow
 
 __all__ = ["ChatStore"]
@@ -82,10 +83,16 @@ class ChatStore:
         *,
         clock: Callable[[], datetime] = utc_now,
         busy_timeout: float = BUSY_TIMEOUT_S,
+        within: Path | None = None,
     ) -> ChatStore:
         """Open (or create, with its parent folders) the database at ``path``.
-        ``clock`` stamps contacts' ``added_at`` and rows' arrival time."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        ``clock`` stamps contacts' ``added_at`` and rows' arrival time. Only its owner
+        may read it: the file (and SQLite's files beside it) 0600, its folder and
+        ``within`` (the data folder above it) 0700, made so or tightened."""
+        if within is not None:
+            private_dir(within)
+        private_dir(path.parent)
+        make_private(path)
         engine = create_engine(path, busy_timeout=busy_timeout)
         try:
             await ensure_schema(engine)

@@ -6,6 +6,8 @@ place by the steps in ``_MIGRATIONS``, under the same write lock."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -14,6 +16,7 @@ from typing import Any
 from sqlalchemy import URL, event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from mqchat.config.private_files import PRIVATE_FILE_MODE, private_file
 from mqchat.store.models import Base
 
 __all__ = [
@@ -22,6 +25,7 @@ __all__ = [
     "SchemaVersionError",
     "create_engine",
     "ensure_schema",
+    "make_private",
 ]
 
 SCHEMA_VERSION = 2
@@ -60,6 +64,16 @@ def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
+
+
+def make_private(path: Path) -> None:
+    """The database file 0600 before SQLite opens it, created empty when missing:
+    SQLite gives its ``-wal``, ``-shm`` and ``-journal`` files the database's mode,
+    whatever the umask. Those an older mqchat left open to others are tightened."""
+    private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(path.with_name(path.name + suffix), PRIVATE_FILE_MODE)
 
 
 def create_engine(path: Path, *, busy_timeout: float = BUSY_TIMEOUT_S) -> AsyncEngine:
