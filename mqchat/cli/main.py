@@ -6,13 +6,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mqchat import __version__
-from mqchat.cli.base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+from mqchat.cli.base import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    Prepare,
+    Run,
+    UsageError,
+    app_status,
+)
 from mqchat.cli.broker_config import DEPLOY_COMMANDS, add_deploy_commands
 from mqchat.cli.connect import (
     add_connection_security_options,
@@ -25,6 +34,7 @@ from mqchat.cli.demo import DEMO_COMMANDS, add_demo_commands
 from mqchat.cli.keys import KEYS_COMMANDS, add_keys_command, keymap_from
 from mqchat.cli.profile import add_profile_options, chosen_profile
 from mqchat.cli.serve import SERVE_COMMANDS, add_serve_commands
+from mqchat.cli.text_args import check_text_arguments
 from mqchat.cli.tools import TOOL_COMMANDS, add_tool_commands
 from mqchat.config.broker_url import DEFAULT_BROKER
 from mqchat.config.env import env_name
@@ -37,7 +47,7 @@ from mqchat.core.wire import format_ts
 if TYPE_CHECKING:
     from mqchat.core.model import ChatMessage
 
-__all__ = ["UsageError", "main", "parse_duration"]
+__all__ = ["UsageError", "main", "parse_duration", "prepare"]
 
 
 def _add_connection_options(p: argparse.ArgumentParser) -> None:
@@ -135,65 +145,74 @@ def _check_peer(peer: str, settings: Settings) -> str:
     return peer
 
 
-def _run_tui(args: argparse.Namespace, *, logged_in: bool) -> int:
-    from mqchat.app import LoginDefaults, make_app
-    from mqchat.chat.service import ChatService
-    from mqchat.inspector.feed import InspectorFeed
-    from mqchat.mqtt.protocol import forced_protocol
-
-    chosen = chosen_profile(args)
-    layers = command_layers(args, profile=chosen.profile)
+def _prepare_tui(args: argparse.Namespace, environ: Mapping[str, str], *, logged_in: bool) -> Run:
+    chosen = chosen_profile(args, environ)
+    layers = command_layers(args, environ, profile=chosen.profile)
     keymap = keymap_from(chosen.config)
     peer = None
-    password = None
+    settings = None
     if logged_in:
-        settings = command_settings(args, layers=layers)  # refuses a bad mix now
+        settings = command_settings(args, environ, layers=layers)  # refuses a bad mix now
         if args.peer:
             peer = _check_peer(args.peer, settings)
-        if settings.mqtt_password is None:
-            # Before the TUI starts, so the keyring never blocks its event loop.
-            password = password_from_keyring(settings.mqtt_username, settings.broker.label)
     else:
         # The form shows where and who and checks them itself; the rest (TLS files,
         # the MQTT version, the session expiry…) is refused now when it is wrong.
         command_options(layers)
-    defaults = LoginDefaults.from_layers(
-        layers,
-        password=password,
-        profiles=dict(chosen.config.profiles),
-        profile=chosen.name,
-        config_path=chosen.config.path,
-    )
 
-    def inspect(settings: Settings) -> InspectorFeed:
-        return InspectorFeed(settings, protocol=forced_protocol(settings))
+    def run() -> int:
+        from mqchat.app import LoginDefaults, make_app
+        from mqchat.chat.service import ChatService
+        from mqchat.inspector.feed import InspectorFeed
+        from mqchat.mqtt.protocol import forced_protocol
 
-    app = make_app(
-        defaults=defaults,
-        connect=ChatService,
-        auto_login=logged_in,
-        open_peer=peer,
-        inspector=inspect,
-        keymap=keymap,
-    )
-    app.run()
-    return EXIT_OK
+        password = None
+        if settings is not None and settings.mqtt_password is None:
+            # Before the TUI starts, so the keyring never blocks its event loop.
+            password = password_from_keyring(settings.mqtt_username, settings.broker.label)
+        defaults = LoginDefaults.from_layers(
+            layers,
+            password=password,
+            profiles=dict(chosen.config.profiles),
+            profile=chosen.name,
+            config_path=chosen.config.path,
+        )
+
+        def inspect(settings: Settings) -> InspectorFeed:
+            return InspectorFeed(settings, protocol=forced_protocol(settings))
+
+        app = make_app(
+            defaults=defaults,
+            connect=ChatService,
+            auto_login=logged_in,
+            open_peer=peer,
+            inspector=inspect,
+            keymap=keymap,
+        )
+        app.run()
+        return app_status(app)
+
+    return run
 
 
-def _send(args: argparse.Namespace) -> int:
-    from mqchat.chat.backend import SendError
-    from mqchat.tools.send import send_once
-
-    settings = command_settings(args)
+def _send(args: argparse.Namespace, environ: Mapping[str, str]) -> Run:
+    settings = command_settings(args, environ)
     peer = _check_peer(args.peer, settings)
-    warn_if_insecure(settings)
-    try:
-        msg = asyncio.run(send_once(settings, peer, args.text))
-    except SendError as exc:
-        print(f"mqchat: not sent: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    print(f"sent {msg.id} to {peer}", file=sys.stderr)
-    return EXIT_OK
+
+    def run() -> int:
+        from mqchat.chat.backend import SendError
+        from mqchat.tools.send import send_once
+
+        warn_if_insecure(settings)
+        try:
+            msg = asyncio.run(send_once(settings, peer, args.text))
+        except SendError as exc:
+            print(f"mqchat: not sent: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"sent {msg.id} to {peer}", file=sys.stderr)
+        return EXIT_OK
+
+    return run
 
 
 def _history_line(msg: ChatMessage) -> str:
@@ -202,11 +221,15 @@ def _history_line(msg: ChatMessage) -> str:
     return f"{local}  {msg.sender}: {display_safe(msg.body)}{mark}"
 
 
-def _history(args: argparse.Namespace) -> int:
+def _history(args: argparse.Namespace, environ: Mapping[str, str]) -> Run:
+    settings = command_settings(args, environ, connects=False)
+    peer = _check_peer(args.peer, settings)
+    return lambda: _print_history(settings, peer, as_json=args.json)
+
+
+def _print_history(settings: Settings, peer: str, *, as_json: bool) -> int:
     from mqchat.store import ChatStore
 
-    settings = command_settings(args, connects=False)
-    peer = _check_peer(args.peer, settings)
     path = settings.database
     if not path.exists():
         print(
@@ -216,14 +239,14 @@ def _history(args: argparse.Namespace) -> int:
         return EXIT_FAILED
 
     async def load() -> list[ChatMessage]:
-        store = await ChatStore.open(path)
+        store = await ChatStore.open(path, within=settings.data_dir)
         try:
             return await store.conversation(peer)
         finally:
             await store.close()
 
     for msg in asyncio.run(load()):
-        if args.json:
+        if as_json:
             line = json.dumps(
                 {
                     "id": msg.id,
@@ -242,7 +265,7 @@ def _history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+_COMMANDS: dict[str, Prepare] = {
     "send": _send,
     "history": _history,
     **TOOL_COMMANDS,
@@ -253,14 +276,25 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+def prepare(argv: Sequence[str], environ: Mapping[str, str] = os.environ) -> Run:
+    """Parse ``argv`` and check everything the command will use: its text arguments,
+    its settings (profile < ``environ`` < flags), TLS files, topics, ports. Nothing
+    connects, no file is written and the TUI does not start until the returned
+    function runs. Raises :class:`UsageError`; argparse exits itself (2 on a bad
+    argument, 0 after ``--help``)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    check_text_arguments(parser, args)
+    command = _COMMANDS.get(args.command or "")
+    if command is not None:
+        return command(args, environ)
+    return _prepare_tui(args, environ, logged_in=args.command == "chat")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = build_parser().parse_args(argv)
-        command = _COMMANDS.get(args.command or "")
-        if command is not None:
-            return command(args)
-        return _run_tui(args, logged_in=args.command == "chat")
+        return prepare(argv)()
     except UsageError as exc:
         print(f"mqchat: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -8,11 +8,20 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mqchat.cli.base import EXIT_BROKEN_PIPE, EXIT_FAILED, EXIT_OK, EXIT_TIMEOUT, UsageError
+from mqchat.cli.base import (
+    EXIT_BROKEN_PIPE,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_TIMEOUT,
+    Prepare,
+    Run,
+    UsageError,
+    app_status,
+)
 from mqchat.cli.connect import (
     add_connection_security_options,
     command_layers,
@@ -185,11 +194,11 @@ def _add_inspect_command(
     )
 
 
-def _mqtt_settings(args: argparse.Namespace) -> Settings:
+def _mqtt_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Settings:
     """Settings for the MQTT-only commands: no chat user, no history. ``user`` holds
     the login used when the URL has none (``Settings.mqtt_username``); empty means
     anonymous."""
-    return command_settings(args, chat_user=False)
+    return command_settings(args, environ, chat_user=False)
 
 
 def _protocol(settings: Settings) -> Protocol | None:
@@ -234,12 +243,16 @@ def _say(text: str) -> None:
     print(f"mqchat: {text}", file=sys.stderr)
 
 
-def _sub(args: argparse.Namespace) -> int:
+def _sub(args: argparse.Namespace, environ: Mapping[str, str]) -> Run:
+    filters = tuple(_checked(check_filter, f) for f in args.filters)
+    settings = _mqtt_settings(args, environ)
+    return lambda: _run_sub(args, filters, settings)
+
+
+def _run_sub(args: argparse.Namespace, filters: tuple[str, ...], settings: Settings) -> int:
     from mqchat.mqtt.link import LinkError
     from mqchat.tools.sub import SubscribeEnd, SubscribeRequest, subscribe
 
-    filters = tuple(_checked(check_filter, f) for f in args.filters)
-    settings = _mqtt_settings(args)
     protocol = _protocol(settings)
     warn_if_insecure(settings)
     if args.json:
@@ -273,15 +286,19 @@ def _sub(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _pub(args: argparse.Namespace) -> int:
-    from mqchat.mqtt.link import LinkError
-    from mqchat.tools.pub import PublishRequest, publish_lines, publish_payloads
-
+def _pub(args: argparse.Namespace, environ: Mapping[str, str]) -> Run:
     topic = _checked(check_topic, args.topic)
     given = (args.payload is not None) + args.null + args.stdin_line + args.stdin
     if given != 1:
         raise UsageError("give one message: PAYLOAD, -n/--null, -l/--stdin-line or -s/--stdin")
-    settings = _mqtt_settings(args)
+    settings = _mqtt_settings(args, environ)
+    return lambda: _run_pub(args, topic, settings)
+
+
+def _run_pub(args: argparse.Namespace, topic: str, settings: Settings) -> int:
+    from mqchat.mqtt.link import LinkError
+    from mqchat.tools.pub import PublishRequest, publish_lines, publish_payloads
+
     warn_if_insecure(settings)
     request = PublishRequest(topic=topic, qos=args.qos, retain=args.retain)
     try:
@@ -315,12 +332,16 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def _clear_retained(args: argparse.Namespace) -> int:
+def _clear_retained(args: argparse.Namespace, environ: Mapping[str, str]) -> Run:
+    topic_filter = _checked(check_filter, args.filter)
+    settings = _mqtt_settings(args, environ)
+    return lambda: _run_clear_retained(args, topic_filter, settings)
+
+
+def _run_clear_retained(args: argparse.Namespace, topic_filter: str, settings: Settings) -> int:
     from mqchat.mqtt.link import LinkError
     from mqchat.tools.clear_retained import ClearRequest, clear_retained
 
-    topic_filter = _checked(check_filter, args.filter)
-    settings = _mqtt_settings(args)
     protocol = _protocol(settings)
     warn_if_insecure(settings)
     safe = sys.stdout.isatty()
@@ -363,28 +384,32 @@ def _clear_retained(args: argparse.Namespace) -> int:
     return status
 
 
-def _inspect(args: argparse.Namespace) -> int:
-    from mqchat.inspect_app import make_inspect_app
-    from mqchat.inspector.feed import InspectorFeed
-
+def _inspect(args: argparse.Namespace, environ: Mapping[str, str]) -> Run:
     filters = [_checked(check_filter, f) for f in args.filters]
-    chosen = chosen_profile(args)
-    layers = command_layers(args, profile=chosen.profile)
-    settings = command_settings(args, chat_user=False, layers=layers)
+    chosen = chosen_profile(args, environ)
+    layers = command_layers(args, environ, profile=chosen.profile)
+    settings = command_settings(args, environ, chat_user=False, layers=layers)
     keymap = keymap_from(chosen.config)
-    protocol = _protocol(settings)
-    app = make_inspect_app(
-        settings=settings,
-        connect=lambda s: InspectorFeed(s, protocol=protocol),
-        filters=filters,
-        qos=args.qos,
-        keymap=keymap,
-    )
-    app.run()
-    return EXIT_OK
+
+    def run() -> int:
+        from mqchat.inspect_app import make_inspect_app
+        from mqchat.inspector.feed import InspectorFeed
+
+        protocol = _protocol(settings)
+        app = make_inspect_app(
+            settings=settings,
+            connect=lambda s: InspectorFeed(s, protocol=protocol),
+            filters=filters,
+            qos=args.qos,
+            keymap=keymap,
+        )
+        app.run()
+        return app_status(app)
+
+    return run
 
 
-TOOL_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+TOOL_COMMANDS: dict[str, Prepare] = {
     "sub": _sub,
     "pub": _pub,
     "clear-retained": _clear_retained,
