@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Mapping
-from typing import Any, TypeAlias
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+if TYPE_CHECKING:
+    from mqchat.config.settings import Settings
 
 __all__ = [
     "EXIT_BROKEN_PIPE",
@@ -15,6 +19,7 @@ __all__ = [
     "EXIT_TIMEOUT",
     "EXIT_USAGE",
     "Prepare",
+    "Prepared",
     "Run",
     "UsageError",
     "app_status",
@@ -32,10 +37,20 @@ class UsageError(Exception):
 Run: TypeAlias = Callable[[], int]
 """A command ready to run: connects, starts the TUI…; returns the exit status."""
 
-Prepare: TypeAlias = Callable[[argparse.Namespace, Mapping[str, str]], Run]
+
+@dataclass(frozen=True)
+class Prepared:
+    """A command checked and ready: what runs it, and the settings it will use."""
+
+    run: Run
+    settings: Settings | None = None
+    """``None`` for a command that does not connect, and for the login screen."""
+
+
+Prepare: TypeAlias = Callable[[argparse.Namespace, Mapping[str, str]], Prepared]
 """A command's first stage: from its parsed arguments and the environment, check
 everything and build its settings, without connecting, writing a file or starting
-the TUI; raises :class:`UsageError`, else returns the :data:`Run` stage."""
+the TUI; raises :class:`UsageError`, else returns the :class:`Prepared` command."""
 
 
 def app_status(app: Any) -> int:

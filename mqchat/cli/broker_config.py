@@ -18,7 +18,7 @@ from mqchat.broker.deploy_config import (
     render_acl,
     render_mosquitto_conf,
 )
-from mqchat.cli.base import EXIT_OK, Prepare, Run, UsageError
+from mqchat.cli.base import EXIT_OK, Prepare, Prepared, UsageError
 from mqchat.core.topics import DEFAULT_NAMESPACE
 
 __all__ = ["DEPLOY_COMMANDS", "add_deploy_commands"]
@@ -122,7 +122,7 @@ def _tls(args: argparse.Namespace) -> ListenerTls | None:
     )
 
 
-def _broker_config(args: argparse.Namespace, _environ: Mapping[str, str]) -> Run:
+def _broker_config(args: argparse.Namespace, _environ: Mapping[str, str]) -> Prepared:
     try:
         if args.broker_config == "acl":
             text = render_acl(args.namespace)
@@ -144,7 +144,7 @@ def _broker_config(args: argparse.Namespace, _environ: Mapping[str, str]) -> Run
         sys.stdout.write(text)
         return EXIT_OK
 
-    return run
+    return Prepared(run)
 
 
 DEPLOY_COMMANDS: dict[str, Prepare] = {

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from mqchat.cli.base import EXIT_FAILED, Prepare, Run, UsageError, app_status
+from mqchat.cli.base import EXIT_FAILED, Prepare, Prepared, UsageError, app_status
 from mqchat.cli.keys import keymap_from
 from mqchat.config.loader import Layer, Origin, default_config_path
 from mqchat.config.profiles import ConfigError, load_config
@@ -45,14 +45,14 @@ def add_demo_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     )
 
 
-def _demo(args: argparse.Namespace, environ: Mapping[str, str]) -> Run:
+def _demo(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
     # The demo's broker, user and bots are its own: neither a profile nor the
     # environment may point it elsewhere. Only the key bindings of the config apply.
     try:
         keymap = keymap_from(load_config(default_config_path(environ)))
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
-    return lambda: _run_demo(args, keymap)
+    return Prepared(lambda: _run_demo(args, keymap))
 
 
 def _run_demo(args: argparse.Namespace, keymap: dict[str, str]) -> int:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from mqchat.cli.base import EXIT_OK, Prepare, Run, UsageError
+from mqchat.cli.base import EXIT_OK, Prepare, Prepared, UsageError
 from mqchat.cli.profile import add_profile_options, chosen_profile
 from mqchat.config.profiles import Config
 from mqchat.config.schema import toml_key
@@ -108,10 +108,10 @@ def add_keys_command(commands: argparse._SubParsersAction[argparse.ArgumentParse
     add_profile_options(keys)
 
 
-def _keys(args: argparse.Namespace, environ: Mapping[str, str]) -> Run:
+def _keys(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
     config = chosen_profile(args, environ).config
     remapped = keymap_from(config)
-    return lambda: _print_keys(config, remapped)
+    return Prepared(lambda: _print_keys(config, remapped))
 
 
 def _print_keys(config: Config, remapped: dict[str, str]) -> int:

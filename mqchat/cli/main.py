@@ -18,7 +18,7 @@ from mqchat.cli.base import (
     EXIT_OK,
     EXIT_USAGE,
     Prepare,
-    Run,
+    Prepared,
     UsageError,
     app_status,
 )
@@ -31,6 +31,7 @@ from mqchat.cli.connect import (
     warn_if_insecure,
 )
 from mqchat.cli.demo import DEMO_COMMANDS, add_demo_commands
+from mqchat.cli.inspect import INSPECT_COMMANDS, add_inspect_command
 from mqchat.cli.keys import KEYS_COMMANDS, add_keys_command, keymap_from
 from mqchat.cli.profile import add_profile_options, chosen_profile
 from mqchat.cli.serve import SERVE_COMMANDS, add_serve_commands
@@ -128,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--json", action="store_true", help="one JSON object per line")
     add_profile_options(history)
     add_tool_commands(sub)
+    add_inspect_command(sub)
     add_deploy_commands(sub)
     add_serve_commands(sub)
     add_demo_commands(sub)
@@ -145,7 +147,9 @@ def _check_peer(peer: str, settings: Settings) -> str:
     return peer
 
 
-def _prepare_tui(args: argparse.Namespace, environ: Mapping[str, str], *, logged_in: bool) -> Run:
+def _prepare_tui(
+    args: argparse.Namespace, environ: Mapping[str, str], *, logged_in: bool
+) -> Prepared:
     chosen = chosen_profile(args, environ)
     layers = command_layers(args, environ, profile=chosen.profile)
     keymap = keymap_from(chosen.config)
@@ -192,10 +196,10 @@ def _prepare_tui(args: argparse.Namespace, environ: Mapping[str, str], *, logged
         app.run()
         return app_status(app)
 
-    return run
+    return Prepared(run, settings)
 
 
-def _send(args: argparse.Namespace, environ: Mapping[str, str]) -> Run:
+def _send(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
     settings = command_settings(args, environ)
     peer = _check_peer(args.peer, settings)
 
@@ -212,7 +216,7 @@ def _send(args: argparse.Namespace, environ: Mapping[str, str]) -> Run:
         print(f"sent {msg.id} to {peer}", file=sys.stderr)
         return EXIT_OK
 
-    return run
+    return Prepared(run, settings)
 
 
 def _history_line(msg: ChatMessage) -> str:
@@ -221,10 +225,10 @@ def _history_line(msg: ChatMessage) -> str:
     return f"{local}  {msg.sender}: {display_safe(msg.body)}{mark}"
 
 
-def _history(args: argparse.Namespace, environ: Mapping[str, str]) -> Run:
+def _history(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
     settings = command_settings(args, environ, connects=False)
     peer = _check_peer(args.peer, settings)
-    return lambda: _print_history(settings, peer, as_json=args.json)
+    return Prepared(lambda: _print_history(settings, peer, as_json=args.json), settings)
 
 
 def _print_history(settings: Settings, peer: str, *, as_json: bool) -> int:
@@ -269,6 +273,7 @@ _COMMANDS: dict[str, Prepare] = {
     "send": _send,
     "history": _history,
     **TOOL_COMMANDS,
+    **INSPECT_COMMANDS,
     **DEPLOY_COMMANDS,
     **SERVE_COMMANDS,
     **DEMO_COMMANDS,
@@ -276,11 +281,11 @@ _COMMANDS: dict[str, Prepare] = {
 }
 
 
-def prepare(argv: Sequence[str], environ: Mapping[str, str] = os.environ) -> Run:
+def prepare(argv: Sequence[str], environ: Mapping[str, str] = os.environ) -> Prepared:
     """Parse ``argv`` and check everything the command will use: its text arguments,
     its settings (profile < ``environ`` < flags), TLS files, topics, ports. Nothing
-    connects, no file is written and the TUI does not start until the returned
-    function runs. Raises :class:`UsageError`; argparse exits itself (2 on a bad
+    connects, no file is written and the TUI does not start until ``run`` of the
+    result is called. Raises :class:`UsageError`; argparse exits itself (2 on a bad
     argument, 0 after ``--help``)."""
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -294,7 +299,7 @@ def prepare(argv: Sequence[str], environ: Mapping[str, str] = os.environ) -> Run
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        return prepare(argv)()
+        return prepare(argv).run()
     except UsageError as exc:
         print(f"mqchat: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from mqchat.cli.base import EXIT_FAILED, EXIT_OK, Prepare, Run, UsageError
+from mqchat.cli.base import EXIT_FAILED, EXIT_OK, Prepare, Prepared, UsageError
 from mqchat.config.loader import SettingsError, connection_options, standard_layers
 from mqchat.config.profiles import Profile
 
@@ -97,7 +97,7 @@ async def _serve(host: str, port: int, embedded: bool, data_dir: Path) -> int:
         print("mqchat: broker stopped", file=sys.stderr)
 
 
-def _serve_command(args: argparse.Namespace, environ: Mapping[str, str]) -> Run:
+def _serve_command(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
     port = _port(args.port)
     # The broker's folder is beside the histories: where the environment puts them.
     data_dir = args.data_dir or mqchat_data_dir(environ) / "broker"
@@ -107,7 +107,7 @@ def _serve_command(args: argparse.Namespace, environ: Mapping[str, str]) -> Run:
             return asyncio.run(_serve(args.host, port, args.embedded, data_dir))
         return EXIT_OK
 
-    return run
+    return Prepared(run)
 
 
 def mqchat_data_dir(environ: Mapping[str, str] = os.environ) -> Path:
