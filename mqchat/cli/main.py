@@ -232,10 +232,14 @@ def _history(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
 
 
 def _print_history(settings: Settings, peer: str, *, as_json: bool) -> int:
-    from mqchat.store import ChatStore
+    from mqchat.store import ChatStore, StoreOpenError
 
     path = settings.database
-    if not path.exists():
+    try:
+        found = path.exists()
+    except OSError:  # e.g. a name too long
+        found = False
+    if not found:
         print(
             f"mqchat: no history for {settings.user} on {settings.broker.label} ({path})",
             file=sys.stderr,
@@ -249,7 +253,12 @@ def _print_history(settings: Settings, peer: str, *, as_json: bool) -> int:
         finally:
             await store.close()
 
-    for msg in asyncio.run(load()):
+    try:
+        messages = asyncio.run(load())
+    except StoreOpenError as exc:
+        print(f"mqchat: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    for msg in messages:
         if as_json:
             line = json.dumps(
                 {

@@ -6,6 +6,7 @@ is process-wide, and changing it in a threaded app would race with other threads
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 from pathlib import Path
@@ -46,7 +47,7 @@ def make_private_dirs(path: Path) -> Path:
             new.mkdir(mode=PRIVATE_DIR_MODE)
         except FileExistsError:
             if not new.is_dir():
-                raise
+                raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(new)) from None
             continue  # made meanwhile by another process: its own mode stands
         os.chmod(new, PRIVATE_DIR_MODE)  # whatever the umask took away
     return path

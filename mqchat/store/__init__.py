@@ -4,6 +4,6 @@ the ORM models and engine set-up stay inside this package."""
 from __future__ import annotations
 
 from mqchat.store.chat_store import ChatStore
-from mqchat.store.database import SchemaVersionError
+from mqchat.store.database import SchemaVersionError, StoreOpenError
 
-__all__ = ["ChatStore", "SchemaVersionError"]
+__all__ = ["ChatStore", "SchemaVersionError", "StoreOpenError"]

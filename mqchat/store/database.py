@@ -23,6 +23,7 @@ __all__ = [
     "BUSY_TIMEOUT_S",
     "SCHEMA_VERSION",
     "SchemaVersionError",
+    "StoreOpenError",
     "create_engine",
     "ensure_schema",
     "make_private",
@@ -33,7 +34,11 @@ BUSY_TIMEOUT_S = 10.0
 """How long a write waits for another connection's (or process's) write to finish."""
 
 
-class SchemaVersionError(RuntimeError):
+class StoreOpenError(RuntimeError):
+    """The database file cannot be opened or used; the message names it and says why."""
+
+
+class SchemaVersionError(StoreOpenError):
     """The database file has a schema this version of mqchat cannot use."""
 
 

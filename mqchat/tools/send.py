@@ -14,7 +14,7 @@ from mqchat.mqtt.errors import MqttError, PublishRefused, describe_failure
 from mqchat.mqtt.protocol import Protocol, ProtocolChoice
 from mqchat.mqtt.session import open_session
 from mqchat.mqtt.tls import TlsSetupError
-from mqchat.store import ChatStore
+from mqchat.store import ChatStore, StoreOpenError
 
 __all__ = ["send_once"]
 
@@ -23,7 +23,10 @@ async def send_once(settings: Settings, peer: str, body: str) -> ChatMessage:
     """Publish one text message at QoS 1 and store it in the sender's history once the
     broker acknowledged it. Raises :class:`SendError` with a one-line reason."""
     msg, data = prepare_text(settings.user, peer, body, max_payload=settings.max_payload)
-    store = await ChatStore.open(settings.database, within=settings.data_dir)
+    try:
+        store = await ChatStore.open(settings.database, within=settings.data_dir)
+    except StoreOpenError as exc:
+        raise SendError(str(exc)) from None
     try:
         # Stored first, so a crash after the PUBACK cannot lose it; the id makes a
         # later resend harmless. A failed attempt stays in the history as failed.

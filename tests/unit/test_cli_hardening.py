@@ -176,3 +176,25 @@ async def test_the_longest_host_name_gets_a_history_folder(tmp_path: Path) -> No
     assert path.exists()
     short = database_path(tmp_path, parse_broker_url("mqtt://broker.example:1884"), "alice")
     assert short.parent.name == "broker.example_1884"  # as before: histories are found
+
+
+def test_a_history_that_cannot_be_opened_is_one_line_and_exit_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")
+    send = ["send", "bob", "hi", "--user", "alice", "--broker", NOWHERE]
+    assert main([*send, "--data-dir", str(not_a_folder)]) == 1
+    err = one_line(capsys)
+    assert err.startswith("mqchat: not sent: cannot open the history ")
+    assert f"not a folder ({not_a_folder})" in err
+    garbage = database_path(tmp_path / "g", parse_broker_url(NOWHERE), "alice")
+    garbage.parent.mkdir(parents=True)
+    garbage.write_text("not a database")
+    assert main([*send, "--data-dir", str(tmp_path / "g")]) == 1
+    assert "cannot use the history" in one_line(capsys)
+    history = ["history", "bob", "--user", "alice", "--broker", NOWHERE]
+    assert main([*history, "--data-dir", str(tmp_path / "g")]) == 1
+    assert one_line(capsys).endswith("file is not a database\n")
+    assert main([*history, "--data-dir", str(tmp_path / ("d" * 300))]) == 1
+    assert "no history for alice" in one_line(capsys)
