@@ -11,11 +11,9 @@ from types import TracebackType
 
 from sqlalchemy import case, delete, func, select, tuple_, update
 from sqlalchemy.dialects.sqlite import insert
-from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from mqchat.config.private_files import private_dir
 from mqchat.core.model import (
     ChatMessage,
     Contact,
@@ -27,13 +25,7 @@ from mqchat.core.model import (
 )
 from mqchat.core.names import validate_user_name
 from mqchat.store.convert import contact_from_row, message_from_row, message_values, to_ms
-from mqchat.store.database import (
-    BUSY_TIMEOUT_S,
-    StoreOpenError,
-    create_engine,
-    ensure_schema,
-    make_private,
-)
+from mqchat.store.database import BUSY_TIMEOUT_S, open_engine
 from mqchat.store.models import ContactRow, MessageRow, MetaRow
 
 __all__ = ["ChatStore"]
@@ -92,34 +84,11 @@ class ChatStore:
         busy_timeout: float = BUSY_TIMEOUT_S,
         within: Path | None = None,
     ) -> ChatStore:
-        """Open (or create, with its parent folders) the database at ``path``.
-        ``clock`` stamps contacts' ``added_at`` and rows' arrival time. Only its owner
-        may read it: the file (and SQLite's files beside it) 0600, its folder and
-        ``within`` (the data folder above it) 0700, made so or tightened. Raises
-        :class:`StoreOpenError` naming the file and the reason."""
-        try:
-            if within is not None:
-                private_dir(within)
-            private_dir(path.parent)
-            make_private(path)
-        except OSError as exc:
-            where = f" ({exc.filename})" if exc.filename and exc.filename != str(path) else ""
-            raise StoreOpenError(
-                f"cannot open the history {path}: {exc.strerror or exc}{where}"
-            ) from None
-        engine = create_engine(path, busy_timeout=busy_timeout)
-        try:
-            await ensure_schema(engine)
-        except DatabaseError as exc:
-            await engine.dispose()
-            # Not a database, or not one SQLite can open; a failed migration (another
-            # OperationalError) is a bug, and keeps its traceback.
-            if not isinstance(exc, OperationalError) or "unable to open" in str(exc.orig):
-                raise StoreOpenError(f"cannot use the history {path}: {exc.orig}") from None
-            raise
-        except BaseException:
-            await engine.dispose()
-            raise
+        """Open (or create, with its parent folders) the database at ``path``, its
+        owner's only (:func:`~mqchat.store.database.open_engine`). ``clock`` stamps
+        contacts' ``added_at`` and rows' arrival time. Raises :class:`StoreOpenError`
+        naming the file and the reason."""
+        engine = await open_engine(path, busy_timeout=busy_timeout, within=within)
         return cls(engine, clock=clock)
 
     async def close(self) -> None:

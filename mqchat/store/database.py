@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import URL, event
+from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from mqchat.config.private_files import PRIVATE_FILE_MODE, private_file
+from mqchat.config.private_files import PRIVATE_FILE_MODE, private_dir, private_file
 from mqchat.store.models import Base
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "create_engine",
     "ensure_schema",
     "make_private",
+    "open_engine",
 ]
 
 SCHEMA_VERSION = 2
@@ -132,3 +134,36 @@ async def ensure_schema(engine: AsyncEngine) -> None:
         if version != SCHEMA_VERSION:
             await conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
         await conn.commit()
+
+
+async def open_engine(
+    path: Path, *, busy_timeout: float = BUSY_TIMEOUT_S, within: Path | None = None
+) -> AsyncEngine:
+    """An engine on ``path`` with the current schema (:func:`ensure_schema`), only its
+    owner may read: the file (and SQLite's beside it) 0600, its folder and
+    ``within`` (the data folder above it) 0700, made so or tightened. Raises
+    :class:`StoreOpenError` naming the file and the reason."""
+    try:
+        if within is not None:
+            private_dir(within)
+        private_dir(path.parent)
+        make_private(path)
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename and exc.filename != str(path) else ""
+        raise StoreOpenError(
+            f"cannot open the history {path}: {exc.strerror or exc}{where}"
+        ) from None
+    engine = create_engine(path, busy_timeout=busy_timeout)
+    try:
+        await ensure_schema(engine)
+    except DatabaseError as exc:
+        await engine.dispose()
+        # Not a database, or not one SQLite can open; a failed migration (another
+        # OperationalError) is a bug, and keeps its traceback.
+        if not isinstance(exc, OperationalError) or "unable to open" in str(exc.orig):
+            raise StoreOpenError(f"cannot use the history {path}: {exc.orig}") from None
+        raise
+    except BaseException:
+        await engine.dispose()
+        raise
+    return engine
