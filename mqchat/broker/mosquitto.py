@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from mqchat.broker.local import BrokerKind, BrokerStartError, RunningBroker, die_with_parent
+from mqchat.config.private_files import write_private_text
 
 __all__ = ["SERVE_MAX_QUEUED", "MosquittoBroker", "mosquitto_available", "render_serve_config"]
 
@@ -76,8 +77,9 @@ class MosquittoBroker(RunningBroker):
     async def start(self) -> None:
         conf = self._folder / "mosquitto.conf"
         as_root = hasattr(os, "geteuid") and os.geteuid() == 0
-        conf.write_text(
-            render_serve_config(self.host, self.port, self.data_dir, self._log, as_root=as_root)
+        write_private_text(
+            conf,
+            render_serve_config(self.host, self.port, self.data_dir, self._log, as_root=as_root),
         )
         self._proc = await asyncio.create_subprocess_exec(
             "mosquitto",

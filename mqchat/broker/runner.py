@@ -26,6 +26,7 @@ from mqchat.broker.mosquitto import (
     mosquitto_available,
     render_serve_config,
 )
+from mqchat.config.private_files import private_dir, private_file
 
 if TYPE_CHECKING:
     from mqchat.broker.embedded import EmbeddedBroker
@@ -61,7 +62,8 @@ class _Embedded(RunningBroker):
     async def start(self) -> None:
         from mqchat.broker.embedded import EmbeddedBroker
 
-        broker = EmbeddedBroker(self.host, self.port, self.data_dir / EMBEDDED_DATABASE)
+        database = private_file(self.data_dir / EMBEDDED_DATABASE)  # SQLite's files follow
+        broker = EmbeddedBroker(self.host, self.port, database)
         await broker.start()
         self._broker = broker
 
@@ -91,7 +93,7 @@ async def start_broker(
         port = pick_free_port(host)
     else:
         check_port_free(host, port)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)  # queued and retained messages: the owner's only
     broker: MosquittoBroker | _Embedded
     if embedded or not mosquitto_available():
         broker = _Embedded(host, port, data_dir)

@@ -150,7 +150,9 @@ class ChatService(ChatBackend):
         """The user's database, opened on first use."""
         async with self._store_lock:
             if self._store is None:
-                self._store = await ChatStore.open(self.settings.database)
+                self._store = await ChatStore.open(
+                    self.settings.database, within=self.settings.data_dir
+                )
             return self._store
 
     # -- connection loop --------------------------------------------------------------

@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import IO
 
+from mqchat.config.private_files import make_private_dirs, open_private
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not on POSIX: no lock, first come first served
@@ -31,9 +33,9 @@ class SessionLock:
 
     @classmethod
     def try_acquire(cls, path: Path) -> SessionLock | None:
-        """The lock, or ``None`` if another process holds it."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = path.open("a+")
+        """The lock, or ``None`` if another process holds it. The file is 0600."""
+        make_private_dirs(path.parent)
+        handle = open_private(path, "r+")
         if fcntl is not None:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -1,7 +1,16 @@
-"""What every mqchat command shares: its exit statuses and the error that means
-"bad arguments"."""
+"""What every mqchat command shares: its exit statuses, the error that means "bad
+arguments", and its two stages: prepare (check the arguments, build the settings)
+then run (connect, start the TUI)."""
 
 from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+if TYPE_CHECKING:
+    from mqchat.config.settings import Settings
 
 __all__ = [
     "EXIT_BROKEN_PIPE",
@@ -9,7 +18,11 @@ __all__ = [
     "EXIT_OK",
     "EXIT_TIMEOUT",
     "EXIT_USAGE",
+    "Prepare",
+    "Prepared",
+    "Run",
     "UsageError",
+    "app_status",
 ]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -19,3 +32,29 @@ EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for mosquitto_sub killed by 
 
 class UsageError(Exception):
     """Bad input from the command line: printed as one line, exit 2."""
+
+
+Run: TypeAlias = Callable[[], int]
+"""A command ready to run: connects, starts the TUI…; returns the exit status."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A command checked and ready: what runs it, and the settings it will use."""
+
+    run: Run
+    settings: Settings | None = None
+    """``None`` for a command that does not connect, and for the login screen."""
+
+
+Prepare: TypeAlias = Callable[[argparse.Namespace, Mapping[str, str]], Prepared]
+"""A command's first stage: from its parsed arguments and the environment, check
+everything and build its settings, without connecting, writing a file or starting
+the TUI; raises :class:`UsageError`, else returns the :class:`Prepared` command."""
+
+
+def app_status(app: Any) -> int:
+    """The exit status of a Textual app that has returned: 1 when it stopped on an
+    error (Textual printed it), else 0."""
+    code = app.return_code
+    return code if isinstance(code, int) else EXIT_OK

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Mapping
 
 from mqchat.broker.deploy_config import (
     DEFAULT_ACL_FILE,
@@ -18,7 +18,7 @@ from mqchat.broker.deploy_config import (
     render_acl,
     render_mosquitto_conf,
 )
-from mqchat.cli.base import EXIT_OK, UsageError
+from mqchat.cli.base import EXIT_OK, Prepare, Prepared, UsageError
 from mqchat.core.topics import DEFAULT_NAMESPACE
 
 __all__ = ["DEPLOY_COMMANDS", "add_deploy_commands"]
@@ -122,7 +122,7 @@ def _tls(args: argparse.Namespace) -> ListenerTls | None:
     )
 
 
-def _broker_config(args: argparse.Namespace) -> int:
+def _broker_config(args: argparse.Namespace, _environ: Mapping[str, str]) -> Prepared:
     try:
         if args.broker_config == "acl":
             text = render_acl(args.namespace)
@@ -139,10 +139,14 @@ def _broker_config(args: argparse.Namespace) -> int:
             text = render_mosquitto_conf(config)
     except BrokerConfigError as exc:
         raise UsageError(str(exc)) from None
-    sys.stdout.write(text)
-    return EXIT_OK
+
+    def run() -> int:
+        sys.stdout.write(text)
+        return EXIT_OK
+
+    return Prepared(run)
 
 
-DEPLOY_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+DEPLOY_COMMANDS: dict[str, Prepare] = {
     "broker-config": _broker_config,
 }

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from mqchat.cli.base import UsageError
 from mqchat.cli.profile import add_profile_options, chosen_profile
+from mqchat.config.broker_url import has_password
 from mqchat.config.env import env_name
 from mqchat.config.loader import (
     Layer,
@@ -90,10 +91,20 @@ def _flag_path(args: argparse.Namespace, name: str) -> Path | None:
 
 
 def flags_layer(args: argparse.Namespace) -> Layer:
-    """What the command line said; a flag a command does not have says nothing."""
+    """What the command line said; a flag a command does not have says nothing.
+    Raises :class:`UsageError` for a password in ``--broker``: every user of the
+    machine can read a command line (``ps``)."""
+    broker = getattr(args, "broker", None) or None
+    if broker is not None and has_password(broker):
+        raise UsageError(
+            "--broker holds a password, which every user of this machine can read in "
+            f"the process list; remove it and set {env_name('password')}, or save it in "
+            "the system keyring from the login screen (the URL, --user or a profile may "
+            "keep the user name)"
+        )
     return Layer(
         Origin.FLAGS,
-        broker=getattr(args, "broker", None) or None,
+        broker=broker,
         user=getattr(args, "user", None) or None,
         display_name=getattr(args, "name", None) or None,
         data_dir=getattr(args, "data_dir", None),

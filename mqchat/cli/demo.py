@@ -9,10 +9,10 @@ import logging
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Mapping
 from pathlib import Path
 
-from mqchat.cli.base import EXIT_FAILED, EXIT_OK, UsageError
+from mqchat.cli.base import EXIT_FAILED, Prepare, Prepared, UsageError, app_status
 from mqchat.cli.keys import keymap_from
 from mqchat.config.loader import Layer, Origin, default_config_path
 from mqchat.config.profiles import ConfigError, load_config
@@ -45,19 +45,23 @@ def add_demo_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     )
 
 
-def _demo(args: argparse.Namespace) -> int:
+def _demo(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
+    # The demo's broker, user and bots are its own: neither a profile nor the
+    # environment may point it elsewhere. Only the key bindings of the config apply.
+    try:
+        keymap = keymap_from(load_config(default_config_path(environ)))
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    return Prepared(lambda: _run_demo(args, keymap))
+
+
+def _run_demo(args: argparse.Namespace, keymap: dict[str, str]) -> int:
     from mqchat.app import LoginDefaults, make_app
     from mqchat.chat.service import ChatService
     from mqchat.demo.bots import SENSOR_FILTER
     from mqchat.demo.world import DemoStartError, DemoWorld
     from mqchat.inspector.feed import InspectorFeed
 
-    # The demo's broker, user and bots are its own: neither a profile nor the
-    # environment may point it elsewhere. Only the key bindings of the config apply.
-    try:
-        keymap = keymap_from(load_config(default_config_path()))
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
     # The bots' notes ("… refused MQTT 5; using MQTT 3.1.1") are not for this screen.
     logging.getLogger("mqchat").addHandler(logging.NullHandler())
     keep = args.data_dir is not None
@@ -82,12 +86,13 @@ def _demo(args: argparse.Namespace) -> int:
             keymap=keymap,
         )
         app.run()
+        status = app_status(app)
     finally:
         world.stop()
         if not keep:
             shutil.rmtree(data_dir, ignore_errors=True)
     print(f"mqchat demo: done; its {info.broker} broker at {info.url} stopped.", file=sys.stderr)
-    return EXIT_OK
+    return status
 
 
-DEMO_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"demo": _demo}
+DEMO_COMMANDS: dict[str, Prepare] = {"demo": _demo}

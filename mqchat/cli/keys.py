@@ -9,10 +9,10 @@ import argparse
 import importlib
 import pkgutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from mqchat.cli.base import EXIT_OK, UsageError
+from mqchat.cli.base import EXIT_OK, Prepare, Prepared, UsageError
 from mqchat.cli.profile import add_profile_options, chosen_profile
 from mqchat.config.profiles import Config
 from mqchat.config.schema import toml_key
@@ -108,9 +108,13 @@ def add_keys_command(commands: argparse._SubParsersAction[argparse.ArgumentParse
     add_profile_options(keys)
 
 
-def _keys(args: argparse.Namespace) -> int:
-    config = chosen_profile(args).config
+def _keys(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
+    config = chosen_profile(args, environ).config
     remapped = keymap_from(config)
+    return Prepared(lambda: _print_keys(config, remapped))
+
+
+def _print_keys(config: Config, remapped: dict[str, str]) -> int:
     rows = [
         (info.id, remapped.get(info.id, info.keys), info.description)
         for info in known_bindings().values()
@@ -124,4 +128,4 @@ def _keys(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-KEYS_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"keys": _keys}
+KEYS_COMMANDS: dict[str, Prepare] = {"keys": _keys}

@@ -6,13 +6,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mqchat import __version__
-from mqchat.cli.base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+from mqchat.cli.base import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    Prepare,
+    Prepared,
+    UsageError,
+    app_status,
+)
 from mqchat.cli.broker_config import DEPLOY_COMMANDS, add_deploy_commands
 from mqchat.cli.connect import (
     add_connection_security_options,
@@ -23,9 +32,11 @@ from mqchat.cli.connect import (
 )
 from mqchat.cli.crash import after_tui
 from mqchat.cli.demo import DEMO_COMMANDS, add_demo_commands
+from mqchat.cli.inspect import INSPECT_COMMANDS, add_inspect_command
 from mqchat.cli.keys import KEYS_COMMANDS, add_keys_command, keymap_from
 from mqchat.cli.profile import add_profile_options, chosen_profile
 from mqchat.cli.serve import SERVE_COMMANDS, add_serve_commands
+from mqchat.cli.text_args import check_text_arguments
 from mqchat.cli.tools import TOOL_COMMANDS, add_tool_commands
 from mqchat.config.broker_url import DEFAULT_BROKER
 from mqchat.config.env import env_name
@@ -38,7 +49,7 @@ from mqchat.core.wire import format_ts
 if TYPE_CHECKING:
     from mqchat.core.model import ChatMessage
 
-__all__ = ["UsageError", "main", "parse_duration"]
+__all__ = ["UsageError", "main", "parse_duration", "prepare"]
 
 
 def _add_connection_options(p: argparse.ArgumentParser) -> None:
@@ -119,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--json", action="store_true", help="one JSON object per line")
     add_profile_options(history)
     add_tool_commands(sub)
+    add_inspect_command(sub)
     add_deploy_commands(sub)
     add_serve_commands(sub)
     add_demo_commands(sub)
@@ -136,66 +148,79 @@ def _check_peer(peer: str, settings: Settings) -> str:
     return peer
 
 
-def _run_tui(args: argparse.Namespace, *, logged_in: bool) -> int:
-    from mqchat.app import LoginDefaults, make_app
-    from mqchat.chat.service import ChatService
-    from mqchat.inspector.feed import InspectorFeed
-    from mqchat.mqtt.protocol import forced_protocol
-
-    chosen = chosen_profile(args)
-    layers = command_layers(args, profile=chosen.profile)
+def _prepare_tui(
+    args: argparse.Namespace, environ: Mapping[str, str], *, logged_in: bool
+) -> Prepared:
+    chosen = chosen_profile(args, environ)
+    layers = command_layers(args, environ, profile=chosen.profile)
     keymap = keymap_from(chosen.config)
     peer = None
-    password = None
+    settings = None
     if logged_in:
-        settings = command_settings(args, layers=layers)  # refuses a bad mix now
+        settings = command_settings(args, environ, layers=layers)  # refuses a bad mix now
         if args.peer:
             peer = _check_peer(args.peer, settings)
-        if settings.mqtt_password is None:
-            # Before the TUI starts, so the keyring never blocks its event loop.
-            password = password_from_keyring(settings.mqtt_username, settings.broker.label)
     else:
         # The form shows where and who and checks them itself; the rest (TLS files,
         # the MQTT version, the session expiry…) is refused now when it is wrong.
         command_options(layers)
-    defaults = LoginDefaults.from_layers(
-        layers,
-        password=password,
-        profiles=dict(chosen.config.profiles),
-        profile=chosen.name,
-        config_path=chosen.config.path,
-    )
 
-    def inspect(settings: Settings) -> InspectorFeed:
-        return InspectorFeed(settings, protocol=forced_protocol(settings))
+    def run() -> int:
+        from mqchat.app import LoginDefaults, make_app
+        from mqchat.chat.service import ChatService
+        from mqchat.inspector.feed import InspectorFeed
+        from mqchat.mqtt.protocol import forced_protocol
 
-    app = make_app(
-        defaults=defaults,
-        connect=ChatService,
-        auto_login=logged_in,
-        open_peer=peer,
-        inspector=inspect,
-        keymap=keymap,
-    )
-    app.run()
-    data_dir = app.settings.data_dir if app.settings else command_options(layers).data_dir
-    return after_tui(app.crash, data_dir)
+        password = None
+        if settings is not None and settings.mqtt_password is None:
+            # Before the TUI starts, so the keyring never blocks its event loop.
+            password = password_from_keyring(settings.mqtt_username, settings.broker.label)
+        defaults = LoginDefaults.from_layers(
+            layers,
+            password=password,
+            profiles=dict(chosen.config.profiles),
+            profile=chosen.name,
+            config_path=chosen.config.path,
+        )
+
+        def inspect(settings: Settings) -> InspectorFeed:
+            return InspectorFeed(settings, protocol=forced_protocol(settings))
+
+        app = make_app(
+            defaults=defaults,
+            connect=ChatService,
+            auto_login=logged_in,
+            open_peer=peer,
+            inspector=inspect,
+            keymap=keymap,
+        )
+        app.run()
+        if app.crash is not None:  # one line here, the traceback in a private log
+            data_dir = app.settings.data_dir if app.settings else command_options(layers).data_dir
+            return after_tui(app.crash, data_dir)
+        return app_status(app)
+
+    return Prepared(run, settings)
 
 
-def _send(args: argparse.Namespace) -> int:
-    from mqchat.chat.backend import SendError
-    from mqchat.tools.send import send_once
-
-    settings = command_settings(args)
+def _send(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
+    settings = command_settings(args, environ)
     peer = _check_peer(args.peer, settings)
-    warn_if_insecure(settings)
-    try:
-        msg = asyncio.run(send_once(settings, peer, args.text))
-    except SendError as exc:
-        print(f"mqchat: not sent: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    print(f"sent {msg.id} to {peer}", file=sys.stderr)
-    return EXIT_OK
+
+    def run() -> int:
+        from mqchat.chat.backend import SendError
+        from mqchat.tools.send import send_once
+
+        warn_if_insecure(settings)
+        try:
+            msg = asyncio.run(send_once(settings, peer, args.text))
+        except SendError as exc:
+            print(f"mqchat: not sent: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"sent {msg.id} to {peer}", file=sys.stderr)
+        return EXIT_OK
+
+    return Prepared(run, settings)
 
 
 def _history_line(msg: ChatMessage) -> str:
@@ -204,13 +229,21 @@ def _history_line(msg: ChatMessage) -> str:
     return f"{local}  {msg.sender}: {display_safe(msg.body)}{mark}"
 
 
-def _history(args: argparse.Namespace) -> int:
-    from mqchat.store import ChatStore
-
-    settings = command_settings(args, connects=False)
+def _history(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
+    settings = command_settings(args, environ, connects=False)
     peer = _check_peer(args.peer, settings)
+    return Prepared(lambda: _print_history(settings, peer, as_json=args.json), settings)
+
+
+def _print_history(settings: Settings, peer: str, *, as_json: bool) -> int:
+    from mqchat.store import ChatStore, StoreOpenError
+
     path = settings.database
-    if not path.exists():
+    try:
+        found = path.exists()
+    except OSError:  # e.g. a name too long
+        found = False
+    if not found:
         print(
             f"mqchat: no history for {settings.user} on {settings.broker.label} ({path})",
             file=sys.stderr,
@@ -218,14 +251,19 @@ def _history(args: argparse.Namespace) -> int:
         return EXIT_FAILED
 
     async def load() -> list[ChatMessage]:
-        store = await ChatStore.open(path)
+        store = await ChatStore.open(path, within=settings.data_dir)
         try:
             return await store.conversation(peer)
         finally:
             await store.close()
 
-    for msg in asyncio.run(load()):
-        if args.json:
+    try:
+        messages = asyncio.run(load())
+    except StoreOpenError as exc:
+        print(f"mqchat: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    for msg in messages:
+        if as_json:
             line = json.dumps(
                 {
                     "id": msg.id,
@@ -244,10 +282,11 @@ def _history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+_COMMANDS: dict[str, Prepare] = {
     "send": _send,
     "history": _history,
     **TOOL_COMMANDS,
+    **INSPECT_COMMANDS,
     **DEPLOY_COMMANDS,
     **SERVE_COMMANDS,
     **DEMO_COMMANDS,
@@ -255,14 +294,25 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+def prepare(argv: Sequence[str], environ: Mapping[str, str] = os.environ) -> Prepared:
+    """Parse ``argv`` and check everything the command will use: its text arguments,
+    its settings (profile < ``environ`` < flags), TLS files, topics, ports. Nothing
+    connects, no file is written and the TUI does not start until ``run`` of the
+    result is called. Raises :class:`UsageError`; argparse exits itself (2 on a bad
+    argument, 0 after ``--help``)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    check_text_arguments(parser, args)
+    command = _COMMANDS.get(args.command or "")
+    if command is not None:
+        return command(args, environ)
+    return _prepare_tui(args, environ, logged_in=args.command == "chat")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = build_parser().parse_args(argv)
-        command = _COMMANDS.get(args.command or "")
-        if command is not None:
-            return command(args)
-        return _run_tui(args, logged_in=args.command == "chat")
+        return prepare(argv).run()
     except UsageError as exc:
         print(f"mqchat: {exc}", file=sys.stderr)
         return EXIT_USAGE

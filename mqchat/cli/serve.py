@@ -9,10 +9,10 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Mapping
 from pathlib import Path
 
-from mqchat.cli.base import EXIT_FAILED, EXIT_OK, UsageError
+from mqchat.cli.base import EXIT_FAILED, EXIT_OK, Prepare, Prepared, UsageError
 from mqchat.config.loader import SettingsError, connection_options, standard_layers
 from mqchat.config.profiles import Profile
 
@@ -97,24 +97,28 @@ async def _serve(host: str, port: int, embedded: bool, data_dir: Path) -> int:
         print("mqchat: broker stopped", file=sys.stderr)
 
 
-def _serve_command(args: argparse.Namespace) -> int:
+def _serve_command(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
     port = _port(args.port)
     # The broker's folder is beside the histories: where the environment puts them.
-    data_dir = args.data_dir or mqchat_data_dir() / "broker"
-    with contextlib.suppress(KeyboardInterrupt):  # a Ctrl+C before the handlers are set
-        return asyncio.run(_serve(args.host, port, args.embedded, data_dir))
-    return EXIT_OK
+    data_dir = args.data_dir or mqchat_data_dir(environ) / "broker"
+
+    def run() -> int:
+        with contextlib.suppress(KeyboardInterrupt):  # a Ctrl+C before the handlers are set
+            return asyncio.run(_serve(args.host, port, args.embedded, data_dir))
+        return EXIT_OK
+
+    return Prepared(run)
 
 
-def mqchat_data_dir() -> Path:
+def mqchat_data_dir(environ: Mapping[str, str] = os.environ) -> Path:
     """mqchat's data folder, from the settings loader (no profile: a profile says
     where to connect, not where a local broker keeps its files)."""
     try:
-        return connection_options(standard_layers(Profile(), os.environ)).data_dir
+        return connection_options(standard_layers(Profile(), environ)).data_dir
     except SettingsError as exc:
         raise UsageError(str(exc)) from None
 
 
-SERVE_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+SERVE_COMMANDS: dict[str, Prepare] = {
     "serve": _serve_command,
 }

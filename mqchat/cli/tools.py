@@ -1,5 +1,6 @@
 """The MQTT tools of the command line: ``sub``, ``pub``, ``clear-retained`` (modelled
-on mosquitto_sub/pub) and ``inspect``. Nothing heavy is imported until one runs."""
+on mosquitto_sub/pub), and the options they share with ``inspect``. Nothing heavy is
+imported until one runs."""
 
 from __future__ import annotations
 
@@ -8,19 +9,23 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
-from mqchat.cli.base import EXIT_BROKEN_PIPE, EXIT_FAILED, EXIT_OK, EXIT_TIMEOUT, UsageError
+from mqchat.cli.base import (
+    EXIT_BROKEN_PIPE,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_TIMEOUT,
+    Prepare,
+    Prepared,
+    UsageError,
+)
 from mqchat.cli.connect import (
     add_connection_security_options,
-    command_layers,
     command_settings,
     warn_if_insecure,
 )
-from mqchat.cli.keys import keymap_from
-from mqchat.cli.profile import chosen_profile
 from mqchat.config.broker_url import DEFAULT_BROKER
 from mqchat.config.env import env_name
 from mqchat.config.settings import Settings
@@ -35,12 +40,7 @@ from mqchat.tools.rules import (
 if TYPE_CHECKING:
     from mqchat.mqtt.protocol import Protocol
 
-__all__ = ["TOOL_COMMANDS", "add_tool_commands"]
-
-
-def add_tool_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    _add_pubsub_commands(commands)
-    _add_inspect_command(commands)
+__all__ = ["TOOL_COMMANDS", "add_mqtt_options", "add_tool_commands", "checked"]
 
 
 def _positive_int(text: str) -> int:
@@ -59,23 +59,24 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
-def _add_mqtt_options(p: argparse.ArgumentParser) -> None:
+def add_mqtt_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--broker",
         metavar="URL",
-        help="mqtt[s]://[user[:password]@]host[:port] or ws[s]://…[/path] "
-        f"(env {env_name('broker')}; default {DEFAULT_BROKER})",
+        help="mqtt[s]://[user@]host[:port] or ws[s]://…[/path], no password: every user "
+        f"of the machine sees a command line (env {env_name('broker')}, which may hold "
+        f"one; default {DEFAULT_BROKER})",
     )
     p.add_argument(
         "--user",
         metavar="NAME",
         help=f"MQTT login when the URL has none (env {env_name('user')}; default "
-        f"anonymous); the password comes from {env_name('password')} or the URL",
+        f"anonymous); the password comes from {env_name('password')}",
     )
     add_connection_security_options(p)
 
 
-def _add_pubsub_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_tool_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sub = commands.add_parser(
         "sub",
         help="print the messages of topic filters, like mosquitto_sub",
@@ -85,7 +86,7 @@ def _add_pubsub_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         "asked for. Exit 1 when the broker cannot be reached, 2 on bad arguments.",
     )
     sub.add_argument("filters", nargs="+", metavar="FILTER", help="topic filter, e.g. 'home/#'")
-    _add_mqtt_options(sub)
+    add_mqtt_options(sub)
     sub.add_argument("-q", "--qos", type=int, choices=(0, 1, 2), default=0, help="default 0")
     sub.add_argument("-C", "--count", type=_positive_int, metavar="COUNT", help="exit after COUNT")
     sub.add_argument(
@@ -122,7 +123,7 @@ def _add_pubsub_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     )
     pub.add_argument("topic", metavar="TOPIC")
     pub.add_argument("payload", nargs="?", metavar="PAYLOAD", help="the message")
-    _add_mqtt_options(pub)
+    add_mqtt_options(pub)
     pub.add_argument("-q", "--qos", type=int, choices=(0, 1, 2), default=0, help="default 0")
     pub.add_argument("-r", "--retain", action="store_true", help="retain the message")
     source = pub.add_mutually_exclusive_group()
@@ -142,7 +143,7 @@ def _add_pubsub_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         "stderr. Live traffic is never touched.",
     )
     clear.add_argument("filter", metavar="FILTER", help="e.g. 'home/#' or one topic")
-    _add_mqtt_options(clear)
+    add_mqtt_options(clear)
     clear.add_argument("--dry-run", action="store_true", help="only list them")
     clear.add_argument(
         "--settle",
@@ -161,35 +162,11 @@ def _add_pubsub_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     )
 
 
-def _add_inspect_command(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
-) -> None:
-    inspect = commands.add_parser(
-        "inspect",
-        help="the inspector on its own: watch any topics of a broker, no chat login",
-        description="Subscribe to the FILTERs (default '#') and show every message: a topic "
-        "tree, payload views, the live log; publish, clear retained messages, export JSON "
-        "Lines. The login comes from the URL (mqtt://user:pass@host) or --user with "
-        f"{env_name('password')}; anonymous otherwise.",
-    )
-    inspect.add_argument(
-        "filters", nargs="*", metavar="FILTER", help="topic filter, e.g. 'home/#' (default '#')"
-    )
-    _add_mqtt_options(inspect)
-    inspect.add_argument("-q", "--qos", type=int, choices=(0, 1, 2), default=0, help="default 0")
-    inspect.add_argument(
-        "--data-dir",
-        metavar="DIR",
-        type=Path,
-        help=f"exports go to DIR/exports (env {env_name('data_dir')})",
-    )
-
-
-def _mqtt_settings(args: argparse.Namespace) -> Settings:
+def _mqtt_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Settings:
     """Settings for the MQTT-only commands: no chat user, no history. ``user`` holds
     the login used when the URL has none (``Settings.mqtt_username``); empty means
     anonymous."""
-    return command_settings(args, chat_user=False)
+    return command_settings(args, environ, chat_user=False)
 
 
 def _protocol(settings: Settings) -> Protocol | None:
@@ -199,7 +176,8 @@ def _protocol(settings: Settings) -> Protocol | None:
     return forced_protocol(settings)
 
 
-def _checked(check: Callable[[str], str], text: str) -> str:
+def checked(check: Callable[[str], str], text: str) -> str:
+    """``check(text)``, its :class:`ValueError` a :class:`UsageError`."""
     try:
         return check(text)
     except ValueError as exc:
@@ -234,12 +212,16 @@ def _say(text: str) -> None:
     print(f"mqchat: {text}", file=sys.stderr)
 
 
-def _sub(args: argparse.Namespace) -> int:
+def _sub(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
+    filters = tuple(checked(check_filter, f) for f in args.filters)
+    settings = _mqtt_settings(args, environ)
+    return Prepared(lambda: _run_sub(args, filters, settings), settings)
+
+
+def _run_sub(args: argparse.Namespace, filters: tuple[str, ...], settings: Settings) -> int:
     from mqchat.mqtt.link import LinkError
     from mqchat.tools.sub import SubscribeEnd, SubscribeRequest, subscribe
 
-    filters = tuple(_checked(check_filter, f) for f in args.filters)
-    settings = _mqtt_settings(args)
     protocol = _protocol(settings)
     warn_if_insecure(settings)
     if args.json:
@@ -273,15 +255,19 @@ def _sub(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _pub(args: argparse.Namespace) -> int:
-    from mqchat.mqtt.link import LinkError
-    from mqchat.tools.pub import PublishRequest, publish_lines, publish_payloads
-
-    topic = _checked(check_topic, args.topic)
+def _pub(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
+    topic = checked(check_topic, args.topic)
     given = (args.payload is not None) + args.null + args.stdin_line + args.stdin
     if given != 1:
         raise UsageError("give one message: PAYLOAD, -n/--null, -l/--stdin-line or -s/--stdin")
-    settings = _mqtt_settings(args)
+    settings = _mqtt_settings(args, environ)
+    return Prepared(lambda: _run_pub(args, topic, settings), settings)
+
+
+def _run_pub(args: argparse.Namespace, topic: str, settings: Settings) -> int:
+    from mqchat.mqtt.link import LinkError
+    from mqchat.tools.pub import PublishRequest, publish_lines, publish_payloads
+
     warn_if_insecure(settings)
     request = PublishRequest(topic=topic, qos=args.qos, retain=args.retain)
     try:
@@ -315,12 +301,16 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def _clear_retained(args: argparse.Namespace) -> int:
+def _clear_retained(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
+    topic_filter = checked(check_filter, args.filter)
+    settings = _mqtt_settings(args, environ)
+    return Prepared(lambda: _run_clear_retained(args, topic_filter, settings), settings)
+
+
+def _run_clear_retained(args: argparse.Namespace, topic_filter: str, settings: Settings) -> int:
     from mqchat.mqtt.link import LinkError
     from mqchat.tools.clear_retained import ClearRequest, clear_retained
 
-    topic_filter = _checked(check_filter, args.filter)
-    settings = _mqtt_settings(args)
     protocol = _protocol(settings)
     warn_if_insecure(settings)
     safe = sys.stdout.isatty()
@@ -363,30 +353,8 @@ def _clear_retained(args: argparse.Namespace) -> int:
     return status
 
 
-def _inspect(args: argparse.Namespace) -> int:
-    from mqchat.inspect_app import make_inspect_app
-    from mqchat.inspector.feed import InspectorFeed
-
-    filters = [_checked(check_filter, f) for f in args.filters]
-    chosen = chosen_profile(args)
-    layers = command_layers(args, profile=chosen.profile)
-    settings = command_settings(args, chat_user=False, layers=layers)
-    keymap = keymap_from(chosen.config)
-    protocol = _protocol(settings)
-    app = make_inspect_app(
-        settings=settings,
-        connect=lambda s: InspectorFeed(s, protocol=protocol),
-        filters=filters,
-        qos=args.qos,
-        keymap=keymap,
-    )
-    app.run()
-    return EXIT_OK
-
-
-TOOL_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+TOOL_COMMANDS: dict[str, Prepare] = {
     "sub": _sub,
     "pub": _pub,
     "clear-retained": _clear_retained,
-    "inspect": _inspect,
 }

@@ -11,6 +11,7 @@ __all__ = [
     "DEFAULT_WEBSOCKET_PATH",
     "BrokerUrl",
     "BrokerUrlError",
+    "has_password",
     "parse_broker_url",
 ]
 
@@ -98,11 +99,20 @@ def parse_broker_url(url: str) -> BrokerUrl:
     scheme, default_port = known
     if not parts.hostname:
         raise BrokerUrlError(f"no host in broker URL {_redact(url)!r}")
+    if port == 0:
+        raise BrokerUrlError(f"invalid broker URL {_redact(url)!r}: port 0 (ports are 1-65535)")
+    problem = _host_problem(parts.hostname)
+    if problem:
+        raise BrokerUrlError(f"invalid broker URL {_redact(url)!r}: {problem}")
     if parts.query or parts.fragment:
         raise BrokerUrlError(f"unexpected query in broker URL {_redact(url)!r}")
     path = ""
     if scheme in ("ws", "wss"):
         path = parts.path if parts.path not in ("", "/") else DEFAULT_WEBSOCKET_PATH
+        if _unprintable(path):
+            raise BrokerUrlError(
+                f"invalid broker URL {_redact(url)!r}: the path holds {_unprintable(path)}"
+            )
     elif parts.path not in ("", "/"):
         raise BrokerUrlError(
             f"unexpected path in broker URL {_redact(url)!r} (a path is for ws:// and wss://)"
@@ -115,6 +125,52 @@ def parse_broker_url(url: str) -> BrokerUrl:
         password=parts.password,
         path=path,
     )
+
+
+_MAX_HOST = 253
+"""The longest DNS name; each of its labels is 1-63 characters."""
+
+
+def _host_problem(host: str) -> str | None:
+    """Why ``host`` cannot be looked up, or ``None``. An IPv6 address (urllib has
+    checked its brackets) passes."""
+    if ":" in host:
+        return None
+    if _unprintable(host):
+        return f"the host name holds {_unprintable(host)}"
+    try:
+        ascii_host = host.encode("idna")
+    except UnicodeError:
+        return "the host name is not a valid DNS name (each part between dots is 1-63 characters)"
+    if len(ascii_host.rstrip(b".")) > _MAX_HOST:
+        return f"the host name is longer than {_MAX_HOST} characters"
+    return None
+
+
+def _unprintable(text: str) -> str | None:
+    """What in ``text`` cannot go into a host name or an HTTP request line."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "bytes that are not UTF-8"
+    if any(c.isspace() or not c.isprintable() for c in text):
+        return "a space or a control character"
+    return None
+
+
+def has_password(url: str) -> bool:
+    """``url`` holds a password (``mqtt://alice:secret@host``), whether or not the
+    rest of it can be used. Never raises."""
+    text = url.strip()
+    try:
+        parts = urlsplit(text if "://" in text else "mqtt://" + text)
+        _ = parts.port  # may not be a number: the password's "/" cut the URL short
+        return parts.password is not None
+    except ValueError:
+        # Unreadable, maybe because of the password ("mqtt://a:p/w@h"): anything
+        # before the last "@" that holds a ":" is taken for user:password.
+        userinfo, at, _ = text.partition("://")[2 if "://" in text else 0].rpartition("@")
+        return bool(at) and ":" in userinfo
 
 
 def _redact(url: str) -> str:

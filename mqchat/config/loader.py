@@ -269,7 +269,7 @@ def build_settings(
         tls = TlsOptions()
     name = _pick(layers, "display_name")
     password = _pick(layers, "password")
-    return Settings(
+    settings = Settings(
         broker=broker,
         user=user,
         display_name=(str(name[0]).strip() or None) if name else None,
@@ -281,6 +281,29 @@ def build_settings(
         tls=tls,
         mqtt_version=options.mqtt_version,
     )
+    _check_mqtt_text(settings.mqtt_username, "the MQTT user name", "user")
+    _check_mqtt_text(settings.mqtt_password, "the password", "password")
+    _check_mqtt_text(settings.display_name, "the display name", "display_name")
+    return settings
+
+
+_MQTT_STRING = 65535
+"""The longest string MQTT carries (a two-byte length), in UTF-8 bytes."""
+
+
+def _check_mqtt_text(text: str | None, what: str, field: str) -> None:
+    """Refuse now what the connection could not send: text that is not UTF-8 (bytes
+    from the environment or the command line that are not), or too long for MQTT."""
+    if text is None:
+        return
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise SettingsError(f"{what} is not valid UTF-8 text", field) from None
+    if size > _MQTT_STRING:
+        raise SettingsError(
+            f"{what} is {size:,} bytes long; MQTT carries at most {_MQTT_STRING:,}", field
+        )
 
 
 def load_settings(

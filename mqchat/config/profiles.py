@@ -27,6 +27,7 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import InlineTable, Table
 
+from mqchat.config.private_files import make_private_dirs, write_private_text
 from mqchat.config.schema import (
     PROFILE_KEYS,
     PROFILE_NAME,
@@ -65,8 +66,8 @@ def save_profile(path: Path, name: str, profile: Profile, *, make_default: bool 
     """Add or replace profile ``name`` in ``path`` (created with its folder), keeping
     everything else in the file as it was, comments included; never writes a
     password. The file is replaced in one step (``.partial``, then a rename), and
-    only with a text that loads back to the same profiles. Raises
-    :class:`ConfigError`."""
+    only with a text that loads back to the same profiles; it is 0600, and a folder
+    made for it 0700. Raises :class:`ConfigError`."""
     validate_profile_name(name)
     text = _read(path) or ""
     before = check_config(_parse(text, path).unwrap(), path)
@@ -162,9 +163,9 @@ def _new_document() -> tomlkit.TOMLDocument:
 
 def _write_atomically(path: Path, text: str) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(path.parent)
         partial = path.with_name(path.name + ".partial")
-        partial.write_text(text, encoding="utf-8")
+        write_private_text(partial, text)  # 0600, and so is the file it replaces
         partial.replace(path)  # never a half-written config
     except OSError as exc:
         raise ConfigError(f"{path}: {exc.strerror or exc}") from None

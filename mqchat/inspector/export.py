@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mqchat.config.private_files import make_private_dirs, open_private
 from mqchat.core.wire import format_ts
 from mqchat.inspector.capture import Captured
 from mqchat.inspector.payload import safe_json_dumps
@@ -63,11 +64,12 @@ def to_json_lines(messages: Iterable[Captured]) -> Iterator[str]:
 
 
 def export_jsonl(path: Path, messages: Iterable[Captured]) -> int:
-    """Write ``messages`` as JSON Lines to ``path`` (its folder is made); returns how
-    many. Blocking: the inspector runs it in a thread, it may be a few megabytes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``messages`` as JSON Lines to ``path`` (its missing folders are made,
+    0700); returns how many. The file is 0600: captured traffic is nobody else's.
+    Blocking: the inspector runs it in a thread, it may be a few megabytes."""
+    make_private_dirs(path.parent)
     count = 0
-    with path.open("w", encoding="utf-8") as out:
+    with open_private(path, "w") as out:
         for line in to_json_lines(messages):
             out.write(line)
             count += 1

@@ -25,7 +25,7 @@ from mqchat.core.model import (
 )
 from mqchat.core.names import validate_user_name
 from mqchat.store.convert import contact_from_row, message_from_row, message_values, to_ms
-from mqchat.store.database import BUSY_TIMEOUT_S, create_engine, ensure_schema
+from mqchat.store.database import BUSY_TIMEOUT_S, open_engine
 from mqchat.store.models import ContactRow, MessageRow, MetaRow
 
 __all__ = ["ChatStore"]
@@ -82,16 +82,13 @@ class ChatStore:
         *,
         clock: Callable[[], datetime] = utc_now,
         busy_timeout: float = BUSY_TIMEOUT_S,
+        within: Path | None = None,
     ) -> ChatStore:
-        """Open (or create, with its parent folders) the database at ``path``.
-        ``clock`` stamps contacts' ``added_at`` and rows' arrival time."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(path, busy_timeout=busy_timeout)
-        try:
-            await ensure_schema(engine)
-        except BaseException:
-            await engine.dispose()
-            raise
+        """Open (or create, with its parent folders) the database at ``path``, its
+        owner's only (:func:`~mqchat.store.database.open_engine`). ``clock`` stamps
+        contacts' ``added_at`` and rows' arrival time. Raises :class:`StoreOpenError`
+        naming the file and the reason."""
+        engine = await open_engine(path, busy_timeout=busy_timeout, within=within)
         return cls(engine, clock=clock)
 
     async def close(self) -> None:

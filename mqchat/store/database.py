@@ -6,14 +6,18 @@ place by the steps in ``_MIGRATIONS``, under the same write lock."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import URL, event
+from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from mqchat.config.private_files import PRIVATE_FILE_MODE, private_dir, private_file
 from mqchat.store.models import Base
 
 __all__ = [
@@ -21,8 +25,11 @@ __all__ = [
     "SCHEMA_VERSION",
     "SchemaVersionError",
     "StoreError",
+    "StoreOpenError",
     "create_engine",
     "ensure_schema",
+    "make_private",
+    "open_engine",
 ]
 
 SCHEMA_VERSION = 3
@@ -30,14 +37,18 @@ BUSY_TIMEOUT_S = 10.0
 """How long a write waits for another connection's (or process's) write to finish."""
 
 
-class SchemaVersionError(RuntimeError):
-    """The database file has a schema this version of mqchat cannot use."""
-
-
 class StoreError(RuntimeError):
     """The database file could not be read or written (a full disk, a read-only or
     damaged file): SQLite's reason, with the file's path. Nothing of the failed call
     was stored."""
+
+
+class StoreOpenError(StoreError):
+    """The database file cannot be opened or used; the message names it and says why."""
+
+
+class SchemaVersionError(StoreOpenError):
+    """The database file has a schema this version of mqchat cannot use."""
 
 
 def _as_store_error(path: Path) -> Any:
@@ -82,6 +93,16 @@ def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
+
+
+def make_private(path: Path) -> None:
+    """The database file 0600 before SQLite opens it, created empty when missing:
+    SQLite gives its ``-wal``, ``-shm`` and ``-journal`` files the database's mode,
+    whatever the umask. Those an older mqchat left open to others are tightened."""
+    private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(path.with_name(path.name + suffix), PRIVATE_FILE_MODE)
 
 
 def create_engine(path: Path, *, busy_timeout: float = BUSY_TIMEOUT_S) -> AsyncEngine:
@@ -137,3 +158,36 @@ async def ensure_schema(engine: AsyncEngine) -> None:
         if version != SCHEMA_VERSION:
             await conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
         await conn.commit()
+
+
+async def open_engine(
+    path: Path, *, busy_timeout: float = BUSY_TIMEOUT_S, within: Path | None = None
+) -> AsyncEngine:
+    """An engine on ``path`` with the current schema (:func:`ensure_schema`), only its
+    owner may read: the file (and SQLite's beside it) 0600, its folder and
+    ``within`` (the data folder above it) 0700, made so or tightened. Raises
+    :class:`StoreOpenError` naming the file and the reason."""
+    try:
+        if within is not None:
+            private_dir(within)
+        private_dir(path.parent)
+        make_private(path)
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename and exc.filename != str(path) else ""
+        raise StoreOpenError(
+            f"cannot open the history {path}: {exc.strerror or exc}{where}"
+        ) from None
+    engine = create_engine(path, busy_timeout=busy_timeout)
+    try:
+        await ensure_schema(engine)
+    except DatabaseError as exc:
+        await engine.dispose()
+        # Not a database, or not one SQLite can open; a failed migration (another
+        # OperationalError) is a bug, and keeps its traceback.
+        if not isinstance(exc, OperationalError) or "unable to open" in str(exc.orig):
+            raise StoreOpenError(f"cannot use the history {path}: {exc.orig}") from None
+        raise
+    except BaseException:
+        await engine.dispose()
+        raise
+    return engine

@@ -14,7 +14,7 @@ from mqchat.mqtt.errors import MqttError, PublishRefused, describe_failure
 from mqchat.mqtt.protocol import Protocol, ProtocolChoice
 from mqchat.mqtt.session import PacketTooLarge, open_session
 from mqchat.mqtt.tls import TlsSetupError
-from mqchat.store import ChatStore, StoreError
+from mqchat.store import ChatStore, StoreError, StoreOpenError
 
 __all__ = ["send_once"]
 
@@ -25,6 +25,8 @@ async def send_once(settings: Settings, peer: str, body: str) -> ChatMessage:
     msg, data = prepare_text(settings.user, peer, body, max_payload=settings.max_payload)
     try:
         return await _store_and_send(settings, peer, msg, data)
+    except StoreOpenError as exc:
+        raise SendError(str(exc)) from None
     except StoreError as exc:  # nothing was sent: it is sent only once stored
         raise SendError(f"the history cannot be written: {exc}") from None
 
@@ -32,7 +34,7 @@ async def send_once(settings: Settings, peer: str, body: str) -> ChatMessage:
 async def _store_and_send(
     settings: Settings, peer: str, msg: ChatMessage, data: bytes
 ) -> ChatMessage:
-    store = await ChatStore.open(settings.database)
+    store = await ChatStore.open(settings.database, within=settings.data_dir)
     try:
         # Stored first, so a crash after the PUBACK cannot lose it; the id makes a
         # later resend harmless. A failed attempt stays in the history as failed.

@@ -706,12 +706,18 @@ def test_logins(tmp_path: Path, namespace: str) -> None:
         refused = f"mqchat: {host} refused the login"
         anonymous = run(ours("pub", topic, "v", "-r", "--broker", f"mqtt://{host}"))
         assert anonymous.returncode == 1 and anonymous.stderr.decode().startswith(refused)
-        wrong = run(ours("sub", topic, "-C", "1", "--broker", f"mqtt://alice:nope@{host}"))
+        # A password in a URL comes from the environment (on the command line every
+        # user could read it in `ps`: refused, tests/unit/test_cli_hardening.py).
+        wrong = run(
+            ours("sub", topic, "-C", "1"), env={"MQCHAT_BROKER": f"mqtt://alice:nope@{host}"}
+        )
         assert wrong.returncode == 1 and wrong.stderr.decode().startswith(refused)
         mosq = run(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(server.port), "-t", topic,
                     "-u", "alice", "-P", "nope"])  # fmt: skip
         assert mosq.returncode == 5  # the CONNACK code; mqchat says 1, with the reason
-        in_url = run(ours("pub", topic, "v", "-r", "--broker", f"mqtt://alice:right-horse@{host}"))
+        in_url = run(
+            ours("pub", topic, "v", "-r"), env={"MQCHAT_BROKER": f"mqtt://alice:right-horse@{host}"}
+        )
         assert in_url.returncode == 0, in_url.stderr
         from_env = run(
             ours("sub", topic, "-C", "1", "--broker", f"mqtt://{host}", "--user", "alice"),
@@ -778,9 +784,10 @@ def test_refusals_under_an_acl(tmp_path: Path, namespace: str) -> None:
         tmp_path / "broker", users={"alice": "pw", "admin": "pw"}, extra_config=f"acl_file {acl}\n"
     ).start()
     try:
-        alice = f"mqtt://alice:pw@127.0.0.1:{server.port}"
+        url = f"mqtt://127.0.0.1:{server.port}"
+        alice = {"MQCHAT_USER": "alice", "MQCHAT_PASSWORD": "pw"}
         locked = f"{namespace}/locked/x"
-        denied = run(ours("pub", locked, "v", "-q", "1", "--broker", alice))
+        denied = run(ours("pub", locked, "v", "-q", "1", "--broker", url), env=alice)
         assert denied.returncode == 1
         assert "refused 1 of 1 messages" in denied.stderr.decode()
         assert "Not authorized" in denied.stderr.decode()
@@ -789,26 +796,29 @@ def test_refusals_under_an_acl(tmp_path: Path, namespace: str) -> None:
         assert mosq.returncode == 0 and b"Not authorized" in mosq.stderr
         # With more publishes unread, this mosquitto resets the connection and the
         # PUBACK may be lost with it: mqchat then says so (mosquitto_pub reconnects).
-        lines = run(ours("pub", locked, "-l", "-q", "1", "--broker", alice), input=b"a\nb\nc\n")
+        lines = run(
+            ours("pub", locked, "-l", "-q", "1", "--broker", url), input=b"a\nb\nc\n", env=alice
+        )
         assert lines.returncode == 1
         said = lines.stderr.decode()
         assert "Not authorized" in said or "the broker has 0 of 3 messages" in said
         for blind in (["-q", "0"], ["-q", "1", "-V", "3.1.1"]):
-            assert run(ours("pub", locked, "v", *blind, "--broker", alice)).returncode == 0
+            assert run(ours("pub", locked, "v", *blind, "--broker", url), env=alice).returncode == 0
 
-        admin = f"mqtt://admin:pw@127.0.0.1:{server.port}"
+        admin = {"MQCHAT_USER": "admin", "MQCHAT_PASSWORD": "pw"}
         # A refusal between two clears: this mosquitto then drops the connection
         # (max_queued_messages 0), the clear after it unread; mqchat carries on.
         planted = [f"{namespace}/open/a", locked, f"{namespace}/open/b"]
         for topic in planted:
-            assert run(ours("pub", topic, "kept", "-r", "--broker", admin)).returncode == 0
-        clear = run(ours("clear-retained", f"{namespace}/#", "--broker", alice))
+            assert run(ours("pub", topic, "kept", "-r", "--broker", url), env=admin).returncode == 0
+        clear = run(ours("clear-retained", f"{namespace}/#", "--broker", url), env=alice)
         assert clear.returncode == 1
         assert sorted(clear.stdout.decode().splitlines()) == sorted(planted)
         err = clear.stderr.decode()
         assert "cleared 2 retained messages " in err and f"refused to clear {locked!r}" in err
         left = run(
-            ours("sub", f"{namespace}/#", "--retained-only", "-W", "1", "-v", "--broker", admin)
+            ours("sub", f"{namespace}/#", "--retained-only", "-W", "1", "-v", "--broker", url),
+            env=admin,
         )
         assert left.stdout == f"{locked} kept\n".encode()
     finally:

@@ -91,3 +91,41 @@ def test_no_refusal_shows_the_password(url: str) -> None:
         parse_broker_url(url)
     for part in ("s3cret", "s3c", "ret@"):
         assert part not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "holds"),
+    [
+        ("mqtt://alice:s3cret@h", True),
+        ("alice:s3cret@h:1883", True),
+        ("mqtt://alice:pass/word@h", True),  # unreadable because of the password
+        ("mqtt://a:s3c@ret@h:bad", True),
+        ("mqtt://alice@h", False),
+        ("ws://h:9001/p@x", False),  # an "@" in a WebSocket path
+        ("mqtt://[zz", False),
+        ("", False),
+    ],
+)
+def test_has_password_tells_without_raising(url: str, holds: bool) -> None:
+    from mqchat.config.broker_url import has_password
+
+    assert has_password(url) is holds
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("mqtt://h:0", "port 0"),
+        ("mqtt://" + "a" * 64 + ".example", "not a valid DNS name"),
+        ("mqtt://a..b", "not a valid DNS name"),
+        ("mqtt://" + ("a" * 50 + ".") * 6 + "com", "longer than 253"),
+        ("mqtt://a b", "a space or a control character"),
+        ("mqtt://\udcff", "not UTF-8"),
+        ("ws://h/a b", "the path holds a space"),
+        ("ws://h/\udcff", "the path holds bytes that are not UTF-8"),
+    ],
+)
+def test_unusable_ports_hosts_and_paths_say_why(url: str, says: str) -> None:
+    with pytest.raises(BrokerUrlError) as info:
+        parse_broker_url(url)
+    assert says in str(info.value)

@@ -1,0 +1,69 @@
+"""``mqchat inspect``: the inspector on its own, on any topics of a broker, without a
+chat login. Textual and the feed are imported only when it runs."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from pathlib import Path
+
+from mqchat.cli.base import Prepare, Prepared, app_status
+from mqchat.cli.connect import command_layers, command_settings
+from mqchat.cli.keys import keymap_from
+from mqchat.cli.profile import chosen_profile
+from mqchat.cli.tools import add_mqtt_options, checked
+from mqchat.config.env import env_name
+from mqchat.tools.rules import check_filter
+
+__all__ = ["INSPECT_COMMANDS", "add_inspect_command"]
+
+
+def add_inspect_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    inspect = commands.add_parser(
+        "inspect",
+        help="the inspector on its own: watch any topics of a broker, no chat login",
+        description="Subscribe to the FILTERs (default '#') and show every message: a topic "
+        "tree, payload views, the live log; publish, clear retained messages, export JSON "
+        "Lines. The login comes from the URL (mqtt://user@host) or --user, the password "
+        f"from {env_name('password')}; anonymous otherwise.",
+    )
+    inspect.add_argument(
+        "filters", nargs="*", metavar="FILTER", help="topic filter, e.g. 'home/#' (default '#')"
+    )
+    add_mqtt_options(inspect)
+    inspect.add_argument("-q", "--qos", type=int, choices=(0, 1, 2), default=0, help="default 0")
+    inspect.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        type=Path,
+        help=f"exports go to DIR/exports (env {env_name('data_dir')})",
+    )
+
+
+def _inspect(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
+    filters = [checked(check_filter, f) for f in args.filters]
+    chosen = chosen_profile(args, environ)
+    layers = command_layers(args, environ, profile=chosen.profile)
+    settings = command_settings(args, environ, chat_user=False, layers=layers)
+    keymap = keymap_from(chosen.config)
+
+    def run() -> int:
+        from mqchat.inspect_app import make_inspect_app
+        from mqchat.inspector.feed import InspectorFeed
+        from mqchat.mqtt.protocol import forced_protocol
+
+        protocol = forced_protocol(settings)
+        app = make_inspect_app(
+            settings=settings,
+            connect=lambda s: InspectorFeed(s, protocol=protocol),
+            filters=filters,
+            qos=args.qos,
+            keymap=keymap,
+        )
+        app.run()
+        return app_status(app)
+
+    return Prepared(run, settings)
+
+
+INSPECT_COMMANDS: dict[str, Prepare] = {"inspect": _inspect}
