@@ -195,7 +195,7 @@ def _prepare_tui(
             keymap=keymap,
         )
         app.run()
-        if app.crash is not None:  # one line here, the traceback in a private log
+        if getattr(app, "crash", None) is not None:  # one line; the traceback in a log
             data_dir = app.settings.data_dir if app.settings else command_options(layers).data_dir
             return after_tui(app.crash, data_dir)
         return app_status(app)

@@ -180,6 +180,15 @@ async def open_engine(
     engine = create_engine(path, busy_timeout=busy_timeout)
     try:
         await ensure_schema(engine)
+    except StoreOpenError:
+        await engine.dispose()
+        raise
+    except StoreError as exc:  # the file's own trouble, translated on the way
+        await engine.dispose()
+        cause = exc.__cause__
+        if isinstance(cause, sqlite3.OperationalError) and "unable to open" not in str(cause):
+            raise  # a failed migration: the file is fine, mqchat is not
+        raise StoreOpenError(f"cannot use the history {path}: {cause or exc}") from None
     except DatabaseError as exc:
         await engine.dispose()
         # Not a database, or not one SQLite can open; a failed migration (another

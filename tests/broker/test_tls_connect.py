@@ -59,6 +59,14 @@ class Run:
 
 def mqchat(*args: str, env: dict[str, str] | None = None, data: Path | None = None) -> Run:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("MQCHAT_")}
+    argv = list(args)
+    if "--broker" in argv and "@" in argv[argv.index("--broker") + 1]:
+        # A password may not be on the command line (every local user sees it in
+        # `ps`): a URL with one travels in MQCHAT_BROKER, as a script would pass it.
+        at = argv.index("--broker")
+        clean["MQCHAT_BROKER"] = argv[at + 1]
+        del argv[at : at + 2]
+        args = tuple(argv)
     if data is not None:
         clean["MQCHAT_DATA_DIR"] = str(data)
     start = time.monotonic()
