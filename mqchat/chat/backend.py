@@ -99,6 +99,11 @@ class ChatBackend(ABC):
         watching their presence. They reappear as a request if they write again."""
 
     @abstractmethod
+    async def dismiss_requests(self, users: list[str], *, block: bool) -> None:
+        """Remove ``users`` at once (ignoring their requests, however many); with
+        ``block``, take nothing of theirs from now on, until we add them ourselves."""
+
+    @abstractmethod
     async def history(
         self, peer: str, *, before: ChatMessage | None = None, limit: int = 50
     ) -> list[ChatMessage]:

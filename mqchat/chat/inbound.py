@@ -44,6 +44,7 @@ from mqchat.core.topics import TopicKind, parse_topic
 from mqchat.mqtt.errors import MqttError
 from mqchat.mqtt.session import Incoming, Session
 from mqchat.store import ChatStore, StoreError
+from mqchat.store.convert import to_ms
 
 __all__ = ["Inbound", "Replies", "Watchlist"]
 
@@ -285,6 +286,11 @@ class Inbound:
         if not texts:
             return
         store = await self._store()
+        strangers = {t.sender for t in texts if not self._watchlist.watches(t.sender)}
+        if strangers and (blocked := await store.dismissals.blocked(strangers)):
+            texts = [t for t in texts if t.sender not in blocked]  # dropped unread
+            if not texts:
+                return
         arrived = self._clock()
         messages = [
             ChatMessage(
@@ -334,6 +340,10 @@ class Inbound:
         known = await store.contact(env.sender)
         if retained and known is not None and known.status is not ContactStatus.REQUESTED:
             return  # handed over again on every subscribe: only news counts
+        if known is None:
+            ignored = await store.dismissals.get(env.sender)
+            if ignored is not None and (ignored.blocked or to_ms(env.ts) <= ignored.until_ms):
+                return  # blocked, or the very request the user ignored
         status, reply = friendship.on_request(known.status if known else None)
         if known is None:
             await self._note_contact(env.sender, status, env.name)

@@ -373,6 +373,7 @@ class ChatService(ChatBackend):
             raise InvalidUserName("you cannot add yourself as a contact")
         store = await self.store()
         known = await store.contact(user)
+        await store.dismissals.lift(user)
         status, reply = friendship.on_add(known.status if known else None)
         if known is None:
             contact = await store.add_contact(user, status=status)
@@ -400,11 +401,20 @@ class ChatService(ChatBackend):
             await self._subs.sync()
 
     async def remove_contact(self, user: str) -> None:
-        known = await (await self.store()).contact(user)
-        await (await self.store()).remove_contact(user)
-        if known is not None and known.status is ContactStatus.REQUESTED:
-            self._outbound.queue_clear_request(user)  # we no longer ask
-        self._subs.forget(user)
+        await self.dismiss_requests([user], block=False)
+
+    async def dismiss_requests(self, users: list[str], *, block: bool) -> None:
+        store = await self.store()
+        for user in users:
+            known = await store.contact(user)
+            await store.remove_contact(user)
+            if known is not None and known.status is ContactStatus.REQUESTED:
+                self._outbound.queue_clear_request(user)  # we no longer ask
+            self._subs.forget(user)
+        # A request of theirs stays retained at the broker: remember that whatever
+        # they asked until now was answered (a later request shows again, unless
+        # blocked).
+        await store.dismissals.dismiss(users, block=block)
         await self._subs.sync()
 
     async def history(

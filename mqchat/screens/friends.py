@@ -47,6 +47,8 @@ class FriendsScreen(SessionScreen):
         Binding("a", "add", "Add friend", id="friends.add"),
         Binding("y", "accept", "Accept", id="friends.accept"),
         Binding("d", "remove", "Remove", id="friends.remove"),
+        Binding("b", "block", "Block", id="friends.block"),
+        Binding("x", "ignore_all", "Ignore all", id="friends.ignore_all"),
         Binding("p", "presence", "Presence", id="friends.presence"),
         Binding("i", "app.inspect", "Inspector", id="friends.inspector"),
     ]
@@ -58,6 +60,7 @@ class FriendsScreen(SessionScreen):
         """As the backend listed them; shown with requests first."""
         self.known: dict[str, ContactStatus] = {}
         """Each contact's status as last seen, to tell a new request from a repeat."""
+        self._new_requests: dict[str, Contact] = {}  # arrived since the last toast
         self.typing = TypingPeers(self, lambda _peer: self._show(), fade=self.typing_fade)
         self._select: str | None = None
         self._reload_pending = False
@@ -154,11 +157,22 @@ class FriendsScreen(SessionScreen):
         ):
             return  # nothing new, or that conversation says it itself
         if contact.is_request:
-            self.notify(
-                request_toast(contact, here=top is self), title="Friend request", markup=False
-            )
+            # A flood of requests is one toast, not one each (see _toast_requests).
+            self._new_requests[contact.user] = contact
+            if len(self._new_requests) == 1:
+                self.call_after_refresh(self._toast_requests, here=top is self)
         elif before is ContactStatus.REQUESTED and contact.status is ContactStatus.FRIEND:
             self.notify(f"{_name(contact)} accepted your friend request.", markup=False)
+
+    def _toast_requests(self, *, here: bool) -> None:
+        new, self._new_requests = list(self._new_requests.values()), {}
+        if len(new) == 1:
+            text = request_toast(new[0], here=here)
+        else:
+            names = ", ".join(c.user for c in new[:3]) + (", …" if len(new) > 3 else "")
+            where = "" if here else " on your friends list"
+            text = f"{len(new)} friend requests ({names}) — x{where} ignores them all"
+        self.notify(text, title="Friend request", markup=False)
 
     # Actions
 
@@ -222,6 +236,43 @@ class FriendsScreen(SessionScreen):
             question = f"Forget your request to {name}? The conversation history stays."
         else:
             question = f"Remove {name} from your friends? The conversation history stays."
+        self.app.push_screen(ConfirmScreen(question), answered)
+
+    def action_ignore_all(self) -> None:
+        users = [s.contact.user for s in self.summaries if s.contact.is_request]
+        if not users:
+            self.notify("No friend requests to ignore.", markup=False)
+            return
+
+        async def answered(yes: bool | None) -> None:
+            if yes:
+                await self.backend.dismiss_requests(users, block=False)
+                self.notify(f"Ignored {len(users)} friend request(s).", markup=False)
+                self.reload()
+
+        question = (
+            f"Ignore all {len(users)} friend request(s)? Their messages stay in your "
+            "history; a new request from one of them shows up again."
+        )
+        self.app.push_screen(ConfirmScreen(question), answered)
+
+    def action_block(self) -> None:
+        summary = self.summary(self.query_one(ContactList).highlighted_user)
+        if summary is None:
+            self.notify("Nobody is selected.", severity="warning")
+            return
+        user, name = summary.contact.user, _name(summary.contact)
+
+        async def answered(yes: bool | None) -> None:
+            if yes:
+                await self.backend.dismiss_requests([user], block=True)
+                self.notify(f"Blocked {name}.", markup=False)
+                self.reload()
+
+        question = (
+            f"Block {name}? Nothing they send is taken any more, requests included, "
+            "until you add them yourself. The history stays."
+        )
         self.app.push_screen(ConfirmScreen(question), answered)
 
     def action_presence(self) -> None:

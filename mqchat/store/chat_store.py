@@ -26,6 +26,7 @@ from mqchat.core.model import (
 from mqchat.core.names import validate_user_name
 from mqchat.store.convert import contact_from_row, message_from_row, message_values, to_ms
 from mqchat.store.database import BUSY_TIMEOUT_S, open_engine
+from mqchat.store.dismissals import Dismissals
 from mqchat.store.models import ContactRow, MessageRow, MetaRow
 
 __all__ = ["ChatStore"]
@@ -74,6 +75,8 @@ class ChatStore:
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._clock = clock
+        self.dismissals = Dismissals(self._sessions, self._now_ms)
+        """Ignored requests and blocked users."""
 
     @classmethod
     async def open(

@@ -32,7 +32,7 @@ __all__ = [
     "open_engine",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_S = 10.0
 """How long a write waits for another connection's (or process's) write to finish."""
 
@@ -125,6 +125,10 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE TABLE meta (key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (key))",
     ),
     3: ("ALTER TABLE messages ADD COLUMN claimed_ts_ms BIGINT",),
+    4: (
+        "CREATE TABLE dismissed (user VARCHAR NOT NULL, until_ms BIGINT NOT NULL, "
+        "blocked BOOLEAN NOT NULL, PRIMARY KEY (user))",
+    ),
 }
 
 

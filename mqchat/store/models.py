@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, Index, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Index, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from mqchat.core.model import ContactStatus, DeliveryState, Direction
@@ -72,3 +72,15 @@ class MetaRow(Base):
 
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class DismissedRow(Base):
+    """Friend requests the user ignored (those dated up to ``until_ms`` stay away, so
+    a request the broker hands over again on every connection is not shown again)
+    or, with ``blocked``, every request and message of that user."""
+
+    __tablename__ = "dismissed"
+
+    user: Mapped[str] = mapped_column(String, primary_key=True)
+    until_ms: Mapped[int] = mapped_column(BigInteger)
+    blocked: Mapped[bool] = mapped_column(Boolean)

@@ -99,6 +99,7 @@ class FakeBackend(ChatBackend):
         self.roster_watch_calls: list[bool] = []
         self.stop_calls = 0
         self.abandon_calls = 0
+        self.blocked: list[str] = []
         self.run_started = asyncio.Event()
         self._stopped = asyncio.Event()
         self._ids = itertools.count(1)
@@ -309,6 +310,12 @@ class FakeBackend(ChatBackend):
     async def remove_contact(self, user: str) -> None:
         self.removed.append(user)
         self.contact_list.pop(user, None)
+
+    async def dismiss_requests(self, users: list[str], *, block: bool) -> None:
+        for user in users:
+            await self.remove_contact(user)
+        if block:
+            self.blocked.extend(users)
 
     async def history(
         self, peer: str, *, before: ChatMessage | None = None, limit: int = 50

@@ -98,7 +98,7 @@ def v1_path(tmp_path: Path) -> Path:
 
 
 async def test_a_v1_file_is_migrated_and_keeps_its_data(v1_path: Path) -> None:
-    assert SCHEMA_VERSION == 3
+    assert SCHEMA_VERSION == 4
     async with await ChatStore.open(v1_path, clock=lambda: T0) as store:
         bob = await store.contact("bob")
         assert bob is not None
@@ -117,6 +117,13 @@ async def test_a_v1_file_is_migrated_and_keeps_its_data(v1_path: Path) -> None:
         assert [s.contact for s in await store.contact_summaries()] == [dana, bob, carol]
         device = await store.device_id()
         assert len(device) == 12
+        # and what version 4 adds: ignored requests and blocks
+        await store.dismissals.dismiss(["erin"], block=False)
+        await store.dismissals.dismiss(["frank"], block=True)
+        await store.dismissals.dismiss(["frank"], block=False)  # an ignore keeps a block
+        assert await store.dismissals.blocked(["erin", "frank"]) == {"frank"}
+        await store.dismissals.lift("frank")
+        assert await store.dismissals.get("frank") is None
 
     assert user_version(v1_path) == SCHEMA_VERSION
     async with await ChatStore.open(v1_path) as reopened:  # already current, nothing to do
@@ -128,7 +135,7 @@ async def test_a_migrated_file_has_the_schema_of_a_new_one(v1_path: Path, tmp_pa
     new_path = tmp_path / "new.sqlite3"
     await (await ChatStore.open(new_path)).close()
     await (await ChatStore.open(v1_path)).close()
-    for table in ["contacts", "messages", "meta"]:
+    for table in ["contacts", "messages", "meta", "dismissed"]:
         assert columns(v1_path, table) == columns(new_path, table), table
     for path in [v1_path, new_path]:
         with sqlite3.connect(path) as raw, pytest.raises(sqlite3.IntegrityError):
