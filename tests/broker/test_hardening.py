@@ -137,7 +137,7 @@ async def test_a_full_disk_stops_with_one_reason_loses_nothing_and_lets_the_will
             )
             filler = fill(small_disk)
             mark = len(b_events.events)
-            sent = [await bob.send_text("alice", f"{n} " + "y" * 20_000) for n in range(60)]
+            sent = [await bob.send_text("alice", f"{n} " + "y" * 5_000) for n in range(60)]
             failed = await events.wait_for(
                 ConnectionChanged, lambda e: e.state is ConnectionState.FAILED, timeout=20
             )
