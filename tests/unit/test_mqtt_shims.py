@@ -74,6 +74,25 @@ async def test_refusing_pubacks_are_kept_by_packet_id() -> None:
     assert refused == {5: no}, loud("aiomqtt's on_publish wiring")
 
 
+async def test_the_connack_flag_and_packet_size_are_noted() -> None:
+    client = aiomqtt.Client("127.0.0.1")
+    seen = shims.watch_connack(client)
+    assert seen.session_present is None and seen.max_packet_size is None
+    inner = shims.paho_of(client)
+    props = Properties(PacketTypes.CONNACK)
+    props.MaximumPacketSize = 2000
+    accepted = ReasonCode(PacketTypes.CONNACK, identifier=0)
+    inner.on_connect(inner, None, paho.ConnectFlags(True), accepted, props)
+    assert (seen.session_present, seen.max_packet_size) == (True, 2000), loud("on_connect")
+    assert client._connected.done(), loud("aiomqtt's on_connect wiring")
+
+
+async def test_dropping_an_unconnected_client_does_nothing() -> None:
+    client = aiomqtt.Client("127.0.0.1")
+    shims.drop_connection(client)  # no socket yet: nothing to shut, nothing raised
+    assert shims.paho_of(client).socket() is None, loud("paho Client.socket()")
+
+
 # --- paho ----------------------------------------------------------------------------
 
 
