@@ -211,7 +211,7 @@ class Inbound:
                     continue
                 await self._receive_texts(texts)
                 texts = []
-                await self._dispatch(env, retained=message.retain)
+                await self._dispatch(env)
             except StoreError:
                 raise
             except Exception:  # whatever a peer sends, the connection stays up
@@ -265,7 +265,7 @@ class Inbound:
         return env
 
     async def _dispatch(
-        self, env: Receipt | Typing | FriendRequest | FriendAccept | Unknown, *, retained: bool
+        self, env: Receipt | Typing | FriendRequest | FriendAccept | Unknown
     ) -> None:
         match env:
             case Receipt():
@@ -274,7 +274,7 @@ class Inbound:
                 if self._watchlist.watches(sender):
                     self._emit(PeerTyping(sender))
             case FriendRequest():
-                await self._receive_request(env, retained=retained)
+                await self._receive_request(env)
             case FriendAccept():
                 await self._receive_accept(env)
             case Unknown():
@@ -335,11 +335,9 @@ class Inbound:
         await self._watchlist.watch(user)
         self._emit(ContactsChanged(user, contact))
 
-    async def _receive_request(self, env: FriendRequest, *, retained: bool) -> None:
+    async def _receive_request(self, env: FriendRequest) -> None:
         store = await self._store()
         known = await store.contact(env.sender)
-        if retained and known is not None and known.status is not ContactStatus.REQUESTED:
-            return  # handed over again on every subscribe: only news counts
         if known is None:
             ignored = await store.dismissals.get(env.sender)
             if ignored is not None and (ignored.blocked or to_ms(env.ts) <= ignored.until_ms):

@@ -4,12 +4,14 @@ touching presence."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from mqchat.chat.backend import SendError
 from mqchat.chat.outgoing import prepare_text
 from mqchat.config.settings import Settings
+from mqchat.core.envelope import FriendRequest, encode_envelope
 from mqchat.core.model import ChatMessage, ContactStatus, DeliveryState
-from mqchat.core.topics import inbox_topic
+from mqchat.core.topics import inbox_topic, request_topic
 from mqchat.mqtt.errors import MqttError, PublishRefused, describe_failure
 from mqchat.mqtt.protocol import Protocol, ProtocolChoice
 from mqchat.mqtt.session import PacketTooLarge, open_session
@@ -39,20 +41,29 @@ async def _store_and_send(
         # Stored first, so a crash after the PUBACK cannot lose it; the id makes a
         # later resend harmless. A failed attempt stays in the history as failed.
         if await store.contact(peer) is None:
-            # The chat sends the friend request on its next connection.
             await store.add_contact(peer, status=ContactStatus.REQUESTED)
+        asking = peer in {c.user for c in await store.requests_to_send()}
         await store.add_message(msg)
+        ns, me = settings.namespace, settings.user
+        request = encode_envelope(FriendRequest.new(me, peer, name=settings.name))
+        # A stranger takes our text only while online; our request waits for them
+        # (retained), and once they accept, the chat sends the text again.
+        asks = [(request_topic(ns, peer, me), request)] if asking else []
         try:
-            await _publish(settings, inbox_topic(settings.namespace, peer, settings.user), data)
+            await _publish(settings, [*asks, (inbox_topic(ns, peer, me), data)])
         except SendError:
             await store.set_state(msg.id, DeliveryState.FAILED)
             raise
+        if asking:
+            await store.mark_request_sent(peer)
         return await store.set_state(msg.id, DeliveryState.SENT) or msg
     finally:
         await store.close()
 
 
-async def _publish(settings: Settings, topic: str, data: bytes) -> None:
+async def _publish(settings: Settings, packets: list[tuple[str, bytes]]) -> None:
+    """Publish each (topic, payload); a request topic's retained, its refusal ignored
+    (an ACL from before requests topics)."""
     choice = ProtocolChoice.of(settings)
     try:
         # Both attempts together stay within 20 s (twice the connect timeout): a
@@ -60,7 +71,7 @@ async def _publish(settings: Settings, topic: str, data: bytes) -> None:
         async with asyncio.timeout(settings.connect_timeout * 2):
             while True:
                 try:
-                    await _publish_with(choice.current, settings, topic, data)
+                    await _publish_with(choice.current, settings, packets)
                     return
                 except MqttError as exc:
                     if not choice.fall_back(exc):
@@ -71,10 +82,16 @@ async def _publish(settings: Settings, topic: str, data: bytes) -> None:
         raise SendError(f"no answer from {settings.broker.label} (timed out)") from None
 
 
-async def _publish_with(protocol: Protocol, settings: Settings, topic: str, data: bytes) -> None:
+async def _publish_with(
+    protocol: Protocol, settings: Settings, packets: list[tuple[str, bytes]]
+) -> None:
     # A clean session with a random id: the chat's persistent session (same user,
     # maybe running right now) is never taken over by a one-shot command.
     async with open_session(settings, protocol) as session:
+        *asks, (topic, data) = packets
+        for ask_topic, ask in asks:
+            with contextlib.suppress(PublishRefused):
+                await session.publish(ask_topic, ask, retain=True)
         try:
             await session.publish(topic, data)
         except PacketTooLarge as exc:

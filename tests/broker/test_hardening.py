@@ -27,6 +27,7 @@ from mqchat.core.events import (
     PresenceChanged,
 )
 from mqchat.core.model import ConnectionState, ContactStatus, DeliveryState
+from mqchat.tools.send import send_once
 from tests.support.chat_session import connected_service, running, settings_for
 from tests.support.cli import mqchat
 from tests.support.mosquitto import Mosquitto, require_mosquitto
@@ -272,3 +273,26 @@ async def test_nothing_of_a_blocked_user_is_taken(
         await b_events.wait_for(ChatReceived, lambda e: e.message.id == marker.id)
         assert await bob.contact("mallory") is None
         assert [m.body for m in await bob.history("mallory")] == ["hello"]  # kept, nothing new
+
+
+async def test_send_to_a_stranger_leaves_a_request_that_waits_and_the_text_follows_the_accept(
+    broker: Mosquitto, namespace: str, tmp_path: Path
+) -> None:
+    # bob has never been online: nothing of a stranger is queued for him, but the
+    # request is; once he accepts, alice's chat sends her text again.
+    alice_settings = settings_for(broker, "alice", namespace, tmp_path)
+    sent = await send_once(alice_settings, "bob", "hi bob, from a script")
+    bob_settings = settings_for(broker, "bob", namespace, tmp_path)
+    async with (
+        connected_service(bob_settings) as (bob, b_events, _),
+        connected_service(alice_settings) as (_alice, a_events, _),
+    ):
+        asked = await b_events.wait_for(ContactsChanged, lambda e: e.user == "alice")
+        assert asked.contact is not None and asked.contact.status is ContactStatus.INCOMING
+        await bob.add_contact("alice")
+        got = await b_events.wait_for(ChatReceived, lambda e: e.message.id == sent.id)
+        assert got.message.body == "hi bob, from a script"
+        await a_events.wait_for(
+            MessageStateChanged,
+            lambda e: e.message_id == sent.id and e.state is DeliveryState.DELIVERED,
+        )
