@@ -298,3 +298,23 @@ async def test_presence_shows_where_people_stand(build_app, backend, screen_text
         await settle(pilot)
         text = screen_text(app)
         assert "(wants to be your friend)" in text.splitlines()[line_with(text, "● zed")[0]]
+
+
+async def test_a_flood_of_requests_is_one_toast_and_x_ignores_them_all(
+    build_app, backend, screen_text, settle
+):
+    # 1,001 requests used to be 1,001 toasts.
+    app, _ = build_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        for n in range(50):
+            backend.request(f"s{n}", f"S{n}")
+        await settle(pilot)
+        assert len(app._notifications) <= 2
+        assert any("friend requests (" in n.message for n in app._notifications)
+        await pilot.press("x")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert sorted(backend.removed) == sorted(f"s{n}" for n in range(50))
+        assert "wants to be your friend" not in screen_text(app)
