@@ -8,13 +8,13 @@ that queues it (docs/protocol.md, "Subscriptions")."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 
 from mqchat.chat.outbound import Outbound
 from mqchat.core.events import Event, Notice
 from mqchat.core.model import DeliveryState
+from mqchat.core.tasks import Background
 from mqchat.store import ChatStore
 
 __all__ = ["Redelivery"]
@@ -34,7 +34,7 @@ class Redelivery:
         self._outbound = outbound
         self._emit = emit
         self._unconfirmed: set[str] = set()  # peers to send again to when online
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._background = Background(log, "sending again").run
 
     async def session_lost(self) -> None:
         """The broker no longer had our session: send again, and tell the user."""
@@ -64,13 +64,3 @@ class Redelivery:
         store = await self._store()
         for msg in await store.outgoing_in_state(DeliveryState.SENT, peer=peer):
             self._outbound.queue_message(msg)
-
-    def _background(self, work: Coroutine[object, object, None]) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and (error := task.exception()) is not None:
-            log.error("sending again failed: %s", error)

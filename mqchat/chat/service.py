@@ -8,10 +8,11 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from datetime import datetime
 
 from mqchat.chat.backend import ChatBackend, EventListener, SendError
+from mqchat.chat.contacts import ContactBook
 from mqchat.chat.inbound import Inbound
 from mqchat.chat.outbound import Outbound
 from mqchat.chat.outgoing import prepare_text
@@ -19,7 +20,6 @@ from mqchat.chat.redelivery import Redelivery
 from mqchat.chat.session_lock import SessionLock
 from mqchat.chat.subscriptions import Subscriptions
 from mqchat.config.settings import Settings
-from mqchat.core import friendship
 from mqchat.core.backoff import Backoff
 from mqchat.core.envelope import ReceiptStatus
 from mqchat.core.events import ConnectionChanged, ContactsChanged, Event, Notice, PresenceChanged
@@ -27,13 +27,12 @@ from mqchat.core.model import (
     ChatMessage,
     ConnectionState,
     Contact,
-    ContactStatus,
     ContactSummary,
     Presence,
     PresenceState,
     utc_now,
 )
-from mqchat.core.names import InvalidUserName, validate_user_name
+from mqchat.core.names import validate_user_name
 from mqchat.core.presence import encode_presence
 from mqchat.core.roster import Roster
 from mqchat.core.topics import presence_topic
@@ -78,7 +77,6 @@ class ChatService(ChatBackend):
         self._store_lock = asyncio.Lock()
         self._client: Session | None = None
         self._subs = Subscriptions(user=self.user, namespace=self._ns)
-        self._tasks: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
         self._abandoned = False  # crashing: no goodbye, let the Will speak
         self._stopped = asyncio.Event()
@@ -98,11 +96,18 @@ class ChatService(ChatBackend):
             clock=clock,
         )
         self._redelivery = Redelivery(store=self.store, outbound=self._outbound, emit=self._emit)
+        self._contacts = ContactBook(
+            user=self.user,
+            store=self.store,
+            subscriptions=self._subs,
+            outbound=self._outbound,
+            redelivery=self._redelivery,
+        )
         self._inbound = Inbound(
             settings,
             store=self.store,
             roster=self._roster,
-            watchlist=self,
+            watchlist=self._contacts,
             replies=self._outbound,
             emit=self._emit,
         )
@@ -177,9 +182,7 @@ class ChatService(ChatBackend):
 
     async def _serve(self) -> None:
         store = await self.store()
-        for contact in await store.contacts():
-            if contact.user not in self._subs.contacts:  # add_contact may have been first
-                self._subs.set_contact(contact.user, trusted=_trusted(contact.status))
+        await self._contacts.load()
         # One stable client id per user and device (the database file), so the
         # broker keeps our session, and what is sent to us, while we are away.
         lock_path = self.settings.database.with_suffix(".lock")
@@ -285,37 +288,12 @@ class ChatService(ChatBackend):
                 await self._publish_presence(client, PresenceState.OFFLINE)
 
     def _observe(self, event: Event) -> None:
-        """What the chat itself does about its events: subscriptions follow the
-        contacts; a new friend gets what we sent before they accepted, and our
-        retained request to them is cleared; a peer coming online gets what a lost
-        session may have lost."""
+        """What the chat itself does about its events (see ContactBook.changed; a
+        peer coming online gets what a lost session may have lost)."""
         if isinstance(event, PresenceChanged) and event.presence.online:
             self._redelivery.peer_online(event.presence.user)
         elif isinstance(event, ContactsChanged):
-            if event.contact is not None and event.contact.status is ContactStatus.FRIEND:
-                self._outbound.queue_clear_request(event.user)
-                self._background(self._redelivery.resend_to(event.user))
-            self._background(self._follow(event.user))
-
-    async def _follow(self, user: str) -> None:
-        """Subscriptions follow the contact as the store has it now: an event may
-        already be stale (an add_contact of ours may have come after it)."""
-        contact = await (await self.store()).contact(user)
-        if contact is None:
-            self._subs.forget(user)
-        else:
-            self._subs.set_contact(user, trusted=_trusted(contact.status))
-        await self._subs.sync()
-
-    def _background(self, work: Coroutine[object, object, None]) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and (error := task.exception()) is not None:
-            log.error("background work failed: %s", error)
+            self._contacts.changed(event)
 
     async def _publish_presence(self, client: Session, state: PresenceState) -> None:
         payload = encode_presence(state, name=self.display_name, ts=self._clock())
@@ -368,54 +346,13 @@ class ChatService(ChatBackend):
         return await (await self.store()).contact(user)
 
     async def add_contact(self, user: str) -> Contact:
-        validate_user_name(user, what="contact name")
-        if user == self.user:
-            raise InvalidUserName("you cannot add yourself as a contact")
-        store = await self.store()
-        known = await store.contact(user)
-        await store.dismissals.lift(user)
-        status, reply = friendship.on_add(known.status if known else None)
-        if known is None:
-            contact = await store.add_contact(user, status=status)
-        elif status is not known.status:
-            contact = await store.set_contact_status(user, status) or known
-        else:
-            contact = known
-        if reply is friendship.Reply.ACCEPT:
-            self._outbound.queue_accept(user)
-        elif reply is friendship.Reply.REQUEST:
-            self._outbound.queue_requests()
-        self._subs.set_contact(user, trusted=_trusted(contact.status))
-        await self._subs.sync()
-        return contact
-
-    def watches(self, user: str) -> bool:
-        """Whether ``user`` is a contact (their presence is watched)."""
-        return user in self._subs.contacts
-
-    async def watch(self, user: str) -> None:
-        """``user`` just became a contact on the inbound side (a request, or a
-        stranger who wrote): watch their presence; their inbox stays untrusted."""
-        if user not in self._subs.contacts:
-            self._subs.set_contact(user, trusted=False)
-            await self._subs.sync()
+        return await self._contacts.add(user)
 
     async def remove_contact(self, user: str) -> None:
-        await self.dismiss_requests([user], block=False)
+        await self._contacts.dismiss([user], block=False)
 
     async def dismiss_requests(self, users: list[str], *, block: bool) -> None:
-        store = await self.store()
-        for user in users:
-            known = await store.contact(user)
-            await store.remove_contact(user)
-            if known is not None and known.status is ContactStatus.REQUESTED:
-                self._outbound.queue_clear_request(user)  # we no longer ask
-            self._subs.forget(user)
-        # A request of theirs stays retained at the broker: remember that whatever
-        # they asked until now was answered (a later request shows again, unless
-        # blocked).
-        await store.dismissals.dismiss(users, block=block)
-        await self._subs.sync()
+        await self._contacts.dismiss(users, block=block)
 
     async def history(
         self, peer: str, *, before: ChatMessage | None = None, limit: int = 50
@@ -440,9 +377,3 @@ class ChatService(ChatBackend):
     async def watch_roster(self, on: bool) -> None:
         self._subs.set_roster(on)
         await self._subs.sync()
-
-
-def _trusted(status: ContactStatus) -> bool:
-    """Whose inbox topic we hold at QoS 1: friends, and those we asked (their accept
-    and first messages must not be lost while we are away)."""
-    return status in (ContactStatus.FRIEND, ContactStatus.REQUESTED)

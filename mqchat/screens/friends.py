@@ -243,36 +243,35 @@ class FriendsScreen(SessionScreen):
         if not users:
             self.notify("No friend requests to ignore.", markup=False)
             return
-
-        async def answered(yes: bool | None) -> None:
-            if yes:
-                await self.backend.dismiss_requests(users, block=False)
-                self.notify(f"Ignored {len(users)} friend request(s).", markup=False)
-                self.reload()
-
         question = (
             f"Ignore all {len(users)} friend request(s)? Their messages stay in your "
             "history; a new request from one of them shows up again."
         )
-        self.app.push_screen(ConfirmScreen(question), answered)
+        self._dismiss(
+            users, block=False, question=question, done=f"Ignored {len(users)} friend request(s)."
+        )
 
     def action_block(self) -> None:
         summary = self.summary(self.query_one(ContactList).highlighted_user)
         if summary is None:
             self.notify("Nobody is selected.", severity="warning")
             return
-        user, name = summary.contact.user, _name(summary.contact)
-
-        async def answered(yes: bool | None) -> None:
-            if yes:
-                await self.backend.dismiss_requests([user], block=True)
-                self.notify(f"Blocked {name}.", markup=False)
-                self.reload()
-
+        name = _name(summary.contact)
         question = (
             f"Block {name}? Nothing they send is taken any more, requests included, "
             "until you add them yourself. The history stays."
         )
+        self._dismiss(
+            [summary.contact.user], block=True, question=question, done=f"Blocked {name}."
+        )
+
+    def _dismiss(self, users: list[str], *, block: bool, question: str, done: str) -> None:
+        async def answered(yes: bool | None) -> None:
+            if yes:
+                await self.backend.dismiss_requests(users, block=block)
+                self.notify(done, markup=False)
+                self.reload()
+
         self.app.push_screen(ConfirmScreen(question), answered)
 
     def action_presence(self) -> None:
