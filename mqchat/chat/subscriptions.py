@@ -30,6 +30,8 @@ from mqchat.mqtt.session import Session
 
 __all__ = ["Subscriptions"]
 
+_PER_SUBSCRIBE = 100
+
 
 class Subscriptions:
     def __init__(self, *, user: str, namespace: str) -> None:
@@ -37,19 +39,22 @@ class Subscriptions:
         self._ns = namespace
         self.contacts: set[str] = set()
         """Every contact: their presence is watched."""
-        self._trusted: set[str] = set()
         self._roster = False
         self._client: Session | None = None
+        self._wanted = {inbox_filter(namespace, user): 0, requests_filter(namespace, user): 0}
         self._held: dict[str, int] = {}  # filter -> QoS, on this connection
+        self._dirty: set[str] = set()  # filters whose wanted state changed since
         self._lock = asyncio.Lock()
 
     def wanted(self) -> dict[str, int]:
-        wanted = {inbox_filter(self._ns, self._user): 0, requests_filter(self._ns, self._user): 0}
-        wanted |= {inbox_topic(self._ns, self._user, peer): 1 for peer in self._trusted}
-        wanted |= {presence_topic(self._ns, peer): 0 for peer in self.contacts}
-        if self._roster:
-            wanted[presence_filter(self._ns)] = 0
-        return wanted
+        return dict(self._wanted)
+
+    def _want(self, topic_filter: str, qos: int | None) -> None:
+        if qos is None:
+            self._wanted.pop(topic_filter, None)
+        else:
+            self._wanted[topic_filter] = qos
+        self._dirty.add(topic_filter)
 
     async def attach(self, client: Session) -> None:
         """A new connection: subscribe to everything (a resumed session keeps its
@@ -57,6 +62,7 @@ class Subscriptions:
         session resumed after a crash may still hold."""
         async with self._lock:
             self._held = {}
+            self._dirty = set(self._wanted)
             self._client = client
             await self._sync(client)
             if not self._roster:
@@ -72,17 +78,17 @@ class Subscriptions:
 
     def set_contact(self, user: str, *, trusted: bool) -> None:
         self.contacts.add(user)
-        if trusted:
-            self._trusted.add(user)
-        else:
-            self._trusted.discard(user)
+        self._want(presence_topic(self._ns, user), 0)
+        self._want(inbox_topic(self._ns, self._user, user), 1 if trusted else None)
 
     def forget(self, user: str) -> None:
         self.contacts.discard(user)
-        self._trusted.discard(user)
+        self._want(presence_topic(self._ns, user), None)
+        self._want(inbox_topic(self._ns, self._user, user), None)
 
     def set_roster(self, on: bool) -> None:
         self._roster = on
+        self._want(presence_filter(self._ns), 0 if on else None)
 
     async def sync(self) -> None:
         """Bring the connection's subscriptions in line with :meth:`wanted` (nothing
@@ -94,15 +100,20 @@ class Subscriptions:
                     await self._sync(client)
 
     async def _sync(self, client: Session) -> None:
-        while True:
-            wanted = self.wanted()
-            change = {f: q for f, q in wanted.items() if self._held.get(f) != q}
-            gone = [f for f in self._held if f not in wanted]
-            if not change and not gone:
-                return
-            for topic_filter, qos in sorted(change.items()):
-                await client.subscribe(topic_filter, qos=qos)
-                self._held[topic_filter] = qos
-            for topic_filter in gone:
+        """Only what changed since the last sync: cheap with thousands of contacts."""
+        while self._dirty:
+            dirty, self._dirty = self._dirty, set()
+            change = sorted(
+                (f, self._wanted[f])
+                for f in dirty
+                if f in self._wanted and self._held.get(f) != self._wanted[f]
+            )
+            for start in range(0, len(change), _PER_SUBSCRIBE):
+                chunk = change[start : start + _PER_SUBSCRIBE]
+                await client.subscribe_many(chunk)  # a round trip per chunk, not per filter
+                self._held.update(chunk)
+            for topic_filter in sorted(
+                f for f in dirty if f not in self._wanted and f in self._held
+            ):
                 await client.unsubscribe(topic_filter)
                 del self._held[topic_filter]

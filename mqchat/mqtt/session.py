@@ -148,6 +148,13 @@ class Session:
         except aiomqtt.MqttError as exc:
             raise _translated(exc) from exc
 
+    async def subscribe_many(self, filters: list[tuple[str, int]]) -> None:
+        """Several (filter, QoS) in one SUBSCRIBE: one round trip for them all."""
+        try:
+            await self._client.subscribe(filters)
+        except aiomqtt.MqttError as exc:
+            raise _translated(exc) from exc
+
     async def unsubscribe(self, topic_filter: str) -> None:
         try:
             await self._client.unsubscribe(topic_filter)
