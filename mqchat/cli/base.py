@@ -5,6 +5,8 @@ then run (connect, start the TUI)."""
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -23,6 +25,7 @@ __all__ = [
     "Run",
     "UsageError",
     "app_status",
+    "stdout_gone",
 ]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -58,3 +61,12 @@ def app_status(app: Any) -> int:
     error (Textual printed it), else 0."""
     code = app.return_code
     return code if isinstance(code, int) else EXIT_OK
+
+
+def stdout_gone() -> int:
+    """The reader of our stdout left (``| head``): quietly stop, as mosquitto_sub dies
+    of SIGPIPE, and keep the interpreter from complaining while it shuts down."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_BROKEN_PIPE

@@ -21,6 +21,7 @@ from mqchat.cli.base import (
     Prepared,
     UsageError,
     app_status,
+    stdout_gone,
 )
 from mqchat.cli.broker_config import DEPLOY_COMMANDS, add_deploy_commands
 from mqchat.cli.connect import (
@@ -262,24 +263,30 @@ def _print_history(settings: Settings, peer: str, *, as_json: bool) -> int:
     except StoreOpenError as exc:
         print(f"mqchat: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    for msg in messages:
-        if as_json:
-            line = json.dumps(
-                {
-                    "id": msg.id,
-                    "from": msg.sender,
-                    "to": msg.recipient,
-                    "ts": format_ts(msg.ts),
-                    "body": msg.body,
-                    "state": str(msg.state),
-                    "direction": str(msg.direction),
-                },
-                ensure_ascii=False,
-            )
-        else:
-            line = _history_line(msg)
-        print(line)
+    try:
+        for msg in messages:
+            print(_history_row(msg, as_json=as_json))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `mqchat history … | head -1`
+        return stdout_gone()
     return EXIT_OK
+
+
+def _history_row(msg: ChatMessage, *, as_json: bool) -> str:
+    if not as_json:
+        return _history_line(msg)
+    return json.dumps(
+        {
+            "id": msg.id,
+            "from": msg.sender,
+            "to": msg.recipient,
+            "ts": format_ts(msg.ts),
+            "body": msg.body,
+            "state": str(msg.state),
+            "direction": str(msg.direction),
+        },
+        ensure_ascii=False,
+    )
 
 
 _COMMANDS: dict[str, Prepare] = {

@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from mqchat.cli.base import (
-    EXIT_BROKEN_PIPE,
     EXIT_FAILED,
     EXIT_OK,
     EXIT_TIMEOUT,
     Prepare,
     Prepared,
     UsageError,
+    stdout_gone,
 )
 from mqchat.cli.connect import (
     add_connection_security_options,
@@ -199,15 +199,6 @@ def _sigterm_unwinds() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _stdout_gone() -> int:
-    """The reader of our stdout left (``| head``): quietly stop, as mosquitto_sub dies
-    of SIGPIPE, and keep the interpreter from complaining while it shuts down."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
-    return EXIT_BROKEN_PIPE
-
-
 def _say(text: str) -> None:
     print(f"mqchat: {text}", file=sys.stderr)
 
@@ -248,7 +239,7 @@ def _run_sub(args: argparse.Namespace, filters: tuple[str, ...], settings: Setti
         _say(exc.reason)
         return EXIT_FAILED
     except BrokenPipeError:
-        return _stdout_gone()
+        return stdout_gone()
     if result.end is SubscribeEnd.TIMEOUT and args.count is not None:
         _say(f"timed out after {args.timeout:g} s with {result.messages} of {args.count} messages")
         return EXIT_TIMEOUT
@@ -331,7 +322,7 @@ def _run_clear_retained(args: argparse.Namespace, topic_filter: str, settings: S
         _say(exc.reason)
         return EXIT_FAILED
     except BrokenPipeError:
-        return _stdout_gone()
+        return stdout_gone()
     messages = _plural(len(result.found), "retained message")
     if args.dry_run:
         print(f"{messages} under {topic_filter!r}; dry run, nothing cleared", file=sys.stderr)

@@ -25,6 +25,10 @@ def validate_user_name(name: str, *, what: str = "user name") -> str:
     if not isinstance(name, str) or name == "":
         raise InvalidUserName(f"the {what} is empty")
     if _USER_NAME.fullmatch(name):
+        if name.strip(".") == "":  # "." and ".." would name files like ..sqlite3
+            raise InvalidUserName(
+                f"the {what} {name!r} is only dots; use at least one of A-Z a-z 0-9 _ -"
+            )
         return name
     if len(name) > MAX_USER_NAME:
         raise InvalidUserName(f"the {what} is longer than {MAX_USER_NAME} characters")

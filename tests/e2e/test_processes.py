@@ -14,7 +14,12 @@ from pathlib import Path
 import aiomqtt
 import pytest
 
+from mqchat.config.broker_url import parse_broker_url
+from mqchat.config.settings import Settings
+from mqchat.core.envelope import Text
 from mqchat.core.events import PresenceChanged
+from mqchat.core.model import ChatMessage, DeliveryState, Direction
+from mqchat.store import ChatStore
 from tests.support.chat_session import running
 from tests.support.cli import mqchat
 from tests.support.mosquitto import Mosquitto, free_port
@@ -103,7 +108,7 @@ def test_send_then_history_from_both_sides(
     assert "alice: hello from a script [sent]" in text.stdout
 
 
-@pytest.mark.parametrize("name", ["a/b", "a+b", "a#", "a b", ""])
+@pytest.mark.parametrize("name", ["a/b", "a+b", "a#", "a b", "", ".", ".."])
 def test_bad_user_names_are_refused_before_connecting(name: str, tmp_path: Path) -> None:
     port = free_port()  # nothing listens: a connection attempt would fail differently
     result = mqchat(
@@ -114,7 +119,7 @@ def test_bad_user_names_are_refused_before_connecting(name: str, tmp_path: Path)
     assert not any(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize("peer", ["b/ob", "#", "bob bob"])
+@pytest.mark.parametrize("peer", ["b/ob", "#", "bob bob", ".", ".."])
 def test_bad_peer_names_are_refused(peer: str, tmp_path: Path) -> None:
     result = mqchat("send", peer, "x", "--user", "alice", data=tmp_path)
     assert result.returncode == 2 and "peer name" in result.stderr
@@ -144,6 +149,39 @@ def test_unreachable_broker_fails_fast_with_a_reason(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "connection refused" in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def incoming(env: Text) -> ChatMessage:
+    return ChatMessage(
+        id=env.id, peer=env.sender, direction=Direction.IN, sender=env.sender,
+        recipient=env.recipient, ts=env.ts, body=env.body, state=DeliveryState.RECEIVED,
+    )  # fmt: skip
+
+
+def test_history_into_a_pipe_that_closes_early_ends_quietly(tmp_path: Path) -> None:
+    # `mqchat history … | head -1` used to end in a BrokenPipeError traceback.
+    settings = Settings(
+        broker=parse_broker_url("mqtt://127.0.0.1:1883"), user="alice", data_dir=tmp_path
+    )
+
+    async def fill() -> None:
+        async with await ChatStore.open(settings.database, within=tmp_path) as store:
+            texts = [Text.new("bob", "alice", f"line {n} " + "x" * 100) for n in range(5000)]
+            await store.add_messages([incoming(env) for env in texts])
+
+    asyncio.run(fill())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mqchat", "history", "bob", "--user", "alice",
+         "--broker", "mqtt://127.0.0.1:1883", "--data-dir", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()  # as `head -1` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=30) == 141  # as a shell reports a program ended by SIGPIPE
+    assert b"bob: line 0" in first
+    assert err == ""
 
 
 def test_history_without_a_database_says_so(tmp_path: Path) -> None:

@@ -69,7 +69,9 @@ hostile_piece = st.sampled_from(
     ]
 )
 hostile_text = st.one_of(any_text, st.lists(hostile_piece, max_size=12).map("".join))
-user_names = st.from_regex(r"[A-Za-z0-9_.-]{1,32}", fullmatch=True)
+user_names = st.from_regex(r"[A-Za-z0-9_.-]{1,32}", fullmatch=True).filter(
+    lambda name: name.strip(".") != ""  # only dots is no user name (a file called ..sqlite3)
+)
 timestamps = st.one_of(
     st.sampled_from(
         [
@@ -115,7 +117,7 @@ plausible = {
     "type": st.sampled_from(
         ["text", "receipt", "typing", "friend_request", "friend_accept", "reaction", ""]
     ),
-    "from": st.one_of(user_names, st.sampled_from(["a/b", "+", "#", "", "a b", "x" * 33])),
+    "from": st.one_of(user_names, st.sampled_from(["a/b", "+", "#", "", "a b", "x" * 33, ".."])),
     "to": st.one_of(user_names, st.sampled_from(["bob", "a\x00b", "$SYS"])),
     "ts": timestamps,
     "body": hostile_text,
