@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 
 from rich.console import RenderableType
@@ -199,19 +199,31 @@ class MqchatApp(App[None]):
     async def _enter_chat(self) -> None:
         assert self.session is not None
         friends = FriendsScreen(self.session)
+        # ``mqchat chat PEER`` lands in the conversation: it is made ready (the request
+        # sent) before the screens change, and both are installed in one step, so no
+        # key typed meanwhile reaches the friends screen in between.
+        conversation = await self._conversation_with(self.open_peer) if self.open_peer else None
+        switched: Awaitable[object]
         if isinstance(self.screen, LoginScreen):
             self._login = None
-            await self.switch_screen(friends)
+            switched = self.switch_screen(friends)
         else:
-            await self.push_screen(friends)
-        if self.open_peer:
-            await self.open_conversation(self.open_peer)
+            switched = self.push_screen(friends)
+        mounted = self.push_screen(conversation) if conversation is not None else None
+        await switched
+        if mounted is not None:
+            await mounted
 
     async def open_conversation(self, peer: str) -> None:
         """Open the conversation with ``peer``, sending them a friend request if they
         are not a contact yet (a request from them is left for the user to accept)."""
+        conversation = await self._conversation_with(peer)
+        if conversation is not None:
+            await self.push_screen(conversation)
+
+    async def _conversation_with(self, peer: str) -> ConversationScreen | None:
         if self.session is None:
-            return
+            return None
         backend = self.session.backend
         try:
             validate_user_name(peer)
@@ -219,8 +231,8 @@ class MqchatApp(App[None]):
                 await backend.add_contact(peer)
         except InvalidUserName as exc:
             self.notify(str(exc), title="Cannot open", severity="error", markup=False)
-            return
-        await self.push_screen(ConversationScreen(self.session, peer))
+            return None
+        return ConversationScreen(self.session, peer)
 
     # The inspector: its own connection, on the chat's broker and namespace.
 

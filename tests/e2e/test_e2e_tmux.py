@@ -135,6 +135,9 @@ def test_two_terminals_chat(
     common = ["--broker", own_broker.url, "--data-dir", str(tmp_path)]
     bob = terminals("bob", ["chat", "alice", "--user", "bob", "--name", "Bob", *common])
     alice = terminals("alice", ["chat", "bob", "--user", "alice", "--name", "Alice", *common])
+    # a person types once the composer shows ("connected" shows on the way there)
+    alice.wait_text("Message bob — enter sends")
+    bob.wait_text("Message alice — enter sends")
     for term in (alice, bob):
         term.wait_text("connected")
     bob.wait_for(lambda s: "online" in s, "alice online in bob's header")

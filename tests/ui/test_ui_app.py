@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+
+from textual.widgets import Input
 
 from mqchat.app import LoginDefaults, make_app
 from mqchat.core.events import ConnectionChanged
@@ -63,6 +66,32 @@ async def test_auto_login_opens_a_new_peer(build_app, backend, settle):
         assert "zed" in backend.contact_list
         assert isinstance(app.screen_stack[-2], FriendsScreen)
     assert [s.user for s in calls] == ["alice"]
+
+
+async def test_keys_typed_while_a_peer_opens_never_reach_the_friends_screen(
+    build_app, backend, settle, monkeypatch
+):
+    """``mqchat chat zed`` sends zed a request before the conversation shows. Typing
+    meanwhile must not act on the friends screen ("b" blocks there, "d" removes)."""
+    gate = asyncio.Event()
+    add_contact = backend.add_contact
+
+    async def slow_add_contact(user: str):
+        await gate.wait()
+        return await add_contact(user)
+
+    monkeypatch.setattr(backend, "add_contact", slow_add_contact)
+    app, _ = build_app(open_peer="zed")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert not any(isinstance(s, FriendsScreen) for s in app.screen_stack)
+        gate.set()
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen)
+        await pilot.press(*"hello bob")
+        assert app.screen.query_one("#compose", Input).value == "hello bob"
+        assert [type(s) for s in app.screen_stack[-2:]] == [FriendsScreen, ConversationScreen]
+        assert backend.added == ["zed"] and not backend.blocked
 
 
 async def test_an_invalid_peer_to_open_is_explained(build_app, backend, settle):
