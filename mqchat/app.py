@@ -15,22 +15,24 @@ from rich.console import RenderableType
 from textual import events
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Input
 
 from mqchat.chat.backend import ChatBackend
 from mqchat.config.loader import SettingsError
 from mqchat.config.settings import Settings
-from mqchat.core.events import ConnectionChanged, Event, Notice, Rejected
-from mqchat.core.model import ConnectionState, utc_now
+from mqchat.core.events import ChatReceived, ConnectionChanged, Event, Notice, Rejected
+from mqchat.core.model import ConnectionState, ContactSummary, utc_now
 from mqchat.core.names import InvalidUserName, validate_user_name
 from mqchat.core.text import display_safe
 from mqchat.inspector.backend import InspectorFactory
-from mqchat.screens.base import Session
+from mqchat.screens.base import MqchatScreen, Session
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.friends import FriendsScreen
 from mqchat.screens.inspector.screen import InspectorScreen
 from mqchat.screens.login import LoginDefaults, LoginScreen, settings_from_form
 from mqchat.screens.messages import message_for
+from mqchat.screens.notifications import ElsewhereNotifier
 from mqchat.widgets.status_bar import StatusInfo
 
 __all__ = ["BackendFactory", "LoginDefaults", "MqchatApp", "make_app"]
@@ -88,8 +90,17 @@ class MqchatApp(App[None]):
         self._told_fallback = False
         self.crash: Exception | None = None
         """The error that ended the app, if one did (then ``return_code`` is 1)."""
+        self.elsewhere = ElsewhereNotifier(
+            self,
+            self.status,
+            shown_peer=self._shown_peer,
+            toasts_here=lambda: not isinstance(self._underneath(), FriendsScreen | LoginScreen),
+            summaries=self._summaries,
+            refresh=self._refresh_status_bars,
+        )
 
     def on_mount(self) -> None:
+        self.screen_change_signal.subscribe(self, lambda _screen: self.elsewhere.recount_soon())
         if not self.auto_login:
             self._show_login()
             return
@@ -179,8 +190,28 @@ class MqchatApp(App[None]):
                 markup=False,
             )
             return
+        elif isinstance(event, ChatReceived):
+            self.elsewhere.received(event.message)
         for screen in self.screen_stack:
             screen.post_message(message_for(event))
+
+    # Messages elsewhere: a toast and the status bar's unread count.
+
+    def _underneath(self) -> Screen[object]:
+        """The screen shown, under any dialog open on it."""
+        return next(s for s in reversed(self.screen_stack) if not isinstance(s, ModalScreen))
+
+    def _shown_peer(self) -> str | None:
+        screen = self._underneath()
+        return screen.peer if isinstance(screen, ConversationScreen) else None
+
+    async def _summaries(self) -> list[ContactSummary]:
+        return [] if self.backend is None else await self.backend.contacts()
+
+    def _refresh_status_bars(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, MqchatScreen):
+                screen.refresh_status()
 
     async def _abort_login(self, backend: ChatBackend, detail: str | None) -> None:
         await self.stop_backend()

@@ -62,7 +62,8 @@ class MqchatScreen(Screen[None]):
         return default
 
     def refresh_status(self) -> None:
-        self.query_one(StatusBar).refresh()
+        for bar in self.query(StatusBar):  # none yet while the screen is being built
+            bar.refresh()
 
     def on_connection_changed_msg(self, _msg: ConnectionChangedMsg) -> None:
         self.refresh_status()

@@ -28,6 +28,8 @@ class StatusInfo:
         default_factory=lambda: ConnectionChanged(ConnectionState.IDLE)
     )
     rejected: int = 0
+    unread: int = 0
+    """Unread messages in the conversations not on screen."""
 
     def left(self) -> Text:
         text = Text("mqchat", style="bold", end="")
@@ -38,6 +40,9 @@ class StatusInfo:
 
     def right(self) -> Text:
         text = Text(end="")
+        if self.unread:
+            text.append(f" {self.unread} unread ", style="bold reverse")
+            text.append("  ")
         if self.rejected:
             text.append(f"{self.rejected} rejected", style="bold yellow")
             text.append("  ")
@@ -55,7 +60,8 @@ class StatusInfo:
 
 class StatusBar(Widget):
     """``mqchat · alice@host:port`` on the left, ``● connected`` on the right
-    (``● connected  MQTT 3.1.1`` when the broker refused MQTT 5)."""
+    (``● connected  MQTT 3.1.1`` when the broker refused MQTT 5), after the count of
+    unread messages in other conversations, when there are any."""
 
     DEFAULT_CSS = """
     StatusBar {
