@@ -54,7 +54,11 @@ class MqchatApp(App[None]):
     TITLE = "mqchat"
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = False
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True)]
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        # Shown only while waiting to reconnect (see check_action).
+        Binding("ctrl+r", "reconnect", "Reconnect now", id="app.reconnect", priority=True),
+    ]
 
     def __init__(
         self,
@@ -164,6 +168,7 @@ class MqchatApp(App[None]):
             return  # a backend we have already let go of
         if isinstance(event, ConnectionChanged):
             self.status.connection = event
+            self.refresh_bindings()  # the footer's "Reconnect now" comes and goes
             if self.status.fallback and not self._told_fallback:
                 self._told_fallback = True
                 self.notify(
@@ -270,7 +275,16 @@ class MqchatApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "inspect":
             return self.inspector is not None and self.settings is not None
+        if action == "reconnect":
+            return (
+                self.backend is not None
+                and self.status.connection.state is ConnectionState.RETRYING
+            )
         return True
+
+    def action_reconnect(self) -> None:
+        if self.backend is not None and self.status.connection.state is ConnectionState.RETRYING:
+            self.backend.reconnect_now()
 
     def action_inspect(self) -> None:
         if self.inspector is None or self.settings is None:

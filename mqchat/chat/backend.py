@@ -57,6 +57,11 @@ class ChatBackend(ABC):
         """Publish ``offline``, disconnect cleanly and close the store. Idempotent."""
 
     @abstractmethod
+    def reconnect_now(self) -> None:
+        """Waiting to reconnect (``retrying``): try again at once, and start the
+        backoff afresh. Does nothing while connected or connecting."""
+
+    @abstractmethod
     def abandon(self) -> None:
         """The app is crashing: leave the broker at once, without a goodbye, so that
         it publishes our Will and friends see us offline. :meth:`stop` still follows

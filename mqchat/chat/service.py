@@ -50,6 +50,9 @@ _STOP_TIMEOUT = 5.0
 STABLE_S = 30.0
 """A connection that lasted this long resets the backoff; one that failed sooner
 (a broker that drops us right after CONNACK) lets the delay keep growing."""
+RECONNECT_CAP_S = 5.0
+"""The longest wait between two attempts to reconnect: a broker that comes back is
+found within 5 s (ctrl+r in the TUI tries at once)."""
 INCOMING_MARGIN = 8 * 1024
 """Room for the topic and properties above the largest envelope we accept, in the
 Maximum Packet Size we announce."""
@@ -69,7 +72,7 @@ class ChatService(ChatBackend):
         self.broker_label = settings.broker_label  # with "(TLS, NOT VERIFIED)" and such
         self._ns = settings.namespace
         self._clock = clock
-        self._backoff = backoff or Backoff()
+        self._backoff = backoff or Backoff(cap=RECONNECT_CAP_S)
         self._listener: EventListener | None = None
         self._state = ConnectionState.IDLE
         self._roster = Roster(clock)
@@ -78,6 +81,7 @@ class ChatService(ChatBackend):
         self._client: Session | None = None
         self._subs = Subscriptions(user=self.user, namespace=self._ns)
         self._stop = asyncio.Event()
+        self._retry_now = asyncio.Event()
         self._abandoned = False  # crashing: no goodbye, let the Will speak
         self._stopped = asyncio.Event()
         self._running = False
@@ -219,9 +223,10 @@ class ChatService(ChatBackend):
                 if up is not None and time.monotonic() - up >= STABLE_S:
                     self._backoff.reset()
                 delay = self._backoff.next_delay()
+                self._retry_now.clear()
                 self._set_state(ConnectionState.RETRYING, failure.reason, delay)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), delay)
+                if await self._wait_to_retry(delay):
+                    self._backoff.reset()
         self._set_state(ConnectionState.CLOSED, "disconnected")
 
     async def _connected_session(self) -> None:
@@ -301,6 +306,21 @@ class ChatService(ChatBackend):
             await client.publish(presence_topic(self._ns, self.user), payload, retain=True)
         except PublishRefused as exc:  # an ACL: the chat works without our presence
             log.warning("%s refused our presence: %s", self.broker_label, exc.reason)
+
+    async def _wait_to_retry(self, delay: float) -> bool:
+        """Wait ``delay`` s to reconnect, or less: until :meth:`stop` or
+        :meth:`reconnect_now`. True when told to reconnect now."""
+        waits = [asyncio.ensure_future(e.wait()) for e in (self._stop, self._retry_now)]
+        try:
+            await asyncio.wait(waits, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+        return self._retry_now.is_set() and not self._stop.is_set()
+
+    def reconnect_now(self) -> None:
+        if self._state is ConnectionState.RETRYING:
+            self._retry_now.set()
 
     def abandon(self) -> None:
         self._abandoned = True

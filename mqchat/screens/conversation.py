@@ -20,6 +20,7 @@ from mqchat.core.names import InvalidUserName
 from mqchat.screens.base import TYPING_FADE, Session, SessionScreen, TypingPeers
 from mqchat.screens.messages import (
     ChatReceivedMsg,
+    ConnectionChangedMsg,
     ContactsChangedMsg,
     MessageStateChangedMsg,
     PeerTypingMsg,
@@ -137,8 +138,9 @@ class ConversationScreen(SessionScreen):
         friend = self.contact is not None and self.contact.status is ContactStatus.FRIEND
         header = contact_label(self.peer, name, friend=friend)
         header.append("  ")
-        header.append_text(presence_text(presence, self.session.clock()))
-        if presence is not None and presence.lost:
+        known = self.status.online
+        header.append_text(presence_text(presence, self.session.clock(), known=known))
+        if known and presence is not None and presence.lost:
             header.append(" (connection lost)", style="dim")
         if self.peer in self.typing:
             header.append(" · ")
@@ -277,6 +279,10 @@ class ConversationScreen(SessionScreen):
             row.set_state(event.state)
         if event.state is DeliveryState.FAILED and event.reason:
             self.notify(event.reason, title="Not sent", severity="error", markup=False)
+
+    def on_connection_changed_msg(self, msg: ConnectionChangedMsg) -> None:
+        super().on_connection_changed_msg(msg)
+        self.show_header()
 
     def on_presence_changed_msg(self, msg: PresenceChangedMsg) -> None:
         if msg.event.presence.user == self.peer:

@@ -16,6 +16,7 @@ from mqchat.screens.base import TYPING_FADE, Session, SessionScreen, TypingPeers
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.messages import (
     ChatReceivedMsg,
+    ConnectionChangedMsg,
     ContactsChangedMsg,
     MessageStateChangedMsg,
     PeerTypingMsg,
@@ -112,7 +113,7 @@ class FriendsScreen(SessionScreen):
         backend = self.backend
         rows = [(s, backend.presence(s.contact.user)) for s in self.summaries]
         contacts = self.query_one(ContactList)
-        contacts.show(rows, select=select, typing=self.typing)
+        contacts.show(rows, select=select, typing=self.typing, known=self.status.online)
         requests = sum(s.contact.is_request for s in self.summaries)
         contacts.border_title = "Friends" + (
             f" · {requests} request{'s' if requests > 1 else ''}" if requests else ""
@@ -136,6 +137,10 @@ class FriendsScreen(SessionScreen):
     def on_presence_changed_msg(self, msg: PresenceChangedMsg) -> None:
         if self.summary(msg.event.presence.user) is not None:
             self._show()
+
+    def on_connection_changed_msg(self, msg: ConnectionChangedMsg) -> None:
+        super().on_connection_changed_msg(msg)
+        self._show()
 
     def on_peer_typing_msg(self, msg: PeerTypingMsg) -> None:
         if self.summary(msg.event.peer) is not None:

@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 
 from mqchat.core.model import ContactStatus, Presence
 from mqchat.screens.base import Session, SessionScreen
-from mqchat.screens.messages import ContactsChangedMsg, PresenceChangedMsg
+from mqchat.screens.messages import ConnectionChangedMsg, ContactsChangedMsg, PresenceChangedMsg
 from mqchat.widgets.contact_list import contact_label
 from mqchat.widgets.render import presence_words, short_when
 
@@ -36,24 +36,30 @@ _TAGS = {
 
 
 def roster_row(
-    presence: Presence, now: datetime, *, contact: ContactStatus | None, me: bool
+    presence: Presence,
+    now: datetime,
+    *,
+    contact: ContactStatus | None,
+    me: bool,
+    known: bool = True,
 ) -> Text:
     """``● bob     online    since 13:02   (friend)``; ``contact`` is where they stand
-    with us (``None``: not a contact)."""
-    marker, _, style = presence_words(presence, now)
+    with us (``None``: not a contact); not ``known``: ``◌ bob  unknown`` and no times,
+    since what we last heard may be stale."""
+    marker, words, style = presence_words(presence, now, known=known)
     row = Text.assemble((f"{marker} ", style), end="")
     friend = me or contact is ContactStatus.FRIEND
     user = contact_label(presence.user, presence.name, friend=friend, width=USER_WIDTH - 1)
     user.pad_right(USER_WIDTH - user.cell_len)
     row.append_text(user)
-    row.append(f"{presence.state.value:<{STATE_WIDTH}}", style=style)
+    row.append(f"{words if not known else presence.state.value:<{STATE_WIDTH}}", style=style)
     when = ""
-    if presence.since is not None:
+    if known and presence.since is not None:
         verb = "since" if presence.online else "last seen"
         when = f"{verb} {short_when(presence.since, now)}"
     row.append(f"{when:<{WHEN_WIDTH}}", style="dim")
     tags = []
-    if presence.lost:
+    if known and presence.lost:
         tags.append("(connection lost)")
     if me:
         tags.append("(you)")
@@ -96,7 +102,11 @@ class PresenceScreen(SessionScreen):
         roster.set_options(
             Option(
                 roster_row(
-                    p, now, contact=self.contacts.get(p.user), me=p.user == self.backend.user
+                    p,
+                    now,
+                    contact=self.contacts.get(p.user),
+                    me=p.user == self.backend.user,
+                    known=self.status.online,
                 ),
                 id=p.user,
             )
@@ -108,6 +118,10 @@ class PresenceScreen(SessionScreen):
         self.query_one("#nobody").display = not users
 
     def on_presence_changed_msg(self, _msg: PresenceChangedMsg) -> None:
+        self.show()
+
+    def on_connection_changed_msg(self, msg: ConnectionChangedMsg) -> None:
+        super().on_connection_changed_msg(msg)
         self.show()
 
     def on_contacts_changed_msg(self, msg: ContactsChangedMsg) -> None:

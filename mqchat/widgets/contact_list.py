@@ -70,7 +70,7 @@ def contact_label(
 
 
 def _state_words(
-    summary: ContactSummary, presence: Presence | None, now: datetime
+    summary: ContactSummary, presence: Presence | None, now: datetime, *, known: bool = True
 ) -> tuple[str, str, str]:
     """``(marker, words, style)``: a request's state, else the presence."""
     status = summary.contact.status
@@ -78,7 +78,7 @@ def _state_words(
         return "✉", "wants to be your friend", REQUEST_STYLE
     if status is ContactStatus.REQUESTED:
         return "◌", "request pending", OFFLINE_STYLE
-    return presence_words(presence, now)
+    return presence_words(presence, now, known=known)
 
 
 def _fit(left: Text, right: Text, width: int) -> Text:
@@ -103,12 +103,13 @@ def contact_row(
     width: int,
     *,
     typing: bool = False,
+    known: bool = True,
 ) -> Text:
     """The two lines of one contact, ``width`` cells wide. A request (``✉``) reads
     ``wants to be your friend``, one we sent ``request pending``; ``typing``
-    replaces the last message with ``typing…``."""
+    replaces the last message with ``typing…``; not ``known``: presence unknown."""
     contact = summary.contact
-    marker, words, style = _state_words(summary, presence, now)
+    marker, words, style = _state_words(summary, presence, now, known=known)
     name = contact.display_name or (presence.name if presence else None)
 
     head = Text.assemble((f"{marker} ", style), end="")
@@ -146,6 +147,7 @@ class ContactList(OptionList):
         self.clock = clock
         self._rows: list[tuple[ContactSummary, Presence | None]] = []
         self._typing: Container[str] = frozenset()
+        self._known = True
 
     @property
     def highlighted_user(self) -> str | None:
@@ -158,12 +160,15 @@ class ContactList(OptionList):
         *,
         select: str | None = None,
         typing: Container[str] = frozenset(),
+        known: bool = True,
     ) -> None:
         """Replace the list, keeping the highlight on the same user (or ``select``);
-        users in ``typing`` show ``typing…`` on their second line."""
+        users in ``typing`` show ``typing…`` on their second line; not ``known``:
+        every presence shows as unknown."""
         keep = select or self.highlighted_user
         self._rows = list(rows)
         self._typing = typing
+        self._known = known
         self._rebuild(keep)
 
     def _rebuild(self, keep: str | None) -> None:
@@ -172,7 +177,12 @@ class ContactList(OptionList):
         self.set_options(
             Option(
                 contact_row(
-                    summary, presence, now, width, typing=summary.contact.user in self._typing
+                    summary,
+                    presence,
+                    now,
+                    width,
+                    typing=summary.contact.user in self._typing,
+                    known=self._known,
                 ),
                 id=summary.contact.user,
             )

@@ -118,9 +118,16 @@ def short_when(ts: datetime, now: datetime) -> str:
     return f"{local.year:04d}-" + local.strftime("%m-%d")
 
 
-def presence_words(presence: Presence | None, now: datetime) -> tuple[str, str, str]:
+def presence_words(
+    presence: Presence | None, now: datetime, *, known: bool = True
+) -> tuple[str, str, str]:
     """``(marker, words, style)`` of a presence: ``● online`` green, ``◐ away`` yellow,
-    ``○ last seen 13:40`` / ``○ offline`` dim, ``◌ never seen`` dim."""
+    ``○ last seen 13:40`` / ``○ offline`` dim, ``◌ never seen`` dim. Not ``known``
+    (we are not connected ourselves, so what we last heard may be stale, and the
+    Wills a broker publishes as it goes down say "offline" of everyone): ``◌ unknown``
+    dim."""
+    if not known:
+        return "◌", "unknown", OFFLINE_STYLE
     if presence is None:
         return "◌", "never seen", OFFLINE_STYLE
     if presence.state is PresenceState.ONLINE:
@@ -132,9 +139,9 @@ def presence_words(presence: Presence | None, now: datetime) -> tuple[str, str, 
     return "○", "offline", OFFLINE_STYLE
 
 
-def presence_text(presence: Presence | None, now: datetime) -> Text:
+def presence_text(presence: Presence | None, now: datetime, *, known: bool = True) -> Text:
     """``● online`` with its colour, for headers."""
-    marker, words, style = presence_words(presence, now)
+    marker, words, style = presence_words(presence, now, known=known)
     return Text(f"{marker} {words}", style=style, end="")
 
 

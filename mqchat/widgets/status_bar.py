@@ -52,6 +52,11 @@ class StatusInfo:
         return text
 
     @property
+    def online(self) -> bool:
+        """Connected now: what we hear of others' presence is current."""
+        return self.connection.state is ConnectionState.CONNECTED
+
+    @property
     def fallback(self) -> bool:
         """Connected with MQTT 3.1.1 because the broker refused MQTT 5."""
         connection = self.connection

@@ -93,6 +93,7 @@ class FakeBackend(ChatBackend):
         # What the UI did:
         self.sent: list[tuple[str, str]] = []
         self.typing_sent: list[str] = []
+        self.reconnect_calls = 0
         self.added: list[str] = []
         self.removed: list[str] = []
         self.marked_read: list[str] = []
@@ -258,6 +259,9 @@ class FakeBackend(ChatBackend):
 
     def abandon(self) -> None:
         self.abandon_calls += 1
+
+    def reconnect_now(self) -> None:
+        self.reconnect_calls += 1
 
     async def send_text(self, peer: str, body: str) -> ChatMessage:
         validate_user_name(peer, what="peer")
