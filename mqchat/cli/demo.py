@@ -67,6 +67,7 @@ def _run_demo(args: argparse.Namespace, keymap: dict[str, str]) -> int:
     keep = args.data_dir is not None
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="mqchat-demo-"))
     world = DemoWorld(data_dir, DEMO_USER, embedded=args.embedded)
+    saved: Path | None = None
     try:
         print("mqchat demo: starting a private broker and the bots…", file=sys.stderr)
         try:
@@ -90,9 +91,39 @@ def _run_demo(args: argparse.Namespace, keymap: dict[str, str]) -> int:
     finally:
         world.stop()
         if not keep:
+            saved = keep_exports(data_dir / "exports", Path.cwd() / EXPORTS_KEPT)
             shutil.rmtree(data_dir, ignore_errors=True)
     print(f"mqchat demo: done; its {info.broker} broker at {info.url} stopped.", file=sys.stderr)
+    if saved is not None:
+        print(f"mqchat demo: your inspector exports are in {saved}", file=sys.stderr)
     return status
+
+
+EXPORTS_KEPT = "mqchat-demo-exports"
+"""Where, under the current folder, the inspector's exports go when a demo without
+``--data-dir`` ends: its data dir is temporary, the user's exports are not."""
+
+
+def keep_exports(exports: Path, dest: Path) -> Path | None:
+    """Move the files of ``exports`` into ``dest`` (made if need be; a name already
+    there gets a numbered twin), and return ``dest``, or ``None`` when there was
+    nothing to keep. One line on stderr if they cannot be moved; never raises."""
+    files = sorted(p for p in exports.glob("*") if p.is_file()) if exports.is_dir() else []
+    if not files:
+        return None
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        for path in files:
+            target = dest / path.name
+            n = 1
+            while target.exists():
+                target = dest / f"{path.stem}-{n}{path.suffix}"
+                n += 1
+            shutil.move(path, target)
+    except OSError as exc:
+        print(f"mqchat demo: cannot keep the exports in {dest}: {exc}", file=sys.stderr)
+        return None
+    return dest
 
 
 DEMO_COMMANDS: dict[str, Prepare] = {"demo": _demo}

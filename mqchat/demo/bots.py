@@ -23,25 +23,28 @@ from mqchat.mqtt.errors import MqttError
 from mqchat.mqtt.protocol import ProtocolChoice
 from mqchat.mqtt.session import open_session
 
-__all__ = ["SENSOR_FILTER", "SENSOR_TOPICS", "answer", "run_ada", "run_ben", "run_sensor"]
+__all__ = ["NAMES", "SENSOR_FILTER", "SENSOR_TOPICS", "answer", "run_ada", "run_ben", "run_sensor"]
 
 log = logging.getLogger(__name__)
 
 SENSOR_TOPICS = ("home/room1/temperature", "home/room1/climate")
 """A plain number, and JSON with two numeric fields (``n`` in the inspector switches)."""
 SENSOR_FILTER = "home/#"
+NAMES = {"ada": "Ada", "ben": "Ben"}
+"""The bots' display names: plain names, as a person's, since the TUI writes the user
+name after them (``Ada (ada)``); Ada says she is a bot, Ben's comings and goings show."""
 
 
 def answer(text: str, now: datetime) -> str:
     """Ada's reply to ``text``: a few things she understands, else she repeats it."""
     words = text.lower()
     if any(w in words for w in ("hello", "hi", "hey")):
-        return "Hello! I'm Ada, a bot on this demo broker. Ask me the time, or press i."
+        return "Hello! I'm Ada, a bot on this demo broker. Ask me the time, or about the inspector."
     if "time" in words:
         return f"It is {now.astimezone():%H:%M:%S} here."  # the clock the TUI shows
     if "inspector" in words or words.strip() == "i":
         return (
-            "Press escape to leave this chat, then i on the friends list: you will see "
+            "Press ctrl+t here (or escape, then i on the friends list): you will see "
             "this very message go by, and the sensor's readings under home/."
         )
     return f"You said: “{text.strip()[:200]}”. (Try: hello, time, inspector.)"
@@ -122,7 +125,7 @@ async def run_ada(
 
             bot.later(reply())
 
-    ada = replace(settings, user="ada", display_name="Ada (bot)")
+    ada = replace(settings, user="ada", display_name=NAMES["ada"])
     await _Bot(ada, on_event, online).run_for(None)
 
 
@@ -149,7 +152,7 @@ async def run_ben(
             bot.later(bot.service.send_text(event.message.sender, text))
 
     done = 0
-    ben = replace(settings, user="ben", display_name="Ben (comes and goes)")
+    ben = replace(settings, user="ben", display_name=NAMES["ben"])
     while rounds is None or done < rounds:
         await _Bot(ben, on_event, first_online).run_for(online)
         done += 1

@@ -16,8 +16,9 @@ from mqchat.config.broker_url import parse_broker_url
 from mqchat.config.settings import Settings
 from mqchat.core.events import ChatReceived, PresenceChanged
 from mqchat.core.model import ContactStatus, PresenceState
-from mqchat.demo.bots import SENSOR_TOPICS, answer
+from mqchat.demo.bots import NAMES, SENSOR_TOPICS, answer
 from mqchat.demo.world import DemoWorld
+from mqchat.widgets.contact_list import contact_label
 from tests.support.chat_session import connected_service
 from tests.support.mosquitto import require_mosquitto
 
@@ -29,8 +30,16 @@ def test_ada_understands_a_few_things() -> None:
     assert answer("Hi Ada", now).startswith("Hello! I'm Ada")
     local = now.astimezone()  # the time the TUI shows next to the message
     assert answer("what time is it?", now) == f"It is {local:%H:%M:%S} here."
-    assert "press escape" in answer("inspector?", now).lower()
+    inspector = answer("inspector?", now).lower()
+    # keys that open it from the conversation the answer appears in (i would be typed)
+    assert "ctrl+t" in inspector and "escape, then i" in inspector
+    assert "press i" not in answer("hello", now).lower()
     assert answer("[b]bold[/b]", now) == "You said: “[b]bold[/b]”. (Try: hello, time, inspector.)"
+
+
+def test_the_bots_read_as_people_do_in_headers() -> None:
+    for user, name in NAMES.items():
+        assert contact_label(user, name, friend=True).plain == f"{name} ({user})"
 
 
 @pytest.fixture(params=["mosquitto", "embedded"])
