@@ -30,6 +30,7 @@ from mqchat.screens.base import MqchatScreen, Session
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.friends import FriendsScreen
 from mqchat.screens.inspector.screen import InspectorScreen
+from mqchat.screens.keys_help import show_keys
 from mqchat.screens.login import LoginDefaults, LoginScreen, settings_from_form
 from mqchat.screens.messages import message_for
 from mqchat.screens.notifications import ElsewhereNotifier
@@ -58,6 +59,8 @@ class MqchatApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
         # Shown only while waiting to reconnect (see check_action).
         Binding("ctrl+r", "reconnect", "Reconnect now", id="app.reconnect", priority=True),
+        # In the footer only when it had no room for every key (widgets/footer.py).
+        Binding("f1", "keys", "All keys", id="app.keys", show=False, priority=True),
     ]
 
     def __init__(
@@ -281,6 +284,9 @@ class MqchatApp(App[None]):
                 and self.status.connection.state is ConnectionState.RETRYING
             )
         return True
+
+    async def action_keys(self) -> None:
+        await show_keys(self)
 
     def action_reconnect(self) -> None:
         if self.backend is not None and self.status.connection.state is ConnectionState.RETRYING:

@@ -16,6 +16,7 @@ from mqchat.config.settings import Settings
 from mqchat.inspector.backend import InspectorBackend, InspectorFactory
 from mqchat.inspector.capture import CaptureStore
 from mqchat.screens.inspector.screen import InspectorScreen
+from mqchat.screens.keys_help import show_keys
 
 __all__ = ["DEFAULT_FILTER", "InspectApp", "StandaloneInspectorScreen", "make_inspect_app"]
 
@@ -39,7 +40,13 @@ class InspectApp(App[None]):
     TITLE = "mqchat inspect"
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = False
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, show=False)]
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, show=False),
+        Binding("f1", "keys", "All keys", id="app.keys", show=False, priority=True),
+    ]
+
+    async def action_keys(self) -> None:
+        await show_keys(self)
 
     def __init__(
         self,

@@ -13,12 +13,12 @@ from textual.message_pump import MessagePump
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from mqchat.chat.backend import ChatBackend
 from mqchat.core.model import Contact, ContactStatus
 from mqchat.core.names import InvalidUserName
 from mqchat.screens.messages import ConnectionChangedMsg, RejectedMsg
+from mqchat.widgets.footer import FittingFooter
 from mqchat.widgets.status_bar import StatusBar, StatusInfo
 
 __all__ = ["TYPING_FADE", "MqchatScreen", "Session", "SessionScreen", "TypingPeers", "added_note"]
@@ -47,7 +47,7 @@ class MqchatScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusBar(self.status)
         yield from self.compose_body()
-        yield Footer()
+        yield FittingFooter()
 
     def compose_body(self) -> Iterable[Widget]:
         """The widgets between the status bar and the footer."""

@@ -8,28 +8,52 @@ from typing import Any
 
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.dom import DOMNode
+from textual.screen import ModalScreen
 from textual.widgets import Static
 
-__all__ = ["KeysHelpScreen", "key_rows"]
+__all__ = ["KeysHelpScreen", "key_rows", "show_keys"]
 
 
-def key_rows(screen: Screen[Any]) -> list[tuple[str, str]]:
-    """(keys, what they do) of ``screen``'s own bindings, in their order; the keys of
-    one action are shown together (``esc/q``)."""
+def key_rows(node: DOMNode, *, mqchat_only: bool = False) -> list[tuple[str, str]]:
+    """(keys, what they do) of ``node``'s own bindings (a screen's, a widget's, the
+    App's), in their order; the keys of one action are shown together (``esc/q``).
+    ``mqchat_only``: only the bindings mqchat declares (they have an id), not those
+    Textual gives every screen and list (tab, copy, scroll left…), and of those only
+    the ones in use now."""
     merged: dict[str, list[str]] = {}
-    live = screen._bindings.copy()
-    live.apply_keymap(screen.app._keymap)  # keys rebound by [keys] of the config file
+    live = node._bindings.copy()
+    live.apply_keymap(node.app._keymap)  # keys rebound by [keys] of the config file
     for bindings in live.key_to_bindings.values():
         for binding in bindings:
             if binding.system or not binding.description:
                 continue
+            if mqchat_only and (not binding.id or node.check_action(binding.action, ()) is False):
+                continue  # Textual's own, or hidden now (ctrl+r while connected)
             keys = merged.setdefault(binding.tooltip or binding.description, [])
-            keys.append(screen.app.get_key_display(binding))
+            keys.append(node.app.get_key_display(binding))
     return [("/".join(keys), description) for description, keys in merged.items()]
+
+
+async def show_keys(app: App[Any]) -> None:
+    """Every key of the screen shown: its own help when it has one (the inspector's
+    ``?``), else a :class:`KeysHelpScreen` of its keys, its focused widget's and the
+    App's (``f1``, for keys a narrow footer had no room for)."""
+    screen = app.screen
+    if isinstance(screen, KeysHelpScreen):
+        return
+    if any(b.binding.action == "help" for b in screen.active_bindings.values()):
+        await app.run_action("help", screen)
+        return
+    rows = key_rows(screen, mqchat_only=True)
+    if screen.focused is not None:
+        rows += key_rows(screen.focused, mqchat_only=True)
+    rows += key_rows(app, mqchat_only=True)
+    name = (screen.__class__.__name__.removesuffix("Screen") or "these").lower()
+    app.push_screen(KeysHelpScreen(f"Keys of {name}", list(dict.fromkeys(rows))))
 
 
 class KeysHelpScreen(ModalScreen[None]):

@@ -9,9 +9,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
@@ -66,7 +66,7 @@ class LoginScreen(MqchatScreen):
 
     def compose_body(self) -> Iterable[Widget]:
         d = self.defaults
-        with Vertical(id="login-box") as box:
+        with VerticalScroll(id="login-box") as box:
             box.border_title = "Sign in to mqchat"
             if d.config_path is not None:
                 with Horizontal(classes="login-row"):
@@ -96,6 +96,12 @@ class LoginScreen(MqchatScreen):
         with Horizontal(classes="login-row"):
             yield Label(label, classes="login-label")
             yield field
+
+    SHORT = 27
+    """Terminal rows below which the form is laid out one line per field."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.height < self.SHORT, "-short")
 
     def on_mount(self) -> None:
         if self.initial_error:

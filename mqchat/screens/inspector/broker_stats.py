@@ -14,10 +14,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from mqchat.inspector.capture import Captured
 from mqchat.inspector.sys_stats import SYS_FILTER, headline_figures, sys_value
+from mqchat.widgets.footer import FittingFooter
 from mqchat.widgets.inspector.render import clock_ms, safe_topic
 
 __all__ = ["QUIET_AFTER", "BrokerStatsScreen"]
@@ -59,7 +60,7 @@ class BrokerStatsScreen(Screen[None]):
         table: DataTable[str | Text] = DataTable(id="sys-table", cursor_type="row")
         table.border_title = SYS_FILTER
         yield table
-        yield Footer(compact=True)
+        yield FittingFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

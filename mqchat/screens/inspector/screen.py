@@ -18,7 +18,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from mqchat.core.model import ConnectionState
 from mqchat.core.text import display_safe
@@ -33,6 +32,7 @@ from mqchat.screens.inspector.broker_stats import BrokerStatsScreen
 from mqchat.screens.inspector.forms import ViewFilterScreen
 from mqchat.screens.inspector.requests import BrokerRequests
 from mqchat.screens.keys_help import KeysHelpScreen, key_rows
+from mqchat.widgets.footer import FittingFooter
 from mqchat.widgets.inspector.detail import DetailView
 from mqchat.widgets.inspector.log import MessageLogView
 from mqchat.widgets.inspector.render import (
@@ -161,7 +161,7 @@ class InspectorScreen(Screen[None]):
         log = MessageLogView(id="log")
         log.border_title = "Messages"
         yield log
-        yield Footer(compact=True)
+        yield FittingFooter(compact=True)
 
     def on_mount(self) -> None:
         for topic_filter, qos in self.initial_filters:
