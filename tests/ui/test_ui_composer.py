@@ -5,6 +5,7 @@ drafts kept per conversation, and the draft edited in ``$EDITOR``."""
 from __future__ import annotations
 
 import asyncio
+import json
 import stat
 import sys
 from pathlib import Path
@@ -245,7 +246,7 @@ def fake_editor(tmp_path: Path, body: str) -> str:
     """An executable that edits the file it is given as ``body`` (Python) says."""
     script = tmp_path / "editor.py"
     script.write_text(
-        f"#!{sys.executable}\nimport sys\nfrom pathlib import Path\n"
+        f"#!{sys.executable}\nimport json, sys\nfrom pathlib import Path\n"
         f"path = Path(sys.argv[1])\ntext = path.read_text()\n{body}\n",
         encoding="utf-8",
     )
@@ -259,7 +260,8 @@ async def test_ctrl_e_edits_the_draft_in_the_editor(
     seen = tmp_path / "seen"
     editor = fake_editor(
         tmp_path,
-        f"Path({str(seen)!r}).write_text(repr((str(path), path.parent.stat().st_mode, text)))\n"
+        f"seen = [str(path), path.parent.stat().st_mode, text]\n"
+        f"Path({str(seen)!r}).write_text(json.dumps(seen))\n"
         "path.write_text(text.upper() + 'and a second line\\n')",
     )
     monkeypatch.delenv("VISUAL", raising=False)
@@ -276,7 +278,7 @@ async def test_ctrl_e_edits_the_draft_in_the_editor(
         await settle(pilot)
         assert backend.sent == [("bob", "DRAFT\nand a second line")]
     # the editor was given the draft in a private file, gone afterwards
-    path, mode, text = eval(seen.read_text())  # noqa: S307 (our own repr)
+    path, mode, text = json.loads(seen.read_text())
     assert text == "draft\n" and mode & 0o077 == 0
     assert not Path(path).exists() and not Path(path).parent.exists()
 
