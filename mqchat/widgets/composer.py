@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from textual import events
 from textual.app import SuspendNotSupported
 from textual.binding import Binding
 from textual.message import Message
@@ -92,8 +93,7 @@ class Composer(TextArea):
     """
 
     BINDINGS = [
-        # priority: TextArea itself takes enter as a new line.
-        Binding("enter", "submit", "Send", id="composer.send", priority=True),
+        Binding("enter", "submit", "Send", id="composer.send"),
         Binding("ctrl+j,shift+enter", "newline", "New line", id="composer.newline"),
         Binding("ctrl+e", "edit_outside", "Editor", id="composer.editor"),
         Binding(
@@ -147,6 +147,22 @@ class Composer(TextArea):
         self.environ = os.environ if environ is None else environ
         """Where the editor is looked up ($VISUAL, $EDITOR)."""
         self.move_cursor(self.document.end)
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Textual runs a widget's key bindings on the app, after the key has gone
+        # through here: a burst of keys (a paste without brackets, a fast typist, a
+        # script) then has "h", "i", enter queued here while the app sends what this
+        # box holds so far ("h"), and ctrl+j lands after the letter typed next. Keys
+        # bound here (after the keymap) therefore run here, in order with the text.
+        for node, bindings in self.screen._binding_chain:
+            if node is not self:
+                continue
+            for binding in bindings.key_to_bindings.get(event.key, ()):
+                if await self.app.run_action(binding.action, self):
+                    event.prevent_default()
+                    event.stop()
+                    return
+            break
 
     # Sending
 

@@ -57,6 +57,20 @@ async def test_a_pasted_text_of_three_lines_is_one_message(build_app, backend, s
         assert lines[first + 2].split() == ["│", "three", "│"]
 
 
+@pytest.mark.parametrize("newline", ["\r", "\r\n"])
+async def test_a_paste_with_carriage_returns_keeps_its_lines(build_app, backend, settle, newline):
+    """xterm and tmux send the line breaks of a paste as CR, as enter would be."""
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.post_message(events.Paste(newline.join(["one", "two", "three"])))
+        await settle(pilot)
+        assert composer(app).text == "one\ntwo\nthree"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert backend.sent == [("bob", "one\ntwo\nthree")]
+
+
 async def test_the_box_grows_up_to_its_limit_then_scrolls(build_app, screen_text, settle):
     app, _ = build_app(open_peer="bob")
     async with app.run_test(size=(100, 30)) as pilot:
@@ -86,6 +100,25 @@ async def test_enter_sends_while_ctrl_j_and_shift_enter_start_a_new_line(
         await settle(pilot)
         assert backend.sent == [("bob", "dear bob\nhow are\nyou?")]
         assert bodies(app)[-1] == "dear bob\nhow are\nyou?"
+
+
+def burst(app, keys: str) -> None:
+    """Keys arriving at once, as the terminal driver posts them when a script, a
+    paste without brackets or a fast typist sends several in one read (``\r`` is
+    enter, ``\n`` ctrl+j)."""
+    names = {"\r": "enter", "\n": "ctrl+j", " ": "space"}
+    for char in keys:
+        app.post_message(events.Key(names.get(char, char), char))
+
+
+async def test_keys_arriving_at_once_are_taken_in_order(build_app, backend, settle):
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        burst(app, "are you there?\rdear\nbob\rnot yet")
+        await settle(pilot)
+        assert backend.sent == [("bob", "are you there?"), ("bob", "dear\nbob")]
+        assert composer(app).text == "not yet"
 
 
 async def test_typing_during_a_slow_send_loses_nothing(build_app, backend, screen_text, settle):
