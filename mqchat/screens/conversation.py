@@ -202,14 +202,26 @@ class ConversationScreen(SessionScreen):
                 self.app.notify(str(exc), title="Not sent", severity="error", markup=False)
                 return
             self._outbox.pop(0)
-            if self.is_attached:
-                await self.append(message)
-                self.query_one(MessageLog).scroll_end(animate=False)
+            shown = self._shown_on()
+            if shown is not None:
+                await shown.append(message)
+                shown.query_one(MessageLog).scroll_end(animate=False)
+
+    def _shown_on(self) -> ConversationScreen | None:
+        """The conversation with our peer on screen now: this one, or the one opened
+        again after leaving this one while a send was on its way."""
+        if self.is_attached:
+            return self
+        for screen in reversed(self.app.screen_stack):
+            if isinstance(screen, ConversationScreen) and screen.peer == self.peer:
+                return screen
+        return None
 
     def _put_back(self, unsent: list[str]) -> None:
         """Nothing typed is lost: unsent texts go back in front of the draft."""
-        if self.is_attached:
-            self.query_one("#compose", Composer).put_back(*unsent)
+        shown = self._shown_on()
+        if shown is not None:
+            shown.query_one("#compose", Composer).put_back(*unsent)
         else:
             self.session.drafts[self.peer] = merged(*unsent, self.session.drafts.get(self.peer, ""))
 

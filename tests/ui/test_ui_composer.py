@@ -183,6 +183,43 @@ async def test_a_send_failing_after_leaving_comes_back_as_the_draft(build_app, b
         assert composer(app).text == "bye"
 
 
+async def test_a_send_ending_after_leaving_and_coming_back_shows_in_the_new_screen(
+    build_app, backend, settle
+):
+    backend.send_gate = asyncio.Event()
+    backend.send_error = "not connected: the message was not stored"
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"lost?", "enter", *"next", "enter", "escape")
+        await settle(pilot)
+        app.screen.open_conversation("bob")
+        await settle(pilot)
+        await pilot.press(*"typed since")
+        backend.send_gate.set()
+        await settle(pilot)
+        assert composer(app).text == "lost?\nnext\ntyped since"
+        backend.send_error = None
+        await pilot.press("enter")
+        await settle(pilot)
+        assert bodies(app)[-1] == "lost?\nnext\ntyped since"
+
+
+async def test_a_send_ending_after_coming_back_is_shown_there(build_app, backend, settle):
+    backend.send_gate = asyncio.Event()
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"on its way", "enter", "escape")
+        await settle(pilot)
+        app.screen.open_conversation("bob")
+        await settle(pilot)
+        assert "on its way" not in bodies(app)
+        backend.send_gate.set()
+        await settle(pilot)
+        assert bodies(app)[-1] == "on its way"
+
+
 async def test_a_send_goes_on_after_leaving(build_app, backend, settle):
     backend.send_gate = asyncio.Event()
     app, _ = build_app(open_peer="bob")
