@@ -14,6 +14,7 @@ import pytest
 from textual import events
 from textual.drivers.headless_driver import HeadlessDriver
 
+from mqchat.app import LoginDefaults, make_app
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.friends import FriendsScreen
 from mqchat.widgets.composer import (
@@ -25,7 +26,7 @@ from mqchat.widgets.composer import (
     outgoing_text,
 )
 from mqchat.widgets.message_log import MessageRow
-from tests.support.fake_backend import NOW
+from tests.support.fake_backend import NOW, fake_factory
 
 
 def composer(app) -> Composer:
@@ -415,3 +416,25 @@ def test_what_is_sent_and_what_is_put_back():
     assert outgoing_text(" \n \t\n") == ""
     assert merged("first", "", "second", "typed since") == "first\nsecond\ntyped since"
     assert merged("first", "  ") == "first"
+
+
+async def test_the_composer_keys_can_be_swapped_in_the_config(backend, settle):
+    """Someone whose fingers want enter for a new line and ctrl+s to send."""
+    _, connect = fake_factory(backend)
+    app = make_app(
+        defaults=LoginDefaults(user="alice", data_dir=Path("/nonexistent")),
+        connect=connect,
+        auto_login=True,
+        open_peer="bob",
+        clock=lambda: NOW,
+        cursor_blink=False,
+        keymap={"composer.send": "ctrl+s", "composer.newline": "enter"},
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"one", "enter", *"two")
+        await settle(pilot)
+        assert composer(app).text == "one\ntwo" and backend.sent == []
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert backend.sent == [("bob", "one\ntwo")]
