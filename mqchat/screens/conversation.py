@@ -1,6 +1,7 @@
 """One conversation: the peer, their presence and whether they are typing on top
 (with a banner while they are not a friend yet), the history in the middle (older
-pages load at the top), and the line to type into at the bottom."""
+pages load at the top), and the box to write in at the bottom (see
+:mod:`mqchat.widgets.composer`)."""
 
 from __future__ import annotations
 

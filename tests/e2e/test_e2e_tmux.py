@@ -61,9 +61,10 @@ class Terminal:
     def press(self, *keys: str) -> None:
         self._tmux("send-keys", "-t", self.name, *keys)
 
-    def paste(self, text: str) -> None:
+    def paste(self, text: str, *, bracketed: bool = True) -> None:
         """Paste ``text`` as a terminal does, in bracketed paste when the program asks
-        for it (tmux turns its line breaks into CR, as terminals do)."""
+        for it (tmux turns its line breaks into CR, as terminals do); without
+        brackets, as a terminal that has none: keys, a line break is enter."""
         buffer = f"paste-{self.name}"
         subprocess.run(
             [*self._tmux_cmd, "load-buffer", "-b", buffer, "-"],
@@ -72,7 +73,8 @@ class Terminal:
             check=True,
             timeout=10,
         )
-        self._tmux("paste-buffer", "-p", "-d", "-b", buffer, "-t", self.name)
+        brackets = ["-p"] if bracketed else []
+        self._tmux("paste-buffer", *brackets, "-d", "-b", buffer, "-t", self.name)
 
     def pid(self) -> int:
         return int(self._tmux("list-panes", "-t", self.name, "-F", "#{pane_pid}").split()[0])
@@ -324,7 +326,15 @@ def test_a_pasted_text_of_three_lines_arrives_as_one_message(
     alice.press("Enter")
     bob.wait_text("and from the editor", timeout=10)
 
+    # a terminal without bracketed paste: each line is a message, in order, whole
+    alice.paste("one by\ntwo by\nthree by", bracketed=False)
+    bob.wait_text("two by", timeout=10)
+    alice.wait_text("three by")  # no line break after it: still in the box
+    alice.press("Enter")
+    bob.wait_text("three by", timeout=10)
+
     typed = "typed\nover two lines\nand from the editor"
+    want = [pasted, typed, "one by", "two by", "three by"]
     for user, peer in (("alice", "bob"), ("bob", "alice")):
         rows = history(user, peer, own_broker, tmp_path)
-        assert [(r["from"], r["body"]) for r in rows] == [("alice", pasted), ("alice", typed)]
+        assert [(r["from"], r["body"]) for r in rows] == [("alice", body) for body in want]
