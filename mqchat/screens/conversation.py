@@ -26,7 +26,7 @@ from mqchat.screens.messages import (
     PeerTypingMsg,
     PresenceChangedMsg,
 )
-from mqchat.widgets.composer import Composer, merged
+from mqchat.widgets.composer import RECALL_DEPTH, Composer, merged
 from mqchat.widgets.contact_list import contact_label
 from mqchat.widgets.message_log import MessageLog, MessageRow
 from mqchat.widgets.render import TYPING_STYLE, presence_text, safe
@@ -41,8 +41,6 @@ MAX_ROWS = 120
 time on each refresh, so a flood would otherwise slow the screen down without bound;
 older rows come back from the history when scrolled to."""
 KEEP_ROWS = 80
-RECALL_DEPTH = 100
-"""How far back up-arrow looks for the last message we sent."""
 
 
 class ConversationScreen(SessionScreen):

@@ -23,10 +23,20 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
-__all__ = ["MAX_LINES", "Composer", "EditorError", "editor_command", "merged", "outgoing_text"]
+__all__ = [
+    "MAX_LINES",
+    "RECALL_DEPTH",
+    "Composer",
+    "EditorError",
+    "editor_command",
+    "merged",
+    "outgoing_text",
+]
 
 MAX_LINES = 8
 """Lines the box grows to before it scrolls."""
+RECALL_DEPTH = 100
+"""How many of the newest messages up-arrow looks through for your last one."""
 
 
 class EditorError(Exception):
