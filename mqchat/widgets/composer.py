@@ -1,5 +1,6 @@
-"""The box a message is written in: several lines (enter sends, ctrl+j or
-shift+enter starts a new line, a paste keeps every line), growing with what is in
+"""The box a message is written in: several lines (enter sends, ctrl+j starts a
+new line, and so does shift+enter where the terminal tells it from enter; a paste
+keeps every line), growing with what is in
 it up to :data:`MAX_LINES` and scrolling beyond. The text leaves the box the moment
 it is sent, so what is typed while a send is in flight stays; a failed send puts
 its text back (:meth:`Composer.put_back`). Up in an empty box asks for the last
@@ -23,6 +24,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
+from mqchat.core.text import display_safe
+
 __all__ = [
     "MAX_LINES",
     "RECALL_DEPTH",
@@ -31,6 +34,7 @@ __all__ = [
     "editor_command",
     "merged",
     "outgoing_text",
+    "typeable",
 ]
 
 MAX_LINES = 8
@@ -41,6 +45,13 @@ RECALL_DEPTH = 100
 
 class EditorError(Exception):
     """The draft could not be edited outside (no editor, or it failed)."""
+
+
+def typeable(text: str) -> str:
+    """Text from outside the keyboard (a paste, the editor, a stored message) as the
+    box may hold it: line breaks as ``\n`` (terminals paste them as CR), terminal
+    controls (ESC, CSI, BEL…) removed: drawn raw, they would drive the terminal."""
+    return display_safe(text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def outgoing_text(text: str) -> str:
@@ -174,6 +185,10 @@ class Composer(TextArea):
                     return
             break
 
+    async def _on_paste(self, event: events.Paste) -> None:
+        event.prevent_default()  # instead of TextArea's, which takes the text as it is
+        await super()._on_paste(events.Paste(typeable(event.text)))
+
     # Sending
 
     def action_submit(self) -> None:
@@ -208,7 +223,7 @@ class Composer(TextArea):
     def recall(self, text: str) -> None:
         """Put the last sent message in the box, unless something was typed since."""
         if not self.text and text:
-            self.replace_all(text)
+            self.replace_all(typeable(text))
 
     # The editor
 
@@ -229,5 +244,5 @@ class Composer(TextArea):
         self.focus()
         if isinstance(edited, EditorError):
             self.notify(str(edited), title="Editor", severity="error", markup=False)
-        elif edited != self.text:
-            self.replace_all(edited)
+        elif typeable(edited) != self.text:
+            self.replace_all(typeable(edited))

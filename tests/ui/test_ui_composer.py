@@ -72,6 +72,20 @@ async def test_a_paste_with_carriage_returns_keeps_its_lines(build_app, backend,
         assert backend.sent == [("bob", "one\ntwo\nthree")]
 
 
+async def test_terminal_controls_in_a_paste_never_reach_the_terminal(
+    build_app, backend, screen_text, settle
+):
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.post_message(events.Paste("x\x1b[2J\x07y\x9b31m\x1b]0;pwned\x07 [bold]z[/]"))
+        await settle(pilot)
+        assert composer(app).text == "x[2Jy31m]0;pwned [bold]z[/]"
+        text = screen_text(app)
+        assert "x[2Jy31m]0;pwned [bold]z[/]" in text  # markup shown as typed
+        assert not any(ch in text for ch in "\x1b\x07\x9b")
+
+
 async def test_the_box_grows_up_to_its_limit_then_scrolls(build_app, screen_text, settle):
     app, _ = build_app(open_peer="bob")
     async with app.run_test(size=(100, 30)) as pilot:
@@ -249,6 +263,18 @@ async def test_up_in_an_empty_box_recalls_the_last_message_sent(build_app, backe
         assert composer(app).text == "yes, on my bus"
 
 
+async def test_a_recalled_message_sent_with_controls_comes_back_without_them(
+    build_app, backend, settle
+):
+    backend.seed_message("bob", "from a script\x1b[2J\r\nline two", NOW, outgoing=True)
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("up")
+        await settle(pilot)
+        assert composer(app).text == "from a script[2J\nline two"
+
+
 async def test_up_in_a_box_with_text_moves_the_cursor(build_app, settle):
     app, _ = build_app(open_peer="bob")
     async with app.run_test(size=(100, 30)) as pilot:
@@ -333,7 +359,7 @@ async def test_ctrl_e_edits_the_draft_in_the_editor(
         tmp_path,
         f"seen = [str(path), path.parent.stat().st_mode, text]\n"
         f"Path({str(seen)!r}).write_text(json.dumps(seen))\n"
-        "path.write_text(text.upper() + 'and a second line\\n')",
+        "path.write_text(text.upper() + 'and a second line\\x1b[31m\\n')",
     )
     monkeypatch.delenv("VISUAL", raising=False)
     monkeypatch.setenv("EDITOR", editor)
@@ -342,12 +368,12 @@ async def test_ctrl_e_edits_the_draft_in_the_editor(
         await settle(pilot)
         await pilot.press(*"draft", "ctrl+e")
         await settle(pilot)
-        assert composer(app).text == "DRAFT\nand a second line"
+        assert composer(app).text == "DRAFT\nand a second line[31m"  # no ESC in the box
         assert backend.sent == []
         assert app.focused is composer(app)
         await pilot.press("enter")
         await settle(pilot)
-        assert backend.sent == [("bob", "DRAFT\nand a second line")]
+        assert backend.sent == [("bob", "DRAFT\nand a second line[31m")]
     # the editor was given the draft in a private file, gone afterwards
     path, mode, text = json.loads(seen.read_text())
     assert text == "draft\n" and mode & 0o077 == 0
