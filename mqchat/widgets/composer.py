@@ -87,17 +87,23 @@ def editor_command(environ: Mapping[str, str]) -> list[str]:
 def edit_outside(command: list[str], text: str) -> str:
     """Run the editor ``command`` on ``text`` in a private temporary file and return
     what it saved (without the one newline editors add at the end). Raises
-    :class:`EditorError` when the editor cannot start or fails."""
-    with tempfile.TemporaryDirectory(prefix="mqchat-draft-") as folder:
-        path = Path(folder) / "message.txt"
-        path.write_text(text + "\n" if text else "", encoding="utf-8")
-        try:
-            done = subprocess.run([*command, str(path)], check=False)
-        except OSError as exc:
-            raise EditorError(f"cannot run {command[0]}: {exc.strerror or exc}") from None
-        if done.returncode != 0:
-            raise EditorError(f"{command[0]} exited with {done.returncode}; the draft is as it was")
-        edited = path.read_text(encoding="utf-8", errors="replace")
+    :class:`EditorError` when the file cannot be written or read, or the editor
+    cannot start or fails."""
+    try:
+        with tempfile.TemporaryDirectory(prefix="mqchat-draft-") as folder:
+            path = Path(folder) / "message.txt"
+            path.write_text(text + "\n" if text else "", encoding="utf-8")
+            try:
+                done = subprocess.run([*command, str(path)], check=False)
+            except OSError as exc:
+                raise EditorError(f"cannot run {command[0]}: {exc.strerror or exc}") from None
+            if done.returncode != 0:
+                raise EditorError(
+                    f"{command[0]} exited with {done.returncode}; the draft is as it was"
+                )
+            edited = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:  # the temporary folder: full, read-only, gone
+        raise EditorError(f"cannot keep the draft in a file: {exc.strerror or exc}") from None
     return edited.removesuffix("\n")
 
 

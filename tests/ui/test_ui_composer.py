@@ -8,6 +8,7 @@ import asyncio
 import json
 import stat
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from mqchat.widgets.composer import (
     MAX_LINES,
     Composer,
     EditorError,
+    edit_outside,
     editor_command,
     merged,
     outgoing_text,
@@ -435,6 +437,12 @@ async def test_without_a_terminal_to_hand_over_the_editor_is_refused(
         assert [n.message for n in app._notifications] == [
             "this terminal cannot hand over to an editor"
         ]
+
+
+def test_a_draft_that_cannot_be_written_is_an_editor_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    with pytest.raises(EditorError, match="cannot keep the draft in a file: No such file"):
+        edit_outside(["true"], "draft")
 
 
 def test_what_is_sent_and_what_is_put_back():
