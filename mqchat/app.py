@@ -16,7 +16,7 @@ from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Input
+from textual.widgets import Input, TextArea
 
 from mqchat.chat.backend import ChatBackend
 from mqchat.config.loader import SettingsError
@@ -359,7 +359,7 @@ class MqchatApp(App[None]):
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         # Tests and snapshots turn the blinking off so every frame is the same.
-        if not self.cursor_blink and isinstance(event.widget, Input):
+        if not self.cursor_blink and isinstance(event.widget, (Input, TextArea)):
             event.widget.cursor_blink = False
 
 

@@ -4,7 +4,7 @@ key footer at the bottom, and who is typing."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 
@@ -35,6 +35,9 @@ class Session:
     backend: ChatBackend
     status: StatusInfo
     clock: Callable[[], datetime]
+    drafts: dict[str, str] = field(default_factory=dict)
+    """What was typed to each peer and not sent yet, for as long as the app runs:
+    leaving a conversation and coming back finds it in the box again."""
 
 
 class MqchatScreen(Screen[None]):

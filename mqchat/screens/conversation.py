@@ -1,6 +1,7 @@
 """One conversation: the peer, their presence and whether they are typing on top
 (with a banner while they are not a friend yet), the history in the middle (older
-pages load at the top), and the line to type into at the bottom."""
+pages load at the top), and the box to write in at the bottom (see
+:mod:`mqchat.widgets.composer`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from rich.text import Text
 from textual import events, on
 from textual.binding import Binding
 from textual.widget import Widget
-from textual.widgets import Input, Static
+from textual.widgets import Static, TextArea
 from textual.worker import Worker
 
 from mqchat.chat.backend import SendError
@@ -26,6 +27,7 @@ from mqchat.screens.messages import (
     PeerTypingMsg,
     PresenceChangedMsg,
 )
+from mqchat.widgets.composer import RECALL_DEPTH, Composer, merged
 from mqchat.widgets.contact_list import contact_label
 from mqchat.widgets.message_log import MessageLog, MessageRow
 from mqchat.widgets.render import TYPING_STYLE, presence_text, safe
@@ -46,7 +48,7 @@ class ConversationScreen(SessionScreen):
     CSS_PATH = "conversation.tcss"
     BINDINGS = [
         Binding("escape", "back", "Back", id="conversation.back"),
-        # priority: the focused Input would otherwise swallow them.
+        # priority: the focused composer would otherwise swallow them.
         Binding("ctrl+y", "accept", "Accept", id="conversation.accept", priority=True),
         Binding("pageup", "older", "Older", id="conversation.older", priority=True),
         Binding("pagedown", "newer", "Newer", id="conversation.newer", show=False, priority=True),
@@ -65,7 +67,8 @@ class ConversationScreen(SessionScreen):
         self.oldest: ChatMessage | None = None
         self.exhausted = False
         self._loading = False
-        self._sending = False
+        self._outbox: list[str] = []
+        """Texts out of the box, in the order they are sent; the first is in flight."""
         self._opened = False
         self._suspended = False
         self._arrived: list[ChatMessage] = []
@@ -87,10 +90,14 @@ class ConversationScreen(SessionScreen):
         yield Static(id="peer-header")
         yield Static(id="request-banner")
         yield MessageLog(id="messages")
-        yield Input(placeholder=f"Message {self.peer} — enter sends", id="compose")
+        yield Composer(
+            self.session.drafts.get(self.peer, ""),
+            placeholder=f"Message {self.peer} — enter sends",
+            id="compose",
+        )
 
     async def on_mount(self) -> None:
-        self.query_one("#compose", Input).focus()
+        self.query_one("#compose", Composer).focus()
         self.show_contact(await self.backend.contact(self.peer))
         page = await self.backend.history(self.peer, limit=self.page_size)
         log = self.query_one(MessageLog)
@@ -177,31 +184,68 @@ class ConversationScreen(SessionScreen):
 
     # Sending
 
-    @on(Input.Submitted, "#compose")
-    async def send(self, event: Input.Submitted) -> None:
-        text = event.value
-        if not text.strip() or self._sending:
-            return
-        self._sending = True
-        try:
-            message = await self.backend.send_text(self.peer, text)
-        except (SendError, InvalidUserName) as exc:
-            # The text stays in the input so nothing typed is lost.
-            self.notify(str(exc), title="Not sent", severity="error", markup=False)
-            return
-        finally:
-            self._sending = False
-        event.input.clear()
-        await self.append(message)
-        self.query_one(MessageLog).scroll_end(animate=False)
+    @on(Composer.Submitted, "#compose")
+    def send(self, event: Composer.Submitted) -> None:
+        # The text has left the box already: what is typed from now on is the next
+        # message. Sends go out one at a time, in order, on the app (leaving the
+        # conversation does not cancel them).
+        self._outbox.append(event.text)
+        if len(self._outbox) == 1:
+            self.app.run_worker(self._send_outbox(), group="send")
 
-    @on(Input.Changed, "#compose")
-    def typed(self, event: Input.Changed) -> None:
+    async def _send_outbox(self) -> None:
+        while self._outbox:
+            try:
+                message = await self.backend.send_text(self.peer, self._outbox[0])
+            except (SendError, InvalidUserName) as exc:
+                unsent, self._outbox = self._outbox, []
+                self._put_back(unsent)
+                self.app.notify(str(exc), title="Not sent", severity="error", markup=False)
+                return
+            self._outbox.pop(0)
+            shown = self._shown_on()
+            if shown is not None:
+                await shown.append(message)
+                shown.query_one(MessageLog).scroll_end(animate=False)
+
+    def _shown_on(self) -> ConversationScreen | None:
+        """The conversation with our peer on screen now: this one, or the one opened
+        again after leaving this one while a send was on its way."""
+        if self.is_attached:
+            return self
+        for screen in reversed(self.app.screen_stack):
+            if isinstance(screen, ConversationScreen) and screen.peer == self.peer:
+                return screen
+        return None
+
+    def _put_back(self, unsent: list[str]) -> None:
+        """Nothing typed is lost: unsent texts go back in front of the draft."""
+        shown = self._shown_on()
+        if shown is not None:
+            shown.query_one("#compose", Composer).put_back(*unsent)
+        else:
+            self.session.drafts[self.peer] = merged(*unsent, self.session.drafts.get(self.peer, ""))
+
+    @on(TextArea.Changed, "#compose")
+    def typed(self, event: TextArea.Changed) -> None:
+        text = event.text_area.text
+        if text.strip():
+            self.session.drafts[self.peer] = text
+        else:
+            self.session.drafts.pop(self.peer, None)
         # Never wait for the network here; one notice in flight at a time is plenty
         # (the backend throttles them anyway).
-        if not event.value.strip() or self._typing_worker is not None:
+        if not text.strip() or self._typing_worker is not None:
             return
         self._typing_worker = self.run_worker(self._tell_typing(), group="typing")
+
+    @on(Composer.RecallWanted, "#compose")
+    async def recall(self, event: Composer.RecallWanted) -> None:
+        """Up in an empty box: the last message we sent here, to edit and send again."""
+        recent = await self.backend.history(self.peer, limit=RECALL_DEPTH)
+        last = next((m.body for m in reversed(recent) if m.outgoing), None)
+        if last is not None:
+            event.composer.recall(last)
 
     async def _tell_typing(self) -> None:
         try:

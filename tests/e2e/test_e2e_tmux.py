@@ -61,6 +61,21 @@ class Terminal:
     def press(self, *keys: str) -> None:
         self._tmux("send-keys", "-t", self.name, *keys)
 
+    def paste(self, text: str, *, bracketed: bool = True) -> None:
+        """Paste ``text`` as a terminal does, in bracketed paste when the program asks
+        for it (tmux turns its line breaks into CR, as terminals do); without
+        brackets, as a terminal that has none: keys, a line break is enter."""
+        buffer = f"paste-{self.name}"
+        subprocess.run(
+            [*self._tmux_cmd, "load-buffer", "-b", buffer, "-"],
+            input=text,
+            text=True,
+            check=True,
+            timeout=10,
+        )
+        brackets = ["-p"] if bracketed else []
+        self._tmux("paste-buffer", *brackets, "-d", "-b", buffer, "-t", self.name)
+
     def pid(self) -> int:
         return int(self._tmux("list-panes", "-t", self.name, "-F", "#{pane_pid}").split()[0])
 
@@ -80,7 +95,7 @@ class Terminal:
 @pytest.fixture
 def terminals(
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Callable[[str, list[str]], Terminal]]:
+) -> Iterator[Callable[..., Terminal]]:
     if shutil.which("tmux") is None:
         if os.environ.get("CI"):
             pytest.fail("tmux is not installed: CI must run the end-to-end test", pytrace=False)
@@ -89,8 +104,10 @@ def terminals(
     tag = uuid.uuid4().hex[:6]
     socket = tmp_path_factory.mktemp("tmux") / "tmux.sock"
 
-    def open_terminal(user: str, args: list[str]) -> Terminal:
-        env = "env -u TEXTUAL_THEME -u NO_COLOR TERM=xterm-256color COLORTERM=truecolor"
+    def open_terminal(user: str, args: list[str], editor: Path | None = None) -> Terminal:
+        env = "env -u TEXTUAL_THEME -u NO_COLOR -u VISUAL TERM=xterm-256color COLORTERM=truecolor"
+        if editor is not None:
+            env += f" EDITOR={shlex.quote(str(editor))}"
         cmd = f"cd {shlex.quote(str(ROOT))} && {env} {shlex.quote(sys.executable)} -m mqchat "
         command = cmd + " ".join(map(shlex.quote, args))
         term = Terminal(socket, f"mqchat-{user}-{tag}", command)
@@ -261,3 +278,63 @@ def test_friend_request_accept_read_and_hostile_traffic_in_two_terminals(
     screen = bob.wait_text("[bold red]not red[/]")  # shown literally, not as red text
     assert "mallory" in screen and "wants to be your friend" in screen
     assert "\x1b" not in bob.screen() and "mqchat · bob@" in screen  # the screen is intact
+
+
+def test_a_pasted_text_of_three_lines_arrives_as_one_message(
+    own_broker: Mosquitto,
+    tmp_path: Path,
+    terminals: Callable[..., Terminal],
+) -> None:
+    """The paste is bracketed (tmux ``paste-buffer -p``) with CR line breaks, as from a
+    real terminal; ctrl+j starts a new line; ctrl+e hands the draft to $EDITOR and
+    the TUI comes back with what it saved."""
+    editor = tmp_path / "editor.sh"
+    editor.write_text('#!/bin/sh\nprintf "and from the editor\\n" >> "$1"\n', encoding="utf-8")
+    editor.chmod(0o755)
+    common = ["--broker", own_broker.url, "--data-dir", str(tmp_path)]
+    bob = terminals("bob", ["chat", "alice", "--user", "bob", "--name", "Bob", *common])
+    alice = terminals(
+        "alice", ["chat", "bob", "--user", "alice", "--name", "Alice", *common], editor=editor
+    )
+    alice.wait_text("Message bob — enter sends")
+    bob.wait_text("Message alice — enter sends")
+    for term in (alice, bob):
+        term.wait_text("connected")
+
+    pasted = "first line of three\nsecond line\nthird and last line"
+    alice.paste(pasted)
+    alice.wait_text("third and last line")
+    alice.press("Enter")
+
+    def three_lines_in_a_row(screen: str) -> bool:
+        lines = screen.splitlines()
+        first = next((i for i, line in enumerate(lines) if "first line of three" in line), -1)
+        return (
+            first >= 0
+            and "alice" in lines[first]
+            and "second line" in lines[first + 1]
+            and "third and last line" in lines[first + 2]
+        )
+
+    bob.wait_for(three_lines_in_a_row, "one message of three lines", timeout=10)
+
+    alice.type("typed")
+    alice.press("C-j")
+    alice.type("over two lines")
+    alice.press("C-e")  # the editor adds a third line and the TUI comes back
+    alice.wait_text("and from the editor")
+    alice.press("Enter")
+    bob.wait_text("and from the editor", timeout=10)
+
+    # a terminal without bracketed paste: each line is a message, in order, whole
+    alice.paste("one by\ntwo by\nthree by", bracketed=False)
+    bob.wait_text("two by", timeout=10)
+    alice.wait_text("three by")  # no line break after it: still in the box
+    alice.press("Enter")
+    bob.wait_text("three by", timeout=10)
+
+    typed = "typed\nover two lines\nand from the editor"
+    want = [pasted, typed, "one by", "two by", "three by"]
+    for user, peer in (("alice", "bob"), ("bob", "alice")):
+        rows = history(user, peer, own_broker, tmp_path)
+        assert [(r["from"], r["body"]) for r in rows] == [("alice", body) for body in want]

@@ -88,6 +88,8 @@ class FakeBackend(ChatBackend):
         self.watching_roster = False
         self.send_error: str | None = None
         """When set, :meth:`send_text` raises :class:`SendError` with this text."""
+        self.send_gate: asyncio.Event | None = None
+        """When given, :meth:`send_text` waits for it first (a slow broker)."""
         self.ack_sends = True
         """Report a sent message ``sent`` right after :meth:`send_text` (if connected)."""
         # What the UI did:
@@ -264,6 +266,8 @@ class FakeBackend(ChatBackend):
         self.reconnect_calls += 1
 
     async def send_text(self, peer: str, body: str) -> ChatMessage:
+        if self.send_gate is not None:
+            await self.send_gate.wait()
         validate_user_name(peer, what="peer")
         if self.send_error is not None:
             raise SendError(self.send_error)

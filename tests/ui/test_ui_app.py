@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from textual.widgets import Input
-
 from mqchat.app import LoginDefaults, make_app
 from mqchat.core.events import ConnectionChanged
 from mqchat.core.model import ConnectionState
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.friends import FriendsScreen
 from mqchat.screens.modals import AddContactScreen
+from mqchat.widgets.composer import Composer
 from mqchat.widgets.status_bar import StatusBar
 from tests.support.fake_backend import NOW, fake_factory
 
@@ -89,7 +88,7 @@ async def test_keys_typed_while_a_peer_opens_never_reach_the_friends_screen(
         await settle(pilot)
         assert isinstance(app.screen, ConversationScreen)
         await pilot.press(*"hello bob")
-        assert app.screen.query_one("#compose", Input).value == "hello bob"
+        assert app.screen.query_one("#compose", Composer).text == "hello bob"
         assert [type(s) for s in app.screen_stack[-2:]] == [FriendsScreen, ConversationScreen]
         assert backend.added == ["zed"] and not backend.blocked
 

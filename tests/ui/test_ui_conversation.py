@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from textual.widgets import Input
 
 from mqchat.core.model import DeliveryState, PresenceState
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.friends import FriendsScreen
+from mqchat.widgets.composer import Composer
 from mqchat.widgets.message_log import MessageLog, MessageRow
 from tests.support.fake_backend import NOW, at
 
@@ -30,7 +30,7 @@ async def test_opens_with_history_header_and_focused_input(build_app, backend, s
             "14:02 bob see you at 5 ",
         ]
         assert "Bob (bob)  ● online" in screen_text(app)
-        assert app.focused is app.screen.query_one("#compose", Input)
+        assert app.focused is app.screen.query_one("#compose", Composer)
         assert backend.marked_read == ["bob"]
         assert backend.unread["bob"] == 0
 
@@ -43,7 +43,7 @@ async def test_typed_message_is_sent_and_shown_with_a_tick(build_app, backend, s
         await settle(pilot)
         assert backend.sent == [("bob", "on the bus")]
         assert rows(app)[-1] == "14:05 you on the bus ✓"
-        assert app.screen.query_one("#compose", Input).value == ""
+        assert app.screen.query_one("#compose", Composer).text == ""
 
 
 async def test_send_error_is_notified_and_the_text_kept(build_app, backend, settle):
@@ -53,7 +53,7 @@ async def test_send_error_is_notified_and_the_text_kept(build_app, backend, sett
         await settle(pilot)
         await pilot.press(*"hello", "enter")
         await settle(pilot)
-        assert app.screen.query_one("#compose", Input).value == "hello"
+        assert app.screen.query_one("#compose", Composer).text == "hello"
         assert [n.message for n in app._notifications] == ["the message is longer than 65536 bytes"]
         assert len(rows(app)) == 4
 
@@ -199,7 +199,7 @@ async def test_a_sent_message_shows_pending_until_the_backend_says_more(
         await settle(pilot)
         # shown at once, with the input free again, though nothing is acknowledged
         assert rows(app)[-1] == "14:05 you on the bus ⏳"
-        assert app.screen.query_one("#compose", Input).value == ""
+        assert app.screen.query_one("#compose", Composer).text == ""
         [row] = [r for r in app.screen.query(MessageRow) if r.message.body == "on the bus"]
         backend.change_state(row.message.id, DeliveryState.SENT)
         await settle(pilot)

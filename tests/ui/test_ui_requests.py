@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Input
-
 from mqchat.app import LoginDefaults, make_app
 from mqchat.core.model import ContactStatus, PresenceState
 from mqchat.screens.conversation import ConversationScreen
@@ -14,6 +12,7 @@ from mqchat.screens.friends import FriendsScreen
 from mqchat.screens.messages import ContactsChangedMsg
 from mqchat.screens.modals import ConfirmScreen
 from mqchat.screens.presence import PresenceScreen
+from mqchat.widgets.composer import Composer
 from mqchat.widgets.contact_list import ContactList
 from tests.support.fake_backend import NOW, at, fake_factory
 
@@ -207,7 +206,7 @@ async def test_conversation_with_a_request_has_a_banner_and_ctrl_y(
         assert "not in your friends yet" not in text
         assert "Accept" not in footer(text)
         assert notes(app) == ["zoe is now your friend."]
-        assert app.screen.query_one("#compose", Input).value == ""
+        assert app.screen.query_one("#compose", Composer).text == ""
 
 
 async def test_ctrl_y_does_nothing_with_a_friend(build_app, backend, screen_text, settle):

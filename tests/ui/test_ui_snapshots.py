@@ -124,3 +124,10 @@ def test_mqtt_3_fallback(snap_compare, build_app, backend):
     ]
     app, _ = build_app()
     assert snap_compare(app, terminal_size=SIZE, run_before=keys())
+
+
+def test_conversation_with_a_multi_line_draft(snap_compare, build_app):
+    app, _ = build_app(open_peer="bob")
+    draft = ("running late,", "the bus broke down", "", "see you at 5:30?")
+    presses = [key for line in draft for key in (*line, "ctrl+j")][:-1]
+    assert snap_compare(app, terminal_size=SIZE, run_before=keys(*presses))

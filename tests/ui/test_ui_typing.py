@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from textual.widgets import Input
-
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.friends import FriendsScreen
 from mqchat.screens.messages import PeerTypingMsg
+from mqchat.widgets.composer import Composer
 
 
 def header(text: str) -> str:
@@ -117,7 +116,7 @@ async def test_typing_into_the_input_tells_the_peer(build_app, backend, settle):
         assert backend.typing_sent == ["bob", "bob"]  # the backend throttles, not the UI
         await pilot.press("enter")
         await settle(pilot)
-        assert app.screen.query_one("#compose", Input).value == ""
+        assert app.screen.query_one("#compose", Composer).text == ""
         assert backend.typing_sent == ["bob", "bob"]  # clearing the input is not typing
 
 
@@ -136,7 +135,7 @@ async def test_a_slow_or_failing_typing_notice_never_blocks_typing(build_app, ba
         await settle(pilot)
         await pilot.press(*"hello")
         await settle(pilot)
-        assert app.screen.query_one("#compose", Input).value == "hello"
+        assert app.screen.query_one("#compose", Composer).text == "hello"
         assert calls == ["bob"]  # one in flight at a time
         release.set()
         await settle(pilot)
