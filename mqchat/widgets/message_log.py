@@ -211,9 +211,16 @@ class MessageLog(ScrollView, can_focus=False):
         return [self.window.plain(m) for m in self.window.messages]
 
     def on_screen(self) -> list[ChatMessage]:
-        """The messages with at least one line on screen."""
+        """The messages with at least one line on screen (not under the note)."""
         top = round(self.scroll_y)
-        return self.window.between(top, top + self.scrollable_content_region.height)
+        height = self.scrollable_content_region.height
+        if self._note_shown:
+            height -= 1
+        return self.window.between(top, top + height)
+
+    @property
+    def _note_shown(self) -> bool:
+        return bool(self.new_below) and not self.following
 
     def newest_unread_on_screen(self) -> ChatMessage | None:
         for message in reversed(self.on_screen()):
@@ -362,8 +369,7 @@ class MessageLog(ScrollView, can_focus=False):
         height = self.scrollable_content_region.height
         if not self._placed or not height:
             return
-        top = round(self.scroll_y)
-        shown = self.window.between(top, top + height)
+        shown = self.on_screen()
         if shown and self.unseen:
             newest = order_key(shown[-1])
             before = self.new_below
@@ -403,7 +409,12 @@ class MessageLog(ScrollView, can_focus=False):
 
     def on_click(self, event: events.Click) -> None:
         # A click on the "new messages" note goes to them.
-        if self.new_below and event.y == self.scrollable_content_region.height - 1:
+        offset = event.get_content_offset(self)
+        if (
+            self.new_below
+            and offset is not None
+            and offset.y == self.scrollable_content_region.height - 1
+        ):
             event.stop()
             self.run_worker(self.jump_newest(), group="message-log.jump")
 
@@ -415,7 +426,7 @@ class MessageLog(ScrollView, can_focus=False):
         base = self.rich_style
         if width <= 0:
             return Strip.blank(0, base)
-        if self.new_below and not self.following and y == height - 1:
+        if self._note_shown and y == height - 1:
             return self._new_below_line(width)
         found = self.window.line(round(self.scroll_y) + y)
         if found is None or found[0].cell_length != width:
