@@ -207,9 +207,13 @@ async def test_reading_is_not_interrupted_when_an_older_page_loads(
         assert on_screen(app)[0] == top
 
 
+@pytest.mark.parametrize("prefetch", [2, 0], ids=["fetched-ahead", "fetched-on-the-key"])
 async def test_each_pageup_moves_exactly_one_page_over_page_boundaries(
-    build_app, backend, settle, monkeypatch
+    build_app, backend, settle, monkeypatch, prefetch
 ):
+    # With prefetch 0 nothing is fetched ahead: each page boundary is crossed by the
+    # key press itself, which waits for the older page before it moves.
+    monkeypatch.setattr(MessageLog, "prefetch", prefetch)
     monkeypatch.setattr(MessageLog, "page_size", 25)
     monkeypatch.setattr(MessageLog, "max_messages", 150)
     seed_read(backend, "erin", 400)
