@@ -213,8 +213,9 @@ class ConversationScreen(SessionScreen):
 
     async def _mark_read(self, message: ChatMessage | None) -> None:
         """Tell the backend ``message`` and the peer's older ones were read: only
-        while this screen is the one on top, and only forward."""
-        if message is None or not self.is_current:
+        while this screen is the one on top (not ``is_current``, which Textual also
+        grants the screen under the top one), and only forward."""
+        if message is None or self.app.screen is not self:
             return
         if self.read_up_to is not None and order_key(message) <= order_key(self.read_up_to):
             return

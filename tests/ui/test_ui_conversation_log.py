@@ -198,3 +198,25 @@ async def test_delivery_marks_change_in_place_when_scrolled_away_and_back(
         await settle(pilot)
         [row] = [r for r in lines(screen_text(app)) if "ping" in r]
         assert row.split() == ["14:05", "you", "ping", "✓✓"]
+
+
+async def test_under_another_screen_nothing_is_read_until_back(build_app, backend, settle):
+    from textual.screen import Screen
+
+    class Cover(Screen[None]):
+        DEFAULT_CSS = "Cover { background: black; }"  # opaque: nothing shows through
+
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        conversation = app.screen
+        assert backend.unread["bob"] == 0
+        await app.push_screen(Cover())
+        await settle(pilot)
+        fresh = backend.receive("bob", "still there?")
+        await settle(pilot)
+        assert backend.unread["bob"] == 1 and backend.read_up_to[-1] != fresh.id
+        app.pop_screen()
+        await settle(pilot)
+        assert app.screen is conversation
+        assert backend.read_up_to[-1] == fresh.id and backend.unread["bob"] == 0
