@@ -86,7 +86,7 @@ async def test_read_receipts_go_only_up_to_what_was_seen(
 ) -> None:
     async with (
         running(broker, "alice", namespace, tmp_path) as (alice, a_events),
-        running(broker, "bob", namespace, tmp_path) as (bob, b_events),
+        running(broker, "bob", namespace, tmp_path) as (bob, _),
     ):
         await alice.add_contact("bob")
         first = await alice.send_text("bob", "seen")
