@@ -116,8 +116,18 @@ class ChatBackend(ABC):
         newest page when ``None``), oldest first."""
 
     @abstractmethod
-    async def mark_read(self, peer: str) -> None:
-        """The conversation with ``peer`` is on screen: its unread count drops to 0."""
+    async def history_after(
+        self, peer: str, after: ChatMessage | None, *, limit: int = 50
+    ) -> list[ChatMessage]:
+        """Up to ``limit`` messages of the conversation newer than ``after`` (the
+        oldest page when ``None``), oldest first: for paging back down, or jumping to
+        the beginning, without holding everything in between."""
+
+    @abstractmethod
+    async def mark_read(self, peer: str, up_to: ChatMessage | None = None) -> None:
+        """Messages from ``peer`` up to ``up_to`` (in conversation order; all when
+        ``None``) were on screen: they become read, their senders are told, and the
+        unread count drops by as many. Newer ones, not seen yet, stay unread."""
 
     @abstractmethod
     def presence(self, user: str) -> Presence | None:

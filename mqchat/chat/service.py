@@ -379,9 +379,14 @@ class ChatService(ChatBackend):
     ) -> list[ChatMessage]:
         return await (await self.store()).page_before(peer, before, limit)
 
-    async def mark_read(self, peer: str) -> None:
+    async def history_after(
+        self, peer: str, after: ChatMessage | None, *, limit: int = 50
+    ) -> list[ChatMessage]:
+        return await (await self.store()).page_after(peer, after, limit)
+
+    async def mark_read(self, peer: str, up_to: ChatMessage | None = None) -> None:
         try:
-            ids = await (await self.store()).mark_read(peer)
+            ids = await (await self.store()).mark_read(peer, up_to)
         except StoreError as exc:  # they stay unread; the peer is not told they were read
             log.error("could not mark %s's messages read: %s", peer, exc)
             self._emit(Notice("History not written", f"{exc}", "error"))

@@ -1,7 +1,8 @@
 """One conversation: the peer, their presence and whether they are typing on top
-(with a banner while they are not a friend yet), the history in the middle (older
-pages load at the top), and the box to write in at the bottom (see
-:mod:`mqchat.widgets.composer`)."""
+(with a banner while they are not a friend yet), the history in the middle (a
+virtualised :class:`~mqchat.widgets.message_log.MessageLog`, which fetches its own
+pages), and the box to write in at the bottom (see :mod:`mqchat.widgets.composer`).
+Messages become read when they have been on screen, not when the conversation opens."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Iterable
 
 from rich.text import Text
 from textual import events, on
+from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import Static, TextArea
@@ -29,19 +31,13 @@ from mqchat.screens.messages import (
 )
 from mqchat.widgets.composer import RECALL_DEPTH, Composer, merged
 from mqchat.widgets.contact_list import contact_label
-from mqchat.widgets.message_log import MessageLog, MessageRow
-from mqchat.widgets.render import TYPING_STYLE, presence_text, safe
+from mqchat.widgets.log_window import order_key
+from mqchat.widgets.message_log import MessageLog
+from mqchat.widgets.render import TYPING_STYLE, presence_text
 
 __all__ = ["ConversationScreen"]
 
 log = logging.getLogger(__name__)
-
-MAX_SENDER_WIDTH = 12
-MAX_ROWS = 120
-"""Rows kept on screen while following the newest messages. Every row costs layout
-time on each refresh, so a flood would otherwise slow the screen down without bound;
-older rows come back from the history when scrolled to."""
-KEEP_ROWS = 80
 
 
 class ConversationScreen(SessionScreen):
@@ -50,23 +46,28 @@ class ConversationScreen(SessionScreen):
         Binding("escape", "back", "Back", id="conversation.back"),
         # priority: the focused composer would otherwise swallow them.
         Binding("ctrl+y", "accept", "Accept", id="conversation.accept", priority=True),
-        Binding("pageup", "older", "Older", id="conversation.older", priority=True),
-        Binding("pagedown", "newer", "Newer", id="conversation.newer", show=False, priority=True),
+        Binding("pageup", "page(-1)", "Older", id="conversation.older", priority=True),
+        Binding("pagedown", "page(1)", "Newer", id="conversation.newer", show=False, priority=True),
+        # The composer has the focus: ctrl+home/ctrl+end always jump; home/end only
+        # while it is empty, so that they still move the cursor in a draft.
+        Binding(
+            "ctrl+home", "oldest", "Oldest", id="conversation.oldest", show=False, priority=True
+        ),
+        Binding(
+            "ctrl+end", "newest", "Newest", id="conversation.newest", show=False, priority=True
+        ),
+        Binding("home", "oldest(1)", "Oldest", id="conversation.home", show=False, priority=True),
+        Binding("end", "newest(1)", "Newest", id="conversation.end", show=False, priority=True),
         # i would be typed into the message: ctrl+t ("traffic") opens the inspector here.
         Binding("ctrl+t", "app.inspect", "Inspector", id="conversation.inspector", priority=True),
     ]
-    page_size = 50
     typing_fade = TYPING_FADE
 
     def __init__(self, session: Session, peer: str) -> None:
         super().__init__(session)
         self.peer = peer
-        self.rows: dict[str, MessageRow] = {}
-        self.early_states: dict[str, DeliveryState] = {}
-        """States that arrived before their message was on screen."""
-        self.oldest: ChatMessage | None = None
-        self.exhausted = False
-        self._loading = False
+        self.read_up_to: ChatMessage | None = None
+        """The newest message from the peer we said was read."""
         self._outbox: list[str] = []
         """Texts out of the box, in the order they are sent; the first is in flight."""
         self._opened = False
@@ -99,24 +100,9 @@ class ConversationScreen(SessionScreen):
     async def on_mount(self) -> None:
         self.query_one("#compose", Composer).focus()
         self.show_contact(await self.backend.contact(self.peer))
-        page = await self.backend.history(self.peer, limit=self.page_size)
         log = self.query_one(MessageLog)
-        await log.mount_all(self._row(m) for m in page)
-        self.oldest = page[0] if page else None
-        if len(page) < self.page_size:
-            await self._mark_beginning()
-        log.anchor()
-        await self.backend.mark_read(self.peer)
+        await log.open(self.backend, self.peer, self.peer_label, self.session.clock)
         self._opened = True
-        self.call_after_refresh(self._fill_screen)
-
-    async def _fill_screen(self) -> None:
-        """Load older pages until the log can scroll (or there is nothing older), so
-        that scrolling up is always how one reaches older messages."""
-        if self.exhausted or self.query_one(MessageLog).max_scroll_y > 0:
-            return
-        await self.load_older()
-        self.call_after_refresh(self._fill_screen)
 
     def show_contact(self, contact: Contact | None) -> None:
         """The peer's contact changed: header, banner and the accept key follow."""
@@ -156,31 +142,8 @@ class ConversationScreen(SessionScreen):
             header.append(" · request pending", style="dim")
         self.query_one("#peer-header", Static).update(header)
 
-    def _row(self, message: ChatMessage) -> MessageRow:
-        width = min(MAX_SENDER_WIDTH, max(3, len(self.peer_label)))
-        row = MessageRow(message, self.peer_label, width)
-        self.rows[message.id] = row
-        if message.id in self.early_states:
-            row.set_state(self.early_states.pop(message.id))
-        return row
-
-    async def _mark_beginning(self) -> None:
-        if self.exhausted:
-            return
-        self.exhausted = True
-        note = Static(
-            Text.assemble("— the beginning of your conversation with ", safe(self.peer), " —"),
-            classes="beginning",
-        )
-        await self.query_one(MessageLog).mount(note, before=0)
-
     async def append(self, message: ChatMessage) -> None:
-        if message.id in self.rows:
-            return
-        log = self.query_one(MessageLog)
-        await log.mount(self._row(message))
-        if self.oldest is None:
-            self.oldest = message
+        await self.query_one(MessageLog).add([message])
 
     # Sending
 
@@ -285,42 +248,31 @@ class ConversationScreen(SessionScreen):
 
     async def _show_arrived(self) -> None:
         batch, self._arrived = self._arrived, []
-        new = [m for m in dict.fromkeys(batch) if m.id not in self.rows]
-        log = self.query_one(MessageLog)
-        following = log.following
-        if new:
-            await log.mount_all([self._row(m) for m in new])
-            if self.oldest is None:
-                self.oldest = new[0]
-        if following:
-            await self._forget_oldest_rows()
-        if self.is_current and any(not m.outgoing for m in new):
-            await self.backend.mark_read(self.peer)
+        await self.query_one(MessageLog).add(dict.fromkeys(batch))
 
-    async def _forget_oldest_rows(self) -> None:
-        """Past :data:`MAX_ROWS`, drop the oldest rows down to :data:`KEEP_ROWS`. Called
-        only while the user follows the newest messages: never under someone reading."""
-        log = self.query_one(MessageLog)
-        if len(self.rows) <= MAX_ROWS:
+    # Receipts: only for what was on screen
+
+    @on(MessageLog.Seen)
+    async def seen(self, event: MessageLog.Seen) -> None:
+        await self._mark_read(event.message)
+
+    async def _mark_read(self, message: ChatMessage | None) -> None:
+        """Tell the backend ``message`` and the peer's older ones were read: only
+        while this screen is the one on top (not ``is_current``, which Textual also
+        grants the screen under the top one), and only forward."""
+        if message is None or self.app.screen is not self:
             return
-        shown = list(log.query_children(MessageRow))
-        drop = shown[: len(shown) - KEEP_ROWS]
-        for row in drop:
-            self.rows.pop(row.message.id, None)
-        stale = [*drop, *log.query_children(".beginning")]
-        await log.remove_children(stale)
-        self.oldest = shown[len(drop)].message
-        self.exhausted = False
+        if self.read_up_to is not None and order_key(message) <= order_key(self.read_up_to):
+            return
+        self.read_up_to = message
+        await self.backend.mark_read(self.peer, up_to=message)
+        self.query_one(MessageLog).mark_read(message)
 
     def on_message_state_changed_msg(self, msg: MessageStateChangedMsg) -> None:
         event = msg.event
         if event.peer != self.peer:
             return
-        row = self.rows.get(event.message_id)
-        if row is None:
-            self.early_states[event.message_id] = event.state
-        else:
-            row.set_state(event.state)
+        self.query_one(MessageLog).set_state(event.message_id, event.state)
         if event.state is DeliveryState.FAILED and event.reason:
             self.notify(event.reason, title="Not sent", severity="error", markup=False)
 
@@ -357,46 +309,28 @@ class ConversationScreen(SessionScreen):
     @on(events.ScreenResume)
     async def resumed(self) -> None:
         self.show_header()
-        if self._suspended:  # back from another screen: what arrived meanwhile is read now
+        if self._suspended:  # back from another screen: what is on screen is read now
             self._suspended = False
-            await self.backend.mark_read(self.peer)
+            await self._mark_read(self.query_one(MessageLog).newest_unread_on_screen())
 
-    # Older pages
+    # Moving through the history
 
-    @on(MessageLog.ReachedTop)
-    async def reached_top(self) -> None:
-        if self._opened:
-            await self.load_older()
+    async def action_page(self, direction: int) -> None:
+        await self.query_one(MessageLog).page(direction)
 
-    async def action_older(self) -> None:
-        log = self.query_one(MessageLog)
-        if log.scroll_y > 0:
-            log.scroll_page_up()
-        else:
-            await self.load_older()
+    async def action_oldest(self, unless_drafting: bool = False) -> None:
+        if unless_drafting and self._drafting():
+            raise SkipAction()
+        await self.query_one(MessageLog).jump_oldest()
 
-    def action_newer(self) -> None:
-        self.query_one(MessageLog).scroll_page_down()
+    async def action_newest(self, unless_drafting: bool = False) -> None:
+        if unless_drafting and self._drafting():
+            raise SkipAction()
+        await self.query_one(MessageLog).jump_newest()
 
-    async def load_older(self) -> None:
-        if self.exhausted or self._loading or self.oldest is None:
-            return
-        self._loading = True
-        try:
-            page = await self.backend.history(self.peer, before=self.oldest, limit=self.page_size)
-            page = [m for m in page if m.id not in self.rows]
-            log = self.query_one(MessageLog)
-            first = log.children[0] if log.children else None
-            if page:
-                await log.mount_all([self._row(m) for m in page], before=0)
-                self.oldest = page[0]
-            if len(page) < self.page_size:
-                await self._mark_beginning()
-            if first is not None:
-                # Keep what the user was reading where it was, once the rows are laid out.
-                log.call_after_refresh(log.scroll_to_widget, first, top=True, animate=False)
-        finally:
-            self._loading = False
+    def _drafting(self) -> bool:
+        """Something is typed in the composer: home and end belong to it then."""
+        return bool(self.query_one("#compose", Composer).text)
 
     def action_back(self) -> None:
         self.dismiss()

@@ -190,6 +190,23 @@ class ChatStore:
             rows = (await session.scalars(stmt)).all()
         return [message_from_row(row) for row in reversed(rows)]
 
+    async def page_after(
+        self, peer: str, after: ChatMessage | None, limit: int = 50
+    ) -> list[ChatMessage]:
+        """The ``limit`` oldest messages with ``peer`` strictly newer than ``after`` by
+        (timestamp, id), or the oldest page when ``after`` is ``None``; oldest first.
+        The mirror of :meth:`page_before`, for paging back down."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, not {limit}")
+        stmt = select(MessageRow).where(MessageRow.conversation == peer)
+        if after is not None:
+            cursor = tuple_(MessageRow.ts_ms, MessageRow.id) > tuple_(to_ms(after.ts), after.id)
+            stmt = stmt.where(cursor)
+        stmt = stmt.order_by(*_OLDEST_FIRST).limit(limit)
+        async with self._sessions() as session:
+            rows = (await session.scalars(stmt)).all()
+        return [message_from_row(row) for row in rows]
+
     async def conversation(self, peer: str) -> list[ChatMessage]:
         """Every message with ``peer``, oldest first."""
         stmt = select(MessageRow).where(MessageRow.conversation == peer).order_by(*_OLDEST_FIRST)
@@ -213,11 +230,17 @@ class ChatStore:
             rows = (await session.scalars(stmt)).all()
         return [message_from_row(row) for row in rows]
 
-    async def mark_read(self, peer: str) -> list[str]:
-        """Mark every unread message from ``peer`` read; returns their ids, sorted."""
+    async def mark_read(self, peer: str, up_to: ChatMessage | None = None) -> list[str]:
+        """Mark the unread messages from ``peer`` read, those up to ``up_to`` by
+        (timestamp, id) when given, else all; returns their ids, sorted."""
+        where = [MessageRow.conversation == peer, *_UNREAD]
+        if up_to is not None:
+            where.append(
+                tuple_(MessageRow.ts_ms, MessageRow.id) <= tuple_(to_ms(up_to.ts), up_to.id)
+            )
         stmt = (
             update(MessageRow)
-            .where(MessageRow.conversation == peer, *_UNREAD)
+            .where(*where)
             .values(state=_S.READ.value)
             .returning(MessageRow.id)
             .execution_options(synchronize_session=False)

@@ -1,133 +1,447 @@
-"""A conversation's messages: one row per message (time, sender, body, delivery
-mark) in a scrolling column that reports when the user reaches its top. Bodies are
-drawn literally and capped (see :func:`~mqchat.widgets.render.body_text`)."""
+"""A conversation's messages, drawn with Textual's line API: only the lines on screen
+are rendered, and only a window of messages (:class:`~mqchat.widgets.log_window.LogWindow`)
+is held, fetched page by page from the history as the user scrolls, so memory does
+not grow with how far back they go. Jumping to the beginning or the end replaces the
+window rather than walking to it.
+
+The log says which messages were on screen (:class:`MessageLog.Seen`): that, not the
+conversation being open, is what makes a message read. Scrolled up, new messages
+wait under a "N new messages ↓" note on the bottom line."""
 
 from __future__ import annotations
 
-from rich.console import RenderableType
-from rich.table import Table
+import asyncio
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Protocol
+
 from rich.text import Text
-from textual.containers import VerticalScroll
+from textual import events
+from textual.geometry import Size
 from textual.message import Message
-from textual.widget import Widget
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from mqchat.core.model import ChatMessage, DeliveryState
-from mqchat.widgets.render import body_text, clock_time, delivery_mark, safe, set_aside_note
+from mqchat.widgets.log_window import Kind, LogWindow, order_key
+from mqchat.widgets.render import local_day
 
-__all__ = ["MessageLog", "MessageRow", "advances", "message_body", "message_table"]
+__all__ = ["History", "MessageLog"]
 
-# How far along its way a message is: a state update never moves it backwards
-# (a late "sent" must not hide an earlier "read").
-_RANK = {
-    DeliveryState.PENDING: 0,
-    DeliveryState.FAILED: 1,
-    DeliveryState.SENT: 2,
-    DeliveryState.DELIVERED: 3,
-    DeliveryState.READ: 4,
-    DeliveryState.RECEIVED: 4,
-}
+MAX_SENDER_WIDTH = 12
+MAX_UNSEEN = 10_000
+"""New messages counted under the note, at most (a flood while scrolled up must not
+grow memory; past it, those counted are forgotten only once all are seen)."""
 
 
-def advances(old: DeliveryState, new: DeliveryState) -> bool:
-    """Whether ``new`` is news after ``old`` (failed may follow pending only)."""
-    if new is DeliveryState.FAILED:
-        return old is DeliveryState.PENDING
-    return _RANK[new] > _RANK[old]
+class History(Protocol):
+    """Where the pages come from: the chat backend."""
+
+    async def history(
+        self, peer: str, *, before: ChatMessage | None = None, limit: int = 50
+    ) -> list[ChatMessage]: ...
+
+    async def history_after(
+        self, peer: str, after: ChatMessage | None, *, limit: int = 50
+    ) -> list[ChatMessage]: ...
 
 
-def message_body(message: ChatMessage) -> Text:
-    """What is drawn of the body, and under it, for a message whose sender's time was
-    set aside, the time they claimed (see :func:`~mqchat.widgets.render.set_aside_note`)."""
-    body = body_text(message.body)
-    if message.claimed_ts is not None:
-        body.append("\n")
-        body.append_text(set_aside_note(message.claimed_ts))
-    return body
+class MessageLog(ScrollView, can_focus=False):
+    """Scrolls by lines; pages are fetched ahead of the viewport (``prefetch`` pages
+    of lines before either end) and the window trimmed at the far end past
+    ``max_messages``."""
 
-
-def message_table(
-    message: ChatMessage,
-    state: DeliveryState,
-    peer_label: str,
-    sender_width: int,
-    body: Text | None = None,
-) -> Table:
-    """``14:01 you    yes, on my way   ✓✓``; the body wraps under itself. ``body`` is
-    the message's :func:`message_body` if already made."""
-    grid = Table.grid(padding=(0, 1), expand=True)
-    grid.add_column(width=5, no_wrap=True)
-    grid.add_column(width=sender_width, no_wrap=True, overflow="ellipsis")
-    grid.add_column(ratio=1, overflow="fold")
-    grid.add_column(width=2, no_wrap=True)
-    sender = (
-        Text("you", style="bold cyan", end="")
-        if message.outgoing
-        else safe(peer_label, "bold green")
-    )
-    grid.add_row(
-        Text(clock_time(message.ts), style="dim", end=""),
-        sender,
-        body if body is not None else message_body(message),
-        delivery_mark(state) if message.outgoing else Text(),
-    )
-    return grid
-
-
-class MessageRow(Widget):
-    """One message; own messages carry the ``-own`` class and a delivery mark."""
-
-    DEFAULT_CSS = """
-    MessageRow {
-        height: auto;
-        padding: 0 1;
+    COMPONENT_CLASSES = {
+        "message-log--own",
+        "message-log--day",
+        "message-log--unread",
+        "message-log--beginning",
+        "message-log--new",
     }
-    MessageRow.-own {
-        background: $boost;
+    DEFAULT_CSS = """
+    MessageLog {
+        overflow-x: hidden;
+        overflow-y: scroll;
+        scrollbar-size-vertical: 1;
+        & > .message-log--own { background: $boost; }
+        & > .message-log--day { color: $text-muted; text-style: bold; }
+        & > .message-log--unread { color: $error; text-style: bold; }
+        & > .message-log--beginning { color: $text-muted; }
+        & > .message-log--new { color: $text; background: $accent; text-style: bold; }
     }
     """
 
-    def __init__(self, message: ChatMessage, peer_label: str, sender_width: int) -> None:
-        super().__init__(classes="-own" if message.outgoing else "-peer")
-        self.message = message
-        self.state = message.state
-        self.peer_label = peer_label
-        self.sender_width = sender_width
-        self.body = message_body(message)
-        """What is drawn of the body (made once: bodies can be huge)."""
+    page_size = 100
+    max_messages = 500
+    prefetch = 2
 
-    def set_state(self, state: DeliveryState) -> None:
-        if advances(self.state, state):
-            self.state = state
-            self.refresh(layout=True)
+    class Seen(Message):
+        """``message`` is the newest unread message from the peer on screen."""
 
-    @property
-    def plain(self) -> str:
-        """What the row says, as plain text (for tests and screen readers)."""
-        mark = delivery_mark(self.state).plain if self.message.outgoing else ""
-        sender = "you" if self.message.outgoing else self.peer_label
-        return f"{clock_time(self.message.ts)} {sender} {self.body.plain} {mark}"
+        def __init__(self, message: ChatMessage) -> None:
+            super().__init__()
+            self.message = message
 
-    def render(self) -> RenderableType:
-        return message_table(
-            self.message, self.state, self.peer_label, self.sender_width, self.body
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.window = LogWindow("", "", 3)
+        self.source: History | None = None
+        self.clock: Callable[[], datetime] = datetime.now
+        self.following = True
+        """Kept at the newest message: new ones scroll into view."""
+        self.unseen: list[tuple[datetime, str]] = []
+        """New incoming messages that arrived below the screen, oldest first."""
+        self._unseen_overflow = 0
+        self._early_states: dict[str, DeliveryState] = {}
+        self._lock = asyncio.Lock()
+        self._fetching: set[int] = set()
+        self._generation = 0
+        self._placed = False
+        self._last_seen: str | None = None
+
+    # -- opening --------------------------------------------------------------------
+
+    async def open(
+        self, source: History, peer: str, peer_label: str, clock: Callable[[], datetime]
+    ) -> None:
+        """Show the newest messages with ``peer``; with unread ones, from the first of
+        them (under "new since you last looked"), as far as a window reaches."""
+        self.source, self.clock = source, clock
+        width = min(MAX_SENDER_WIDTH, max(3, len(peer_label)))
+        self.window = LogWindow(peer, peer_label, width)
+        page = await source.history(peer, limit=self.page_size)
+        self.window.replace(page, oldest=len(page) < self.page_size, newest=True)
+        # Every unread message may be older than this page: reach back for the first.
+        while (
+            not self.window.at_oldest
+            and len(self.window) + self.page_size <= self.max_messages
+            and self._first_unread() is self.window.first
+        ):
+            older = await source.history(peer, before=self.window.first, limit=self.page_size)
+            self.window.insert(older)
+            self.window.at_oldest = len(older) < self.page_size
+        first = self._first_unread()
+        self.window.unread_from = first.id if first is not None else None
+        self._relayout(None)
+        self._place()
+
+    def _first_unread(self) -> ChatMessage | None:
+        return next(
+            (
+                m
+                for m in self.window.messages
+                if not m.outgoing and self.window.state(m) is DeliveryState.RECEIVED
+            ),
+            None,
         )
 
+    def _place(self) -> None:
+        """The first position once the size is known: the unread line at the top when
+        it would otherwise be above the screen, else the end."""
+        height = self.scrollable_content_region.height
+        if self._placed or self.source is None or not height or not self.window.width:
+            return
+        self._placed = True
+        line = self.window.unread_line()
+        if line is not None and line < self.window.total - height:
+            self.following = False
+            self.scroll_to(y=line, animate=False, immediate=True)
+        else:
+            self.following = True
+            self.scroll_end(animate=False, immediate=True)
+        self._after_scroll()
 
-class MessageLog(VerticalScroll):
-    """The scrolling column of :class:`MessageRow`; posts :class:`ReachedTop` when the
-    user scrolls up to the oldest loaded message."""
+    # -- what the screen tells it -------------------------------------------------------
 
-    class ReachedTop(Message):
-        """Time to load an older page."""
+    async def add(self, messages: Iterable[ChatMessage]) -> None:
+        """New messages (arrived, or sent by us: those bring the view to the end)."""
+        messages = list(messages)
+        if any(m.outgoing for m in messages) and not self.window.at_newest:
+            await self.jump_newest()
+        following = self.following and self.window.at_newest
+        anchor = self._anchor()
+        first = self.window.first
+        if self.window.at_newest:
+            # Older than the window's start belongs to pages not held.
+            keep = [
+                m
+                for m in messages
+                if self.window.at_oldest or first is None or order_key(m) > order_key(first)
+            ]
+            added = self.window.insert(keep)
+        else:
+            added = [m for m in messages if m.id not in self.window]
+        for message in added:
+            state = self._early_states.pop(message.id, None)
+            if state is not None:
+                self.window.set_state(message.id, state)
+        if not following:
+            self._count_unseen(m for m in added if not m.outgoing)
+        self.following = following
+        self._relayout(anchor)
+        self._trim()
+
+    def _count_unseen(self, messages: Iterable[ChatMessage]) -> None:
+        for message in messages:
+            if len(self.unseen) < MAX_UNSEEN:
+                self.unseen.append(order_key(message))
+            else:
+                self._unseen_overflow += 1
+
+    def set_state(self, message_id: str, state: DeliveryState) -> None:
+        """A delivery state changed: the mark is redrawn in place."""
+        if message_id in self.window:
+            if self.window.set_state(message_id, state):
+                self._relayout(self._anchor())
+        elif len(self._early_states) < MAX_UNSEEN:
+            # It may come before its message does (a fast acknowledgement).
+            self._early_states[message_id] = state
+
+    def state_of(self, message_id: str) -> DeliveryState | None:
+        message = next((m for m in self.window.messages if m.id == message_id), None)
+        return None if message is None else self.window.state(message)
+
+    def mark_read(self, up_to: ChatMessage) -> None:
+        self.window.mark_read(up_to)
+
+    # -- looking at it -------------------------------------------------------------------
+
+    def plain_rows(self) -> list[str]:
+        """Every held message as one plain line (for tests and screen readers)."""
+        return [self.window.plain(m) for m in self.window.messages]
+
+    def on_screen(self) -> list[ChatMessage]:
+        """The messages with at least one line on screen (not under the note)."""
+        top = round(self.scroll_y)
+        height = self.scrollable_content_region.height
+        if self._note_shown:
+            height -= 1
+        return self.window.between(top, top + height)
 
     @property
-    def following(self) -> bool:
-        """Kept at the newest row: anchored, and not scrolled away by the user.
-        (Textual keeps "scrolled away" private; it only exposes the anchor.)"""
-        return self.is_anchored and not getattr(self, "_anchor_released", False)
+    def _note_shown(self) -> bool:
+        return bool(self.new_below) and not self.following
+
+    def newest_unread_on_screen(self) -> ChatMessage | None:
+        for message in reversed(self.on_screen()):
+            if not message.outgoing and self.window.state(message) is DeliveryState.RECEIVED:
+                return message
+        return None
+
+    @property
+    def new_below(self) -> int:
+        """How many new messages wait below the screen."""
+        return len(self.unseen) + self._unseen_overflow
+
+    # -- moving ---------------------------------------------------------------------------
+
+    async def page(self, direction: int) -> None:
+        """Exactly one screen up (-1) or down (1), fetching what lies beyond first."""
+        height = max(1, self.scrollable_content_region.height)
+        target = round(self.scroll_y) + direction * height
+        while target < 0 and not self.window.at_oldest:
+            before = round(self.scroll_y)
+            if not await self.load(-1):
+                break
+            target += round(self.scroll_y) - before
+        while target > self.max_scroll_y and not self.window.at_newest:
+            before = round(self.scroll_y)
+            if not await self.load(1):
+                break
+            target += round(self.scroll_y) - before
+        self.scroll_to(y=max(0, min(target, self.max_scroll_y)), animate=False, immediate=True)
+
+    async def jump_oldest(self) -> None:
+        if not self.window.at_oldest and self.source is not None:
+            async with self._lock:
+                self._generation += 1
+                page = await self.source.history_after(self.window.peer, None, limit=self.page_size)
+                self.window.replace(page, oldest=True, newest=len(page) < self.page_size)
+                self._relayout(None)
+        self.scroll_to(y=0, animate=False, immediate=True)
+
+    async def jump_newest(self) -> None:
+        if not self.window.at_newest and self.source is not None:
+            async with self._lock:
+                self._generation += 1
+                page = await self.source.history(self.window.peer, limit=self.page_size)
+                self.window.replace(page, oldest=len(page) < self.page_size, newest=True)
+                self._relayout(None)
+        self.following = True
+        self.scroll_end(animate=False, immediate=True)
+
+    async def load(self, direction: int) -> bool:
+        """Fetch the page before (-1) or after (1) the window; whether any came."""
+        if self.source is None:
+            return False
+        async with self._lock:
+            window = self.window
+            edge = window.first if direction < 0 else window.last
+            if (window.at_oldest if direction < 0 else window.at_newest) or edge is None:
+                return False
+            generation = self._generation
+            if direction < 0:
+                page = await self.source.history(window.peer, before=edge, limit=self.page_size)
+            else:
+                page = await self.source.history_after(window.peer, edge, limit=self.page_size)
+            if generation != self._generation:  # jumped elsewhere meanwhile
+                return False
+            anchor = self._anchor()
+            added = window.insert(page)
+            if direction < 0:
+                window.at_oldest = len(page) < self.page_size
+            else:
+                window.at_newest = len(page) < self.page_size
+            self._relayout(anchor)
+            self._trim()
+            return bool(added) or len(page) < self.page_size
+
+    def _trim(self) -> None:
+        """Past ``max_messages``, forget messages at the end farther from the screen,
+        but never those within ``prefetch`` pages of it (they would only be fetched
+        again): the window is as large as the screen needs, else ``max_messages``."""
+        extra = len(self.window) - self.max_messages
+        height = self.scrollable_content_region.height
+        if extra <= 0 or not height or not self.window.total:
+            return
+        ahead = self.prefetch * height
+        top = round(self.scroll_y)
+        first_kept = self.window.message_index_at(max(0, top - ahead))
+        last_kept = self.window.message_index_at(top + height + ahead)
+        above = first_kept or 0
+        below = 0 if last_kept is None else len(self.window) - last_kept - 1
+        if self.following and self.window.at_newest:
+            below = 0
+        anchor = self._anchor()
+        for end in sorted((-1, 1), key=lambda e: above if e < 0 else below, reverse=True):
+            count = min(extra, above if end < 0 else below)
+            if end < 0:
+                self.window.drop_oldest(count)
+            else:
+                self.window.drop_newest(count)
+            extra -= count
+        self._relayout(anchor)
+
+    def _anchor(self) -> tuple[str, int] | None:
+        """The message at the top of the screen and how far into it the screen starts,
+        to keep it there while pages come and go around it."""
+        if not self.window.total:
+            return None
+        top = round(self.scroll_y)
+        index = self.window.message_index_at(top)
+        if index is None:
+            return None
+        message = self.window.messages[index]
+        start = self.window.start_of(message.id)
+        return (message.id, top - start) if start is not None else None
+
+    def _relayout(self, anchor: tuple[str, int] | None) -> None:
+        width = self.scrollable_content_region.width
+        if width <= 0:
+            return
+        self.window.layout(width, local_day(self.clock()), self.app.console)
+        self.virtual_size = Size(width, self.window.total)
+        if not self._placed:
+            self._place()
+        elif self.following and self.window.at_newest:
+            self.scroll_end(animate=False, immediate=True)
+        elif anchor is not None:
+            start = self.window.start_of(anchor[0])
+            if start is not None:
+                self.scroll_to(y=max(0, start + anchor[1]), animate=False, immediate=True)
+        self.refresh()
+        self._after_scroll()
+
+    def on_resize(self, event: events.Resize) -> None:
+        anchor = self._anchor()
+        self._relayout(anchor)
+
+    # -- scrolling ------------------------------------------------------------------------
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
-        # max_scroll_y > 0: a real scroll, not the layout settling after a mount.
-        if new_value <= 0 < old_value and self.max_scroll_y > 0:
-            self.post_message(self.ReachedTop())
+        if self._placed and self.window.width:
+            self.following = self.window.at_newest and round(new_value) >= self.max_scroll_y
+            self._after_scroll()
+
+    def _after_scroll(self) -> None:
+        """What follows any move: what was seen, and what to fetch ahead."""
+        height = self.scrollable_content_region.height
+        if not self._placed or not height:
+            return
+        shown = self.on_screen()
+        if shown and self.unseen:
+            newest = order_key(shown[-1])
+            before = self.new_below
+            self.unseen = [key for key in self.unseen if key > newest]
+            if not self.unseen:
+                self._unseen_overflow = 0
+            if self.new_below != before:
+                self.refresh()
+        if self.following and self.window.at_newest and self.unseen:
+            self.unseen, self._unseen_overflow = [], 0
+        unread = self.newest_unread_on_screen()
+        if unread is not None and unread.id != self._last_seen:
+            self._last_seen = unread.id
+            self.post_message(self.Seen(unread))
+        for direction in (-1, 1):
+            if direction not in self._fetching and self._wants(direction):
+                self._fetching.add(direction)
+                self.run_worker(self._fetch_ahead(direction), group="message-log.page")
+
+    def _wants(self, direction: int) -> bool:
+        """Whether the screen is within ``prefetch`` pages of that end of the window
+        (and there is more beyond it)."""
+        height = self.scrollable_content_region.height
+        ahead = self.prefetch * height
+        top = round(self.scroll_y)
+        if direction < 0:
+            return not self.window.at_oldest and top < ahead
+        return not self.window.at_newest and self.window.total - (top + height) < ahead
+
+    async def _fetch_ahead(self, direction: int) -> None:
+        try:
+            while self._wants(direction):
+                if not await self.load(direction):
+                    break
+        finally:
+            self._fetching.discard(direction)
+
+    def on_click(self, event: events.Click) -> None:
+        # A click on the "new messages" note goes to them.
+        offset = event.get_content_offset(self)
+        if (
+            self.new_below
+            and offset is not None
+            and offset.y == self.scrollable_content_region.height - 1
+        ):
+            event.stop()
+            self.run_worker(self.jump_newest(), group="message-log.jump")
+
+    # -- drawing -------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        height = self.scrollable_content_region.height
+        base = self.rich_style
+        if width <= 0:
+            return Strip.blank(0, base)
+        if self._note_shown and y == height - 1:
+            return self._new_below_line(width)
+        found = self.window.line(round(self.scroll_y) + y)
+        if found is None or found[0].cell_length != width:
+            return Strip.blank(width, base)
+        strip, kind = found
+        if kind is not Kind.MESSAGE:
+            style = base + self.get_component_rich_style(f"message-log--{kind.value}")
+        else:
+            style = base
+        return strip.apply_style(style)
+
+    def _new_below_line(self, width: int) -> Strip:
+        count = self.new_below
+        text = Text(f" {count:,} new message{'s' if count != 1 else ''} ↓ ", end="")
+        text.truncate(width, overflow="ellipsis")
+        text.align("center", width)
+        style = self.rich_style + self.get_component_rich_style("message-log--new")
+        return Strip(text.render(self.app.console), width).apply_style(style)

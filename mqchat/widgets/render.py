@@ -5,7 +5,7 @@ terminal control characters and kept as a literal ``Text`` (never parsed as mark
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from rich.style import Style
 from rich.text import Text
@@ -25,7 +25,9 @@ __all__ = [
     "body_text",
     "clock_time",
     "connection_text",
+    "day_label",
     "delivery_mark",
+    "local_day",
     "name_text",
     "presence_text",
     "presence_words",
@@ -98,6 +100,20 @@ def _local(ts: datetime) -> datetime:
 def clock_time(ts: datetime) -> str:
     """``HH:MM`` in the local time zone."""
     return _local(ts).strftime("%H:%M")
+
+
+def local_day(ts: datetime) -> date:
+    """The calendar day of ``ts`` in the local time zone."""
+    return _local(ts).date()
+
+
+def day_label(day: date, today: date) -> str:
+    """``Today``, ``Yesterday``, else ``Tue 1 Dec 2026``: the title of a day separator."""
+    if day == today:
+        return "Today"
+    if day == today - timedelta(days=1):
+        return "Yesterday"
+    return f"{day.strftime('%a')} {day.day} {day.strftime('%b')} {day.year:04d}"
 
 
 def set_aside_note(claimed: datetime) -> Text:

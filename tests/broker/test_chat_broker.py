@@ -81,6 +81,38 @@ async def test_two_users_chat_both_ways(broker: Mosquitto, namespace: str, tmp_p
     assert alice_history == bob_history == ["hi bob", "hi alice"]
 
 
+async def test_read_receipts_go_only_up_to_what_was_seen(
+    broker: Mosquitto, namespace: str, tmp_path: Path
+) -> None:
+    async with (
+        running(broker, "alice", namespace, tmp_path) as (alice, a_events),
+        running(broker, "bob", namespace, tmp_path) as (bob, _),
+    ):
+        await alice.add_contact("bob")
+        first = await alice.send_text("bob", "seen")
+        second = await alice.send_text("bob", "not seen yet")
+        for sent in (first, second):
+            await a_events.wait_for(
+                MessageStateChanged,
+                lambda e, sent=sent: e.message_id == sent.id and e.state is DeliveryState.DELIVERED,
+            )
+        [seen] = [m for m in await bob.history("alice") if m.id == first.id]
+        await bob.mark_read("alice", up_to=seen)
+        await a_events.wait_for(
+            MessageStateChanged,
+            lambda e: e.message_id == first.id and e.state is DeliveryState.READ,
+        )
+        # a receipt for the second would have come in the same batch as the first
+        await bob.send_text("alice", "sync")
+        await a_events.wait_for(ChatReceived, lambda e: e.message.body == "sync")
+        states = {m.id: m.state for m in await alice.history("bob")}
+        assert states[first.id] is DeliveryState.READ
+        assert states[second.id] is DeliveryState.DELIVERED
+        assert [
+            m.body for m in await bob.history("alice") if m.state is DeliveryState.RECEIVED
+        ] == ["not seen yet"]
+
+
 async def test_wire_format_is_the_designs(
     broker: Mosquitto, namespace: str, tmp_path: Path
 ) -> None:

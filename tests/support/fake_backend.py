@@ -99,6 +99,8 @@ class FakeBackend(ChatBackend):
         self.added: list[str] = []
         self.removed: list[str] = []
         self.marked_read: list[str] = []
+        self.read_up_to: list[str | None] = []
+        """The ``up_to`` message id of each :meth:`mark_read` (``None``: all)."""
         self.roster_watch_calls: list[bool] = []
         self.stop_calls = 0
         self.abandon_calls = 0
@@ -334,9 +336,29 @@ class FakeBackend(ChatBackend):
             messages = messages[:index]
         return list(messages[-limit:]) if limit else []
 
-    async def mark_read(self, peer: str) -> None:
+    async def history_after(
+        self, peer: str, after: ChatMessage | None, *, limit: int = 50
+    ) -> list[ChatMessage]:
+        messages = self.messages.get(peer, [])
+        if after is not None:
+            index = next((i for i, m in enumerate(messages) if m.id == after.id), -1)
+            messages = messages[index + 1 :]
+        return list(messages[:limit])
+
+    async def mark_read(self, peer: str, up_to: ChatMessage | None = None) -> None:
+        """Like the store: incoming ``received`` messages up to ``up_to`` (in the order
+        they were seeded, which is the conversation's order) become ``read``."""
         self.marked_read.append(peer)
-        self.unread[peer] = 0
+        self.read_up_to.append(None if up_to is None else up_to.id)
+        messages = self.messages.get(peer, [])
+        end = len(messages)
+        if up_to is not None:
+            end = next((i + 1 for i, m in enumerate(messages) if m.id == up_to.id), 0)
+        for i, message in enumerate(messages[:end]):
+            if not message.outgoing and message.state is DeliveryState.RECEIVED:
+                messages[i] = replace(message, state=DeliveryState.READ)
+        left = sum(1 for m in messages if not m.outgoing and m.state is DeliveryState.RECEIVED)
+        self.unread[peer] = min(self.unread.get(peer, 0), left)
 
     def presence(self, user: str) -> Presence | None:
         return self.presences.get(user)

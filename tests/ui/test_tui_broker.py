@@ -18,6 +18,7 @@ from mqchat.app import LoginDefaults, make_app
 from mqchat.chat.service import ChatService
 from mqchat.config.settings import Settings
 from mqchat.core.events import ChatReceived
+from mqchat.core.model import ChatMessage
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.friends import FriendsScreen
 from mqchat.screens.login import LoginScreen
@@ -99,7 +100,9 @@ async def test_unreachable_broker_keeps_the_login_screen_with_the_reason(tmp_pat
 class _BrokenHistory(ChatService):
     """A chat whose history fails when a conversation opens: a bug nobody handled."""
 
-    async def mark_read(self, peer: str) -> None:
+    async def history(
+        self, peer: str, *, before: ChatMessage | None = None, limit: int = 50
+    ) -> list[ChatMessage]:
         raise RuntimeError("the history broke")
 
 

@@ -10,12 +10,31 @@ from mqchat.core.model import DeliveryState, PresenceState
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.friends import FriendsScreen
 from mqchat.widgets.composer import Composer
-from mqchat.widgets.message_log import MessageLog, MessageRow
+from mqchat.widgets.message_log import MessageLog
 from tests.support.fake_backend import NOW, at
 
 
 def rows(app) -> list[str]:
-    return [row.plain for row in app.screen.query(MessageRow)]
+    return app.screen.query_one(MessageLog).plain_rows()
+
+
+def held(app, body: str):
+    """The message with ``body`` as the log holds it."""
+    [message] = [m for m in app.screen.query_one(MessageLog).window.messages if m.body == body]
+    return message
+
+
+def plain(app, body: str) -> str:
+    log = app.screen.query_one(MessageLog)
+    return log.window.plain(held(app, body))
+
+
+def bodies(app) -> list[str]:
+    return [m.body for m in app.screen.query_one(MessageLog).window.messages]
+
+
+def on_screen(app) -> list[str]:
+    return [m.body for m in app.screen.query_one(MessageLog).on_screen()]
 
 
 async def test_opens_with_history_header_and_focused_input(build_app, backend, screen_text, settle):
@@ -106,11 +125,14 @@ async def test_delivery_state_updates_the_mark(build_app, backend, settle, state
         await settle(pilot)
         await pilot.press(*"ping", "enter")
         await settle(pilot)
-        [row] = [r for r in app.screen.query(MessageRow) if r.message.body == "ping"]
-        backend.change_state(row.message.id, state)
+        message = held(app, "ping")
+        backend.change_state(message.id, state)
         await settle(pilot)
-        assert row.plain.endswith(f"ping {mark}")
-        assert row.state is (DeliveryState.SENT if state is DeliveryState.FAILED else state)
+        assert plain(app, "ping").endswith(f"ping {mark}")
+        log = app.screen.query_one(MessageLog)
+        assert log.state_of(message.id) is (
+            DeliveryState.SENT if state is DeliveryState.FAILED else state
+        )
 
 
 async def test_hostile_body_is_literal_text(build_app, backend, screen_text, settle):
@@ -136,47 +158,152 @@ async def test_presence_in_the_header_follows_events(build_app, backend, screen_
         assert "Bob (bob)  ○ last seen 19 Nov" in screen_text(app)
 
 
-async def test_older_pages_load_at_the_top(build_app, backend, screen_text, settle, monkeypatch):
-    monkeypatch.setattr(ConversationScreen, "page_size", 20)
-    for i in range(60):
+def seed_read(backend, peer: str, count: int, minutes: int = 1) -> None:
+    """``count`` one-line messages from ``peer``, already read, a minute apart."""
+    for i in range(count):
         backend.seed_message(
-            "erin", f"message {i:02d}", NOW.replace(hour=10) + timedelta(minutes=i)
+            peer,
+            f"message {i:03d}",
+            NOW.replace(hour=0) + timedelta(minutes=i * minutes),
+            state=DeliveryState.READ,
         )
+
+
+async def test_older_pages_load_at_the_top(build_app, backend, screen_text, settle, monkeypatch):
+    monkeypatch.setattr(MessageLog, "page_size", 20)
+    seed_read(backend, "erin", 60)
     app, _ = build_app(open_peer="erin")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        # one page of 20 does not fill the screen: a second one is loaded at once
-        assert len(rows(app)) == 40
-        assert app.screen.query_one(MessageLog).max_scroll_y > 0
-        for _ in range(40):
+        # the newest page, and the one before it fetched ahead of the screen
+        assert bodies(app)[-1] == "message 059"
+        assert len(bodies(app)) >= 40
+        seen: list[str] = []
+        for _ in range(10):
+            seen = on_screen(app) + seen
             await pilot.press("pageup")
             await settle(pilot, 2)
-            if app.screen.exhausted and "the beginning of your" in screen_text(app):
-                break
-        bodies = [row.message.body for row in app.screen.query(MessageRow)]
-        assert bodies == [f"message {i:02d}" for i in range(60)]
-        assert app.screen.exhausted
+        assert bodies(app) == [f"message {i:03d}" for i in range(60)]
+        assert sorted(set(seen)) == bodies(app)
+        assert app.screen.query_one(MessageLog).window.at_oldest
         assert "the beginning of your conversation with erin" in screen_text(app)
 
 
-async def test_scrolling_to_the_top_loads_an_older_page(build_app, backend, settle, monkeypatch):
-    monkeypatch.setattr(ConversationScreen, "page_size", 30)
-    for i in range(75):
-        backend.seed_message(
-            "erin", f"message {i:02d}", NOW.replace(hour=10) + timedelta(minutes=i)
-        )
+async def test_reading_is_not_interrupted_when_an_older_page_loads(
+    build_app, backend, settle, monkeypatch
+):
+    monkeypatch.setattr(MessageLog, "page_size", 30)
+    seed_read(backend, "erin", 300)
     app, _ = build_app(open_peer="erin")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        assert len(rows(app)) == 30
         log = app.screen.query_one(MessageLog)
-        log.scroll_home(animate=False)
+        log.scroll_to(y=0, animate=False, immediate=True)
+        top = on_screen(app)[0]
         await settle(pilot)
-        assert len(rows(app)) == 60
-        # the message that was on top is still on top: reading is not interrupted
-        was_first = next(r for r in app.screen.query(MessageRow) if r.message.body == "message 45")
-        assert log.scroll_y == 30
-        assert was_first.region.y == log.content_region.y
+        # the page before it came, above: the message that was on top still is
+        assert bodies(app)[0] < top
+        assert log.scroll_y > 0
+        assert on_screen(app)[0] == top
+
+
+@pytest.mark.parametrize("prefetch", [2, 0], ids=["fetched-ahead", "fetched-on-the-key"])
+async def test_each_pageup_moves_exactly_one_page_over_page_boundaries(
+    build_app, backend, settle, monkeypatch, prefetch
+):
+    # With prefetch 0 nothing is fetched ahead: each page boundary is crossed by the
+    # key press itself, which waits for the older page before it moves.
+    monkeypatch.setattr(MessageLog, "prefetch", prefetch)
+    monkeypatch.setattr(MessageLog, "page_size", 25)
+    monkeypatch.setattr(MessageLog, "max_messages", 150)
+    seed_read(backend, "erin", 400)
+    app, _ = build_app(open_peer="erin")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        log = app.screen.query_one(MessageLog)
+        page = log.scrollable_content_region.height
+        assert on_screen(app)[-1] == "message 399"
+        firsts = [on_screen(app)[0]]
+        loaded = {bodies(app)[0]}
+        for _ in range(12):
+            await pilot.press("pageup")
+            await settle(pilot, 2)
+            firsts.append(on_screen(app)[0])
+            loaded.add(bodies(app)[0])
+        numbers = [int(body.split()[1]) for body in firsts]
+        assert numbers == [numbers[0] - page * i for i in range(13)]
+        assert len(loaded) > 5  # older pages came on the way
+        assert len(bodies(app)) <= 150  # and newer ones went
+        for _ in range(12):
+            await pilot.press("pagedown")
+            await settle(pilot, 2)
+            firsts.append(on_screen(app)[0])
+        numbers = [int(body.split()[1]) for body in firsts[12:]]
+        assert numbers == [numbers[0] + page * i for i in range(13)]
+        assert on_screen(app)[-1] == "message 399"
+
+
+async def test_home_and_end_jump_to_the_oldest_and_newest(
+    build_app, backend, screen_text, settle, monkeypatch
+):
+    monkeypatch.setattr(MessageLog, "page_size", 25)
+    monkeypatch.setattr(MessageLog, "max_messages", 150)
+    seed_read(backend, "erin", 400)
+    app, _ = build_app(open_peer="erin")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("home")
+        await settle(pilot)
+        assert on_screen(app)[0] == "message 000"
+        assert "the beginning of your conversation with erin" in screen_text(app)
+        assert len(bodies(app)) <= 150
+        await pilot.press("end")
+        await settle(pilot)
+        assert on_screen(app)[-1] == "message 399"
+        # with a draft, home and end move in the draft; ctrl+home/ctrl+end still jump
+        await pilot.press(*"abc", "home", "x")
+        await settle(pilot)
+        assert app.screen.query_one("#compose", Composer).text == "xabc"
+        assert on_screen(app)[-1] == "message 399"
+        await pilot.press("ctrl+home")
+        await settle(pilot)
+        assert on_screen(app)[0] == "message 000"
+        await pilot.press("ctrl+end")
+        await settle(pilot)
+        assert on_screen(app)[-1] == "message 399"
+
+
+async def test_a_flood_keeps_the_window_bounded_and_older_rows_come_back(
+    build_app, backend, settle, monkeypatch
+):
+    monkeypatch.setattr(MessageLog, "page_size", 20)
+    monkeypatch.setattr(MessageLog, "max_messages", 150)
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        for i in range(400):
+            backend.receive("bob", f"flood {i:03d}", NOW + timedelta(seconds=i))
+        await settle(pilot, 3)
+        assert len(bodies(app)) <= 150
+        assert on_screen(app)[-1] == "flood 399"  # the newest is on screen
+        assert bodies(app) == sorted(bodies(app))
+        # all 400 were marked read, in a few batches rather than one call per message
+        assert backend.unread["bob"] == 0
+        assert 1 <= backend.marked_read.count("bob") < 50
+        # scrolling back up brings the forgotten rows back from the history
+        seen: list[str] = on_screen(app)
+        for _ in range(40):
+            await pilot.press("pageup")
+            await settle(pilot, 2)
+            seen = on_screen(app) + seen
+            assert len(bodies(app)) <= 150
+        assert list(dict.fromkeys(seen)) == [
+            "hi bob, still on for tonight?",
+            "are you coming?",
+            "yes, on my way",
+            "see you at 5",
+            *(f"flood {i:03d}" for i in range(400)),
+        ]
 
 
 async def test_escape_goes_back_to_friends(build_app, settle):
@@ -200,14 +327,14 @@ async def test_a_sent_message_shows_pending_until_the_backend_says_more(
         # shown at once, with the input free again, though nothing is acknowledged
         assert rows(app)[-1] == "14:05 you on the bus ⏳"
         assert app.screen.query_one("#compose", Composer).text == ""
-        [row] = [r for r in app.screen.query(MessageRow) if r.message.body == "on the bus"]
-        backend.change_state(row.message.id, DeliveryState.SENT)
+        message = held(app, "on the bus")
+        backend.change_state(message.id, DeliveryState.SENT)
         await settle(pilot)
         assert rows(app)[-1] == "14:05 you on the bus ✓"
-        backend.change_state(row.message.id, DeliveryState.READ)
+        backend.change_state(message.id, DeliveryState.READ)
         await settle(pilot)
         assert rows(app)[-1] == "14:05 you on the bus ✓✓"
-        assert row.state is DeliveryState.READ
+        assert app.screen.query_one(MessageLog).state_of(message.id) is DeliveryState.READ
 
 
 async def test_a_pending_message_can_fail(build_app, backend, settle):
@@ -217,10 +344,9 @@ async def test_a_pending_message_can_fail(build_app, backend, settle):
         await settle(pilot)
         await pilot.press(*"lost", "enter")
         await settle(pilot)
-        [row] = [r for r in app.screen.query(MessageRow) if r.message.body == "lost"]
-        backend.change_state(row.message.id, DeliveryState.FAILED)
+        backend.change_state(held(app, "lost").id, DeliveryState.FAILED)
         await settle(pilot)
-        assert row.plain.endswith("lost ✗")
+        assert plain(app, "lost").endswith("lost ✗")
 
 
 async def test_a_huge_body_is_capped_on_screen(build_app, backend, screen_text, settle):
@@ -230,46 +356,11 @@ async def test_a_huge_body_is_capped_on_screen(build_app, backend, screen_text, 
         backend.receive("bob", "top\n" + "\n" * 30_000 + "bottom")
         backend.receive("bob", "x" * 50_000)
         await settle(pilot)
-        tall, wide = list(app.screen.query(MessageRow))[-2:]
-        assert tall.body.plain.count("\n") == 40
-        assert tall.body.plain.endswith("… 29,968 more characters not shown")
-        assert wide.body.plain == "x" * 4000 + "\n… 46,000 more characters not shown"
-        assert tall.size.height == 41 and wide.size.height < 60
+        window = app.screen.query_one(MessageLog).window
+        tall, wide = window.messages[-2:]
+        assert window.body(tall).plain.count("\n") == 40
+        assert window.body(tall).plain.endswith("… 29,968 more characters not shown")
+        assert window.body(wide).plain == "x" * 4000 + "\n… 46,000 more characters not shown"
+        assert window.height_of(tall.id) == 41 and window.height_of(wide.id) < 60
         assert backend.messages["bob"][-2].body.endswith("bottom")  # the store keeps it all
         assert "… 46,000 more characters not shown" in screen_text(app)
-
-
-async def test_a_flood_keeps_the_screen_bounded_and_older_rows_come_back(
-    build_app, backend, settle, monkeypatch
-):
-    from mqchat.screens import conversation
-
-    monkeypatch.setattr(conversation, "MAX_ROWS", 60)
-    monkeypatch.setattr(conversation, "KEEP_ROWS", 40)
-    app, _ = build_app(open_peer="bob")
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        for i in range(150):
-            backend.receive("bob", f"flood {i:03d}", NOW + timedelta(seconds=i))
-        await settle(pilot, 3)
-        bodies = [row.message.body for row in app.screen.query(MessageRow)]
-        assert len(bodies) <= 60
-        assert bodies[-1] == "flood 149"  # the newest is on screen
-        assert bodies == sorted(bodies)
-        # all 150 were marked read, in a few batches rather than one call per message
-        assert backend.unread["bob"] == 0
-        assert 1 <= backend.marked_read.count("bob") < 50
-        # scrolling back up brings the forgotten rows back from the history
-        for _ in range(60):
-            await pilot.press("pageup")
-            await settle(pilot, 2)
-            bodies = [row.message.body for row in app.screen.query(MessageRow)]
-            if app.screen.exhausted and bodies[0] == "hi bob, still on for tonight?":
-                break
-        assert bodies[:4] == [
-            "hi bob, still on for tonight?",
-            "are you coming?",
-            "yes, on my way",
-            "see you at 5",
-        ]
-        assert bodies[4:] == [f"flood {i:03d}" for i in range(150)]

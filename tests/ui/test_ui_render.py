@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from rich.console import Console
 
 from mqchat.core.events import (
     ChatReceived,
@@ -39,7 +40,7 @@ from mqchat.screens.messages import (
     message_for,
 )
 from mqchat.widgets.contact_list import contact_label, contact_row
-from mqchat.widgets.message_log import MessageRow, advances, message_table
+from mqchat.widgets.log_window import advances, message_body, message_plain, message_texts
 from mqchat.widgets.render import (
     MAX_BODY_CHARS,
     READ_STYLE,
@@ -201,20 +202,21 @@ def test_body_text_caps_lines_and_characters():
 
 def test_hostile_body_is_inert_in_a_row():
     body = "[bold red]x[/] \x1b[2J \u202eevil\u202c [link=http://e]y[/link]"
-    table = message_table(_message(body), DeliveryState.RECEIVED, "bob", 3)
-    cell = table.columns[2]._cells[0]
-    assert cell.plain == "[bold red]x[/] [2J evil [link=http://e]y[/link]"
-    assert not cell.spans
+    [line] = message_texts(_message(body), DeliveryState.RECEIVED, "bob", 3, 80, Console())
+    assert "[bold red]x[/] [2J evil [link=http://e]y[/link]" in line.plain
+    assert not [span for span in line.spans if "x[/]" in line.plain[span.start : span.end]]
+    assert message_body(_message(body)).plain == "[bold red]x[/] [2J evil [link=http://e]y[/link]"
+    assert not message_body(_message(body)).spans
 
 
 def test_a_message_dated_by_a_wrong_clock_is_flagged_with_the_claimed_time():
     pinned = replace(
         _message("from the future"), claimed_ts=datetime(9999, 12, 31, 23, 59, tzinfo=UTC)
     )
-    row = MessageRow(pinned, "bob", 3)
-    assert row.plain.startswith("14:02 bob from the future\n")  # the arrival time
-    assert "⚠ dated 9999-12-31 23:59 by their clock; shown when it arrived" in row.plain
-    assert "⚠" not in MessageRow(_message("on time"), "bob", 3).plain
+    plain = message_plain(pinned, pinned.state, "bob")
+    assert plain.startswith("14:02 bob from the future\n")  # the arrival time
+    assert "⚠ dated 9999-12-31 23:59 by their clock; shown when it arrived" in plain
+    assert "⚠" not in message_plain(_message("on time"), DeliveryState.SENT, "bob")
 
 
 @pytest.mark.parametrize("zone", ["America/New_York", "Asia/Tokyo"])

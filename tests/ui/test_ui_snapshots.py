@@ -5,16 +5,19 @@ Update with ``pytest tests/ui --snapshot-update`` and look at the SVGs in
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from textual.pilot import Pilot
 
 from mqchat.app import LoginDefaults
 from mqchat.core.events import ConnectionChanged
-from mqchat.core.model import ConnectionState, ContactStatus, PresenceState
+from mqchat.core.model import ConnectionState, ContactStatus, DeliveryState, PresenceState
 from mqchat.screens.conversation import ConversationScreen
 from tests.support.fake_backend import FakeBackend, at
 
 SIZE = (100, 30)
+READ = DeliveryState.READ
+MINUTE = timedelta(minutes=1)
 
 
 def keys(
@@ -110,7 +113,8 @@ def test_conversation_with_hostile_messages(snap_compare, build_app, backend):
     for i, body in enumerate(HOSTILE):
         backend.seed_message("mallory", body, at(f"13:{i:02d}"))
     app, _ = build_app(open_peer="mallory")
-    assert snap_compare(app, terminal_size=SIZE, run_before=keys())
+    # All unread: it opens at the first of them; end shows the newest, as before.
+    assert snap_compare(app, terminal_size=SIZE, run_before=keys("end"))
 
 
 def test_mqtt_3_fallback(snap_compare, build_app, backend):
@@ -131,3 +135,27 @@ def test_conversation_with_a_multi_line_draft(snap_compare, build_app):
     draft = ("running late,", "the bus broke down", "", "see you at 5:30?")
     presses = [key for line in draft for key in (*line, "ctrl+j")][:-1]
     assert snap_compare(app, terminal_size=SIZE, run_before=keys(*presses))
+
+
+def test_conversation_with_day_separators(snap_compare, build_app, backend):
+    backend.seed_contact("erin", "Erin")
+    backend.seed_message("erin", "see you on monday", at("17:30", days_ago=3), outgoing=True)
+    backend.seed_message("erin", "bring the slides", at("18:02", days_ago=3), state=READ)
+    backend.seed_message("erin", "slides ready\nall 40 of them", at("21:15", days_ago=1))
+    backend.seed_message("erin", "great, thanks!", at("08:40"), outgoing=True)
+    backend.seed_message("erin", "running late", at("13:58"))
+    app, _ = build_app(open_peer="erin")
+    assert snap_compare(app, terminal_size=SIZE, run_before=keys())
+
+
+def test_conversation_with_new_messages_below(snap_compare, build_app, backend):
+    backend.seed_contact("erin", "Erin")
+    for i in range(60):
+        backend.seed_message("erin", f"note {i:02d}", at("09:00") + i * MINUTE, state=READ)
+    app, _ = build_app(open_peer="erin")
+
+    def arrive() -> None:
+        backend.receive("erin", "are you there?", at("14:04"))
+        backend.receive("erin", "hello?", at("14:05"))
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=keys("pageup", then=arrive))

@@ -130,6 +130,40 @@ async def test_keyset_pages_walk_back_to_the_start(store: ChatStore) -> None:
     assert await store.conversation("bob") == messages
 
 
+async def test_keyset_pages_walk_forward_from_the_start(store: ChatStore) -> None:
+    messages = [msg(f"id{i:03d}", ms=i // 3, out=i % 2 == 0) for i in range(120)]
+    for m in reversed(messages):
+        await store.add_message(m)
+    await store.add_message(msg("other", peer="carol", ms=20))
+
+    pages: list[list[ChatMessage]] = []
+    after: ChatMessage | None = None
+    while page := await store.page_after("bob", after, limit=50):
+        pages.append(page)
+        after = page[-1]  # the newest of this page
+        assert len(pages) <= 3, "paging does not advance"
+    assert [len(p) for p in pages] == [50, 50, 20]
+    assert [m for page in pages for m in page] == messages
+    # ties in time are broken by id, as going back does
+    middle = messages[60]
+    assert [m.id for m in await store.page_after("bob", middle, limit=3)] == [
+        m.id for m in messages[61:64]
+    ]
+    with pytest.raises(ValueError):
+        await store.page_after("bob", None, limit=0)
+
+
+async def test_mark_read_up_to_a_message_leaves_newer_ones_unread(store: ChatStore) -> None:
+    for m in [msg("b1", ms=1), msg("b2", ms=2), msg("o1", ms=3, out=True), msg("b3", ms=4)]:
+        await store.add_message(m)
+    b2 = await store.get_message("b2")
+    assert b2 is not None
+    assert await store.mark_read("bob", b2) == ["b1", "b2"]
+    assert await store.unread_count("bob") == 1
+    assert await store.mark_read("bob", b2) == []
+    assert await store.mark_read("bob") == ["b3"]
+
+
 async def test_page_boundary_with_equal_timestamps_breaks_ties_by_id(store: ChatStore) -> None:
     for id in ["c", "a", "e", "b", "d"]:
         await store.add_message(msg(id, ms=5))
