@@ -27,7 +27,7 @@ from mqchat.widgets.composer import (
     merged,
     outgoing_text,
 )
-from mqchat.widgets.message_log import MessageRow
+from mqchat.widgets.message_log import MessageLog
 from tests.support.fake_backend import NOW, fake_factory
 
 
@@ -36,7 +36,7 @@ def composer(app) -> Composer:
 
 
 def bodies(app) -> list[str]:
-    return [row.message.body for row in app.screen.query(MessageRow)]
+    return [m.body for m in app.screen.query_one(MessageLog).window.messages]
 
 
 async def test_a_pasted_text_of_three_lines_is_one_message(build_app, backend, screen_text, settle):
