@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from rich.console import RenderableType
@@ -16,13 +17,14 @@ from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
+from textual.theme import Theme
 from textual.widgets import Input, TextArea
 
 from mqchat.chat.backend import ChatBackend
 from mqchat.config.loader import SettingsError
 from mqchat.config.settings import Settings
 from mqchat.core.events import ChatReceived, ConnectionChanged, Event, Notice, Rejected
-from mqchat.core.model import ConnectionState, ContactSummary, utc_now
+from mqchat.core.model import ChatMessage, ConnectionState, ContactSummary, utc_now
 from mqchat.core.names import InvalidUserName, validate_user_name
 from mqchat.core.text import display_safe
 from mqchat.inspector.backend import InspectorFactory
@@ -33,12 +35,25 @@ from mqchat.screens.inspector.screen import InspectorScreen
 from mqchat.screens.keys_help import show_keys
 from mqchat.screens.login import LoginDefaults, LoginScreen, settings_from_form
 from mqchat.screens.messages import message_for
-from mqchat.screens.notifications import ElsewhereNotifier
+from mqchat.screens.notifications import ElsewhereNotifier, alert_sequence, write_to_terminal
 from mqchat.widgets.status_bar import StatusInfo
 
-__all__ = ["BackendFactory", "LoginDefaults", "MqchatApp", "make_app"]
+__all__ = ["BackendFactory", "LoginDefaults", "MqchatApp", "UiOptions", "make_app"]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class UiOptions:
+    """``[ui]`` of the config file, as the App uses it: the theme to start with, how
+    to alert while the terminal is not focused (``off``, ``bell``, ``osc9``,
+    ``osc777``), and how to save a theme chosen with ctrl+p (returns a problem to
+    show, or ``None``; without it the choice lasts until mqchat quits)."""
+
+    theme: str | None = None
+    notify: str = "off"
+    save_theme: Callable[[str], str | None] | None = None
+
 
 BackendFactory = Callable[[Settings], ChatBackend]
 """Builds the backend for a login; the CLI passes the real one, tests a fake."""
@@ -54,7 +69,7 @@ _FIRST_ATTEMPT_FAILED = {ConnectionState.FAILED, ConnectionState.RETRYING, Conne
 class MqchatApp(App[None]):
     TITLE = "mqchat"
     CSS_PATH = "app.tcss"
-    ENABLE_COMMAND_PALETTE = False
+    ENABLE_COMMAND_PALETTE = True  # ctrl+p: themes (saved to [ui] theme), keys, quit
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
         # Shown only while waiting to reconnect (see check_action).
@@ -74,8 +89,10 @@ class MqchatApp(App[None]):
         cursor_blink: bool = True,
         inspector: InspectorFactory | None = None,
         inspector_filters: Sequence[str] = (),
+        ui: UiOptions | None = None,
     ) -> None:
         super().__init__()
+        self.ui = ui or UiOptions()
         self.inspector_filters = list(inspector_filters)
         """Filters the inspector subscribes to besides the chat's namespace."""
         self.defaults = defaults
@@ -101,6 +118,7 @@ class MqchatApp(App[None]):
             self,
             self.status,
             shown_peer=self._shown_peer,
+            alert=self._alert if self.ui.notify != "off" else None,
             toasts_here=lambda: not isinstance(self._underneath(), FriendsScreen | LoginScreen),
             summaries=self._summaries,
             refresh=self._refresh_status_bars,
@@ -108,6 +126,17 @@ class MqchatApp(App[None]):
 
     def on_mount(self) -> None:
         self.screen_change_signal.subscribe(self, lambda _screen: self.elsewhere.recount_soon())
+        if self.ui.theme is not None:
+            if self.ui.theme in self.available_themes:
+                self.theme = self.ui.theme
+            else:
+                self.notify(
+                    f"no theme {self.ui.theme!r} (ctrl+p, then 'theme', lists them)",
+                    title="Config",
+                    severity="warning",
+                    markup=False,
+                )
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         if not self.auto_login:
             self._show_login()
             return
@@ -204,6 +233,20 @@ class MqchatApp(App[None]):
             screen.post_message(message_for(event))
 
     # Messages elsewhere: a toast and the status bar's unread count.
+
+    def _alert(self, message: ChatMessage) -> None:
+        write_to_terminal(
+            self, alert_sequence(self.ui.notify, f"mqchat: {message.peer}", message.body)
+        )
+
+    def _theme_changed(self, theme: Theme) -> None:
+        save = self.ui.save_theme
+        if save is None or theme.name == self.ui.theme:
+            return
+        self.ui = replace(self.ui, theme=theme.name)
+        problem = save(theme.name)
+        if problem:
+            self.notify(problem, title="Theme not saved", severity="warning", markup=False)
 
     def _underneath(self) -> Screen[object]:
         """The screen shown, under any dialog open on it."""
@@ -374,6 +417,7 @@ def make_app(
     keymap: Mapping[str, str] | None = None,
     inspector: InspectorFactory | None = None,
     inspector_filters: Sequence[str] = (),
+    ui: UiOptions | None = None,
 ) -> MqchatApp:
     """Build the TUI. ``connect`` turns the login's settings into a backend;
     ``auto_login`` skips the form (``mqchat chat``); ``open_peer`` opens that
@@ -389,6 +433,7 @@ def make_app(
         cursor_blink=cursor_blink,
         inspector=inspector,
         inspector_filters=inspector_filters,
+        ui=ui,
     )
     if keymap:
         app.set_keymap(dict(keymap))

@@ -167,8 +167,9 @@ def _prepare_tui(
         command_options(layers)
 
     def run() -> int:
-        from mqchat.app import LoginDefaults, make_app
+        from mqchat.app import LoginDefaults, UiOptions, make_app
         from mqchat.chat.service import ChatService
+        from mqchat.config.profiles import ConfigError, save_ui
         from mqchat.inspector.feed import InspectorFeed
         from mqchat.mqtt.protocol import forced_protocol
 
@@ -187,6 +188,16 @@ def _prepare_tui(
         def inspect(settings: Settings) -> InspectorFeed:
             return InspectorFeed(settings, protocol=forced_protocol(settings))
 
+        def save_theme(name: str) -> str | None:
+            try:
+                save_ui(chosen.config.path, "theme", name)
+            except ConfigError as exc:
+                return str(exc)
+            return None
+
+        ui = chosen.config.ui
+        options = UiOptions(theme=ui.theme, notify=ui.notify, save_theme=save_theme)
+
         app = make_app(
             defaults=defaults,
             connect=ChatService,
@@ -194,6 +205,7 @@ def _prepare_tui(
             open_peer=peer,
             inspector=inspect,
             keymap=keymap,
+            ui=options,
         )
         app.run()
         if getattr(app, "crash", None) is not None:  # one line; the traceback in a log

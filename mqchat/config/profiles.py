@@ -47,6 +47,7 @@ __all__ = [
     "Profile",
     "load_config",
     "save_profile",
+    "save_ui",
     "validate_profile_name",
 ]
 
@@ -79,10 +80,36 @@ def save_profile(path: Path, name: str, profile: Profile, *, make_default: bool 
             after = check_config(_parse(candidate, path).unwrap(), path)
         except ConfigError:
             continue
-        if after.profiles == wanted and after.keys == before.keys:
+        if after.profiles == wanted and after.keys == before.keys and after.ui == before.ui:
             _write_atomically(path, candidate)
             return
     raise ConfigError(f"{path}: profile {name!r} could not be written so that it loads back")
+
+
+def save_ui(path: Path, key: str, value: str) -> None:
+    """Set ``key`` of ``[ui]`` (``theme``, ``notify``) in ``path``, keeping everything
+    else as it was, comments included, in the same safe way as :func:`save_profile`.
+    Raises :class:`ConfigError`."""
+    text = _read(path) or ""
+    before = check_config(_parse(text, path).unwrap(), path)
+    doc = _parse(text, path) if text.strip() else _new_document()
+    ui: Any = doc.get("ui")
+    if ui is None:
+        doc["ui"] = {key: value}
+    elif key in ui:
+        ui[key] = value  # tomlkit keeps the line's comment
+    else:
+        _add_key(ui, key, value)
+    candidate = doc.as_string()
+    after = check_config(_parse(candidate, path).unwrap(), path)
+    unchanged = (after.profiles, after.default_profile, after.keys)
+    if getattr(after.ui, key) != value or unchanged != (
+        before.profiles,
+        before.default_profile,
+        before.keys,
+    ):
+        raise ConfigError(f"{path}: ui.{key} could not be written so that it loads back")
+    _write_atomically(path, candidate)
 
 
 def _written(

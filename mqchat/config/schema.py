@@ -17,13 +17,17 @@ from mqchat.config.broker_url import BrokerUrlError, parse_broker_url
 from mqchat.config.env import env_name
 
 __all__ = [
+    "NOTIFY_WAYS",
     "PROFILE_KEYS",
     "PROFILE_NAME",
+    "UI_KEYS",
     "Config",
     "ConfigError",
     "Profile",
+    "Ui",
     "check_config",
     "check_profile",
+    "check_ui",
     "toml_key",
     "validate_profile_name",
 ]
@@ -69,6 +73,23 @@ class Profile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 PROFILE_KEYS: tuple[str, ...] = Profile.__struct_fields__
 
+NOTIFY_WAYS = ("off", "bell", "osc9", "osc777")
+"""How a message for another conversation reaches you while the terminal is not
+focused: not at all, the terminal bell, or a desktop notification by OSC 9
+(iTerm2, Windows Terminal, WezTerm, kitty) or OSC 777 (foot, Ghostty, urxvt)."""
+
+
+class Ui(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """``[ui]``: how the TUI looks and tells you things."""
+
+    theme: str | None = None
+    """A Textual theme name (``textual-dark``, ``nord``…); ctrl+p changes and saves it."""
+    notify: str = "off"
+    """One of :data:`NOTIFY_WAYS`."""
+
+
+UI_KEYS: tuple[str, ...] = Ui.__struct_fields__
+
 
 class _File(msgspec.Struct, forbid_unknown_fields=True):
     """The top level; each profile and each key binding is checked on its own, so an
@@ -77,6 +98,7 @@ class _File(msgspec.Struct, forbid_unknown_fields=True):
     default_profile: str | None = None
     profiles: dict[str, object] = msgspec.field(default_factory=dict)
     keys: dict[str, object] = msgspec.field(default_factory=dict)
+    ui: dict[str, object] = msgspec.field(default_factory=dict)
 
 
 _FILE_KEYS: tuple[str, ...] = _File.__struct_fields__
@@ -91,6 +113,8 @@ class Config:
     default_profile: str | None = None
     keys: dict[str, str] = field(default_factory=dict)
     """``[keys]``: binding id → key(s), e.g. ``{"app.quit": "ctrl+x"}``."""
+    ui: Ui = field(default_factory=Ui)
+    """``[ui]``: theme and notifications."""
 
     def profile(self, name: str | None) -> Profile:
         """The profile ``name``, else the default profile, else an empty one.
@@ -132,7 +156,18 @@ def check_config(data: Mapping[str, Any], path: Path) -> Config:
         raise ConfigError(
             f"{path}: default_profile {default!r} is not one of the profiles ({known})"
         )
-    return Config(path, profiles, default, _key_bindings(top.keys, path))
+    return Config(path, profiles, default, _key_bindings(top.keys, path), check_ui(top.ui, path))
+
+
+def check_ui(table: object, path: Path) -> Ui:
+    """The ``[ui]`` table as :class:`Ui`, or :class:`ConfigError`."""
+    ui = _convert(table, Ui, path, ("ui",), UI_KEYS)
+    if ui.notify not in NOTIFY_WAYS:
+        raise ConfigError(
+            f"{path}: {toml_key('ui', 'notify')}: expected one of {', '.join(NOTIFY_WAYS)}, "
+            f"got {_shown(ui.notify)}"
+        )
+    return ui
 
 
 def check_profile(table: object, path: Path, name: str) -> Profile:

@@ -52,6 +52,8 @@ async def show_keys(app: App[Any]) -> None:
     if screen.focused is not None:
         rows += key_rows(screen.focused, mqchat_only=True)
     rows += key_rows(app, mqchat_only=True)
+    if app.ENABLE_COMMAND_PALETTE:
+        rows.append((app.COMMAND_PALETTE_DISPLAY or "^p", "Command palette: themes, keys, quit"))
     name = (screen.__class__.__name__.removesuffix("Screen") or "these").lower()
     app.push_screen(KeysHelpScreen(f"Keys of {name}", list(dict.fromkeys(rows))))
 

@@ -1,5 +1,7 @@
 """Messages for a conversation that is not on screen: a toast naming the sender, and
-the count of unread messages elsewhere in the status bar of every screen.
+the count of unread messages elsewhere in the status bar of every screen. While the
+terminal is not focused, any message can also ring the bell or raise a desktop
+notification (``[ui] notify`` of the config file; off by default).
 
 The count comes from the history (the contacts' unread counts), not from counting
 events, so it is right after a conversation marks its messages read, after a
@@ -20,7 +22,14 @@ from mqchat.core.model import ChatMessage, ContactSummary
 from mqchat.core.text import display_safe
 from mqchat.widgets.status_bar import StatusInfo
 
-__all__ = ["QUIET_FOR", "RECOUNT_DELAY", "ElsewhereNotifier", "preview"]
+__all__ = [
+    "QUIET_FOR",
+    "RECOUNT_DELAY",
+    "ElsewhereNotifier",
+    "alert_sequence",
+    "preview",
+    "write_to_terminal",
+]
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +38,30 @@ RECOUNT_DELAY = 0.1
 QUIET_FOR = 5.0
 """Seconds after a toast for a peer during which their next messages only count."""
 PREVIEW_CELLS = 100
+
+
+def alert_sequence(way: str, title: str, body: str) -> str:
+    """What to write to the terminal to alert the user ``way`` (``bell``, ``osc9``,
+    ``osc777``; anything else: nothing). Title and body lose their control
+    characters, and ``;`` (OSC 777's separator) becomes ``,``, so a peer's words can
+    never end the sequence early or start another."""
+    title, body = (preview(t, 80).replace(";", ",") for t in (title, body))
+    if way == "bell":
+        return "\a"
+    if way == "osc9":
+        return f"\x1b]9;{title}: {body}\x1b\\"
+    if way == "osc777":
+        return f"\x1b]777;notify;{title};{body}\x1b\\"
+    return ""
+
+
+def write_to_terminal(app: App[Any], sequence: str) -> None:
+    """Write ``sequence`` to the terminal, as :meth:`App.bell` does: Textual has no
+    public way to write a raw sequence, so this uses its driver, the one place mqchat
+    does (``tests/ui/test_ui_theme_and_alerts.py`` fails loudly if that changes)."""
+    driver = getattr(app, "_driver", None)
+    if sequence and not app.is_headless and driver is not None:
+        driver.write(sequence)
 
 
 def preview(body: str, cells: int = PREVIEW_CELLS) -> str:
@@ -54,6 +87,7 @@ class ElsewhereNotifier:
         status: StatusInfo,
         *,
         shown_peer: Callable[[], str | None],
+        alert: Callable[[ChatMessage], None] | None = None,
         toasts_here: Callable[[], bool],
         summaries: Callable[[], Awaitable[list[ContactSummary]]],
         refresh: Callable[[], None],
@@ -62,6 +96,8 @@ class ElsewhereNotifier:
         self._app = app
         self._status = status
         self._shown_peer = shown_peer
+        self._alert = alert
+        self._alerted: dict[str, float] = {}
         self._toasts_here = toasts_here
         self._summaries = summaries
         self._refresh = refresh
@@ -74,9 +110,14 @@ class ElsewhereNotifier:
         if message.outgoing:
             return
         self.recount_soon()
+        now = self._monotonic()
+        # The terminal is not looked at: even this conversation's messages alert.
+        quiet = now - self._alerted.get(message.peer, -QUIET_FOR) < QUIET_FOR
+        if self._alert is not None and not self._app.app_focus and not quiet:
+            self._alerted[message.peer] = now
+            self._alert(message)
         if message.peer == self._shown_peer() or not self._toasts_here():
             return
-        now = self._monotonic()
         if now - self._toasted.get(message.peer, -QUIET_FOR) < QUIET_FOR:
             return
         self._toasted[message.peer] = now

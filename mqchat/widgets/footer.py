@@ -55,6 +55,10 @@ class FittingFooter(Footer):
     _laid_out_for = 0
     """The width the keys were last chosen for."""
 
+    def __init__(self, *, compact: bool = False) -> None:
+        # ctrl+p is listed by f1 (and in the README): not worth a footer place.
+        super().__init__(compact=compact, show_command_palette=False)
+
     def compose(self) -> ComposeResult:
         widgets = list(super().compose())
         keys = [w for w in widgets if isinstance(w, FooterKey)]
