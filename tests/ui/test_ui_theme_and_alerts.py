@@ -109,3 +109,8 @@ async def test_textual_still_writes_to_the_terminal_through_its_driver(backend, 
             f"textual {textual.__version__} has no App._driver.write: fix write_to_terminal"
         )
         write_to_terminal(app, "")  # headless: writes nothing, raises nothing
+
+
+def test_snapshot_conversation_in_the_light_theme(snap_compare, backend):
+    app = app_with(backend, UiOptions(theme="textual-light"), open_peer="bob")
+    assert snap_compare(app, terminal_size=(100, 30))
