@@ -32,7 +32,7 @@ __all__ = [
     "open_engine",
 ]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT_S = 10.0
 """How long a write waits for another connection's (or process's) write to finish."""
 
@@ -129,7 +129,26 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE TABLE dismissed (user VARCHAR NOT NULL, until_ms BIGINT NOT NULL, "
         "blocked BOOLEAN NOT NULL, PRIMARY KEY (user))",
     ),
+    # Full-text search (mqchat.store.search): an FTS5 index of the bodies that keeps
+    # no copy of them, kept up to date by triggers, filled from what is stored.
+    5: (
+        "CREATE VIRTUAL TABLE message_search USING fts5(body, content='messages', "
+        "tokenize='unicode61 remove_diacritics 2')",
+        "CREATE TRIGGER message_search_insert AFTER INSERT ON messages BEGIN "
+        "INSERT INTO message_search (rowid, body) VALUES (new.rowid, new.body); END",
+        "CREATE TRIGGER message_search_delete AFTER DELETE ON messages BEGIN "
+        "INSERT INTO message_search (message_search, rowid, body) "
+        "VALUES ('delete', old.rowid, old.body); END",
+        "CREATE TRIGGER message_search_update AFTER UPDATE OF body ON messages BEGIN "
+        "INSERT INTO message_search (message_search, rowid, body) "
+        "VALUES ('delete', old.rowid, old.body); "
+        "INSERT INTO message_search (rowid, body) VALUES (new.rowid, new.body); END",
+        "INSERT INTO message_search (message_search) VALUES ('rebuild')",
+    ),
 }
+_NOT_IN_MODELS = (5,)
+"""Steps whose tables are not ORM models (the search index): a new file runs them
+after ``create_all``."""
 
 
 async def ensure_schema(engine: AsyncEngine) -> None:
@@ -146,6 +165,9 @@ async def ensure_schema(engine: AsyncEngine) -> None:
         steps = range(version + 1, SCHEMA_VERSION + 1)
         if version == 0:
             await conn.run_sync(Base.metadata.create_all)
+            for step in _NOT_IN_MODELS:
+                for sql in _MIGRATIONS[step]:
+                    await conn.exec_driver_sql(sql)
         elif version > SCHEMA_VERSION:
             await conn.rollback()
             raise SchemaVersionError(
