@@ -249,9 +249,7 @@ class ChatStore:
         ``peer`` only if given, newest first; with ``before``, only those older than
         it by (timestamp, id), for the next page. Any text is taken as words, never
         as query syntax; one without words finds nothing."""
-        return await search_messages(
-            self._sessions, text, peer=peer, before=before, limit=limit
-        )
+        return await search_messages(self._sessions, text, peer=peer, before=before, limit=limit)
 
     # -- contacts ---------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from mqchat.config.private_files import PRIVATE_FILE_MODE, private_dir, private_file
+from mqchat.store.faults import cannot_open, is_file_fault, with_remedy
 from mqchat.store.models import Base
 
 __all__ = [
@@ -61,7 +62,7 @@ def _as_store_error(path: Path) -> Any:
             # disk) SQLite keeps the transaction, and its lock, open on it.
             context.is_disconnect = True
             context.invalidate_pool_on_disconnect = False
-            raise StoreError(f"{exc} ({path})") from exc
+            raise StoreError(with_remedy(f"{exc} ({path})", exc)) from exc
 
     return translate
 
@@ -199,10 +200,7 @@ async def open_engine(
         private_dir(path.parent)
         make_private(path)
     except OSError as exc:
-        where = f" ({exc.filename})" if exc.filename and exc.filename != str(path) else ""
-        raise StoreOpenError(
-            f"cannot open the history {path}: {exc.strerror or exc}{where}"
-        ) from None
+        raise StoreOpenError(cannot_open(path, exc)) from None
     engine = create_engine(path, busy_timeout=busy_timeout)
     try:
         await ensure_schema(engine)
@@ -212,15 +210,18 @@ async def open_engine(
     except StoreError as exc:  # the file's own trouble, translated on the way
         await engine.dispose()
         cause = exc.__cause__
-        if isinstance(cause, sqlite3.OperationalError) and "unable to open" not in str(cause):
+        if cause is not None and not is_file_fault(cause):
             raise  # a failed migration: the file is fine, mqchat is not
-        raise StoreOpenError(f"cannot use the history {path}: {cause or exc}") from None
+        reason = cause or exc
+        line = f"cannot use the history {path}: {reason}"
+        raise StoreOpenError(with_remedy(line, reason)) from None
     except DatabaseError as exc:
         await engine.dispose()
         # Not a database, or not one SQLite can open; a failed migration (another
         # OperationalError) is a bug, and keeps its traceback.
         if not isinstance(exc, OperationalError) or "unable to open" in str(exc.orig):
-            raise StoreOpenError(f"cannot use the history {path}: {exc.orig}") from None
+            line = f"cannot use the history {path}: {exc.orig}"
+            raise StoreOpenError(with_remedy(line, exc.orig)) from None
         raise
     except BaseException:
         await engine.dispose()

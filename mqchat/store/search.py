@@ -10,7 +10,7 @@ terms, so nothing the user types is ever read as FTS5 syntax."""
 
 from __future__ import annotations
 
-from sqlalchemy import Select, column, literal_column, select, table, tuple_
+from sqlalchemy import ColumnElement, Select, column, literal_column, select, table, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mqchat.core.model import ChatMessage
@@ -21,8 +21,8 @@ from mqchat.store.models import MessageRow
 __all__ = ["fts_query", "search_messages"]
 
 _INDEX = table("message_search", column("rowid"))
-_MESSAGE_ROWID = literal_column("messages.rowid")
-_UNINDEXED_CONVERSATION = literal_column("+messages.conversation")
+_MESSAGE_ROWID: ColumnElement[int] = literal_column("messages.rowid")
+_UNINDEXED_CONVERSATION: ColumnElement[str] = literal_column("+messages.conversation")
 
 
 def fts_query(text: str) -> str | None:
@@ -38,19 +38,19 @@ def fts_query(text: str) -> str | None:
 
 def search_statement(
     query: str, *, peer: str | None, before: ChatMessage | None, limit: int
-) -> Select[tuple[MessageRow]]:
+) -> Select[MessageRow]:
     """Hits of the FTS5 ``query``, newest first by (timestamp, id)."""
     stmt = (
         select(MessageRow)
         .select_from(_INDEX)
-        .join(MessageRow, _MESSAGE_ROWID == _INDEX.c.rowid)
+        .join(MessageRow, _INDEX.c.rowid == _MESSAGE_ROWID)
         .where(literal_column("message_search").op("MATCH")(query))
     )
     if peer is not None:
         # Unary + keeps SQLite off the conversation index: walking a conversation and
         # asking the index about each message re-reads the word's whole list each time
         # (seconds for a common word); the index's hits first, then filtered, is fast.
-        stmt = stmt.where(_UNINDEXED_CONVERSATION == peer)
+        stmt = stmt.where(_UNINDEXED_CONVERSATION.op("=")(peer))
     if before is not None:
         cursor = tuple_(MessageRow.ts_ms, MessageRow.id) < tuple_(to_ms(before.ts), before.id)
         stmt = stmt.where(cursor)
