@@ -142,7 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
         "only separate words.",
     )
     search.add_argument("text", metavar="TEXT")
-    search.add_argument("--peer", metavar="PEER", help="only the conversation with PEER")
+    search.add_argument(
+        "--peer", metavar="PEER", dest="only_peer", help="only the conversation with PEER"
+    )
     search.add_argument(
         "--limit", metavar="N", type=_positive_int, default=100, help="at most N hits (100)"
     )
@@ -251,7 +253,7 @@ def _history(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
 
 def _search(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
     settings = command_settings(args, environ, connects=False)
-    peer = None if args.peer is None else _check_peer(args.peer, settings)
+    peer = None if args.only_peer is None else _check_peer(args.only_peer, settings)
 
     def run() -> int:
         return print_search(settings, args.text, peer=peer, limit=args.limit, as_json=args.json)

@@ -53,8 +53,9 @@ def corrupt(tmp_path: Path) -> Iterator[Fault]:
     path.write_text("these are not the bytes of a database\n" * 100)
     yield Fault(
         data,
-        lambda _: f"{path}: file is not a database; it is damaged or not an mqchat "
-        "history: move it away",
+        lambda _: (
+            f"{path}: file is not a database; it is damaged or not an mqchat history: move it away"
+        ),
     )
 
 
@@ -63,8 +64,10 @@ def data_dir_is_a_file(tmp_path: Path) -> Iterator[Fault]:
     data.write_text("")
     yield Fault(
         data,
-        lambda _: f"{history_of(data)}: {data} is a file, not a folder; move it away, or "
-        "choose another data dir (--data-dir)",
+        lambda _: (
+            f"{history_of(data)}: {data} is a file, not a folder; move it away, or "
+            "choose another data dir (--data-dir)"
+        ),
     )
 
 
@@ -79,8 +82,10 @@ def read_only(tmp_path: Path) -> Iterator[Fault]:
         remount_read_only(disk)
         yield Fault(
             disk,
-            lambda _: f"{history_of(disk)}: Read-only file system; make it writable, or "
-            "choose another data dir (--data-dir)",
+            lambda _: (
+                f"{history_of(disk)}: Read-only file system; make it writable, or "
+                "choose another data dir (--data-dir)"
+            ),
         )
 
 
@@ -152,7 +157,7 @@ def test_history_and_search_into_a_reader_that_stops_early_end_quietly(tmp_path:
         argv = [sys.executable, "-m", "mqchat", *command, "--user", "alice", "--broker", NOWHERE]
         argv += ["--data-dir", str(data)]
         done = subprocess.run(
-            f"{shlex.join(argv)} | head -1; echo \"status ${{PIPESTATUS[0]}}\" >&2",
+            f'{shlex.join(argv)} | head -1; echo "status ${{PIPESTATUS[0]}}" >&2',
             shell=True,
             executable="/bin/bash",
             capture_output=True,
