@@ -115,6 +115,25 @@ def create_engine(path: Path, *, busy_timeout: float = BUSY_TIMEOUT_S) -> AsyncE
     return engine
 
 
+_SEARCH_INDEX = (
+    "CREATE VIRTUAL TABLE message_search USING fts5(body, content='messages', "
+    "tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER message_search_insert AFTER INSERT ON messages BEGIN "
+    "INSERT INTO message_search (rowid, body) VALUES (new.rowid, new.body); END",
+    "CREATE TRIGGER message_search_delete AFTER DELETE ON messages BEGIN "
+    "INSERT INTO message_search (message_search, rowid, body) "
+    "VALUES ('delete', old.rowid, old.body); END",
+    "CREATE TRIGGER message_search_update AFTER UPDATE OF body ON messages BEGIN "
+    "INSERT INTO message_search (message_search, rowid, body) "
+    "VALUES ('delete', old.rowid, old.body); "
+    "INSERT INTO message_search (rowid, body) VALUES (new.rowid, new.body); END",
+    "INSERT INTO message_search (message_search) VALUES ('rebuild')",
+)
+"""Full-text search (:mod:`mqchat.store.search`), as schema version 5 made it: an
+FTS5 index of the bodies that keeps no copy of them, kept up to date by triggers,
+filled from what is stored. Not an ORM model: a new file gets it after
+``create_all``."""
+
 # The SQL that takes a file from the version before each key to the key. Written out
 # rather than derived from the models, so a step keeps doing what it did when later
 # versions change the tables again; the result must match what create_all makes now.
@@ -130,26 +149,8 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE TABLE dismissed (user VARCHAR NOT NULL, until_ms BIGINT NOT NULL, "
         "blocked BOOLEAN NOT NULL, PRIMARY KEY (user))",
     ),
-    # Full-text search (mqchat.store.search): an FTS5 index of the bodies that keeps
-    # no copy of them, kept up to date by triggers, filled from what is stored.
-    5: (
-        "CREATE VIRTUAL TABLE message_search USING fts5(body, content='messages', "
-        "tokenize='unicode61 remove_diacritics 2')",
-        "CREATE TRIGGER message_search_insert AFTER INSERT ON messages BEGIN "
-        "INSERT INTO message_search (rowid, body) VALUES (new.rowid, new.body); END",
-        "CREATE TRIGGER message_search_delete AFTER DELETE ON messages BEGIN "
-        "INSERT INTO message_search (message_search, rowid, body) "
-        "VALUES ('delete', old.rowid, old.body); END",
-        "CREATE TRIGGER message_search_update AFTER UPDATE OF body ON messages BEGIN "
-        "INSERT INTO message_search (message_search, rowid, body) "
-        "VALUES ('delete', old.rowid, old.body); "
-        "INSERT INTO message_search (rowid, body) VALUES (new.rowid, new.body); END",
-        "INSERT INTO message_search (message_search) VALUES ('rebuild')",
-    ),
+    5: ("CREATE INDEX ix_messages_ts ON messages (ts_ms, id)", *_SEARCH_INDEX),
 }
-_NOT_IN_MODELS = (5,)
-"""Steps whose tables are not ORM models (the search index): a new file runs them
-after ``create_all``."""
 
 
 async def ensure_schema(engine: AsyncEngine) -> None:
@@ -166,9 +167,8 @@ async def ensure_schema(engine: AsyncEngine) -> None:
         steps = range(version + 1, SCHEMA_VERSION + 1)
         if version == 0:
             await conn.run_sync(Base.metadata.create_all)
-            for step in _NOT_IN_MODELS:
-                for sql in _MIGRATIONS[step]:
-                    await conn.exec_driver_sql(sql)
+            for sql in _SEARCH_INDEX:
+                await conn.exec_driver_sql(sql)
         elif version > SCHEMA_VERSION:
             await conn.rollback()
             raise SchemaVersionError(
@@ -221,7 +221,7 @@ async def open_engine(
         # OperationalError) is a bug, and keeps its traceback.
         if not isinstance(exc, OperationalError) or "unable to open" in str(exc.orig):
             line = f"cannot use the history {path}: {exc.orig}"
-            raise StoreOpenError(with_remedy(line, exc.orig)) from None
+            raise StoreOpenError(with_remedy(line, exc.orig or exc)) from None
         raise
     except BaseException:
         await engine.dispose()

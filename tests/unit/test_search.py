@@ -14,7 +14,8 @@ import pytest
 from mqchat.core.model import ChatMessage, DeliveryState, Direction
 from mqchat.core.search import MAX_SEARCH_WORDS, body_matches, search_words
 from mqchat.store import ChatStore
-from mqchat.store.search import fts_query
+from mqchat.store import search as search_module
+from mqchat.store.search import fts_query, walks
 from tests.support.fake_backend import FakeBackend
 
 T0 = datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
@@ -67,8 +68,15 @@ def message(
     )
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[ChatStore]:
+@pytest.fixture(params=["chosen", "look-up", "walk"])
+async def store(
+    tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[ChatStore]:
+    """A new store; its searches take the way they choose, or always one of the two
+    (each must give the same hits in the same order)."""
+    if request.param != "chosen":
+        walk = request.param == "walk"
+        monkeypatch.setattr(search_module, "walks", lambda *_: walk)
     async with await ChatStore.open(tmp_path / "alice.sqlite3") as s:
         yield s
 
@@ -98,6 +106,12 @@ def test_the_fts_query_quotes_every_word() -> None:
     assert fts_query('pizz "fri') == '"pizz"* "fri"*'
     assert fts_query("NEAR(x") == '"NEAR"* "x"*'
     assert fts_query("*-") is None
+
+
+def test_a_common_word_walks_and_a_rare_one_is_looked_up() -> None:
+    assert walks(hits=5_000, messages=100_000, limit=50)
+    assert not walks(hits=500, messages=100_000, limit=50)
+    assert not walks(hits=5_000, messages=1_000_000, limit=500)
 
 
 # -- the store --------------------------------------------------------------------------

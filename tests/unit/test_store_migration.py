@@ -91,10 +91,12 @@ def columns(path: Path, table: str) -> list[tuple[object, ...]]:
 
 
 def schema_objects(path: Path) -> list[tuple[str, str, str]]:
-    """(type, name, SQL) of the search index's tables and triggers, by name."""
+    """(type, name, SQL) of what version 5 adds: the search index's tables, triggers
+    and the messages' time index, by name."""
     with sqlite3.connect(path) as raw:
         found = raw.execute(
-            "SELECT type, name, sql FROM sqlite_master WHERE name LIKE 'message_search%'"
+            "SELECT type, name, sql FROM sqlite_master "
+            "WHERE name LIKE 'message_search%' OR name = 'ix_messages_ts'"
         )
         return sorted(found.fetchall())
 
