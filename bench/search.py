@@ -129,6 +129,7 @@ def as_version_4(path: Path, copy: Path) -> None:
         for trigger in ("insert", "delete", "update"):
             raw.execute(f"DROP TRIGGER message_search_{trigger}")
         raw.execute("DROP TABLE message_search")
+        raw.execute("DROP INDEX ix_messages_ts")
         raw.execute("PRAGMA user_version = 4")
         raw.execute("VACUUM")
     finally:

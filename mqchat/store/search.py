@@ -32,8 +32,10 @@ from mqchat.store.models import MessageRow
 
 __all__ = ["fts_query", "search_messages", "search_statement"]
 
-_COUNT = text("SELECT count(*) FROM message_search WHERE message_search MATCH :query")
-_SIZE = text("SELECT max(rowid) FROM messages")
+_COUNT = text(
+    "SELECT (SELECT count(*) FROM message_search WHERE message_search MATCH :query), "
+    "(SELECT max(rowid) FROM messages)"
+)
 _HITS = "SELECT rowid FROM message_search WHERE message_search MATCH :query"
 
 
@@ -106,11 +108,10 @@ async def search_messages(
     if query is None:
         return []
     async with sessions() as session:
-        hits = (await session.execute(_COUNT, {"query": query})).scalar_one()
+        hits, size = (await session.execute(_COUNT, {"query": query})).one()
         if hits == 0:
             return []
-        size = (await session.execute(_SIZE)).scalar_one() or 0
-        walk = walks(hits, size, limit)
+        walk = walks(hits, size or 0, limit)
         stmt = search_statement(peer=peer, before=before, limit=limit, walk=walk)
         values = {"query": query} | search_parameters(peer=peer, before=before, limit=limit)
         rows = (await session.scalars(select(MessageRow).from_statement(stmt), values)).all()
