@@ -9,7 +9,8 @@ A history is built first in a temporary folder, through ``ChatStore.add_messages
 spread over PEERS conversations, a minute apart, each 3-15 words drawn from a
 vocabulary of 5,000 made-up words with Zipf-like frequencies (a few words in many
 messages, most in few), both directions. A few marker words are planted: ``zyxel``
-in 10 messages, ``quokka`` in 1 % of them.
+in 10 messages, ``quokka`` in 1 % of them (all with ``peer03``, the peer of the
+``--peer`` rows).
 
 Then each row runs QUERIES searches through ``ChatStore.search`` (limit 50, newest
 first, the messages built as ``ChatMessage``s: what `mqchat search` prints), one
@@ -72,7 +73,7 @@ def history(n: int, peers: int, rng: random.Random, words: list[str]) -> list[Ch
         body = rng.choices(words, weights, k=rng.randint(3, 15))
         if i in rare_at:
             body.insert(rng.randrange(len(body)), RARE)
-        if i % 100 == 0:
+        if i % 100 == 3:  # all in peer03's conversation
             body.append(ONE_PERCENT)
         peer = f"peer{i % peers:02d}"
         out = rng.random() < 0.5
