@@ -68,14 +68,26 @@ def message(
     )
 
 
-@pytest.fixture(params=["chosen", "look-up", "walk"])
+WAYS = {
+    # way: (messages in the window per hit asked for, walk when counted?)
+    "chosen": (None, None),
+    "window-only": (10**6, None),  # the window holds every message
+    "small-window": (1, None),  # falls back more often than not
+    "few": (0, False),
+    "many": (0, True),
+}
+
+
+@pytest.fixture(params=list(WAYS))
 async def store(
     tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[ChatStore]:
-    """A new store; its searches take the way they choose, or always one of the two
+    """A new store; its searches take the ways they choose, or always one of them
     (each must give the same hits in the same order)."""
-    if request.param != "chosen":
-        walk = request.param == "walk"
+    window, walk = WAYS[request.param]
+    if window is not None:
+        monkeypatch.setattr(search_module, "WINDOW_PER_HIT", window)
+    if walk is not None:
         monkeypatch.setattr(search_module, "walks", lambda *_: walk)
     async with await ChatStore.open(tmp_path / "alice.sqlite3") as s:
         yield s
