@@ -39,9 +39,9 @@ from mqchat.store.models import MessageRow
 
 __all__ = ["fts_query", "search_messages", "search_statement", "walks"]
 
-WINDOW_PER_HIT = 40
+WINDOW_PER_HIT = 20
 """The window holds ``limit`` times this many messages: enough for any word in more
-than one message in 40 of the conversation."""
+than one message in 20 of the conversation (fewer pay for a wider window)."""
 
 _COUNT = text(
     "SELECT (SELECT count(*) FROM message_search WHERE message_search MATCH :query), "
