@@ -9,7 +9,6 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from mqchat import __version__
 from mqchat.cli.base import (
@@ -43,9 +42,6 @@ from mqchat.config.env import env_name
 from mqchat.config.keyring_store import password_from_keyring
 from mqchat.config.settings import Settings, parse_session_expiry
 from mqchat.core.names import InvalidUserName, validate_user_name
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["UsageError", "main", "parse_duration", "prepare"]
 
