@@ -26,7 +26,7 @@ _WORD_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Nd", "Nl", "No", "C
 """What SQLite's ``unicode61`` tokenizer takes as word characters ("L* N* Co")."""
 
 
-def _words(text: str) -> list[str]:
+def _words(text: str, most: int | None = None) -> list[str]:
     words: list[str] = []
     current: list[str] = []
     for char in text:
@@ -35,6 +35,8 @@ def _words(text: str) -> list[str]:
         elif current:
             words.append("".join(current))
             current = []
+            if len(words) == most:  # a pasted book is not read to the end
+                return words
     if current:
         words.append("".join(current))
     return words
@@ -43,7 +45,7 @@ def _words(text: str) -> list[str]:
 def search_words(text: str) -> list[str]:
     """The words of a search text, in order, at most :data:`MAX_SEARCH_WORDS`,
     each only letters and digits (so safe to quote in any query syntax)."""
-    return _words(text)[:MAX_SEARCH_WORDS]
+    return _words(text, MAX_SEARCH_WORDS)[:MAX_SEARCH_WORDS]
 
 
 def fold(word: str) -> str:
