@@ -116,6 +116,24 @@ class ChatBackend(ABC):
         newest page when ``None``), oldest first."""
 
     @abstractmethod
+    async def search(
+        self,
+        text: str,
+        *,
+        peer: str | None = None,
+        before: ChatMessage | None = None,
+        limit: int = 50,
+    ) -> list[ChatMessage]:
+        """Up to ``limit`` stored messages matching ``text``, in the conversation with
+        ``peer`` only if given, else in all of them; newest first. ``before`` (the
+        last hit of a page) gives the next, older page.
+
+        A message matches when every word of ``text`` starts one of its words,
+        ignoring case and accents (:mod:`mqchat.core.search`): any text is safe to
+        pass, quotes and operators are only separators, and a text without letters
+        or digits finds nothing. Raises ``ValueError`` for a ``limit`` under 1."""
+
+    @abstractmethod
     async def history_after(
         self, peer: str, after: ChatMessage | None, *, limit: int = 50
     ) -> list[ChatMessage]:

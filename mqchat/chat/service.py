@@ -379,6 +379,17 @@ class ChatService(ChatBackend):
     ) -> list[ChatMessage]:
         return await (await self.store()).page_before(peer, before, limit)
 
+    async def search(
+        self,
+        text: str,
+        *,
+        peer: str | None = None,
+        before: ChatMessage | None = None,
+        limit: int = 50,
+    ) -> list[ChatMessage]:
+        store = await self.store()
+        return await store.search(text, peer=peer, before=before, limit=limit)
+
     async def history_after(
         self, peer: str, after: ChatMessage | None, *, limit: int = 50
     ) -> list[ChatMessage]:

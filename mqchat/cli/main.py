@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from mqchat import __version__
 from mqchat.cli.base import (
@@ -21,7 +19,6 @@ from mqchat.cli.base import (
     Prepared,
     UsageError,
     app_status,
-    stdout_gone,
 )
 from mqchat.cli.broker_config import DEPLOY_COMMANDS, add_deploy_commands
 from mqchat.cli.connect import (
@@ -33,6 +30,7 @@ from mqchat.cli.connect import (
 )
 from mqchat.cli.crash import after_tui
 from mqchat.cli.demo import DEMO_COMMANDS, add_demo_commands
+from mqchat.cli.history import print_history, print_search
 from mqchat.cli.inspect import INSPECT_COMMANDS, add_inspect_command
 from mqchat.cli.keys import KEYS_COMMANDS, add_keys_command, keymap_from
 from mqchat.cli.profile import add_profile_options, chosen_profile
@@ -44,11 +42,6 @@ from mqchat.config.env import env_name
 from mqchat.config.keyring_store import password_from_keyring
 from mqchat.config.settings import Settings, parse_session_expiry
 from mqchat.core.names import InvalidUserName, validate_user_name
-from mqchat.core.text import display_safe
-from mqchat.core.wire import format_ts
-
-if TYPE_CHECKING:
-    from mqchat.core.model import ChatMessage
 
 __all__ = ["UsageError", "main", "parse_duration", "prepare"]
 
@@ -71,6 +64,12 @@ def _add_connection_options(p: argparse.ArgumentParser) -> None:
         type=Path,
         help=f"history folder (env {env_name('data_dir')})",
     )
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 up, not {text!r}")
+    return int(text)
 
 
 def parse_duration(text: str) -> int:
@@ -130,6 +129,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connection_options(history)
     history.add_argument("--json", action="store_true", help="one JSON object per line")
     add_profile_options(history)
+
+    search = sub.add_parser(
+        "search",
+        help="find stored messages, newest first",
+        description="Messages in which every word of TEXT starts a word, ignoring case "
+        "and accents (pizz fri finds 'Pizza on Friday?'); quotes, * and other signs "
+        "only separate words.",
+    )
+    search.add_argument("text", metavar="TEXT")
+    search.add_argument(
+        "--peer", metavar="PEER", dest="only_peer", help="only the conversation with PEER"
+    )
+    search.add_argument(
+        "--limit", metavar="N", type=_positive_int, default=100, help="at most N hits (100)"
+    )
+    _add_connection_options(search)
+    search.add_argument("--json", action="store_true", help="one JSON object per line")
+    add_profile_options(search)
     add_tool_commands(sub)
     add_inspect_command(sub)
     add_deploy_commands(sub)
@@ -236,74 +253,26 @@ def _send(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
     return Prepared(run, settings)
 
 
-def _history_line(msg: ChatMessage) -> str:
-    local = msg.ts.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    mark = f" [{msg.state}]" if msg.outgoing else ""
-    return f"{local}  {msg.sender}: {display_safe(msg.body)}{mark}"
-
-
 def _history(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
     settings = command_settings(args, environ, connects=False)
     peer = _check_peer(args.peer, settings)
-    return Prepared(lambda: _print_history(settings, peer, as_json=args.json), settings)
+    return Prepared(lambda: print_history(settings, peer, as_json=args.json), settings)
 
 
-def _print_history(settings: Settings, peer: str, *, as_json: bool) -> int:
-    from mqchat.store import ChatStore, StoreOpenError
+def _search(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
+    settings = command_settings(args, environ, connects=False)
+    peer = None if args.only_peer is None else _check_peer(args.only_peer, settings)
 
-    path = settings.database
-    try:
-        found = path.exists()
-    except OSError:  # e.g. a name too long
-        found = False
-    if not found:
-        print(
-            f"mqchat: no history for {settings.user} on {settings.broker.label} ({path})",
-            file=sys.stderr,
-        )
-        return EXIT_FAILED
+    def run() -> int:
+        return print_search(settings, args.text, peer=peer, limit=args.limit, as_json=args.json)
 
-    async def load() -> list[ChatMessage]:
-        store = await ChatStore.open(path, within=settings.data_dir)
-        try:
-            return await store.conversation(peer)
-        finally:
-            await store.close()
-
-    try:
-        messages = asyncio.run(load())
-    except StoreOpenError as exc:
-        print(f"mqchat: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    try:
-        for msg in messages:
-            print(_history_row(msg, as_json=as_json))
-        sys.stdout.flush()
-    except BrokenPipeError:  # `mqchat history … | head -1`
-        return stdout_gone()
-    return EXIT_OK
-
-
-def _history_row(msg: ChatMessage, *, as_json: bool) -> str:
-    if not as_json:
-        return _history_line(msg)
-    return json.dumps(
-        {
-            "id": msg.id,
-            "from": msg.sender,
-            "to": msg.recipient,
-            "ts": format_ts(msg.ts),
-            "body": msg.body,
-            "state": str(msg.state),
-            "direction": str(msg.direction),
-        },
-        ensure_ascii=False,
-    )
+    return Prepared(run, settings)
 
 
 _COMMANDS: dict[str, Prepare] = {
     "send": _send,
     "history": _history,
+    "search": _search,
     **TOOL_COMMANDS,
     **INSPECT_COMMANDS,
     **DEPLOY_COMMANDS,

@@ -28,6 +28,7 @@ from mqchat.store.convert import contact_from_row, message_from_row, message_val
 from mqchat.store.database import BUSY_TIMEOUT_S, open_engine
 from mqchat.store.dismissals import Dismissals
 from mqchat.store.models import ContactRow, MessageRow, MetaRow
+from mqchat.store.search import search_messages
 
 __all__ = ["ChatStore"]
 
@@ -257,6 +258,21 @@ class ChatStore:
         )
         async with self._sessions() as session:
             return (await session.execute(stmt)).scalar_one()
+
+    async def search(
+        self,
+        text: str,
+        *,
+        peer: str | None = None,
+        before: ChatMessage | None = None,
+        limit: int = 50,
+    ) -> list[ChatMessage]:
+        """Up to ``limit`` messages matching ``text`` (every word of it starts a word
+        of the message, ignoring case and accents: :mod:`mqchat.core.search`), with
+        ``peer`` only if given, newest first; with ``before``, only those older than
+        it by (timestamp, id), for the next page. Any text is taken as words, never
+        as query syntax; one without words finds nothing."""
+        return await search_messages(self._sessions, text, peer=peer, before=before, limit=limit)
 
     # -- contacts ---------------------------------------------------------------
 

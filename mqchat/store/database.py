@@ -18,6 +18,7 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from mqchat.config.private_files import PRIVATE_FILE_MODE, private_dir, private_file
+from mqchat.store.faults import cannot_open, is_file_fault, with_remedy
 from mqchat.store.models import Base
 
 __all__ = [
@@ -32,7 +33,7 @@ __all__ = [
     "open_engine",
 ]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT_S = 10.0
 """How long a write waits for another connection's (or process's) write to finish."""
 
@@ -61,7 +62,7 @@ def _as_store_error(path: Path) -> Any:
             # disk) SQLite keeps the transaction, and its lock, open on it.
             context.is_disconnect = True
             context.invalidate_pool_on_disconnect = False
-            raise StoreError(f"{exc} ({path})") from exc
+            raise StoreError(with_remedy(f"{exc} ({path})", exc)) from exc
 
     return translate
 
@@ -114,6 +115,25 @@ def create_engine(path: Path, *, busy_timeout: float = BUSY_TIMEOUT_S) -> AsyncE
     return engine
 
 
+_SEARCH_INDEX = (
+    "CREATE VIRTUAL TABLE message_search USING fts5(body, content='messages', "
+    "tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER message_search_insert AFTER INSERT ON messages BEGIN "
+    "INSERT INTO message_search (rowid, body) VALUES (new.rowid, new.body); END",
+    "CREATE TRIGGER message_search_delete AFTER DELETE ON messages BEGIN "
+    "INSERT INTO message_search (message_search, rowid, body) "
+    "VALUES ('delete', old.rowid, old.body); END",
+    "CREATE TRIGGER message_search_update AFTER UPDATE OF body ON messages BEGIN "
+    "INSERT INTO message_search (message_search, rowid, body) "
+    "VALUES ('delete', old.rowid, old.body); "
+    "INSERT INTO message_search (rowid, body) VALUES (new.rowid, new.body); END",
+    "INSERT INTO message_search (message_search) VALUES ('rebuild')",
+)
+"""Full-text search (:mod:`mqchat.store.search`), as schema version 5 made it: an
+FTS5 index of the bodies that keeps no copy of them, kept up to date by triggers,
+filled from what is stored. Not an ORM model: a new file gets it after
+``create_all``."""
+
 # The SQL that takes a file from the version before each key to the key. Written out
 # rather than derived from the models, so a step keeps doing what it did when later
 # versions change the tables again; the result must match what create_all makes now.
@@ -129,6 +149,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE TABLE dismissed (user VARCHAR NOT NULL, until_ms BIGINT NOT NULL, "
         "blocked BOOLEAN NOT NULL, PRIMARY KEY (user))",
     ),
+    5: ("CREATE INDEX ix_messages_ts ON messages (ts_ms, id)", *_SEARCH_INDEX),
 }
 
 
@@ -146,6 +167,8 @@ async def ensure_schema(engine: AsyncEngine) -> None:
         steps = range(version + 1, SCHEMA_VERSION + 1)
         if version == 0:
             await conn.run_sync(Base.metadata.create_all)
+            for sql in _SEARCH_INDEX:
+                await conn.exec_driver_sql(sql)
         elif version > SCHEMA_VERSION:
             await conn.rollback()
             raise SchemaVersionError(
@@ -177,10 +200,7 @@ async def open_engine(
         private_dir(path.parent)
         make_private(path)
     except OSError as exc:
-        where = f" ({exc.filename})" if exc.filename and exc.filename != str(path) else ""
-        raise StoreOpenError(
-            f"cannot open the history {path}: {exc.strerror or exc}{where}"
-        ) from None
+        raise StoreOpenError(cannot_open(path, exc)) from None
     engine = create_engine(path, busy_timeout=busy_timeout)
     try:
         await ensure_schema(engine)
@@ -190,15 +210,18 @@ async def open_engine(
     except StoreError as exc:  # the file's own trouble, translated on the way
         await engine.dispose()
         cause = exc.__cause__
-        if isinstance(cause, sqlite3.OperationalError) and "unable to open" not in str(cause):
+        if cause is not None and not is_file_fault(cause):
             raise  # a failed migration: the file is fine, mqchat is not
-        raise StoreOpenError(f"cannot use the history {path}: {cause or exc}") from None
+        reason = cause or exc
+        line = f"cannot use the history {path}: {reason}"
+        raise StoreOpenError(with_remedy(line, reason)) from None
     except DatabaseError as exc:
         await engine.dispose()
         # Not a database, or not one SQLite can open; a failed migration (another
         # OperationalError) is a bug, and keeps its traceback.
         if not isinstance(exc, OperationalError) or "unable to open" in str(exc.orig):
-            raise StoreOpenError(f"cannot use the history {path}: {exc.orig}") from None
+            line = f"cannot use the history {path}: {exc.orig}"
+            raise StoreOpenError(with_remedy(line, exc.orig or exc)) from None
         raise
     except BaseException:
         await engine.dispose()

@@ -42,6 +42,8 @@ class MessageRow(Base):
         CheckConstraint(_one_of("state", DeliveryState), name="ck_messages_state"),
         # Keyset paging walks this index backwards from a (ts_ms, id) cursor.
         Index("ix_messages_conversation_ts", "conversation", "ts_ms", "id"),
+        # Search walks all conversations newest first on this one (store/search.py).
+        Index("ix_messages_ts", "ts_ms", "id"),
         # The outbox (out/pending) and unread counts (in/received), already in order.
         Index("ix_messages_direction_state", "direction", "state", "ts_ms", "id"),
     )

@@ -39,6 +39,7 @@ from mqchat.core.model import (
     PresenceState,
 )
 from mqchat.core.names import validate_user_name
+from mqchat.core.search import body_matches, search_words
 
 __all__ = ["NOW", "FakeBackend", "at", "fake_factory", "seeded_backend"]
 
@@ -101,6 +102,8 @@ class FakeBackend(ChatBackend):
         self.marked_read: list[str] = []
         self.read_up_to: list[str | None] = []
         """The ``up_to`` message id of each :meth:`mark_read` (``None``: all)."""
+        self.searches: list[tuple[str, str | None]] = []
+        """Each :meth:`search`'s text and peer, in order."""
         self.roster_watch_calls: list[bool] = []
         self.stop_calls = 0
         self.abandon_calls = 0
@@ -335,6 +338,32 @@ class FakeBackend(ChatBackend):
             index = next((i for i, m in enumerate(messages) if m.id == before.id), 0)
             messages = messages[:index]
         return list(messages[-limit:]) if limit else []
+
+    async def search(
+        self,
+        text: str,
+        *,
+        peer: str | None = None,
+        before: ChatMessage | None = None,
+        limit: int = 50,
+    ) -> list[ChatMessage]:
+        """The store's matching rule (:mod:`mqchat.core.search`) over the seeded and
+        sent messages, newest first by (time, id), as the store orders them."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, not {limit}")
+        self.searches.append((text, peer))
+        words = search_words(text)
+        found = [
+            m
+            for conversation, messages in self.messages.items()
+            if peer is None or conversation == peer
+            for m in messages
+            if body_matches(words, m.body)
+        ]
+        found.sort(key=lambda m: (m.ts, m.id), reverse=True)
+        if before is not None:
+            found = [m for m in found if (m.ts, m.id) < (before.ts, before.id)]
+        return found[:limit]
 
     async def history_after(
         self, peer: str, after: ChatMessage | None, *, limit: int = 50

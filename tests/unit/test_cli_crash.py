@@ -40,3 +40,19 @@ def test_a_log_that_cannot_be_written_is_said_in_the_same_line(
     assert after_tui(ValueError("x"), blocker) == 1  # the "data dir" is a file
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "could not be written" in err
+
+
+def test_a_history_that_failed_is_its_own_line_and_no_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A screen's worker carried it up: the line used to read "stopped on an error:
+    # WorkerFailed: Worker raised exception: StoreOpenError('…')".
+    from textual.worker import WorkerFailed
+
+    from mqchat.store import StoreOpenError
+
+    failed = StoreOpenError("cannot use the history /d/a.sqlite3: file is not a database; move it")
+    assert after_tui(WorkerFailed(failed), tmp_path) == 1
+    err = capsys.readouterr().err
+    assert err == "mqchat: cannot use the history /d/a.sqlite3: file is not a database; move it\n"
+    assert not (tmp_path / "crash.log").exists()

@@ -187,7 +187,7 @@ def test_a_history_that_cannot_be_opened_is_one_line_and_exit_1(
     assert main([*send, "--data-dir", str(not_a_folder)]) == 1
     err = one_line(capsys)
     assert err.startswith("mqchat: not sent: cannot open the history ")
-    assert f"not a folder ({not_a_folder})" in err
+    assert f"{not_a_folder} is a file, not a folder; move it away" in err
     garbage = database_path(tmp_path / "g", parse_broker_url(NOWHERE), "alice")
     garbage.parent.mkdir(parents=True)
     garbage.write_text("not a database")
@@ -195,6 +195,6 @@ def test_a_history_that_cannot_be_opened_is_one_line_and_exit_1(
     assert "cannot use the history" in one_line(capsys)
     history = ["history", "bob", "--user", "alice", "--broker", NOWHERE]
     assert main([*history, "--data-dir", str(tmp_path / "g")]) == 1
-    assert one_line(capsys).endswith("file is not a database\n")
+    assert "file is not a database; it is damaged or not an mqchat history" in one_line(capsys)
     assert main([*history, "--data-dir", str(tmp_path / ("d" * 300))]) == 1
     assert "no history for alice" in one_line(capsys)

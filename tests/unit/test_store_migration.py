@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -90,6 +90,17 @@ def columns(path: Path, table: str) -> list[tuple[object, ...]]:
         return [tuple(row[1:]) for row in raw.execute(f"PRAGMA table_info({table})")]
 
 
+def schema_objects(path: Path) -> list[tuple[str, str, str]]:
+    """(type, name, SQL) of what version 5 adds: the search index's tables, triggers
+    and the messages' time index, by name."""
+    with sqlite3.connect(path) as raw:
+        found = raw.execute(
+            "SELECT type, name, sql FROM sqlite_master "
+            "WHERE name LIKE 'message_search%' OR name = 'ix_messages_ts'"
+        )
+        return sorted(found.fetchall())
+
+
 @pytest.fixture
 def v1_path(tmp_path: Path) -> Path:
     path = tmp_path / "data" / "alice.sqlite3"
@@ -98,7 +109,7 @@ def v1_path(tmp_path: Path) -> Path:
 
 
 async def test_a_v1_file_is_migrated_and_keeps_its_data(v1_path: Path) -> None:
-    assert SCHEMA_VERSION == 4
+    assert SCHEMA_VERSION == 5
     async with await ChatStore.open(v1_path, clock=lambda: T0) as store:
         bob = await store.contact("bob")
         assert bob is not None
@@ -124,6 +135,12 @@ async def test_a_v1_file_is_migrated_and_keeps_its_data(v1_path: Path) -> None:
         assert await store.dismissals.blocked(["erin", "frank"]) == {"frank"}
         await store.dismissals.lift("frank")
         assert await store.dismissals.get("frank") is None
+        # and version 5: the messages stored before are in the search index, and so
+        # are those stored now
+        assert await store.search("hello") == [HELLO]
+        newer = replace(HELLO, id="m2", body="hello again", ts=T0 + timedelta(seconds=1))
+        await store.add_message(newer)
+        assert await store.search("hel") == [newer, HELLO]
 
     assert user_version(v1_path) == SCHEMA_VERSION
     async with await ChatStore.open(v1_path) as reopened:  # already current, nothing to do
@@ -137,6 +154,7 @@ async def test_a_migrated_file_has_the_schema_of_a_new_one(v1_path: Path, tmp_pa
     await (await ChatStore.open(v1_path)).close()
     for table in ["contacts", "messages", "meta", "dismissed"]:
         assert columns(v1_path, table) == columns(new_path, table), table
+    assert schema_objects(v1_path) == schema_objects(new_path) != []  # the search index
     for path in [v1_path, new_path]:
         with sqlite3.connect(path) as raw, pytest.raises(sqlite3.IntegrityError):
             raw.execute("INSERT INTO contacts (user, added_at, status) VALUES ('x', 0, 'enemy')")
