@@ -270,10 +270,14 @@ def test_friend_request_accept_read_and_hostile_traffic_in_two_terminals(
     spoof = json.loads(markup) | {"id": str(uuid.uuid4()), "body": "I am alice"}
     mosquitto_pub(own_broker, inbox + "mallory", json.dumps(spoof | {"from": "alice"}).encode())
     bob.wait_text("2 rejected")
-    # (the toast about mallory's request may cover the log for a few seconds)
-    screen = bob.wait_text("are you there?")
+    # mallory's message elsewhere is a toast (control characters gone, text literal)...
+    toast = bob.wait_text("Message from mallory")
+    assert "\x1b" not in toast and "[bold red]not red[/]" in toast
+    # ...which goes, and mallory's words stay out of alice's conversation
+    screen = bob.wait_for(lambda s: "Message from mallory" not in s, "the toast gone", 15)
+    assert "are you there?" in screen
     assert "I am alice" not in screen
-    assert "pwned" not in screen  # mallory's words stay out of alice's conversation
+    assert "pwned" not in screen
     bob.press("Escape")
     screen = bob.wait_text("[bold red]not red[/]")  # shown literally, not as red text
     assert "mallory" in screen and "wants to be your friend" in screen
