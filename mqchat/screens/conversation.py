@@ -14,7 +14,7 @@ from textual import events, on
 from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.widget import Widget
-from textual.widgets import Static, TextArea
+from textual.widgets import Input, Static, TextArea
 from textual.worker import Worker
 
 from mqchat.chat.backend import SendError
@@ -34,6 +34,7 @@ from mqchat.widgets.contact_list import contact_label
 from mqchat.widgets.log_window import order_key
 from mqchat.widgets.message_log import MessageLog
 from mqchat.widgets.render import TYPING_STYLE, presence_text
+from mqchat.widgets.search_bar import SEARCH_LIMIT, SearchBar
 
 __all__ = ["ConversationScreen"]
 
@@ -58,6 +59,11 @@ class ConversationScreen(SessionScreen):
         ),
         Binding("home", "oldest(1)", "Oldest", id="conversation.home", show=False, priority=True),
         Binding("end", "newest(1)", "Newest", id="conversation.end", show=False, priority=True),
+        # Search: / in an empty box (else it is typed), ctrl+f always; then n/N.
+        Binding("slash", "search(1)", "Search", id="conversation.search", priority=True),
+        Binding("ctrl+f", "search", "Search", id="conversation.find", show=False, priority=True),
+        Binding("n", "hit(1)", "Older hit", id="conversation.next_hit", show=False),
+        Binding("N", "hit(-1)", "Newer hit", id="conversation.previous_hit", show=False),
         # i would be typed into the message: ctrl+t ("traffic") opens the inspector here.
         Binding("ctrl+t", "app.inspect", "Inspector", id="conversation.inspector", priority=True),
     ]
@@ -90,6 +96,7 @@ class ConversationScreen(SessionScreen):
     def compose_body(self) -> Iterable[Widget]:
         yield Static(id="peer-header")
         yield Static(id="request-banner")
+        yield SearchBar(id="search")
         yield MessageLog(id="messages")
         yield Composer(
             self.session.drafts.get(self.peer, ""),
@@ -223,6 +230,8 @@ class ConversationScreen(SessionScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "accept":
             return self.is_request
+        if action == "hit":
+            return bool(self.query_one(SearchBar).hits) or None
         return True
 
     async def action_accept(self) -> None:
@@ -333,4 +342,41 @@ class ConversationScreen(SessionScreen):
         return bool(self.query_one("#compose", Composer).text)
 
     def action_back(self) -> None:
+        bar = self.query_one(SearchBar)
+        if bar.is_open:  # escape closes the search first
+            bar.close()
+            self.query_one(MessageLog).clear_hit()
+            self.query_one("#compose", Composer).focus()
+            return
         self.dismiss()
+
+    # Searching the conversation
+
+    def action_search(self, unless_drafting: bool = False) -> None:
+        bar = self.query_one(SearchBar)
+        composer = self.query_one("#compose", Composer)
+        if unless_drafting and ((composer.has_focus and composer.text) or bar.has_focus):
+            raise SkipAction()  # a / typed into the message or the search
+        bar.open()
+
+    @on(Input.Submitted, "#search")
+    async def find(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text:
+            return
+        bar = self.query_one(SearchBar)
+        hits = await self.backend.search(text, peer=self.peer, limit=SEARCH_LIMIT)
+        first = bar.show_hits(text, hits)
+        self.refresh_bindings()
+        if first is not None:
+            await self.query_one(MessageLog).jump_to(first)
+            self.set_focus(None)  # n and N step through the hits; / or esc go back
+
+    async def action_hit(self, direction: int) -> None:
+        if self.focused is not None and isinstance(self.focused, Input | Composer):
+            raise SkipAction()  # typed
+        hit = self.query_one(SearchBar).step(direction)
+        if hit is None:
+            self.notify("no more hits that way", timeout=2)
+            return
+        await self.query_one(MessageLog).jump_to(hit)

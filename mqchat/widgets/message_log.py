@@ -57,6 +57,7 @@ class MessageLog(ScrollView, can_focus=False):
         "message-log--unread",
         "message-log--beginning",
         "message-log--new",
+        "message-log--hit",
     }
     DEFAULT_CSS = """
     MessageLog {
@@ -68,6 +69,7 @@ class MessageLog(ScrollView, can_focus=False):
         & > .message-log--unread { color: $error; text-style: bold; }
         & > .message-log--beginning { color: $text-muted; }
         & > .message-log--new { color: $text; background: $accent; text-style: bold; }
+        & > .message-log--hit { background: $warning 40%; }
     }
     """
 
@@ -98,6 +100,8 @@ class MessageLog(ScrollView, can_focus=False):
         self._generation = 0
         self._placed = False
         self._last_seen: str | None = None
+        self.hit: str | None = None
+        """The id of the message a search jumped to, drawn highlighted."""
 
     # -- opening --------------------------------------------------------------------
 
@@ -270,6 +274,35 @@ class MessageLog(ScrollView, can_focus=False):
         self.following = True
         self.scroll_end(animate=False, immediate=True)
 
+    async def jump_to(self, message: ChatMessage) -> None:
+        """Show ``message`` in its context, in the middle of the screen, highlighted
+        (a search hit): the pages around it replace the window unless it is held."""
+        if message.id not in self.window and self.source is not None:
+            async with self._lock:
+                self._generation += 1
+                half = self.page_size // 2
+                peer = self.window.peer
+                older = await self.source.history(peer, before=message, limit=half)
+                newer = await self.source.history_after(peer, message, limit=half)
+                self.window.replace(
+                    [*older, message, *newer],
+                    oldest=len(older) < half,
+                    newest=len(newer) < half,
+                )
+                self._relayout(None)
+        self.hit = message.id
+        line = self.window.start_of(message.id) or 0
+        height = self.scrollable_content_region.height
+        self.following = False
+        self.scroll_to(y=max(0, line - height // 2), animate=False, immediate=True)
+        self._after_scroll()
+        self.refresh()
+
+    def clear_hit(self) -> None:
+        if self.hit is not None:
+            self.hit = None
+            self.refresh()
+
     async def load(self, direction: int) -> bool:
         """Fetch the page before (-1) or after (1) the window; whether any came."""
         if self.source is None:
@@ -436,7 +469,15 @@ class MessageLog(ScrollView, can_focus=False):
             style = base + self.get_component_rich_style(f"message-log--{kind.value}")
         else:
             style = base
+        if kind in (Kind.MESSAGE, Kind.OWN) and self._is_hit(round(self.scroll_y) + y):
+            style += self.get_component_rich_style("message-log--hit")
         return strip.apply_style(style)
+
+    def _is_hit(self, line: int) -> bool:
+        if self.hit is None:
+            return False
+        index = self.window.message_index_at(line)
+        return index is not None and self.window.messages[index].id == self.hit
 
     def _new_below_line(self, width: int) -> Strip:
         count = self.new_below
