@@ -33,6 +33,8 @@ _INSERT = (
     "ON CONFLICT (id) DO NOTHING"
 )
 _RETURNED = "id, conversation, direction, sender, recipient, ts_ms, body, state, claimed_ts_ms"
+_CHECKPOINT_EVERY = 200
+"""Transactions on the loop's connection between two checkpoints in the thread."""
 _MAX_VARIABLES = 900
 """Ids per ``IN (…)``, well under SQLite's oldest limit of 999 host parameters."""
 
@@ -52,36 +54,105 @@ def _message(row: tuple[Any, ...]) -> ChatMessage:
     )
 
 
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    return (exc.sqlite_errorcode & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+class _Busy(Exception):
+    """Another connection holds the write lock: nothing was done."""
+
+
 class Writer:
-    """Transactions on one connection in one thread, in the order they were asked
-    for. Errors of the file (full disk, read-only, damaged, locked past the busy
-    timeout) leave as :class:`StoreError` naming it, with nothing of that
-    transaction stored."""
+    """Transactions in the order they were asked for. Errors of the file (full disk,
+    read-only, damaged, locked past the busy timeout) leave as :class:`StoreError`
+    naming it, with nothing of that transaction stored.
+
+    A transaction runs right away on the event loop's thread when the file's write
+    lock is free (SQLite's commit in WAL mode without fsync: tens of microseconds),
+    and otherwise on a thread of its own that waits for the lock up to the busy
+    timeout, so the loop never waits for another writer. Handing work to a thread
+    costs more than the work itself here: with the GIL, each hand-over can wait for
+    the other thread's Python code."""
 
     def __init__(self, path: Path, *, busy_timeout: float) -> None:
         self._path = path
         self._busy_timeout = busy_timeout
+        self._inline: sqlite3.Connection | None = None  # the loop's, never waits
         self._thread: ThreadPoolExecutor | None = None
         self._conn: sqlite3.Connection | None = None  # only ever used in that thread
+        self._commits = 0
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        try:
+            return self._now(work)
+        except _Busy:
+            pass
+        return await self._in_thread(self._transaction, work)
+
+    def _pool(self) -> ThreadPoolExecutor:
         if self._thread is None:  # first use, or used again after close()
             self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mqchat-store")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread, self._transaction, work)
+        return self._thread
+
+    async def _in_thread(self, call: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool(), call, *args)
+
+    def _now(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work`` in a transaction on the loop's connection, or :class:`_Busy`."""
+        try:
+            if self._inline is None:
+                # The file is in WAL mode already (the engine made it so). No
+                # automatic checkpoints here: they write the database file and sync
+                # it; the thread does them (see _checkpoint_soon).
+                conn = sqlite3.connect(self._path, timeout=0, isolation_level=None)
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA foreign_keys=ON")
+                conn.execute("PRAGMA wal_autocheckpoint=0")
+                self._inline = conn
+            conn = self._inline
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            self._inline = self._closed(self._inline)
+            if isinstance(exc, sqlite3.OperationalError) and _busy(exc):
+                raise _Busy from exc  # rolled back: the thread does it, waiting
+            raise self._translated(exc) from exc
+        self._checkpoint_soon()
+        return result
+
+    def _checkpoint_soon(self) -> None:
+        self._commits += 1
+        if self._commits % _CHECKPOINT_EVERY == 0:
+            # Not awaited: a checkpoint waits for nobody (PASSIVE) and its failure
+            # only leaves the WAL longer until the next one.
+            self._pool().submit(self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._connection().execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            conn = sqlite3.connect(
+                self._path,
+                timeout=self._busy_timeout,
+                isolation_level=None,  # we say BEGIN and COMMIT ourselves
+                check_same_thread=False,
+            )
+            _set_pragmas(conn, None)
+            self._conn = conn
+        return self._conn
 
     def _transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work`` in a transaction on the thread's connection, waiting for the lock."""
         try:
-            if self._conn is None:
-                conn = sqlite3.connect(
-                    self._path,
-                    timeout=self._busy_timeout,
-                    isolation_level=None,  # we say BEGIN and COMMIT ourselves
-                    check_same_thread=False,
-                )
-                _set_pragmas(conn, None)
-                self._conn = conn
-            conn = self._conn
+            conn = self._connection()
             conn.execute("BEGIN IMMEDIATE")
             try:
                 result = work(conn)
@@ -92,23 +163,31 @@ class Writer:
                 raise
             return result
         except sqlite3.Error as exc:
-            # Constraint and programming errors are mqchat's own (they keep their
-            # type); these are the file's. Start again on a fresh connection: after a
-            # failed COMMIT (a full disk) SQLite keeps the transaction open on it.
-            self._disconnect()
-            if isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError:
-                raise StoreError(f"{exc} ({self._path})") from exc
-            raise
+            self._conn = self._closed(self._conn)
+            raise self._translated(exc) from exc
 
-    def _disconnect(self) -> None:
-        conn, self._conn = self._conn, None
+    def _translated(self, exc: sqlite3.Error) -> Exception:
+        """Constraint and programming errors are mqchat's own (they keep their type);
+        the others are the file's, and name it."""
+        if isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError:
+            return StoreError(f"{exc} ({self._path})")
+        return exc
+
+    @staticmethod
+    def _closed(conn: sqlite3.Connection | None) -> None:
+        """Close a connection after an error, so the next call starts afresh: after a
+        failed COMMIT (a full disk) SQLite keeps the transaction open on it."""
         if conn is not None:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
 
+    def _disconnect(self) -> None:
+        self._conn = self._closed(self._conn)
+
     async def close(self) -> None:
-        """Close the connection once what was asked for is done, and end the thread.
+        """Close the connections once what was asked for is done, and end the thread.
         Idempotent; a later call starts them again."""
+        self._inline = self._closed(self._inline)
         thread, self._thread = self._thread, None
         if thread is None:
             return
