@@ -97,7 +97,9 @@ class ChatService(ChatBackend):
             clock=clock,
         )
         self._redelivery = Redelivery(store=self.store, outbound=self._outbound, emit=self._emit)
-        self._sending = GroupCommit(self._store_sent, self._outbound.queue_message)
+        self._sending = GroupCommit(
+            self._store_sent_now, self._store_sent, self._outbound.queue_message
+        )
         self._contacts = ContactBook(
             user=self.user,
             store=self.store,
@@ -334,6 +336,9 @@ class ChatService(ChatBackend):
         except StoreError as exc:  # not stored, so not sent: nothing is lost unseen
             raise SendError(f"not sent: the history cannot be written: {exc}") from exc
         return msg
+
+    def _store_sent_now(self, messages: Sequence[ChatMessage]) -> bool:
+        return self._store is not None and self._store.add_messages_now(messages) is not None
 
     async def _store_sent(self, messages: Sequence[ChatMessage]) -> None:
         await (await self.store()).add_messages(messages)

@@ -138,6 +138,11 @@ class ChatStore:
             return set()
         return await self._writer.insert(messages, received_at_ms=self._now_ms())
 
+    def add_messages_now(self, messages: Sequence[ChatMessage]) -> set[str] | None:
+        """:meth:`add_messages` done before returning, if no other writer holds the
+        file's write lock; otherwise ``None``, and nothing was stored. Never waits."""
+        return self._writer.insert_now(messages, received_at_ms=self._now_ms())
+
     async def get_message(self, message_id: str) -> ChatMessage | None:
         async with self._sessions() as session:
             row = await session.get(MessageRow, message_id)

@@ -15,8 +15,9 @@ import contextlib
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from mqchat.core.model import ChatMessage, DeliveryState, Direction
 from mqchat.store.convert import from_ms, message_values
@@ -28,10 +29,6 @@ __all__ = ["Writer"]
 T = TypeVar("T")
 
 _COLUMNS = tuple(column.name for column in MessageRow.__table__.columns)
-_INSERT = (
-    f"INSERT INTO messages ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) "
-    "ON CONFLICT (id) DO NOTHING"
-)
 _RETURNED = "id, conversation, direction, sender, recipient, ts_ms, body, state, claimed_ts_ms"
 _CHECKPOINT_EVERY = 200
 """Transactions on the loop's connection between two checkpoints in the thread."""
@@ -58,6 +55,52 @@ def _busy(exc: sqlite3.OperationalError) -> bool:
     return (exc.sqlite_errorcode & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
+@dataclass(frozen=True, slots=True)
+class _Work(Generic[T]):
+    """What a transaction does; ``single``: it is one statement, which SQLite makes
+    a transaction of by itself (no BEGIN and COMMIT to pay for)."""
+
+    run: Callable[[sqlite3.Connection], T]
+    single: bool
+
+
+def _in_transaction(conn: sqlite3.Connection, work: _Work[T]) -> T:
+    if work.single:
+        return work.run(conn)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = work.run(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return result
+
+
+def _inserting(messages: Sequence[ChatMessage], received_at_ms: int) -> _Work[set[str]]:
+    rows = [
+        tuple(values[c] for c in _COLUMNS)
+        for values in (message_values(m, received_at_ms=received_at_ms) for m in messages)
+    ]
+    per_statement = _MAX_VARIABLES // len(_COLUMNS)
+    one_row = f"({', '.join('?' * len(_COLUMNS))})"
+
+    def work(conn: sqlite3.Connection) -> set[str]:
+        new: set[str] = set()
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            sql = (
+                f"INSERT INTO messages ({', '.join(_COLUMNS)}) "
+                f"VALUES {', '.join([one_row] * len(chunk))} "
+                "ON CONFLICT (id) DO NOTHING RETURNING id"
+            )
+            new.update(mid for (mid,) in conn.execute(sql, [v for row in chunk for v in row]))
+        return new
+
+    return _Work(work, single=len(rows) <= per_statement)
+
+
 class _Busy(Exception):
     """Another connection holds the write lock: nothing was done."""
 
@@ -82,7 +125,7 @@ class Writer:
         self._conn: sqlite3.Connection | None = None  # only ever used in that thread
         self._commits = 0
 
-    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def _run(self, work: _Work[T]) -> T:
         try:
             return self._now(work)
         except _Busy:
@@ -97,7 +140,7 @@ class Writer:
     async def _in_thread(self, call: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool(), call, *args)
 
-    def _now(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    def _now(self, work: _Work[T]) -> T:
         """``work`` in a transaction on the loop's connection, or :class:`_Busy`."""
         try:
             if self._inline is None:
@@ -109,15 +152,7 @@ class Writer:
                 conn.execute("PRAGMA foreign_keys=ON")
                 conn.execute("PRAGMA wal_autocheckpoint=0")
                 self._inline = conn
-            conn = self._inline
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = work(conn)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+            result = _in_transaction(self._inline, work)
         except sqlite3.Error as exc:
             self._inline = self._closed(self._inline)
             if isinstance(exc, sqlite3.OperationalError) and _busy(exc):
@@ -149,19 +184,10 @@ class Writer:
             self._conn = conn
         return self._conn
 
-    def _transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    def _transaction(self, work: _Work[T]) -> T:
         """``work`` in a transaction on the thread's connection, waiting for the lock."""
         try:
-            conn = self._connection()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = work(conn)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            return result
+            return _in_transaction(self._connection(), work)
         except sqlite3.Error as exc:
             self._conn = self._closed(self._conn)
             raise self._translated(exc) from exc
@@ -199,19 +225,17 @@ class Writer:
     async def insert(self, messages: Sequence[ChatMessage], *, received_at_ms: int) -> set[str]:
         """Store ``messages`` in one transaction; returns the ids that were new (an id
         already stored, or repeated in ``messages``, keeps its first version)."""
-        rows = [
-            tuple(values[c] for c in _COLUMNS)
-            for values in (message_values(m, received_at_ms=received_at_ms) for m in messages)
-        ]
+        return await self._run(_inserting(messages, received_at_ms))
 
-        def work(conn: sqlite3.Connection) -> set[str]:
-            new: set[str] = set()
-            for row in rows:
-                if conn.execute(_INSERT, row).rowcount == 1:
-                    new.add(str(row[0]))
-            return new
-
-        return await self._run(work)
+    def insert_now(
+        self, messages: Sequence[ChatMessage], *, received_at_ms: int
+    ) -> set[str] | None:
+        """:meth:`insert` if it can be done without waiting for another writer, else
+        ``None`` and nothing stored."""
+        try:
+            return self._now(_inserting(messages, received_at_ms))
+        except _Busy:
+            return None
 
     async def advance(
         self,
@@ -249,6 +273,6 @@ class Writer:
                 changed += conn.execute(sql, params).fetchall()
             return changed
 
-        rows = await self._run(work)
+        rows = await self._run(_Work(work, single=len(unique) <= _MAX_VARIABLES))
         order = {mid: i for i, mid in enumerate(unique)}
         return sorted((_message(row) for row in rows), key=lambda m: order[m.id])
