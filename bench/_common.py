@@ -28,8 +28,9 @@ class Config:
     """Seconds to wait for one message or event."""
     gap: float
     """Seconds of quiet before each one-at-a-time message (both paths)."""
-    broker_nodelay: bool = False
-    """Run the broker with ``set_tcp_nodelay true`` (Nagle off on its side too)."""
+    broker_nodelay: bool = True
+    """Run the broker with ``set_tcp_nodelay true`` (Nagle off on its side too), as
+    the mosquitto.conf files mqchat writes do; ``--broker-nagle`` turns it off."""
 
     @property
     def burst_timeout(self) -> float:

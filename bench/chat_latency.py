@@ -52,7 +52,8 @@ async def run(broker: BenchBroker, data_dir: Path, cfg: Config) -> str:
     parts = [
         f"mqchat chat latency: {cfg.messages} messages one at a time ({pace}) after "
         f"{cfg.warmup} warm-up, bodies of {BODY_CHARS} chars ({size} B on the wire), "
-        "QoS 1, MQTT 5" + (", broker with set_tcp_nodelay true" if cfg.broker_nodelay else ""),
+        "QoS 1, MQTT 5"
+        + ("" if cfg.broker_nodelay else ", broker without set_tcp_nodelay (Nagle on)"),
         machine_description(mosquitto_version()),
         "",
         latency_table("latency, one message at a time (ms)", rows, chat.missing),
@@ -100,14 +101,16 @@ def parse_args(argv: list[str] | None) -> Config:
         help="seconds to wait for one message or event (default 10)",
     )
     parser.add_argument(
-        "--broker-nodelay",
+        "--broker-nagle",
         action="store_true",
-        help="run mosquitto with set_tcp_nodelay true (what a chat server should set)",
+        help="run mosquitto without set_tcp_nodelay true, which every mosquitto.conf "
+        "mqchat writes sets (Nagle's algorithm on the broker's side)",
     )
     args = parser.parse_args(argv)
     if args.messages < 1 or args.warmup < 0 or args.gap_ms < 0 or args.timeout <= 0:
         parser.error("need --messages ≥ 1, --warmup ≥ 0, --gap-ms ≥ 0 and --timeout > 0")
-    return Config(args.messages, args.warmup, args.timeout, args.gap_ms / 1000, args.broker_nodelay)
+    nodelay = not args.broker_nagle
+    return Config(args.messages, args.warmup, args.timeout, args.gap_ms / 1000, nodelay)
 
 
 def main(argv: list[str] | None = None) -> int:
