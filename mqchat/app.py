@@ -28,7 +28,6 @@ from mqchat.inspector.backend import InspectorFactory
 from mqchat.screens.base import Session
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.friends import FriendsScreen
-from mqchat.screens.inspector.screen import InspectorScreen
 from mqchat.screens.login import LoginDefaults, LoginScreen, settings_from_form
 from mqchat.screens.messages import message_for
 from mqchat.widgets.status_bar import StatusInfo
@@ -245,6 +244,9 @@ class MqchatApp(App[None]):
         if self.inspector is None or self.settings is None:
             return
         settings = self.settings
+        # Imported here: most sessions never open it, and every start would pay for it.
+        from mqchat.screens.inspector.screen import InspectorScreen
+
         self.push_screen(
             InspectorScreen(
                 self.inspector(settings),

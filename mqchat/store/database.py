@@ -32,7 +32,7 @@ __all__ = [
     "open_engine",
 ]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT_S = 10.0
 """How long a write waits for another connection's (or process's) write to finish."""
 
@@ -128,6 +128,9 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     4: (
         "CREATE TABLE dismissed (user VARCHAR NOT NULL, until_ms BIGINT NOT NULL, "
         "blocked BOOLEAN NOT NULL, PRIMARY KEY (user))",
+    ),
+    5: (
+        "CREATE INDEX ix_messages_conversation_state ON messages (conversation, direction, state)",
     ),
 }
 
