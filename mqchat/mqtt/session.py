@@ -166,9 +166,11 @@ class Session:
         :class:`MqttError`, with the broker's reason when it gave one). With manual
         acknowledgement, QoS 1 messages carry the ``mid`` that :meth:`ack` needs."""
         try:
-            async for m in self._client.messages:
-                payload = m.payload if isinstance(m.payload, bytes) else str(m.payload).encode()
-                yield Incoming(m.topic.value, payload, m.qos, m.retain, m.mid)
+            async for first in self._client.messages:
+                # and those that came with it, without a turn of the loop each
+                for m in [first, *shims.take_queued(self._client)]:
+                    payload = m.payload if isinstance(m.payload, bytes) else str(m.payload).encode()
+                    yield Incoming(m.topic.value, payload, m.qos, m.retain, m.mid)
         except aiomqtt.MqttError as exc:
             raise _translated(exc) from exc
 
@@ -212,6 +214,7 @@ async def open_session(
         None if will is None else aiomqtt.Will(will.topic, will.payload, will.qos, will.retain),
     )
     shims.fail_fast_before_connack(client)
+    shims.read_all_waiting(client)
     if manual_ack:
         shims.enable_manual_ack(client)
     session = Session(client, protocol, manual_ack=manual_ack)

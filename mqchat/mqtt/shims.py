@@ -19,10 +19,17 @@ upgrade that moves them fails loudly here rather than quietly in the chat.
   ``_msgtime_mutex``, ``_last_bytes_received``: a PUBLISH larger than a bound is
   read keeping only its beginning (``FastPaho.max_payload``).
 * paho ``MQTTMessage._topic``: a topic that is not UTF-8 is shown, not a crash.
-* paho's WebSocket wrapper ``_socket``: TCP_NODELAY on the real socket."""
+* paho's WebSocket wrapper ``_socket``: TCP_NODELAY on the real socket.
+* paho ``Client._packet_read``, ``_loop_rc_handle``, ``_sock``: read every packet
+  that is waiting when the socket is readable, not one per wake-up of the loop
+  (:func:`read_all_waiting`).
+* aiomqtt ``Client._queue``: take the messages already received at once
+  (:func:`take_queued`); aiomqtt's iterator costs a task and turns of the loop for
+  each."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import socket
@@ -33,6 +40,7 @@ from typing import Any
 import aiomqtt
 import paho.mqtt.client as paho
 from paho.mqtt import __version__ as paho_version
+from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
@@ -48,6 +56,8 @@ __all__ = [
     "fail_fast_before_connack",
     "publish_noting_refusals",
     "raw_socket",
+    "read_all_waiting",
+    "take_queued",
     "topic_of",
     "versions",
     "watch_connack",
@@ -78,6 +88,7 @@ def _private(obj: object, name: str) -> Any:
 
 
 for _name in (
+    "_loop_rc_handle",
     "_handle_publish",
     "_handle_on_message",
     "_sock_recv",
@@ -167,6 +178,47 @@ def fail_fast_before_connack(client: aiomqtt.Client) -> None:
 
     inner.on_disconnect = closed
     inner.on_connect = answered
+
+
+READ_AT_ONCE = 256
+"""Packets read in one go at most (then the loop serves others, and comes back)."""
+
+
+def read_all_waiting(client: aiomqtt.Client) -> None:
+    """Each time the socket is readable, read the packets waiting, up to
+    :data:`READ_AT_ONCE`. aiomqtt calls paho's ``loop_read``, which reads one packet
+    (when no QoS 2 exchange is open), so a burst took one turn of the event loop per
+    packet, and a turn is as long as whatever else runs in it."""
+    inner = paho_of(client)
+    read_packet = _private(inner, "_packet_read")
+    handle_rc = _private(inner, "_loop_rc_handle")
+    _private(inner, "_sock")
+
+    def loop_read(max_packets: int = 1) -> MQTTErrorCode:
+        for _ in range(max(max_packets, READ_AT_ONCE)):
+            if inner._sock is None:
+                return MQTTErrorCode.MQTT_ERR_NO_CONN
+            rc = read_packet()
+            if rc == MQTTErrorCode.MQTT_ERR_AGAIN:
+                break  # nothing more waiting
+            if rc > 0:
+                return handle_rc(rc)  # type: ignore[no-any-return]
+        return MQTTErrorCode.MQTT_ERR_SUCCESS
+
+    inner.loop_read = loop_read  # type: ignore[method-assign]
+
+
+def take_queued(client: aiomqtt.Client) -> list[aiomqtt.Message]:
+    """The messages aiomqtt has received and not handed out yet, in order, taken off
+    its queue (``client.messages`` waits for them one at a time, each with a task
+    of its own and a few turns of the event loop)."""
+    queue: asyncio.Queue[aiomqtt.Message] = _private(client, "_queue")
+    taken: list[aiomqtt.Message] = []
+    while True:
+        try:
+            taken.append(queue.get_nowait())
+        except asyncio.QueueEmpty:
+            return taken
 
 
 @dataclass
