@@ -85,6 +85,7 @@ class MqchatApp(App[None]):
         self._login: LoginScreen | None = None
         self._login_pending = False
         self._told_fallback = False
+        self._connecting: ChatBackend | None = None  # the backend whose run was started
         self.crash: Exception | None = None
         """The error that ended the app, if one did (then ``return_code`` is 1)."""
 
@@ -97,7 +98,9 @@ class MqchatApp(App[None]):
         except SettingsError as exc:
             self._show_login(error=str(exc))
             return
-        self._start(settings)
+        # The connection starts once the chat is on the screen (see _enter_chat):
+        # until then it would only compete with the first frame for the event loop.
+        self._start(settings, connect=False)
         self.run_worker(self._enter_chat(), group="navigation")
 
     def _show_login(self, error: str | None = None) -> None:
@@ -123,7 +126,7 @@ class MqchatApp(App[None]):
             self._login_pending = False
             self.run_worker(self._abort_login(self.backend, None), group="navigation")
 
-    def _start(self, settings: Settings) -> ChatBackend:
+    def _start(self, settings: Settings, *, connect: bool = True) -> ChatBackend:
         backend = self.connect(settings)
         self.backend = backend
         self.settings = settings
@@ -133,8 +136,15 @@ class MqchatApp(App[None]):
         self.status.rejected = 0
         self._told_fallback = False
         backend.set_listener(lambda event: self._on_backend_event(backend, event))
-        self.run_worker(self._run_backend(backend), name="backend", group="backend")
+        if connect:
+            self._connect(backend)
         return backend
+
+    def _connect(self, backend: ChatBackend) -> None:
+        """Run ``backend`` (once), unless it was let go of meanwhile."""
+        if backend is self.backend and backend is not self._connecting:
+            self._connecting = backend
+            self.run_worker(self._run_backend(backend), name="backend", group="backend")
 
     async def _run_backend(self, backend: ChatBackend) -> None:
         try:
@@ -196,6 +206,14 @@ class MqchatApp(App[None]):
             self._login.show_error(f"could not connect to {backend.broker_label}: {reason}")
 
     async def _enter_chat(self) -> None:
+        assert self.session is not None
+        backend = self.session.backend
+        try:
+            await self._show_chat()
+        finally:  # connect after the first frame (mqchat chat), if not yet connected
+            self.call_after_refresh(self._connect, backend)
+
+    async def _show_chat(self) -> None:
         assert self.session is not None
         friends = FriendsScreen(self.session)
         # ``mqchat chat PEER`` lands in the conversation: it is made ready (the request
