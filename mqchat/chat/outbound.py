@@ -87,6 +87,7 @@ class Outbound:
         # The outbox in memory, oldest first, so a send costs no query; the store
         # stays the truth and refills it at every connection.
         self._outbox: dict[str, ChatMessage] = {}
+        self._payloads: dict[str, bytes] = {}  # envelopes of outbox messages, encoded
         self._requests_due = True
         self._client: Session | None = None
         # Outbox messages published on this connection and not answered yet, oldest
@@ -97,9 +98,12 @@ class Outbound:
         # why, so each goes alone until it is through (see connection_lost).
         self._alone: set[str] = set()
 
-    def queue_message(self, msg: ChatMessage) -> None:
-        """``msg`` is stored as pending: publish it after everything before it."""
+    def queue_message(self, msg: ChatMessage, payload: bytes | None = None) -> None:
+        """``msg`` is stored as pending: publish it after everything before it.
+        ``payload``: its envelope's bytes, when the caller has them already."""
         self._outbox[msg.id] = msg
+        if payload is not None:
+            self._payloads[msg.id] = payload
         self._wake.set()
 
     def queue_requests(self) -> None:
@@ -170,6 +174,7 @@ class Outbound:
 
     async def _fail(self, msg: ChatMessage, why: str) -> None:
         self._outbox.pop(msg.id, None)
+        self._payloads.pop(msg.id, None)
         self._strikes.pop(msg.id, None)
         self._alone.discard(msg.id)
         log.warning("message %s failed: %s", msg.id, why)
@@ -279,9 +284,12 @@ class Outbound:
             alone = self._alone and (msg.id in self._alone or not self._alone.isdisjoint(window))
             if alone and window:
                 return  # it goes alone (or one does): after those in flight are answered
-            env = Text.new(self._user, msg.peer, msg.body, id=msg.id, ts=msg.ts)
+            payload = self._payloads.get(msg.id) or encode_envelope(
+                Text.new(self._user, msg.peer, msg.body, id=msg.id, ts=msg.ts)
+            )
             self._in_flight[msg.id] = (msg, time.monotonic())
-            window[msg.id] = asyncio.create_task(self._publish(client, msg.peer, env))
+            topic = inbox_topic(self._ns, msg.peer, self._user)
+            window[msg.id] = asyncio.create_task(client.publish(topic, payload, qos=1))
             if alone:
                 return
 
@@ -305,6 +313,7 @@ class Outbound:
             self._strikes.pop(msg.id, None)
             self._alone.discard(msg.id)
             self._outbox.pop(msg.id, None)
+            self._payloads.pop(msg.id, None)
         if sent:
             store = await self._store()
             for updated in await store.advance_outgoing([m.id for m in sent], DeliveryState.SENT):
