@@ -215,6 +215,7 @@ async def open_session(
     )
     shims.fail_fast_before_connack(client)
     shims.read_all_waiting(client)
+    shims.no_wakeup_pipe(client)
     if manual_ack:
         shims.enable_manual_ack(client)
     session = Session(client, protocol, manual_ack=manual_ack)

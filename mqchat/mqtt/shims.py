@@ -23,6 +23,8 @@ upgrade that moves them fails loudly here rather than quietly in the chat.
 * paho ``Client._packet_read``, ``_loop_rc_handle``, ``_sock``: read every packet
   that is waiting when the socket is readable, not one per wake-up of the loop
   (:func:`read_all_waiting`).
+* paho ``Client._sockpairR``, ``_sockpairW``: closed once connected, see
+  :func:`no_wakeup_pipe`.
 * aiomqtt ``Client._queue``: take the messages already received at once
   (:func:`take_queued`); aiomqtt's iterator costs a task and turns of the loop for
   each."""
@@ -54,6 +56,7 @@ __all__ = [
     "drop_connection",
     "enable_manual_ack",
     "fail_fast_before_connack",
+    "no_wakeup_pipe",
     "publish_noting_refusals",
     "raw_socket",
     "read_all_waiting",
@@ -206,6 +209,26 @@ def read_all_waiting(client: aiomqtt.Client) -> None:
         return MQTTErrorCode.MQTT_ERR_SUCCESS
 
     inner.loop_read = loop_read  # type: ignore[method-assign]
+
+
+def no_wakeup_pipe(client: aiomqtt.Client) -> None:
+    """Once connected, close paho's wake-up socket pair. paho writes a byte to it for
+    every packet it queues, to wake its own ``select()`` loop, which aiomqtt does not
+    run (nobody reads it): a wasted system call per packet sent, a PUBACK included."""
+    inner = paho_of(client)
+    _private(inner, "_sockpairW")
+    on_connect: Any = inner.on_connect  # aiomqtt's, or a shim's wrapping it
+
+    def connected(*args: Any) -> None:
+        for name in ("_sockpairR", "_sockpairW"):
+            pipe = getattr(inner, name)
+            if pipe is not None:
+                setattr(inner, name, None)
+                with contextlib.suppress(OSError):
+                    pipe.close()
+        on_connect(*args)
+
+    inner.on_connect = connected
 
 
 def take_queued(client: aiomqtt.Client) -> list[aiomqtt.Message]:
