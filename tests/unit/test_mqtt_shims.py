@@ -7,6 +7,7 @@ test_ws_connect.py)."""
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import aiomqtt
 import paho.mqtt.client as paho
@@ -121,7 +122,6 @@ async def test_the_wake_up_pipe_is_closed_once_connected() -> None:
     client = aiomqtt.Client("127.0.0.1")
     shims.no_wakeup_pipe(client)
     inner = shims.paho_of(client)
-    import socket
 
     inner._sockpairR, inner._sockpairW = socket.socketpair()
     pair = (inner._sockpairR, inner._sockpairW)
