@@ -250,7 +250,7 @@ class Outbound:
         PUBACKs that came together are marked ``sent`` in one transaction. A message
         the broker refuses fails without holding up the others; a failing
         connection leaves every unanswered one pending, for the next connection."""
-        window: dict[str, asyncio.Task[None]] = {}
+        window: dict[str, asyncio.Future[None]] = {}
         try:
             while True:
                 self._fill(client, window)
@@ -259,7 +259,7 @@ class Outbound:
                 # PUBACKs come in the order of the PUBLISHes: wait for the oldest, then
                 # take every one answered by now.
                 await asyncio.wait([next(iter(window.values()))])
-                answered: list[tuple[ChatMessage, asyncio.Task[None]]] = []
+                answered: list[tuple[ChatMessage, asyncio.Future[None]]] = []
                 for mid, task in list(window.items()):
                     if not task.done():
                         break
@@ -272,10 +272,9 @@ class Outbound:
                 task.cancel()
             await asyncio.gather(*window.values(), return_exceptions=True)
 
-    def _fill(self, client: Session, window: dict[str, asyncio.Task[None]]) -> None:
-        """Publish the next messages of the outbox, in order, while there is room.
-        Each publish is a task; tasks start in the order they were made, and each
-        hands its PUBLISH to paho before its first wait, so they go out in order."""
+    def _fill(self, client: Session, window: dict[str, asyncio.Future[None]]) -> None:
+        """Publish the next messages of the outbox, in order, while there is room:
+        each is handed to paho at once, so they go out in that order."""
         for msg in self._outbox.values():  # nothing here changes the outbox
             if len(window) >= IN_FLIGHT:
                 return
@@ -289,11 +288,11 @@ class Outbound:
             )
             self._in_flight[msg.id] = (msg, time.monotonic())
             topic = inbox_topic(self._ns, msg.peer, self._user)
-            window[msg.id] = asyncio.create_task(client.publish(topic, payload, qos=1))
+            window[msg.id] = client.publish_soon(topic, payload)
             if alone:
                 return
 
-    async def _settle(self, answered: list[tuple[ChatMessage, asyncio.Task[None]]]) -> None:
+    async def _settle(self, answered: list[tuple[ChatMessage, asyncio.Future[None]]]) -> None:
         """Mark the acknowledged messages ``sent`` (one commit), fail the refused ones;
         a failed connection is raised once the ones answered before it are stored."""
         sent: list[ChatMessage] = []

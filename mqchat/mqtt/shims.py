@@ -25,6 +25,8 @@ upgrade that moves them fails loudly here rather than quietly in the chat.
   (:func:`read_all_waiting`).
 * paho ``Client._sockpairR``, ``_sockpairW``: closed once connected, see
   :func:`no_wakeup_pipe`.
+* paho ``Client.publish`` called directly, and ``on_publish`` wrapped: QoS 1
+  publishes without a task each (:class:`Pubacks`).
 * aiomqtt ``Client._queue``: take the messages already received at once
   (:func:`take_queued`); aiomqtt's iterator costs a task and turns of the loop for
   each."""
@@ -51,6 +53,7 @@ from mqchat.mqtt.fast_paho import FastPaho
 __all__ = [
     "Connack",
     "FastPaho",
+    "Pubacks",
     "ShimBroken",
     "acknowledge",
     "drop_connection",
@@ -312,6 +315,45 @@ def watch_refusals(client: aiomqtt.Client) -> dict[int, ReasonCode]:
     inner.on_publish = on_publish_checked
     inner.publish = publish_noting_mid  # type: ignore[method-assign]
     return refused
+
+
+class Pubacks:
+    """QoS 1 publishes handed to paho at once, each with a future for its PUBACK.
+    aiomqtt's ``publish()`` spends an event, a task and a timeout on each, which is
+    most of what a message costs in a burst; and calling paho directly makes the
+    order of the PUBLISHes the order of the calls. Make it before connecting, after
+    :func:`watch_refusals`."""
+
+    def __init__(self, client: aiomqtt.Client) -> None:
+        self._inner = inner = paho_of(client)
+        self._waiting: dict[int, asyncio.Future[ReasonCode | None]] = {}
+        on_publish: Any = inner.on_publish
+
+        def answered(
+            c: paho.Client, userdata: Any, mid: int, code: ReasonCode, props: Properties
+        ) -> None:
+            waiting = self._waiting.pop(mid, None)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(code if code.is_failure else None)
+            on_publish(c, userdata, mid, code, props)
+
+        inner.on_publish = answered
+
+    def publish(
+        self, topic: str, payload: bytes, properties: Properties | None
+    ) -> asyncio.Future[ReasonCode | None]:
+        """Queue a QoS 1 PUBLISH in paho now; the future ends with the PUBACK: the
+        refusing reason code (MQTT 5), or ``None``. Raises ``aiomqtt.MqttCodeError``
+        when paho cannot take it (not connected)."""
+        info = self._inner.publish(topic, payload, 1, False, properties)
+        if info.rc != paho.MQTT_ERR_SUCCESS:
+            raise aiomqtt.MqttCodeError(info.rc, "Could not publish message")
+        answer: asyncio.Future[ReasonCode | None] = asyncio.get_running_loop().create_future()
+        if info.is_published():  # answered already (only if paho wrote and read at once)
+            answer.set_result(None)
+        else:
+            self._waiting[info.mid] = answer
+        return answer
 
 
 async def publish_noting_refusals(
