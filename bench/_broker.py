@@ -59,7 +59,7 @@ class BenchBroker:
             # the default (1000) silently drops a burst beyond it to a slow subscriber
             "max_queued_messages 0",
         ]
-        if self.nodelay:
+        if self.nodelay:  # as in every mosquitto.conf mqchat writes (serve, broker-config)
             lines.append("set_tcp_nodelay true")
         if os.geteuid() == 0:
             lines.append("user root")  # otherwise it drops to 'mosquitto' and cannot write here

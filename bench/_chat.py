@@ -54,9 +54,11 @@ class Watcher:
         if isinstance(event, ChatReceived):
             self.stored.record(event.message.id)
         elif isinstance(event, MessageStateChanged):
-            if event.state is DeliveryState.SENT:
+            # A receipt that overtakes the PUBACK moves a message from pending straight
+            # to delivered (states only go forward): it was sent then at the latest.
+            if event.state in (DeliveryState.SENT, DeliveryState.DELIVERED):
                 self.sent.record(event.message_id)
-            elif event.state is DeliveryState.DELIVERED:
+            if event.state is DeliveryState.DELIVERED:
                 self.delivered.record(event.message_id)
         elif isinstance(event, ConnectionChanged):
             self.state, self.detail = event.state, event.detail

@@ -28,8 +28,13 @@ class Config:
     """Seconds to wait for one message or event."""
     gap: float
     """Seconds of quiet before each one-at-a-time message (both paths)."""
-    broker_nodelay: bool = False
-    """Run the broker with ``set_tcp_nodelay true`` (Nagle off on its side too)."""
+    broker_nodelay: bool = True
+    """Run the broker with ``set_tcp_nodelay true`` (Nagle off on its side too), as
+    the mosquitto.conf files mqchat writes do; ``--broker-nagle`` turns it off."""
+    history: int = 0
+    """Messages in the history of the first-frame figure; 0: no such figure."""
+    starts: int = 3
+    """Measured starts of ``mqchat chat bob`` for the first-frame figure."""
 
     @property
     def burst_timeout(self) -> float:

@@ -13,10 +13,12 @@ from pathlib import Path
 
 __all__ = [
     "Latency",
+    "Startup",
     "Throughput",
     "latency_table",
     "machine_description",
     "ratio_line",
+    "startup_table",
     "throughput_table",
 ]
 
@@ -59,6 +61,28 @@ class Throughput:
     @property
     def rate(self) -> float:
         return self.n / self.received if self.received > 0 else float("inf")
+
+
+@dataclass(frozen=True, slots=True)
+class Startup:
+    """Seconds from starting a process until it showed what was awaited, per start."""
+
+    label: str
+    seconds: list[float]
+    cpu: list[float]
+    """CPU seconds the process had used by then: what the wall time would be on an
+    idle machine, give or take waiting for the disk."""
+
+
+def startup_table(title: str, rows: Sequence[Startup]) -> str:
+    head = f"{title:<{_LABEL_WIDTH}} {'n':>6} {'median':>8} {'min':>8} {'max':>8} {'cpu med':>8}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        lines.append(
+            f"{r.label:<{_LABEL_WIDTH}} {len(r.seconds):>6} {statistics.median(r.seconds):>8.3f} "
+            f"{min(r.seconds):>8.3f} {max(r.seconds):>8.3f} {statistics.median(r.cpu):>8.2f}"
+        )
+    return "\n".join(lines)
 
 
 def latency_table(title: str, rows: Sequence[Latency], missing: dict[str, int]) -> str:

@@ -25,11 +25,13 @@ if str(ROOT) not in sys.path:  # run as a script: neither bench nor mqchat is in
 from bench._broker import BenchBroker, mosquitto_version  # noqa: E402
 from bench._chat import CHAT_STORED, chat_phase  # noqa: E402
 from bench._common import BODY_CHARS, BenchError, Config, body_for  # noqa: E402
+from bench._first_frame import first_frame_phase  # noqa: E402
 from bench._raw import RAW, raw_phase  # noqa: E402
 from bench._report import (  # noqa: E402
     latency_table,
     machine_description,
     ratio_line,
+    startup_table,
     throughput_table,
 )
 from mqchat.core.envelope import Text, encode_envelope  # noqa: E402
@@ -45,6 +47,10 @@ async def run(broker: BenchBroker, data_dir: Path, cfg: Config) -> str:
     size = len(encode_envelope(Text.new("alice", "bob", body_for(0))))
     raw = await raw_phase(broker, ns, size, cfg)
     chat = await chat_phase(broker, ns, data_dir, cfg)
+    first = None
+    if cfg.history:
+        work = data_dir.parent / "first-frame"
+        first = await first_frame_phase(broker, ns, work, cfg.history, cfg.starts, cfg.timeout)
 
     rows = raw.latency + chat.latency
     by_label = {row.label: row for row in rows}
@@ -52,7 +58,8 @@ async def run(broker: BenchBroker, data_dir: Path, cfg: Config) -> str:
     parts = [
         f"mqchat chat latency: {cfg.messages} messages one at a time ({pace}) after "
         f"{cfg.warmup} warm-up, bodies of {BODY_CHARS} chars ({size} B on the wire), "
-        "QoS 1, MQTT 5" + (", broker with set_tcp_nodelay true" if cfg.broker_nodelay else ""),
+        "QoS 1, MQTT 5"
+        + ("" if cfg.broker_nodelay else ", broker without set_tcp_nodelay (Nagle on)"),
         machine_description(mosquitto_version()),
         "",
         latency_table("latency, one message at a time (ms)", rows, chat.missing),
@@ -63,6 +70,8 @@ async def run(broker: BenchBroker, data_dir: Path, cfg: Config) -> str:
             f"burst of {cfg.messages}, not waiting for arrivals", raw.bursts + chat.bursts
         ),
     ]
+    if first is not None:
+        parts += ["", startup_table(f"first frame, {cfg.starts} starts (s)", [first])]
     if chat.notes:
         parts += ["", *(f"note: {note}" for note in chat.notes)]
     return "\n".join(parts)
@@ -100,14 +109,41 @@ def parse_args(argv: list[str] | None) -> Config:
         help="seconds to wait for one message or event (default 10)",
     )
     parser.add_argument(
-        "--broker-nodelay",
+        "--broker-nagle",
         action="store_true",
-        help="run mosquitto with set_tcp_nodelay true (what a chat server should set)",
+        help="run mosquitto without set_tcp_nodelay true, which every mosquitto.conf "
+        "mqchat writes sets (Nagle's algorithm on the broker's side)",
+    )
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=1_000_000,
+        metavar="N",
+        help="messages in the history that `mqchat chat bob` opens for the first-frame "
+        "figure (default 1000000; 0 skips it)",
+    )
+    parser.add_argument(
+        "--starts",
+        type=int,
+        default=3,
+        metavar="K",
+        help="measured starts of `mqchat chat bob` (after one that is not; default 3)",
     )
     args = parser.parse_args(argv)
     if args.messages < 1 or args.warmup < 0 or args.gap_ms < 0 or args.timeout <= 0:
         parser.error("need --messages ≥ 1, --warmup ≥ 0, --gap-ms ≥ 0 and --timeout > 0")
-    return Config(args.messages, args.warmup, args.timeout, args.gap_ms / 1000, args.broker_nodelay)
+    if args.history < 0 or args.starts < 1:
+        parser.error("need --history ≥ 0 and --starts ≥ 1")
+    nodelay = not args.broker_nagle
+    return Config(
+        args.messages,
+        args.warmup,
+        args.timeout,
+        args.gap_ms / 1000,
+        nodelay,
+        history=args.history,
+        starts=args.starts,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,7 +31,6 @@ from mqchat.inspector.backend import InspectorFactory
 from mqchat.screens.base import MqchatScreen, Session
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.friends import FriendsScreen
-from mqchat.screens.inspector.screen import InspectorScreen
 from mqchat.screens.keys_help import show_keys
 from mqchat.screens.login import LoginDefaults, LoginScreen, settings_from_form
 from mqchat.screens.messages import message_for
@@ -112,6 +111,7 @@ class MqchatApp(App[None]):
         self._login: LoginScreen | None = None
         self._login_pending = False
         self._told_fallback = False
+        self._connecting: ChatBackend | None = None  # the backend whose run was started
         self.crash: Exception | None = None
         """The error that ended the app, if one did (then ``return_code`` is 1)."""
         self.elsewhere = ElsewhereNotifier(
@@ -145,7 +145,9 @@ class MqchatApp(App[None]):
         except SettingsError as exc:
             self._show_login(error=str(exc))
             return
-        self._start(settings)
+        # The connection starts once the chat is on the screen (see _enter_chat):
+        # until then it would only compete with the first frame for the event loop.
+        self._start(settings, connect=False)
         self.run_worker(self._enter_chat(), group="navigation")
 
     def _show_login(self, error: str | None = None) -> None:
@@ -171,7 +173,7 @@ class MqchatApp(App[None]):
             self._login_pending = False
             self.run_worker(self._abort_login(self.backend, None), group="navigation")
 
-    def _start(self, settings: Settings) -> ChatBackend:
+    def _start(self, settings: Settings, *, connect: bool = True) -> ChatBackend:
         backend = self.connect(settings)
         self.backend = backend
         self.settings = settings
@@ -181,8 +183,15 @@ class MqchatApp(App[None]):
         self.status.rejected = 0
         self._told_fallback = False
         backend.set_listener(lambda event: self._on_backend_event(backend, event))
-        self.run_worker(self._run_backend(backend), name="backend", group="backend")
+        if connect:
+            self._connect(backend)
         return backend
+
+    def _connect(self, backend: ChatBackend) -> None:
+        """Run ``backend`` (once), unless it was let go of meanwhile."""
+        if backend is self.backend and backend is not self._connecting:
+            self._connecting = backend
+            self.run_worker(self._run_backend(backend), name="backend", group="backend")
 
     async def _run_backend(self, backend: ChatBackend) -> None:
         try:
@@ -280,6 +289,14 @@ class MqchatApp(App[None]):
 
     async def _enter_chat(self) -> None:
         assert self.session is not None
+        backend = self.session.backend
+        try:
+            await self._show_chat()
+        finally:  # connect after the first frame (mqchat chat), if not yet connected
+            self.call_after_refresh(self._connect, backend)
+
+    async def _show_chat(self) -> None:
+        assert self.session is not None
         friends = FriendsScreen(self.session)
         # ``mqchat chat PEER`` lands in the conversation: it is made ready (the request
         # sent) before the screens change, and both are installed in one step, so no
@@ -339,6 +356,9 @@ class MqchatApp(App[None]):
         if self.inspector is None or self.settings is None:
             return
         settings = self.settings
+        # Imported here: most sessions never open it, and every start would pay for it.
+        from mqchat.screens.inspector.screen import InspectorScreen
+
         self.push_screen(
             InspectorScreen(
                 self.inspector(settings),

@@ -64,6 +64,11 @@ class ContactBook:
         status, reply = friendship.on_add(known.status if known else None)
         if known is None:
             contact = await store.add_contact(user, status=status)
+            if contact.status is not status:
+                # Their request was stored between our look and our insert (which
+                # then kept it): answer it as if it had been there first.
+                status, reply = friendship.on_add(contact.status)
+                contact = await store.set_contact_status(user, status) or contact
         elif status is not known.status:
             contact = await store.set_contact_status(user, status) or known
         else:

@@ -366,11 +366,7 @@ class Inbound:
     async def _receive_receipt(self, env: Receipt) -> None:
         store = await self._store()
         state = _RECEIPT_STATES[env.status]
-        for message_id in env.ids:
-            known = await store.get_message(message_id)
-            # Only the recipient of a message may acknowledge it.
-            if known is None or not known.outgoing or known.peer != env.sender:
-                continue
-            updated = await store.set_state(message_id, state)
-            if updated is not None:
-                self._emit(MessageStateChanged(message_id, updated.peer, updated.state))
+        # Only the recipient of a message may acknowledge it: our messages to the
+        # receipt's sender, all in one transaction.
+        for updated in await store.advance_outgoing(env.ids, state, peer=env.sender):
+            self._emit(MessageStateChanged(updated.id, updated.peer, updated.state))

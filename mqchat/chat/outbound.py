@@ -43,6 +43,11 @@ STRIKES = 3
 """A message in flight when the broker closed the connection within QUICK_DROP_S of
 its sending, STRIKES times, is one the broker will not take (MQTT 3.1.1 brokers say
 no more than that): it fails, so it no longer blocks those behind it."""
+IN_FLIGHT = 16
+"""Outbox messages published and not yet acknowledged, at most (paho sends up to 20
+at once and queues the rest): a burst costs a PUBACK round trip per window, not per
+message. The broker keeps the order of one client's QoS 1 messages, so the peer
+still gets them in the order they were typed."""
 
 
 def raise_if_cancelled() -> None:
@@ -82,14 +87,23 @@ class Outbound:
         # The outbox in memory, oldest first, so a send costs no query; the store
         # stays the truth and refills it at every connection.
         self._outbox: dict[str, ChatMessage] = {}
+        self._payloads: dict[str, bytes] = {}  # envelopes of outbox messages, encoded
         self._requests_due = True
         self._client: Session | None = None
-        self._in_flight: tuple[ChatMessage, float] | None = None  # and when it went
+        # Outbox messages published on this connection and not answered yet, oldest
+        # first, with when they went.
+        self._in_flight: dict[str, tuple[ChatMessage, float]] = {}
         self._strikes: dict[str, int] = {}
+        # Messages in flight together when a connection dropped: one of them may be
+        # why, so each goes alone until it is through (see connection_lost).
+        self._alone: set[str] = set()
 
-    def queue_message(self, msg: ChatMessage) -> None:
-        """``msg`` is stored as pending: publish it after everything before it."""
+    def queue_message(self, msg: ChatMessage, payload: bytes | None = None) -> None:
+        """``msg`` is stored as pending: publish it after everything before it.
+        ``payload``: its envelope's bytes, when the caller has them already."""
         self._outbox[msg.id] = msg
+        if payload is not None:
+            self._payloads[msg.id] = payload
         self._wake.set()
 
     def queue_requests(self) -> None:
@@ -114,7 +128,7 @@ class Outbound:
         """Publish whatever waits, then whatever comes, until cancelled. Raises
         :class:`~mqchat.mqtt.errors.MqttError` when the connection fails under it."""
         self._client = client
-        self._in_flight = None
+        self._in_flight = {}
         store = await self._store()
         stored = {msg.id: msg for msg in await store.pending_outgoing()}
         self._outbox = stored | self._outbox  # those stored first, in the store's order
@@ -135,13 +149,18 @@ class Outbound:
 
     async def connection_lost(self, error: MqttError) -> None:
         """The connection failed: if it failed on a message being published, that
-        message may be why (see :data:`STRIKES`)."""
-        if self._in_flight is None:
+        message may be why (see :data:`STRIKES`). With several in flight the oldest
+        takes the strike, and all of them go one at a time on the next connections
+        until each is through, so the one the broker will not take is found alone."""
+        in_flight, self._in_flight = list(self._in_flight.values()), {}
+        if not in_flight:
             return
-        msg, since = self._in_flight
-        self._in_flight = None
+        if len(in_flight) > 1:
+            self._alone |= {msg.id for msg, _since in in_flight}
+        msg, since = in_flight[0]
         if error.code == _PACKET_TOO_LARGE:
-            await self._fail(msg, "the broker refused it: too large (packet too large)")
+            if len(in_flight) == 1:
+                await self._fail(msg, "the broker refused it: too large (packet too large)")
             return
         if time.monotonic() - since > QUICK_DROP_S:
             return
@@ -155,7 +174,9 @@ class Outbound:
 
     async def _fail(self, msg: ChatMessage, why: str) -> None:
         self._outbox.pop(msg.id, None)
+        self._payloads.pop(msg.id, None)
         self._strikes.pop(msg.id, None)
+        self._alone.discard(msg.id)
         log.warning("message %s failed: %s", msg.id, why)
         failed = await (await self._store()).set_state(msg.id, DeliveryState.FAILED)
         if failed is not None:
@@ -225,23 +246,76 @@ class Outbound:
                 raise
 
     async def _publish_outbox(self, client: Session) -> None:
-        """Pending messages, oldest first; each waits for its PUBACK before the next,
-        so the peer receives them in the order they were typed."""
-        store = await self._store()
-        while self._outbox:
-            msg = next(iter(self._outbox.values()))
-            env = Text.new(self._user, msg.peer, msg.body, id=msg.id, ts=msg.ts)
-            self._in_flight = (msg, time.monotonic())
-            try:
-                await self._publish(client, msg.peer, env)  # if the link fails, it stays
-            except PublishRefused as exc:
+        """Pending messages, oldest first, up to :data:`IN_FLIGHT` at a time; the
+        PUBACKs that came together are marked ``sent`` in one transaction. A message
+        the broker refuses fails without holding up the others; a failing
+        connection leaves every unanswered one pending, for the next connection."""
+        window: dict[str, asyncio.Future[None]] = {}
+        try:
+            while True:
+                self._fill(client, window)
+                if not window:
+                    return
+                # PUBACKs come in the order of the PUBLISHes: wait for the oldest, then
+                # take every one answered by now.
+                await asyncio.wait([next(iter(window.values()))])
+                answered: list[tuple[ChatMessage, asyncio.Future[None]]] = []
+                for mid, task in list(window.items()):
+                    if not task.done():
+                        break
+                    del window[mid]  # it stays in _in_flight until settled
+                    answered.append((self._in_flight[mid][0], task))
+                self._fill(client, window)  # keep publishing while we store the states
+                await self._settle(answered)
+        finally:
+            for task in window.values():
+                task.cancel()
+            await asyncio.gather(*window.values(), return_exceptions=True)
+
+    def _fill(self, client: Session, window: dict[str, asyncio.Future[None]]) -> None:
+        """Publish the next messages of the outbox, in order, while there is room:
+        each is handed to paho at once, so they go out in that order."""
+        for msg in self._outbox.values():  # nothing here changes the outbox
+            if len(window) >= IN_FLIGHT:
+                return
+            if msg.id in self._in_flight:
+                continue  # in the window, or answered and being settled
+            alone = self._alone and (msg.id in self._alone or not self._alone.isdisjoint(window))
+            if alone and window:
+                return  # it goes alone (or one does): after those in flight are answered
+            payload = self._payloads.get(msg.id) or encode_envelope(
+                Text.new(self._user, msg.peer, msg.body, id=msg.id, ts=msg.ts)
+            )
+            self._in_flight[msg.id] = (msg, time.monotonic())
+            topic = inbox_topic(self._ns, msg.peer, self._user)
+            window[msg.id] = client.publish_soon(topic, payload)
+            if alone:
+                return
+
+    async def _settle(self, answered: list[tuple[ChatMessage, asyncio.Future[None]]]) -> None:
+        """Mark the acknowledged messages ``sent`` (one commit), fail the refused ones;
+        a failed connection is raised once the ones answered before it are stored."""
+        sent: list[ChatMessage] = []
+        lost: BaseException | None = None
+        for msg, task in answered:
+            error = task.exception() if not task.cancelled() else asyncio.CancelledError()
+            if error is None:
+                sent.append(msg)
+            elif isinstance(error, PublishRefused):
                 # Sending it again would be refused again: it failed, and says why.
-                self._in_flight = None
-                await self._fail(msg, f"the broker refused it: {exc.reason.lower()}")
-                continue
-            self._in_flight = None
+                del self._in_flight[msg.id]
+                await self._fail(msg, f"the broker refused it: {error.reason.lower()}")
+            elif lost is None:
+                lost = error  # it, and those after it, stay in flight for connection_lost
+        for msg in sent:
+            del self._in_flight[msg.id]
             self._strikes.pop(msg.id, None)
-            del self._outbox[msg.id]
-            updated = await store.set_state(msg.id, DeliveryState.SENT)
-            if updated is not None:
-                self._emit(MessageStateChanged(msg.id, msg.peer, updated.state))
+            self._alone.discard(msg.id)
+            self._outbox.pop(msg.id, None)
+            self._payloads.pop(msg.id, None)
+        if sent:
+            store = await self._store()
+            for updated in await store.advance_outgoing([m.id for m in sent], DeliveryState.SENT):
+                self._emit(MessageStateChanged(updated.id, updated.peer, updated.state))
+        if lost is not None:
+            raise lost

@@ -8,11 +8,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from mqchat.chat.backend import ChatBackend, EventListener, SendError
 from mqchat.chat.contacts import ContactBook
+from mqchat.chat.group_commit import GroupCommit
 from mqchat.chat.inbound import Inbound
 from mqchat.chat.outbound import Outbound
 from mqchat.chat.outgoing import prepare_text
@@ -100,6 +101,8 @@ class ChatService(ChatBackend):
             clock=clock,
         )
         self._redelivery = Redelivery(store=self.store, outbound=self._outbound, emit=self._emit)
+        self._sending = GroupCommit(self._store_sent_now, self._store_sent, self._queue_sent)
+        self._encoded: dict[str, bytes] = {}  # what send_text encoded, for the outbox
         self._contacts = ContactBook(
             user=self.user,
             store=self.store,
@@ -344,15 +347,26 @@ class ChatService(ChatBackend):
     # -- outbound ---------------------------------------------------------------------
 
     async def send_text(self, peer: str, body: str) -> ChatMessage:
-        msg, _data = prepare_text(
+        msg, data = prepare_text(
             self.user, peer, body, max_payload=self.settings.max_payload, ts=self._clock()
         )
+        self._encoded[msg.id] = data
         try:
-            await (await self.store()).add_message(msg)
+            await self._sending.add(msg)  # stored, and queued for the outbox
         except StoreError as exc:  # not stored, so not sent: nothing is lost unseen
             raise SendError(f"not sent: the history cannot be written: {exc}") from exc
-        self._outbound.queue_message(msg)
+        finally:
+            self._encoded.pop(msg.id, None)
         return msg
+
+    def _queue_sent(self, msg: ChatMessage) -> None:
+        self._outbound.queue_message(msg, self._encoded.pop(msg.id, None))
+
+    def _store_sent_now(self, messages: Sequence[ChatMessage]) -> bool:
+        return self._store is not None and self._store.add_messages_now(messages) is not None
+
+    async def _store_sent(self, messages: Sequence[ChatMessage]) -> None:
+        await (await self.store()).add_messages(messages)
 
     async def send_typing(self, peer: str) -> None:
         await self._outbound.typing(peer)

@@ -32,6 +32,9 @@ _PAHO_LOG.addHandler(logging.NullHandler())
 
 C = TypeVar("C", bound=paho.Client)
 
+PENDING_CALLS_WARNING = 100
+"""Calls awaiting the broker's answer beyond which aiomqtt logs a warning."""
+
 
 @dataclass(frozen=True)
 class ClientOptions:
@@ -104,7 +107,7 @@ def new_aiomqtt(options: ClientOptions, will: aiomqtt.Will | None = None) -> aio
         extra["properties"] = connect
     else:
         extra["clean_session"] = not options.persistent
-    return aiomqtt.Client(
+    client = aiomqtt.Client(
         options.host,
         options.port,
         username=options.username or None,
@@ -128,6 +131,10 @@ def new_aiomqtt(options: ClientOptions, will: aiomqtt.Will | None = None) -> aio
         logger=_PAHO_LOG,
         **extra,  # type: ignore[arg-type]
     )
+    # The chat keeps up to 16 publishes waiting for their PUBACK (chat/outbound.py);
+    # aiomqtt warns in the log at every publish beyond 10.
+    client.pending_calls_threshold = PENDING_CALLS_WARNING
+    return client
 
 
 def new_paho(cls: type[C], options: ClientOptions) -> C:

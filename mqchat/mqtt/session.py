@@ -4,6 +4,7 @@ leaves as :class:`~mqchat.mqtt.errors.MqttError` (or ``PublishRefused``)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -93,6 +94,7 @@ class Session:
         self.protocol = protocol
         self._manual_ack = manual_ack
         self._refused = shims.watch_refusals(client)
+        self._pubacks = shims.Pubacks(client)
         self._connack = shims.watch_connack(client)
         self._json: Properties | None = None
         if protocol is Protocol.V5:
@@ -117,16 +119,7 @@ class Session:
         the message (MQTT 5 only tells), :class:`PacketTooLarge` (a ``PublishRefused``)
         without sending when it is larger than the broker takes, :class:`MqttError`
         when the connection fails."""
-        limit = self._connack.max_packet_size
-        if limit is not None:
-            size = publish_size(
-                topic,
-                payload,
-                qos=qos,
-                content_type=JSON if json and self._json is not None else None,
-            )
-            if size > limit:
-                raise PacketTooLarge(size, limit)
+        self._check_size(topic, payload, qos=qos, json=json)
         try:
             refusal = await shims.publish_noting_refusals(
                 self._client,
@@ -141,6 +134,46 @@ class Session:
             raise _translated(exc) from exc
         if refusal is not None:
             raise PublishRefused(str(refusal))
+
+    def publish_soon(self, topic: str, payload: bytes) -> asyncio.Future[None]:
+        """A JSON payload at QoS 1, handed to paho now, so PUBLISHes go out in the
+        order of the calls, several awaiting their PUBACK at once. The future ends
+        with the PUBACK, or with what :meth:`publish` would raise."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        try:
+            self._check_size(topic, payload, qos=1, json=True)
+            answer = self._pubacks.publish(topic, payload, self._json)
+        except PublishRefused as exc:
+            done.set_exception(exc)
+            return done
+        except aiomqtt.MqttError as exc:
+            done.set_exception(_translated(exc))
+            return done
+
+        def passed_on(answer: asyncio.Future[ReasonCode | None]) -> None:
+            if done.done():
+                return
+            if answer.cancelled():
+                done.cancel()
+            elif (code := answer.result()) is not None:
+                done.set_exception(PublishRefused(str(code)))
+            else:
+                done.set_result(None)
+
+        answer.add_done_callback(passed_on)
+        return done
+
+    def _check_size(self, topic: str, payload: bytes, *, qos: int, json: bool) -> None:
+        limit = self._connack.max_packet_size
+        if limit is not None:
+            size = publish_size(
+                topic,
+                payload,
+                qos=qos,
+                content_type=JSON if json and self._json is not None else None,
+            )
+            if size > limit:
+                raise PacketTooLarge(size, limit)
 
     async def subscribe(self, topic_filter: str, qos: int) -> None:
         try:
@@ -166,9 +199,11 @@ class Session:
         :class:`MqttError`, with the broker's reason when it gave one). With manual
         acknowledgement, QoS 1 messages carry the ``mid`` that :meth:`ack` needs."""
         try:
-            async for m in self._client.messages:
-                payload = m.payload if isinstance(m.payload, bytes) else str(m.payload).encode()
-                yield Incoming(m.topic.value, payload, m.qos, m.retain, m.mid)
+            async for first in self._client.messages:
+                # and those that came with it, without a turn of the loop each
+                for m in [first, *shims.take_queued(self._client)]:
+                    payload = m.payload if isinstance(m.payload, bytes) else str(m.payload).encode()
+                    yield Incoming(m.topic.value, payload, m.qos, m.retain, m.mid)
         except aiomqtt.MqttError as exc:
             raise _translated(exc) from exc
 
@@ -212,6 +247,8 @@ async def open_session(
         None if will is None else aiomqtt.Will(will.topic, will.payload, will.qos, will.retain),
     )
     shims.fail_fast_before_connack(client)
+    shims.read_all_waiting(client)
+    shims.no_wakeup_pipe(client)
     if manual_ack:
         shims.enable_manual_ack(client)
     session = Session(client, protocol, manual_ack=manual_ack)

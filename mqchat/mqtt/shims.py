@@ -19,10 +19,21 @@ upgrade that moves them fails loudly here rather than quietly in the chat.
   ``_msgtime_mutex``, ``_last_bytes_received``: a PUBLISH larger than a bound is
   read keeping only its beginning (``FastPaho.max_payload``).
 * paho ``MQTTMessage._topic``: a topic that is not UTF-8 is shown, not a crash.
-* paho's WebSocket wrapper ``_socket``: TCP_NODELAY on the real socket."""
+* paho's WebSocket wrapper ``_socket``: TCP_NODELAY on the real socket.
+* paho ``Client._packet_read``, ``_loop_rc_handle``, ``_sock``: read every packet
+  that is waiting when the socket is readable, not one per wake-up of the loop
+  (:func:`read_all_waiting`).
+* paho ``Client._sockpairR``, ``_sockpairW``: closed once connected, see
+  :func:`no_wakeup_pipe`.
+* paho ``Client.publish`` called directly, and ``on_publish`` wrapped: QoS 1
+  publishes without a task each (:class:`Pubacks`).
+* aiomqtt ``Client._queue``: take the messages already received at once
+  (:func:`take_queued`); aiomqtt's iterator costs a task and turns of the loop for
+  each."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import socket
@@ -33,6 +44,7 @@ from typing import Any
 import aiomqtt
 import paho.mqtt.client as paho
 from paho.mqtt import __version__ as paho_version
+from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
@@ -41,13 +53,17 @@ from mqchat.mqtt.fast_paho import FastPaho
 __all__ = [
     "Connack",
     "FastPaho",
+    "Pubacks",
     "ShimBroken",
     "acknowledge",
     "drop_connection",
     "enable_manual_ack",
     "fail_fast_before_connack",
+    "no_wakeup_pipe",
     "publish_noting_refusals",
     "raw_socket",
+    "read_all_waiting",
+    "take_queued",
     "topic_of",
     "versions",
     "watch_connack",
@@ -78,6 +94,7 @@ def _private(obj: object, name: str) -> Any:
 
 
 for _name in (
+    "_loop_rc_handle",
     "_handle_publish",
     "_handle_on_message",
     "_sock_recv",
@@ -169,6 +186,67 @@ def fail_fast_before_connack(client: aiomqtt.Client) -> None:
     inner.on_connect = answered
 
 
+READ_AT_ONCE = 256
+"""Packets read in one go at most (then the loop serves others, and comes back)."""
+
+
+def read_all_waiting(client: aiomqtt.Client) -> None:
+    """Each time the socket is readable, read the packets waiting, up to
+    :data:`READ_AT_ONCE`. aiomqtt calls paho's ``loop_read``, which reads one packet
+    (when no QoS 2 exchange is open), so a burst took one turn of the event loop per
+    packet, and a turn is as long as whatever else runs in it."""
+    inner = paho_of(client)
+    read_packet = _private(inner, "_packet_read")
+    handle_rc = _private(inner, "_loop_rc_handle")
+    _private(inner, "_sock")
+
+    def loop_read(max_packets: int = 1) -> MQTTErrorCode:
+        for _ in range(max(max_packets, READ_AT_ONCE)):
+            if inner._sock is None:
+                return MQTTErrorCode.MQTT_ERR_NO_CONN
+            rc = read_packet()
+            if rc == MQTTErrorCode.MQTT_ERR_AGAIN:
+                break  # nothing more waiting
+            if rc > 0:
+                return handle_rc(rc)  # type: ignore[no-any-return]
+        return MQTTErrorCode.MQTT_ERR_SUCCESS
+
+    inner.loop_read = loop_read  # type: ignore[method-assign]
+
+
+def no_wakeup_pipe(client: aiomqtt.Client) -> None:
+    """Once connected, close paho's wake-up socket pair. paho writes a byte to it for
+    every packet it queues, to wake its own ``select()`` loop, which aiomqtt does not
+    run (nobody reads it): a wasted system call per packet sent, a PUBACK included."""
+    inner = paho_of(client)
+    _private(inner, "_sockpairW")
+    on_connect: Any = inner.on_connect  # aiomqtt's, or a shim's wrapping it
+
+    def connected(*args: Any) -> None:
+        for name in ("_sockpairR", "_sockpairW"):
+            pipe = getattr(inner, name)
+            if pipe is not None:
+                setattr(inner, name, None)
+                with contextlib.suppress(OSError):
+                    pipe.close()
+        on_connect(*args)
+
+    inner.on_connect = connected
+
+
+def take_queued(client: aiomqtt.Client) -> list[aiomqtt.Message]:
+    """The messages aiomqtt has received and not handed out yet, in order, taken off
+    its queue (``client.messages`` waits for them one at a time, each with a task
+    of its own and a few turns of the event loop)."""
+    queue: asyncio.Queue[aiomqtt.Message] = _private(client, "_queue")
+    taken: list[aiomqtt.Message] = []
+    while True:
+        try:
+            taken.append(queue.get_nowait())
+        except asyncio.QueueEmpty:
+            return taken
+
+
 @dataclass
 class Connack:
     """What the broker's CONNACK said, once it came (``None`` before)."""
@@ -237,6 +315,45 @@ def watch_refusals(client: aiomqtt.Client) -> dict[int, ReasonCode]:
     inner.on_publish = on_publish_checked
     inner.publish = publish_noting_mid  # type: ignore[method-assign]
     return refused
+
+
+class Pubacks:
+    """QoS 1 publishes handed to paho at once, each with a future for its PUBACK.
+    aiomqtt's ``publish()`` spends an event, a task and a timeout on each, which is
+    most of what a message costs in a burst; and calling paho directly makes the
+    order of the PUBLISHes the order of the calls. Make it before connecting, after
+    :func:`watch_refusals`."""
+
+    def __init__(self, client: aiomqtt.Client) -> None:
+        self._inner = inner = paho_of(client)
+        self._waiting: dict[int, asyncio.Future[ReasonCode | None]] = {}
+        on_publish: Any = inner.on_publish
+
+        def answered(
+            c: paho.Client, userdata: Any, mid: int, code: ReasonCode, props: Properties
+        ) -> None:
+            waiting = self._waiting.pop(mid, None)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(code if code.is_failure else None)
+            on_publish(c, userdata, mid, code, props)
+
+        inner.on_publish = answered
+
+    def publish(
+        self, topic: str, payload: bytes, properties: Properties | None
+    ) -> asyncio.Future[ReasonCode | None]:
+        """Queue a QoS 1 PUBLISH in paho now; the future ends with the PUBACK: the
+        refusing reason code (MQTT 5), or ``None``. Raises ``aiomqtt.MqttCodeError``
+        when paho cannot take it (not connected)."""
+        info = self._inner.publish(topic, payload, 1, False, properties)
+        if info.rc != paho.MQTT_ERR_SUCCESS:
+            raise aiomqtt.MqttCodeError(info.rc, "Could not publish message")
+        answer: asyncio.Future[ReasonCode | None] = asyncio.get_running_loop().create_future()
+        if info.is_published():  # answered already (only if paho wrote and read at once)
+            answer.set_result(None)
+        else:
+            self._waiting[info.mid] = answer
+        return answer
 
 
 async def publish_noting_refusals(

@@ -24,11 +24,12 @@ from mqchat.core.model import (
     utc_now,
 )
 from mqchat.core.names import validate_user_name
-from mqchat.store.convert import contact_from_row, message_from_row, message_values, to_ms
+from mqchat.store.convert import contact_from_row, message_from_row, to_ms
 from mqchat.store.database import BUSY_TIMEOUT_S, open_engine
 from mqchat.store.dismissals import Dismissals
 from mqchat.store.models import ContactRow, MessageRow, MetaRow
 from mqchat.store.search import search_messages
+from mqchat.store.writer import Writer
 
 __all__ = ["ChatStore"]
 
@@ -72,10 +73,17 @@ class ChatStore:
     Build it with :meth:`open`.
     """
 
-    def __init__(self, engine: AsyncEngine, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        busy_timeout: float = BUSY_TIMEOUT_S,
+    ) -> None:
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._clock = clock
+        self._writer = Writer(Path(str(engine.url.database)), busy_timeout=busy_timeout)
         self.dismissals = Dismissals(self._sessions, self._now_ms)
         """Ignored requests and blocked users."""
 
@@ -93,10 +101,11 @@ class ChatStore:
         contacts' ``added_at`` and rows' arrival time. Raises :class:`StoreOpenError`
         naming the file and the reason."""
         engine = await open_engine(path, busy_timeout=busy_timeout, within=within)
-        return cls(engine, clock=clock)
+        return cls(engine, clock=clock, busy_timeout=busy_timeout)
 
     async def close(self) -> None:
         """Close every connection (the WAL is checkpointed by the last one). Idempotent."""
+        await self._writer.close()
         await self._engine.dispose()
 
     async def __aenter__(self) -> ChatStore:
@@ -118,31 +127,22 @@ class ChatStore:
     async def add_message(self, msg: ChatMessage) -> bool:
         """Store ``msg``. Returns ``False``, changing nothing, if its id is already
         stored (a QoS 1 redelivery)."""
-        stmt = (
-            insert(MessageRow)
-            .values(message_values(msg, received_at_ms=self._now_ms()))
-            .on_conflict_do_nothing(index_elements=[MessageRow.id])
-            .returning(MessageRow.id)
-        )
-        async with self._sessions.begin() as session:
-            return (await session.execute(stmt)).first() is not None
+        return msg.id in await self.add_messages([msg])
 
     async def add_messages(self, messages: Sequence[ChatMessage]) -> set[str]:
         """Store several messages in one transaction (a burst from the broker costs
         one commit, not one each). Returns the ids that were new; those already
-        stored are left as they were. A repeated id within ``messages`` counts once."""
-        unique = list({m.id: m for m in reversed(messages)}.values())[::-1]
-        if not unique:
+        stored are left as they were. A repeated id within ``messages`` counts once,
+        with its first version. On the store's own writer (one thread hop per call,
+        see :mod:`mqchat.store.writer`): the hot path of every message."""
+        if not messages:
             return set()
-        now = self._now_ms()
-        stmt = (
-            insert(MessageRow)
-            .values([message_values(m, received_at_ms=now) for m in unique])
-            .on_conflict_do_nothing(index_elements=[MessageRow.id])
-            .returning(MessageRow.id)
-        )
-        async with self._sessions.begin() as session:
-            return set((await session.scalars(stmt)).all())
+        return await self._writer.insert(messages, received_at_ms=self._now_ms())
+
+    def add_messages_now(self, messages: Sequence[ChatMessage]) -> set[str] | None:
+        """:meth:`add_messages` done before returning, if no other writer holds the
+        file's write lock; otherwise ``None``, and nothing was stored. Never waits."""
+        return self._writer.insert_now(messages, received_at_ms=self._now_ms())
 
     async def get_message(self, message_id: str) -> ChatMessage | None:
         async with self._sessions() as session:
@@ -172,6 +172,16 @@ class ChatStore:
         async with self._sessions.begin() as session:
             row = (await session.execute(stmt)).scalars().first()
         return None if row is None else message_from_row(row)
+
+    async def advance_outgoing(
+        self, ids: Sequence[str], state: DeliveryState, *, peer: str | None = None
+    ) -> list[ChatMessage]:
+        """:meth:`set_state` for many of our own messages in one transaction (a burst
+        of PUBACKs, a receipt of 400 ids): each moves only if that is a step forward,
+        and with ``peer`` only if it was sent to ``peer``; ids of incoming messages
+        and unknown ids change nothing. Returns those updated, in the order of
+        ``ids``."""
+        return await self._writer.advance(ids, state, out_from=_OUT_FROM.get(state, ()), peer=peer)
 
     async def page_before(
         self, peer: str, before: ChatMessage | None, limit: int = 50

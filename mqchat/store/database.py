@@ -149,7 +149,11 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE TABLE dismissed (user VARCHAR NOT NULL, until_ms BIGINT NOT NULL, "
         "blocked BOOLEAN NOT NULL, PRIMARY KEY (user))",
     ),
-    5: ("CREATE INDEX ix_messages_ts ON messages (ts_ms, id)", *_SEARCH_INDEX),
+    5: (
+        "CREATE INDEX ix_messages_ts ON messages (ts_ms, id)",
+        "CREATE INDEX ix_messages_conversation_state ON messages (conversation, direction, state)",
+        *_SEARCH_INDEX,
+    ),
 }
 
 

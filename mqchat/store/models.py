@@ -46,6 +46,9 @@ class MessageRow(Base):
         Index("ix_messages_ts", "ts_ms", "id"),
         # The outbox (out/pending) and unread counts (in/received), already in order.
         Index("ix_messages_direction_state", "direction", "state", "ts_ms", "id"),
+        # One conversation's messages in a state (its unread count, marking it read)
+        # without reading those of every other conversation (schema version 5).
+        Index("ix_messages_conversation_state", "conversation", "direction", "state"),
     )
 
     id: Mapped[str] = mapped_column(String, primary_key=True)

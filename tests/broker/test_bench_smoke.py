@@ -50,7 +50,7 @@ def latency_row(output: str, label: str) -> list[float]:
 
 def test_bench_prints_latency_of_both_paths() -> None:
     require_mosquitto()
-    result = run_bench("--messages", "30", "--warmup", "5")
+    result = run_bench("--messages", "30", "--warmup", "5", "--history", "2000", "--starts", "1")
     assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
     out = result.stdout
 
@@ -60,3 +60,9 @@ def test_bench_prints_latency_of_both_paths() -> None:
         assert latency_row(out, label)[0] == 30
     assert re.search(r"^chat/raw .*p50 ×[\d.]+ .*p99 ×[\d.]+", out, re.MULTILINE), out
     assert "msg/s" in out
+    first = re.search(
+        r"^mqchat chat bob over 2,000 messages\s+1\s+([\d.]+)\s+[\d.]+\s+[\d.]+\s+[\d.]+$",
+        out,
+        re.MULTILINE,
+    )
+    assert first and float(first.group(1)) > 0, out

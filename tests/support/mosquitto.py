@@ -60,6 +60,9 @@ class Mosquitto:
             f"log_dest file {self.folder / 'mosquitto.log'}",
             "log_type all",
             "max_queued_messages 0",
+            # as every mosquitto.conf mqchat writes (serve, broker-config): chat is small
+            # packets each waiting for an answer, which Nagle's algorithm holds back
+            "set_tcp_nodelay true",
         ]
         if self.users:
             passwd = self.folder / "passwd"

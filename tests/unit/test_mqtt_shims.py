@@ -7,6 +7,7 @@ test_ws_connect.py)."""
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import aiomqtt
 import paho.mqtt.client as paho
@@ -91,6 +92,44 @@ async def test_dropping_an_unconnected_client_does_nothing() -> None:
     client = aiomqtt.Client("127.0.0.1")
     shims.drop_connection(client)  # no socket yet: nothing to shut, nothing raised
     assert shims.paho_of(client).socket() is None, loud("paho Client.socket()")
+
+
+async def test_messages_aiomqtt_queued_are_taken_at_once_in_order() -> None:
+    client = aiomqtt.Client("127.0.0.1")
+    queue = client._queue
+    assert isinstance(queue, asyncio.Queue), loud("aiomqtt Client._queue")
+    messages = [aiomqtt.Message(f"t/{i}", b"x", 1, False, i, None) for i in range(3)]
+    for message in messages:
+        queue.put_nowait(message)
+    assert shims.take_queued(client) == messages
+    assert shims.take_queued(client) == [] and queue.empty()
+
+
+async def test_every_waiting_packet_is_read_in_one_go() -> None:
+    client = aiomqtt.Client("127.0.0.1")
+    inner = shims.paho_of(client)
+    read = iter([paho.MQTT_ERR_SUCCESS] * 5 + [paho.MQTT_ERR_AGAIN])
+    inner._packet_read = lambda: next(read)  # type: ignore[method-assign]
+    shims.read_all_waiting(client)
+    assert inner.loop_read() == paho.MQTT_ERR_NO_CONN  # no socket yet
+    inner._sock = object()  # type: ignore[assignment]
+    assert inner.loop_read() == paho.MQTT_ERR_SUCCESS
+    assert next(read, None) is None, "paho's loop_read would have read one packet"
+    inner._sock = None
+
+
+async def test_the_wake_up_pipe_is_closed_once_connected() -> None:
+    client = aiomqtt.Client("127.0.0.1")
+    shims.no_wakeup_pipe(client)
+    inner = shims.paho_of(client)
+
+    inner._sockpairR, inner._sockpairW = socket.socketpair()
+    pair = (inner._sockpairR, inner._sockpairW)
+    accepted = ReasonCode(PacketTypes.CONNACK, identifier=0)
+    inner.on_connect(inner, None, paho.ConnectFlags(False), accepted, None)
+    assert inner._sockpairR is None and inner._sockpairW is None, loud("paho _sockpairW")
+    assert all(end.fileno() == -1 for end in pair)  # closed
+    assert client._connected.done(), loud("aiomqtt's on_connect wiring")
 
 
 # --- paho ----------------------------------------------------------------------------

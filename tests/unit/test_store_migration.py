@@ -4,6 +4,7 @@ nothing stored is lost."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -158,6 +159,32 @@ async def test_a_migrated_file_has_the_schema_of_a_new_one(v1_path: Path, tmp_pa
     for path in [v1_path, new_path]:
         with sqlite3.connect(path) as raw, pytest.raises(sqlite3.IntegrityError):
             raw.execute("INSERT INTO contacts (user, added_at, status) VALUES ('x', 0, 'enemy')")
+
+
+def indexes(path: Path) -> dict[str, list[str]]:
+    with contextlib.closing(sqlite3.connect(path)) as raw:
+        names = [row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type='index'")]
+        return {n: [c[2] for c in raw.execute(f"PRAGMA index_info('{n}')")] for n in names}
+
+
+async def test_a_migrated_file_has_the_indexes_of_a_new_one(v1_path: Path, tmp_path: Path) -> None:
+    # Version 5: a conversation's unread count and "mark read" no longer read the
+    # unread messages of every other conversation.
+    new_path = tmp_path / "new.sqlite3"
+    await (await ChatStore.open(new_path)).close()
+    await (await ChatStore.open(v1_path)).close()
+    assert indexes(v1_path) == indexes(new_path)
+    assert indexes(v1_path)["ix_messages_conversation_state"] == [
+        "conversation",
+        "direction",
+        "state",
+    ]
+    with contextlib.closing(sqlite3.connect(v1_path)) as raw:
+        plan = raw.execute(
+            "EXPLAIN QUERY PLAN SELECT count(*) FROM messages "
+            "WHERE conversation = 'bob' AND direction = 'in' AND state = 'received'"
+        ).fetchall()
+    assert "ix_messages_conversation_state" in str(plan)
 
 
 async def test_two_stores_opening_a_v1_file_at_once_migrate_it_once(v1_path: Path) -> None:
