@@ -29,8 +29,10 @@ from mqchat.store import ChatStore
 __all__ = ["first_frame_label", "first_frame_phase"]
 
 _SIZE = (40, 120)  # rows, columns
-_UNREAD = 20
-"""The newest incoming messages are unread; the rest was read long ago."""
+_UNREAD = 10
+"""The newest incoming messages are unread; the rest was read long ago. Few enough
+that "new since you last looked" and all of them fit on the screen, so the
+conversation opens at its end, where the newest message is."""
 _QUIT = b"\x11"  # ctrl+q
 
 
@@ -85,6 +87,8 @@ def _child_env(work: Path, namespace: str) -> dict[str, str]:
     (an installed package has it; the first run, not measured, writes it)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MQCHAT_")}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    for size in ("COLUMNS", "LINES"):  # the pseudo-terminal's own size, not the caller's
+        env.pop(size, None)
     config = work / "config.toml"
     config.write_text("")
     env |= {

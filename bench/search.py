@@ -131,6 +131,7 @@ def as_version_4(path: Path, copy: Path) -> None:
             raw.execute(f"DROP TRIGGER message_search_{trigger}")
         raw.execute("DROP TABLE message_search")
         raw.execute("DROP INDEX ix_messages_ts")
+        raw.execute("DROP INDEX ix_messages_conversation_state")
         raw.execute("PRAGMA user_version = 4")
         raw.execute("VACUUM")
     finally:

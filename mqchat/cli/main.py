@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -189,6 +190,10 @@ def _prepare_tui(
         # frees almost none: the collector's passes over them are wasted (about a
         # seventh of the start-up). They are set aside for good once loaded.
         gc.disable()
+        # The screen is the TUI's: log records must not be printed over it (Python
+        # prints them to stderr when no handler is set); trouble the user must know
+        # of is shown on screen or, after a crash, in one line.
+        logging.getLogger("mqchat").addHandler(logging.NullHandler())
         from mqchat.app import LoginDefaults, UiOptions, make_app
         from mqchat.chat.service import ChatService
         from mqchat.config.profiles import ConfigError, save_ui
