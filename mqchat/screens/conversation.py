@@ -69,9 +69,11 @@ class ConversationScreen(SessionScreen):
     ]
     typing_fade = TYPING_FADE
 
-    def __init__(self, session: Session, peer: str) -> None:
+    def __init__(self, session: Session, peer: str, *, at: ChatMessage | None = None) -> None:
         super().__init__(session)
         self.peer = peer
+        self.at = at
+        """A message to open at (a search hit), highlighted, instead of the end."""
         self.read_up_to: ChatMessage | None = None
         """The newest message from the peer we said was read."""
         self._outbox: list[str] = []
@@ -109,6 +111,8 @@ class ConversationScreen(SessionScreen):
         self.show_contact(await self.backend.contact(self.peer))
         log = self.query_one(MessageLog)
         await log.open(self.backend, self.peer, self.peer_label, self.session.clock)
+        if self.at is not None:
+            self.call_after_refresh(log.jump_to, self.at)  # once the log has its size
         self._opened = True
 
     def show_contact(self, contact: Contact | None) -> None:

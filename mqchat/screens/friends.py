@@ -4,14 +4,14 @@ removes contacts, and leads to the roster."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 
 from textual import on, work
 from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import OptionList, Static
 
-from mqchat.core.model import Contact, ContactStatus, ContactSummary
+from mqchat.core.model import ChatMessage, Contact, ContactStatus, ContactSummary
 from mqchat.screens.base import TYPING_FADE, Session, SessionScreen, TypingPeers
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.messages import (
@@ -24,6 +24,7 @@ from mqchat.screens.messages import (
 )
 from mqchat.screens.modals import AddContactScreen, ConfirmScreen
 from mqchat.screens.presence import PresenceScreen
+from mqchat.screens.search_all import SEARCH_ALL_LIMIT, SearchAllScreen
 from mqchat.widgets.contact_list import ContactList, contact_label
 
 __all__ = ["FriendsScreen", "request_toast"]
@@ -51,6 +52,7 @@ class FriendsScreen(SessionScreen):
         Binding("b", "block", "Block", id="friends.block"),
         Binding("x", "ignore_all", "Ignore all", id="friends.ignore_all"),
         Binding("p", "presence", "Presence", id="friends.presence"),
+        Binding("ctrl+f", "search", "Search", id="friends.search", show=False),  # f1 lists it
         Binding("i", "app.inspect", "Inspector", id="friends.inspector"),
     ]
     typing_fade = TYPING_FADE
@@ -186,8 +188,18 @@ class FriendsScreen(SessionScreen):
         if event.option.id is not None:
             self.open_conversation(event.option.id)
 
-    def open_conversation(self, peer: str) -> None:
-        self.app.push_screen(ConversationScreen(self.session, peer))
+    def open_conversation(self, peer: str, at: ChatMessage | None = None) -> None:
+        self.app.push_screen(ConversationScreen(self.session, peer, at=at))
+
+    def action_search(self) -> None:
+        def search(text: str) -> Awaitable[list[ChatMessage]]:
+            return self.backend.search(text, limit=SEARCH_ALL_LIMIT)
+
+        def chosen(hit: ChatMessage | None) -> None:
+            if hit is not None:
+                self.open_conversation(hit.peer, at=hit)
+
+        self.app.push_screen(SearchAllScreen(search, self.session.clock), chosen)
 
     def action_add(self) -> None:
         self.app.push_screen(AddContactScreen(), self._added)

@@ -96,3 +96,27 @@ def test_snapshot_search_hit(snap_compare, build_app, backend):
             await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=search)
+
+
+async def test_ctrl_f_on_the_friends_list_searches_everything_and_opens_at_the_hit(
+    build_app, backend, screen_text, settle
+):
+    seed(backend)
+    backend.seed_message("bob", "a quokka in bob's chat too", at("09:00", days_ago=3))
+    app, _ = build_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, FriendsScreen)
+        await pilot.press("ctrl+f", *"quokka", "enter")
+        await settle(pilot)
+        shown = screen_text(app)
+        assert "3 found" in shown
+        rows = [line for line in shown.splitlines() if " · " in line and "quokka" in line]
+        assert "erin" in rows[0] and "message 120 about the quokka" in rows[0]  # newest first
+        assert "bob" in rows[-1] and "a quokka in bob's chat too" in rows[-1]
+        await pilot.press("down", "enter")  # the second: erin's message 040
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen) and app.screen.peer == "erin"
+        assert "message 040 about the quokka" in on_screen(app)
+        log = app.screen.query_one(MessageLog)
+        assert log.hit == app.screen.at.id
