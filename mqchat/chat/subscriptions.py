@@ -72,9 +72,14 @@ class Subscriptions:
         self._client = None
 
     async def leaving(self, client: Session) -> None:
-        """A clean quit: leave the roster filter out of the session the broker keeps."""
-        if self._roster:
-            await client.unsubscribe(presence_filter(self._ns))
+        """A clean quit: the session the broker keeps gets every subscription wanted
+        now (a friend accepted a moment ago must find what they send us queued while
+        we are away, which only a QoS 1 filter of the session does), and not the
+        roster filter."""
+        async with self._lock:
+            await self._sync(client)
+            if self._roster:
+                await client.unsubscribe(presence_filter(self._ns))
 
     def set_contact(self, user: str, *, trusted: bool) -> None:
         self.contacts.add(user)
@@ -103,17 +108,25 @@ class Subscriptions:
         """Only what changed since the last sync: cheap with thousands of contacts."""
         while self._dirty:
             dirty, self._dirty = self._dirty, set()
-            change = sorted(
-                (f, self._wanted[f])
-                for f in dirty
-                if f in self._wanted and self._held.get(f) != self._wanted[f]
-            )
-            for start in range(0, len(change), _PER_SUBSCRIBE):
-                chunk = change[start : start + _PER_SUBSCRIBE]
-                await client.subscribe_many(chunk)  # a round trip per chunk, not per filter
-                self._held.update(chunk)
-            for topic_filter in sorted(
-                f for f in dirty if f not in self._wanted and f in self._held
-            ):
-                await client.unsubscribe(topic_filter)
-                del self._held[topic_filter]
+            try:
+                await self._apply(client, dirty)
+            except BaseException:
+                # Not done (the connection broke, or a stop cancelled us): the next
+                # sync tries again. Whatever did get through is in _held, and skipped.
+                self._dirty |= dirty
+                raise
+
+    async def _apply(self, client: Session, dirty: set[str]) -> None:
+        """Subscribe and unsubscribe what ``dirty`` changed, a chunk at a time."""
+        change = sorted(
+            (f, self._wanted[f])
+            for f in dirty
+            if f in self._wanted and self._held.get(f) != self._wanted[f]
+        )
+        for start in range(0, len(change), _PER_SUBSCRIBE):
+            chunk = change[start : start + _PER_SUBSCRIBE]
+            await client.subscribe_many(chunk)  # a round trip per chunk, not per filter
+            self._held.update(chunk)
+        for topic_filter in sorted(f for f in dirty if f not in self._wanted and f in self._held):
+            await client.unsubscribe(topic_filter)
+            del self._held[topic_filter]
