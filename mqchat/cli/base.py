@@ -34,7 +34,14 @@ EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for mosquitto_sub killed by 
 
 
 class UsageError(Exception):
-    """Bad input from the command line: printed as one line, exit 2."""
+    """Bad input from the command line: printed as one line, exit 2. What the user
+    typed may hold control characters (``--config $'\\n'``): they are shown escaped
+    (``\\n``), so the message stays one line and cannot drive the terminal."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(
+            "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(message))
+        )
 
 
 Run: TypeAlias = Callable[[], int]

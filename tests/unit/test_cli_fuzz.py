@@ -138,6 +138,7 @@ def argvs(draw: st.DrawFn) -> list[str]:
 @example(["sub", "t", "--broker", "mqtt://alice:secret@h"])
 @example(["--help"])
 @example(["send", "--help"])
+@example(["history", "", "--config", "\n"])  # a control character in a path: one line
 @example(["--version"])
 def test_argv_is_prepared_or_refused_never_a_traceback(argv: list[str]) -> None:
     check_prepared_or_refused(argv)
