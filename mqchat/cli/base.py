@@ -39,9 +39,7 @@ class UsageError(Exception):
     (``\\n``), so the message stays one line and cannot drive the terminal."""
 
     def __init__(self, message: str = "") -> None:
-        super().__init__(
-            "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(message))
-        )
+        super().__init__("".join(c if c.isprintable() else repr(c)[1:-1] for c in str(message)))
 
 
 Run: TypeAlias = Callable[[], int]
