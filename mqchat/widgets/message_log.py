@@ -461,7 +461,10 @@ class MessageLog(ScrollView, can_focus=False):
             return Strip.blank(0, base)
         if self._note_shown and y == height - 1:
             return self._new_below_line(width)
-        found = self.window.line(round(self.scroll_y) + y)
+        # Fewer lines than the screen: they sit at the bottom, by the message box, as
+        # in any messenger (the blank lines go on top).
+        line = round(self.scroll_y) + y - max(0, height - self.window.total)
+        found = self.window.line(line)
         if found is None or found[0].cell_length != width:
             return Strip.blank(width, base)
         strip, kind = found
@@ -469,7 +472,7 @@ class MessageLog(ScrollView, can_focus=False):
             style = base + self.get_component_rich_style(f"message-log--{kind.value}")
         else:
             style = base
-        if kind in (Kind.MESSAGE, Kind.OWN) and self._is_hit(round(self.scroll_y) + y):
+        if kind in (Kind.MESSAGE, Kind.OWN) and self._is_hit(line):
             style += self.get_component_rich_style("message-log--hit")
         return strip.apply_style(style)
 

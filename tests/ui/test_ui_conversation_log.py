@@ -220,3 +220,15 @@ async def test_under_another_screen_nothing_is_read_until_back(build_app, backen
         await settle(pilot)
         assert app.screen is conversation
         assert backend.read_up_to[-1] == fresh.id and backend.unread["bob"] == 0
+
+
+async def test_a_short_conversation_sits_at_the_bottom_by_the_message_box(
+    build_app, screen_text, settle
+):
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        lines = screen_text(app).splitlines()
+        bottom = next(i for i, line in enumerate(lines) if line.startswith("╰"))
+        assert "see you at 5" in lines[bottom - 1]  # the newest, just above the border
+        assert lines[3].strip("│ ") == ""  # the blank lines are on top
