@@ -9,49 +9,35 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
 from datetime import datetime
 
 from rich.console import RenderableType
 from textual import events
 from textual.app import App
 from textual.binding import Binding
-from textual.screen import ModalScreen, Screen
-from textual.theme import Theme
 from textual.widgets import Input, TextArea
 
 from mqchat.chat.backend import ChatBackend
 from mqchat.config.loader import SettingsError
 from mqchat.config.settings import Settings
 from mqchat.core.events import ChatReceived, ConnectionChanged, Event, Notice, Rejected
-from mqchat.core.model import ChatMessage, ConnectionState, ContactSummary, utc_now
+from mqchat.core.model import ConnectionState, utc_now
 from mqchat.core.names import InvalidUserName, validate_user_name
 from mqchat.core.text import display_safe
 from mqchat.inspector.backend import InspectorFactory
-from mqchat.screens.base import MqchatScreen, Session
+from mqchat.screens.base import Session
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.friends import FriendsScreen
 from mqchat.screens.keys_help import show_keys
 from mqchat.screens.login import LoginDefaults, LoginScreen, settings_from_form
 from mqchat.screens.messages import message_for
-from mqchat.screens.notifications import ElsewhereNotifier, alert_sequence, write_to_terminal
+from mqchat.screens.notifications import ElsewhereNotifier
+from mqchat.screens.ui_options import UiOptions, keep_theme
 from mqchat.widgets.status_bar import StatusInfo
 
 __all__ = ["BackendFactory", "LoginDefaults", "MqchatApp", "UiOptions", "make_app"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class UiOptions:
-    """``[ui]`` of the config file, as the App uses it: the theme to start with, how
-    to alert while the terminal is not focused (``off``, ``bell``, ``osc9``,
-    ``osc777``), and how to save a theme chosen with ctrl+p (returns a problem to
-    show, or ``None``; without it the choice lasts until mqchat quits)."""
-
-    theme: str | None = None
-    notify: str = "off"
-    save_theme: Callable[[str], str | None] | None = None
 
 
 BackendFactory = Callable[[Settings], ChatBackend]
@@ -115,28 +101,12 @@ class MqchatApp(App[None]):
         self.crash: Exception | None = None
         """The error that ended the app, if one did (then ``return_code`` is 1)."""
         self.elsewhere = ElsewhereNotifier(
-            self,
-            self.status,
-            shown_peer=self._shown_peer,
-            alert=self._alert if self.ui.notify != "off" else None,
-            toasts_here=lambda: not isinstance(self._underneath(), FriendsScreen | LoginScreen),
-            summaries=self._summaries,
-            refresh=self._refresh_status_bars,
+            self, self.status, backend=lambda: self.backend, notify=self.ui.notify
         )
 
     def on_mount(self) -> None:
         self.screen_change_signal.subscribe(self, lambda _screen: self.elsewhere.recount_soon())
-        if self.ui.theme is not None:
-            if self.ui.theme in self.available_themes:
-                self.theme = self.ui.theme
-            else:
-                self.notify(
-                    f"no theme {self.ui.theme!r} (ctrl+p, then 'theme', lists them)",
-                    title="Config",
-                    severity="warning",
-                    markup=False,
-                )
-        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        keep_theme(self, self.ui)
         if not self.auto_login:
             self._show_login()
             return
@@ -240,38 +210,6 @@ class MqchatApp(App[None]):
             self.elsewhere.received(event.message)
         for screen in self.screen_stack:
             screen.post_message(message_for(event))
-
-    # Messages elsewhere: a toast and the status bar's unread count.
-
-    def _alert(self, message: ChatMessage) -> None:
-        write_to_terminal(
-            self, alert_sequence(self.ui.notify, f"mqchat: {message.peer}", message.body)
-        )
-
-    def _theme_changed(self, theme: Theme) -> None:
-        save = self.ui.save_theme
-        if save is None or theme.name == self.ui.theme:
-            return
-        self.ui = replace(self.ui, theme=theme.name)
-        problem = save(theme.name)
-        if problem:
-            self.notify(problem, title="Theme not saved", severity="warning", markup=False)
-
-    def _underneath(self) -> Screen[object]:
-        """The screen shown, under any dialog open on it."""
-        return next(s for s in reversed(self.screen_stack) if not isinstance(s, ModalScreen))
-
-    def _shown_peer(self) -> str | None:
-        screen = self._underneath()
-        return screen.peer if isinstance(screen, ConversationScreen) else None
-
-    async def _summaries(self) -> list[ContactSummary]:
-        return [] if self.backend is None else await self.backend.contacts()
-
-    def _refresh_status_bars(self) -> None:
-        for screen in self.screen_stack:
-            if isinstance(screen, MqchatScreen):
-                screen.refresh_status()
 
     async def _abort_login(self, backend: ChatBackend, detail: str | None) -> None:
         await self.stop_backend()

@@ -9,6 +9,7 @@ __all__ = [
     "MAX_BODY_MARKS",
     "MAX_NAME_MARKS",
     "display_safe",
+    "preview",
     "safe_body",
     "safe_name",
 ]
@@ -129,3 +130,13 @@ def safe_name(name: str) -> str:
         text = unicodedata.normalize("NFC", _without_invisibles(text))
         text = _cap_marks(text, MAX_NAME_MARKS)
     return " ".join(text.split())
+
+
+def preview(body: str, cells: int = 100) -> str:
+    """The first line of ``body``, without control characters, cut to ``cells``."""
+    lines = display_safe(body).strip().splitlines() or [""]
+    first = lines[0]
+    more = len(lines) > 1
+    if len(first) > cells:
+        first, more = first[: cells - 1], True
+    return first + ("…" if more else "")

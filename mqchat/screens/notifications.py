@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from textual.app import App
+from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 
-from mqchat.core.model import ChatMessage, ContactSummary
-from mqchat.core.text import display_safe
+from mqchat.chat.backend import ChatBackend
+from mqchat.core.model import ChatMessage
+from mqchat.core.text import preview
+from mqchat.screens.base import MqchatScreen
+from mqchat.screens.conversation import ConversationScreen
+from mqchat.screens.friends import FriendsScreen
+from mqchat.screens.login import LoginScreen
 from mqchat.widgets.status_bar import StatusInfo
 
 __all__ = [
@@ -27,7 +33,6 @@ __all__ = [
     "RECOUNT_DELAY",
     "ElsewhereNotifier",
     "alert_sequence",
-    "preview",
     "write_to_terminal",
 ]
 
@@ -37,7 +42,6 @@ RECOUNT_DELAY = 0.1
 """Seconds between an event and the recount it causes; events meanwhile join it."""
 QUIET_FOR = 5.0
 """Seconds after a toast for a peer during which their next messages only count."""
-PREVIEW_CELLS = 100
 
 
 def alert_sequence(way: str, title: str, body: str) -> str:
@@ -64,46 +68,52 @@ def write_to_terminal(app: App[Any], sequence: str) -> None:
         driver.write(sequence)
 
 
-def preview(body: str, cells: int = PREVIEW_CELLS) -> str:
-    """The first line of ``body``, without control characters, cut to ``cells``."""
-    lines = display_safe(body).strip().splitlines() or [""]
-    first = lines[0]
-    more = len(lines) > 1
-    if len(first) > cells:
-        first, more = first[: cells - 1], True
-    return first + ("…" if more else "")
-
-
 class ElsewhereNotifier:
-    """Owned by the App. ``shown_peer()`` names the conversation on screen, if one is
-    (``None`` on any other screen); ``toasts_here()`` says whether the screen shown
-    wants toasts and the count (the friends list shows both itself);
-    ``summaries()`` reads the contacts' unread counts;
-    ``refresh()`` redraws the status bars once :attr:`StatusInfo.unread` changed."""
+    """Owned by the App, which calls :meth:`received` for every message stored and
+    :meth:`recount_soon` when the screen changes. What is shown is read off the App's
+    screens: the conversation on screen (under any dialog) is not "elsewhere", and
+    the friends list and the login want neither toasts nor the count (the list
+    shows both itself). The unread counts come from ``backend()`` (``None`` before
+    login); ``notify`` is ``[ui] notify`` (``off``: no alert)."""
 
     def __init__(
         self,
         app: App[Any],
         status: StatusInfo,
         *,
-        shown_peer: Callable[[], str | None],
-        alert: Callable[[ChatMessage], None] | None = None,
-        toasts_here: Callable[[], bool],
-        summaries: Callable[[], Awaitable[list[ContactSummary]]],
-        refresh: Callable[[], None],
+        backend: Callable[[], ChatBackend | None],
+        notify: str = "off",
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._app = app
         self._status = status
-        self._shown_peer = shown_peer
-        self._alert = alert
-        self._alerted: dict[str, float] = {}
-        self._toasts_here = toasts_here
-        self._summaries = summaries
-        self._refresh = refresh
+        self._backend = backend
+        self._notify = notify
         self._monotonic = monotonic
+        self._alerted: dict[str, float] = {}
         self._toasted: dict[str, float] = {}
         self._timer: Timer | None = None
+
+    def _underneath(self) -> Screen[Any]:
+        """The screen shown, under any dialog open on it."""
+        stack = self._app.screen_stack
+        return next(s for s in reversed(stack) if not isinstance(s, ModalScreen))
+
+    def _shown_peer(self) -> str | None:
+        screen = self._underneath()
+        return screen.peer if isinstance(screen, ConversationScreen) else None
+
+    def _toasts_here(self) -> bool:
+        return not isinstance(self._underneath(), FriendsScreen | LoginScreen)
+
+    def _alert(self, message: ChatMessage) -> None:
+        title = f"mqchat: {message.peer}"
+        write_to_terminal(self._app, alert_sequence(self._notify, title, message.body))
+
+    def _refresh(self) -> None:
+        for screen in self._app.screen_stack:
+            if isinstance(screen, MqchatScreen):
+                screen.refresh_status()
 
     def received(self, message: ChatMessage) -> None:
         """A message was stored: toast it if it is someone else's, elsewhere."""
@@ -113,7 +123,7 @@ class ElsewhereNotifier:
         now = self._monotonic()
         # The terminal is not looked at: even this conversation's messages alert.
         quiet = now - self._alerted.get(message.peer, -QUIET_FOR) < QUIET_FOR
-        if self._alert is not None and not self._app.app_focus and not quiet:
+        if self._notify != "off" and not self._app.app_focus and not quiet:
             self._alerted[message.peer] = now
             self._alert(message)
         if message.peer == self._shown_peer() or not self._toasts_here():
@@ -135,8 +145,9 @@ class ElsewhereNotifier:
 
     async def _recount(self) -> None:
         self._timer = None
+        backend = self._backend()
         try:
-            summaries = await self._summaries()
+            summaries = [] if backend is None else await backend.contacts()
         except Exception:  # the history's trouble is told where it is used
             log.warning("cannot count the unread messages", exc_info=True)
             return

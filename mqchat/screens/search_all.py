@@ -17,7 +17,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from mqchat.core.model import ChatMessage
-from mqchat.screens.notifications import preview
+from mqchat.core.text import preview
 from mqchat.widgets.render import safe, short_when
 
 __all__ = ["SEARCH_ALL_LIMIT", "SearchAllScreen", "hit_row"]

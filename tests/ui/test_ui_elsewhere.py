@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+from mqchat.core.text import preview
 from mqchat.screens.conversation import ConversationScreen
-from mqchat.screens.notifications import preview
 
 
 def status_line(text: str) -> str:

@@ -66,7 +66,8 @@ async def test_an_unfocused_terminal_is_alerted_once_per_sender_at_a_time(
 ):
     written: list[str] = []
     monkeypatch.setattr(
-        "mqchat.app.write_to_terminal", lambda _app, sequence: written.append(sequence)
+        "mqchat.screens.notifications.write_to_terminal",
+        lambda _app, sequence: written.append(sequence),
     )
     app = app_with(backend, UiOptions(notify="osc777"), open_peer="bob")
     async with app.run_test(size=(100, 30)) as pilot:
@@ -88,7 +89,9 @@ async def test_an_unfocused_terminal_is_alerted_once_per_sender_at_a_time(
 
 async def test_alerts_are_off_by_default(backend, settle, monkeypatch):
     written: list[str] = []
-    monkeypatch.setattr("mqchat.app.write_to_terminal", lambda _a, s: written.append(s))
+    monkeypatch.setattr(
+        "mqchat.screens.notifications.write_to_terminal", lambda _a, s: written.append(s)
+    )
     app = app_with(backend, UiOptions(), open_peer="bob")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
