@@ -9,10 +9,9 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
-from sqlalchemy import case, delete, func, select, tuple_, update
+from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlalchemy.orm import aliased
 
 from mqchat.core.model import (
     ChatMessage,
@@ -28,7 +27,9 @@ from mqchat.store.convert import contact_from_row, message_from_row, to_ms
 from mqchat.store.database import BUSY_TIMEOUT_S, open_engine
 from mqchat.store.dismissals import Dismissals
 from mqchat.store.models import ContactRow, MessageRow, MetaRow
+from mqchat.store.orders import NEWEST_FIRST, OLDEST_FIRST, UNREAD
 from mqchat.store.search import search_messages
+from mqchat.store.summaries import contact_summaries
 from mqchat.store.writer import Writer
 
 __all__ = ["ChatStore"]
@@ -51,13 +52,6 @@ _IN_FROM: dict[DeliveryState, tuple[DeliveryState, ...]] = {
 
 _DEVICE_ID = "device_id"
 """The ``meta`` key of :meth:`ChatStore.device_id`."""
-
-_NEWEST_FIRST = (MessageRow.ts_ms.desc(), MessageRow.id.desc())
-_OLDEST_FIRST = (MessageRow.ts_ms, MessageRow.id)
-_UNREAD = (
-    MessageRow.direction == Direction.IN.value,
-    MessageRow.state == _S.RECEIVED.value,
-)
 
 
 def _values(states: tuple[DeliveryState, ...]) -> list[str]:
@@ -196,7 +190,7 @@ class ChatStore:
             # A row value comparison, which SQLite turns into a range on the index.
             cursor = tuple_(MessageRow.ts_ms, MessageRow.id) < tuple_(to_ms(before.ts), before.id)
             stmt = stmt.where(cursor)
-        stmt = stmt.order_by(*_NEWEST_FIRST).limit(limit)
+        stmt = stmt.order_by(*NEWEST_FIRST).limit(limit)
         async with self._sessions() as session:
             rows = (await session.scalars(stmt)).all()
         return [message_from_row(row) for row in reversed(rows)]
@@ -213,14 +207,14 @@ class ChatStore:
         if after is not None:
             cursor = tuple_(MessageRow.ts_ms, MessageRow.id) > tuple_(to_ms(after.ts), after.id)
             stmt = stmt.where(cursor)
-        stmt = stmt.order_by(*_OLDEST_FIRST).limit(limit)
+        stmt = stmt.order_by(*OLDEST_FIRST).limit(limit)
         async with self._sessions() as session:
             rows = (await session.scalars(stmt)).all()
         return [message_from_row(row) for row in rows]
 
     async def conversation(self, peer: str) -> list[ChatMessage]:
         """Every message with ``peer``, oldest first."""
-        stmt = select(MessageRow).where(MessageRow.conversation == peer).order_by(*_OLDEST_FIRST)
+        stmt = select(MessageRow).where(MessageRow.conversation == peer).order_by(*OLDEST_FIRST)
         async with self._sessions() as session:
             rows = (await session.scalars(stmt)).all()
         return [message_from_row(row) for row in rows]
@@ -236,7 +230,7 @@ class ChatStore:
         where = [MessageRow.direction == Direction.OUT.value, MessageRow.state == state.value]
         if peer is not None:
             where.append(MessageRow.conversation == peer)
-        stmt = select(MessageRow).where(*where).order_by(*_OLDEST_FIRST)
+        stmt = select(MessageRow).where(*where).order_by(*OLDEST_FIRST)
         async with self._sessions() as session:
             rows = (await session.scalars(stmt)).all()
         return [message_from_row(row) for row in rows]
@@ -244,7 +238,7 @@ class ChatStore:
     async def mark_read(self, peer: str, up_to: ChatMessage | None = None) -> list[str]:
         """Mark the unread messages from ``peer`` read, those up to ``up_to`` by
         (timestamp, id) when given, else all; returns their ids, sorted."""
-        where = [MessageRow.conversation == peer, *_UNREAD]
+        where = [MessageRow.conversation == peer, *UNREAD]
         if up_to is not None:
             where.append(
                 tuple_(MessageRow.ts_ms, MessageRow.id) <= tuple_(to_ms(up_to.ts), up_to.id)
@@ -264,7 +258,7 @@ class ChatStore:
         stmt = (
             select(func.count())
             .select_from(MessageRow)
-            .where(MessageRow.conversation == peer, *_UNREAD)
+            .where(MessageRow.conversation == peer, *UNREAD)
         )
         async with self._sessions() as session:
             return (await session.execute(stmt)).scalar_one()
@@ -376,46 +370,9 @@ class ChatStore:
         return [contact_from_row(row) for row in rows]
 
     async def contact_summaries(self) -> list[ContactSummary]:
-        """Every contact with its unread count and last message: ``incoming`` ones
-        first (they wait for an answer), then by most recent activity, then contacts
-        without messages by name. One query, whatever the number of contacts; each
-        lookup is an index search."""
-        last = aliased(MessageRow)
-        last_id = (
-            select(MessageRow.id)
-            .where(MessageRow.conversation == ContactRow.user)
-            .order_by(*_NEWEST_FIRST)
-            .limit(1)
-            .correlate(ContactRow)
-            .scalar_subquery()
-        )
-        unread = (
-            select(func.count())
-            .select_from(MessageRow)
-            .where(MessageRow.conversation == ContactRow.user, *_UNREAD)
-            .correlate(ContactRow)
-            .scalar_subquery()
-        )
-        stmt = (
-            select(ContactRow, unread, last)
-            .outerjoin(last, last.id == last_id)
-            .order_by(
-                case((ContactRow.status == ContactStatus.INCOMING.value, 0), else_=1),
-                last.ts_ms.desc().nulls_last(),
-                ContactRow.user.collate("NOCASE"),
-                ContactRow.user,
-            )
-        )
-        async with self._sessions() as session:
-            rows = (await session.execute(stmt)).all()
-        return [
-            ContactSummary(
-                contact=contact_from_row(contact),
-                unread=count,
-                last_message=None if message is None else message_from_row(message),
-            )
-            for contact, count, message in rows
-        ]
+        """Every contact with its unread count and last message (see
+        :func:`mqchat.store.summaries.contact_summaries`)."""
+        return await contact_summaries(self._sessions)
 
     # -- this database ----------------------------------------------------------
 
