@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -17,6 +16,7 @@ from mqchat.chat.group_commit import GroupCommit
 from mqchat.chat.inbound import Inbound
 from mqchat.chat.outbound import Outbound
 from mqchat.chat.outgoing import prepare_text
+from mqchat.chat.reconnect import Reconnect
 from mqchat.chat.redelivery import Redelivery
 from mqchat.chat.session_lock import SessionLock
 from mqchat.chat.subscriptions import Subscriptions
@@ -48,12 +48,6 @@ __all__ = ["ChatService"]
 log = logging.getLogger("mqchat.chat")
 
 _STOP_TIMEOUT = 5.0
-STABLE_S = 30.0
-"""A connection that lasted this long resets the backoff; one that failed sooner
-(a broker that drops us right after CONNACK) lets the delay keep growing."""
-RECONNECT_CAP_S = 5.0
-"""The longest wait between two attempts to reconnect: a broker that comes back is
-found within 5 s (ctrl+r in the TUI tries at once)."""
 INCOMING_MARGIN = 8 * 1024
 """Room for the topic and properties above the largest envelope we accept, in the
 Maximum Packet Size we announce."""
@@ -73,7 +67,6 @@ class ChatService(ChatBackend):
         self.broker_label = settings.broker_label  # with "(TLS, NOT VERIFIED)" and such
         self._ns = settings.namespace
         self._clock = clock
-        self._backoff = backoff or Backoff(cap=RECONNECT_CAP_S)
         self._listener: EventListener | None = None
         self._state = ConnectionState.IDLE
         self._roster = Roster(clock)
@@ -82,7 +75,7 @@ class ChatService(ChatBackend):
         self._client: Session | None = None
         self._subs = Subscriptions(user=self.user, namespace=self._ns)
         self._stop = asyncio.Event()
-        self._retry_now = asyncio.Event()
+        self._reconnect = Reconnect(self._stop, backoff)
         self._abandoned = False  # crashing: no goodbye, let the Will speak
         self._stopped = asyncio.Event()
         self._running = False
@@ -90,7 +83,6 @@ class ChatService(ChatBackend):
         self._choice = ProtocolChoice.of(settings)
         self._session_id: str | None = None
         self._session_lock: SessionLock | None = None
-        self._up_since: float | None = None  # monotonic time of the last CONNACK
         self._had_session = False  # a persistent session was up in this run
         self._outbound = Outbound(
             user=self.user,
@@ -195,13 +187,8 @@ class ChatService(ChatBackend):
         lock_path = self.settings.database.with_suffix(".lock")
         self._session_lock = SessionLock.try_acquire(lock_path)
         if self._session_lock is None:
-            pid = SessionLock.holder(lock_path)
-            self._set_state(
-                ConnectionState.FAILED,
-                f"another mqchat{f' (pid {pid})' if pid else ''} is already running as "
-                f"{self.user} with this data dir ({self.settings.data_dir}); use that "
-                "one, or give this one its own --data-dir",
-            )
+            why = SessionLock.taken(lock_path, self.user, self.settings.data_dir)
+            self._set_state(ConnectionState.FAILED, why)
             return
         self._session_id = f"mqchat-{self.user}-{await store.device_id()}"
         while not self._stop.is_set():
@@ -222,14 +209,9 @@ class ChatService(ChatBackend):
                     return
                 if self._stop.is_set():
                     break
-                up, self._up_since = self._up_since, None
-                if up is not None and time.monotonic() - up >= STABLE_S:
-                    self._backoff.reset()
-                delay = self._backoff.next_delay()
-                self._retry_now.clear()
+                delay = self._reconnect.next_delay()
                 self._set_state(ConnectionState.RETRYING, failure.reason, delay)
-                if await self._wait_to_retry(delay):
-                    self._backoff.reset()
+                await self._reconnect.wait(delay)
         self._set_state(ConnectionState.CLOSED, "disconnected")
 
     async def _connected_session(self) -> None:
@@ -276,7 +258,7 @@ class ChatService(ChatBackend):
         await self._subs.attach(client)
         await self._publish_presence(client, PresenceState.ONLINE)
         self._client = client
-        self._up_since = time.monotonic()
+        self._reconnect.connected()
         if self._had_session and not client.session_present:
             await self._redelivery.session_lost()
         self._had_session = True
@@ -310,20 +292,9 @@ class ChatService(ChatBackend):
         except PublishRefused as exc:  # an ACL: the chat works without our presence
             log.warning("%s refused our presence: %s", self.broker_label, exc.reason)
 
-    async def _wait_to_retry(self, delay: float) -> bool:
-        """Wait ``delay`` s to reconnect, or less: until :meth:`stop` or
-        :meth:`reconnect_now`. True when told to reconnect now."""
-        waits = [asyncio.ensure_future(e.wait()) for e in (self._stop, self._retry_now)]
-        try:
-            await asyncio.wait(waits, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for wait in waits:
-                wait.cancel()
-        return self._retry_now.is_set() and not self._stop.is_set()
-
     def reconnect_now(self) -> None:
         if self._state is ConnectionState.RETRYING:
-            self._retry_now.set()
+            self._reconnect.now()
 
     def abandon(self) -> None:
         self._abandoned = True

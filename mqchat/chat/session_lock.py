@@ -56,6 +56,16 @@ class SessionLock:
         except (OSError, ValueError, IndexError):
             return None
 
+    @staticmethod
+    def taken(path: Path, user: str, data_dir: Path) -> str:
+        """What to tell a second mqchat that found ``path`` locked."""
+        pid = SessionLock.holder(path)
+        return (
+            f"another mqchat{f' (pid {pid})' if pid else ''} is already running as "
+            f"{user} with this data dir ({data_dir}); use that one, or give this one "
+            "its own --data-dir"
+        )
+
     def release(self) -> None:
         handle, self._handle = self._handle, None
         if handle is not None:

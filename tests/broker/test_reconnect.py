@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mqchat.chat.service import RECONNECT_CAP_S, ChatService
+from mqchat.chat.reconnect import RECONNECT_CAP_S
+from mqchat.chat.service import ChatService
 from mqchat.core.backoff import Backoff
 from mqchat.core.events import ConnectionChanged
 from mqchat.core.model import ConnectionState
@@ -56,7 +57,7 @@ def test_the_chat_waits_at_most_5_s_between_attempts(tmp_path: Path) -> None:
     service = ChatService(
         Settings(broker=parse_broker_url("mqtt://127.0.0.1:1"), user="alice", data_dir=tmp_path)
     )
-    backoff = service._backoff
+    backoff = service._reconnect.backoff
     delays = [backoff.next_delay() for _ in range(20)]
     assert RECONNECT_CAP_S == 5.0
     assert max(delays) <= 5.0 and delays[-1] >= 2.5
