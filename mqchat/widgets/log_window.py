@@ -190,6 +190,10 @@ class LogWindow:
     def state(self, message: ChatMessage) -> DeliveryState:
         return self.states.get(message.id, message.state)
 
+    def unread(self, message: ChatMessage) -> bool:
+        """From the peer, and not read yet."""
+        return not message.outgoing and self.state(message) is DeliveryState.RECEIVED
+
     def replace(self, messages: Sequence[ChatMessage], *, oldest: bool, newest: bool) -> None:
         """Hold ``messages`` instead (a jump to the beginning or the end)."""
         self.messages = []
@@ -251,7 +255,7 @@ class LogWindow:
         for message in self.messages:
             if order_key(message) > limit:
                 break
-            if not message.outgoing and self.state(message) is DeliveryState.RECEIVED:
+            if self.unread(message):
                 self.states[message.id] = DeliveryState.READ
 
     def body(self, message: ChatMessage) -> Text:
@@ -375,6 +379,10 @@ class LogWindow:
             if kind in (Kind.MESSAGE, Kind.OWN):
                 return index
         return None
+
+    def message_at(self, y: int) -> ChatMessage | None:
+        index = self.message_index_at(y)
+        return None if index is None else self.messages[index]
 
     def between(self, top: int, bottom: int) -> list[ChatMessage]:
         """The messages with at least one line in ``top`` ≤ line < ``bottom``."""

@@ -10,12 +10,9 @@ wait under a "N new messages ↓" note on the bottom line."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Protocol
 
-from rich.text import Text
 from textual import events
 from textual.geometry import Size
 from textual.message import Message
@@ -23,27 +20,14 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from mqchat.core.model import ChatMessage, DeliveryState
+from mqchat.widgets.log_pages import History, LogPages
 from mqchat.widgets.log_window import Kind, LogWindow, order_key
+from mqchat.widgets.new_below import MAX_UNSEEN, NewBelow
 from mqchat.widgets.render import local_day
 
-__all__ = ["History", "MessageLog"]
+__all__ = ["MessageLog"]
 
 MAX_SENDER_WIDTH = 12
-MAX_UNSEEN = 10_000
-"""New messages counted under the note, at most (a flood while scrolled up must not
-grow memory; past it, those counted are forgotten only once all are seen)."""
-
-
-class History(Protocol):
-    """Where the pages come from: the chat backend."""
-
-    async def history(
-        self, peer: str, *, before: ChatMessage | None = None, limit: int = 50
-    ) -> list[ChatMessage]: ...
-
-    async def history_after(
-        self, peer: str, after: ChatMessage | None, *, limit: int = 50
-    ) -> list[ChatMessage]: ...
 
 
 class MessageLog(ScrollView, can_focus=False):
@@ -87,17 +71,15 @@ class MessageLog(ScrollView, can_focus=False):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.window = LogWindow("", "", 3)
-        self.source: History | None = None
+        self.pages: LogPages | None = None
+        """Where the messages come from; ``None`` until :meth:`open`."""
         self.clock: Callable[[], datetime] = datetime.now
         self.following = True
         """Kept at the newest message: new ones scroll into view."""
-        self.unseen: list[tuple[datetime, str]] = []
+        self.unseen = NewBelow()
         """New incoming messages that arrived below the screen, oldest first."""
-        self._unseen_overflow = 0
         self._early_states: dict[str, DeliveryState] = {}
-        self._lock = asyncio.Lock()
         self._fetching: set[int] = set()
-        self._generation = 0
         self._placed = False
         self._last_seen: str | None = None
         self.hit: str | None = None
@@ -110,40 +92,19 @@ class MessageLog(ScrollView, can_focus=False):
     ) -> None:
         """Show the newest messages with ``peer``; with unread ones, from the first of
         them (under "new since you last looked"), as far as a window reaches."""
-        self.source, self.clock = source, clock
+        self.clock = clock
+        self.pages = LogPages(source, page_size=self.page_size, max_messages=self.max_messages)
         width = min(MAX_SENDER_WIDTH, max(3, len(peer_label)))
         self.window = LogWindow(peer, peer_label, width)
-        page = await source.history(peer, limit=self.page_size)
-        self.window.replace(page, oldest=len(page) < self.page_size, newest=True)
-        # Every unread message may be older than this page: reach back for the first.
-        while (
-            not self.window.at_oldest
-            and len(self.window) + self.page_size <= self.max_messages
-            and self._first_unread() is self.window.first
-        ):
-            older = await source.history(peer, before=self.window.first, limit=self.page_size)
-            self.window.insert(older)
-            self.window.at_oldest = len(older) < self.page_size
-        first = self._first_unread()
-        self.window.unread_from = first.id if first is not None else None
+        await self.pages.open(self.window)
         self._relayout(None)
         self._place()
-
-    def _first_unread(self) -> ChatMessage | None:
-        return next(
-            (
-                m
-                for m in self.window.messages
-                if not m.outgoing and self.window.state(m) is DeliveryState.RECEIVED
-            ),
-            None,
-        )
 
     def _place(self) -> None:
         """The first position once the size is known: the unread line at the top when
         it would otherwise be above the screen, else the end."""
         height = self.scrollable_content_region.height
-        if self._placed or self.source is None or not height or not self.window.width:
+        if self._placed or self.pages is None or not height or not self.window.width:
             return
         self._placed = True
         line = self.window.unread_line()
@@ -180,17 +141,10 @@ class MessageLog(ScrollView, can_focus=False):
             if state is not None:
                 self.window.set_state(message.id, state)
         if not following:
-            self._count_unseen(m for m in added if not m.outgoing)
+            self.unseen.add(m for m in added if not m.outgoing)
         self.following = following
         self._relayout(anchor)
         self._trim()
-
-    def _count_unseen(self, messages: Iterable[ChatMessage]) -> None:
-        for message in messages:
-            if len(self.unseen) < MAX_UNSEEN:
-                self.unseen.append(order_key(message))
-            else:
-                self._unseen_overflow += 1
 
     def set_state(self, message_id: str, state: DeliveryState) -> None:
         """A delivery state changed: the mark is redrawn in place."""
@@ -227,15 +181,12 @@ class MessageLog(ScrollView, can_focus=False):
         return bool(self.new_below) and not self.following
 
     def newest_unread_on_screen(self) -> ChatMessage | None:
-        for message in reversed(self.on_screen()):
-            if not message.outgoing and self.window.state(message) is DeliveryState.RECEIVED:
-                return message
-        return None
+        return next((m for m in reversed(self.on_screen()) if self.window.unread(m)), None)
 
     @property
     def new_below(self) -> int:
         """How many new messages wait below the screen."""
-        return len(self.unseen) + self._unseen_overflow
+        return len(self.unseen)
 
     # -- moving ---------------------------------------------------------------------------
 
@@ -256,40 +207,24 @@ class MessageLog(ScrollView, can_focus=False):
         self.scroll_to(y=max(0, min(target, self.max_scroll_y)), animate=False, immediate=True)
 
     async def jump_oldest(self) -> None:
-        if not self.window.at_oldest and self.source is not None:
-            async with self._lock:
-                self._generation += 1
-                page = await self.source.history_after(self.window.peer, None, limit=self.page_size)
-                self.window.replace(page, oldest=True, newest=len(page) < self.page_size)
-                self._relayout(None)
+        if not self.window.at_oldest and self.pages is not None:
+            await self.pages.oldest(self.window)
+            self._relayout(None)
         self.scroll_to(y=0, animate=False, immediate=True)
 
     async def jump_newest(self) -> None:
-        if not self.window.at_newest and self.source is not None:
-            async with self._lock:
-                self._generation += 1
-                page = await self.source.history(self.window.peer, limit=self.page_size)
-                self.window.replace(page, oldest=len(page) < self.page_size, newest=True)
-                self._relayout(None)
+        if not self.window.at_newest and self.pages is not None:
+            await self.pages.newest(self.window)
+            self._relayout(None)
         self.following = True
         self.scroll_end(animate=False, immediate=True)
 
     async def jump_to(self, message: ChatMessage) -> None:
         """Show ``message`` in its context, in the middle of the screen, highlighted
         (a search hit): the pages around it replace the window unless it is held."""
-        if message.id not in self.window and self.source is not None:
-            async with self._lock:
-                self._generation += 1
-                half = self.page_size // 2
-                peer = self.window.peer
-                older = await self.source.history(peer, before=message, limit=half)
-                newer = await self.source.history_after(peer, message, limit=half)
-                self.window.replace(
-                    [*older, message, *newer],
-                    oldest=len(older) < half,
-                    newest=len(newer) < half,
-                )
-                self._relayout(None)
+        if message.id not in self.window and self.pages is not None:
+            await self.pages.around(self.window, message)
+            self._relayout(None)
         self.hit = message.id
         line = self.window.start_of(message.id) or 0
         height = self.scrollable_content_region.height
@@ -305,29 +240,18 @@ class MessageLog(ScrollView, can_focus=False):
 
     async def load(self, direction: int) -> bool:
         """Fetch the page before (-1) or after (1) the window; whether any came."""
-        if self.source is None:
+        page = None if self.pages is None else await self.pages.beyond(self.window, direction)
+        if page is None:  # nothing beyond, or jumped elsewhere meanwhile
             return False
-        async with self._lock:
-            window = self.window
-            edge = window.first if direction < 0 else window.last
-            if (window.at_oldest if direction < 0 else window.at_newest) or edge is None:
-                return False
-            generation = self._generation
-            if direction < 0:
-                page = await self.source.history(window.peer, before=edge, limit=self.page_size)
-            else:
-                page = await self.source.history_after(window.peer, edge, limit=self.page_size)
-            if generation != self._generation:  # jumped elsewhere meanwhile
-                return False
-            anchor = self._anchor()
-            added = window.insert(page)
-            if direction < 0:
-                window.at_oldest = len(page) < self.page_size
-            else:
-                window.at_newest = len(page) < self.page_size
-            self._relayout(anchor)
-            self._trim()
-            return bool(added) or len(page) < self.page_size
+        anchor = self._anchor()  # inserted at once, before anything else may run
+        added = self.window.insert(page)
+        if direction < 0:
+            self.window.at_oldest = len(page) < self.page_size
+        else:
+            self.window.at_newest = len(page) < self.page_size
+        self._relayout(anchor)
+        self._trim()
+        return bool(added) or len(page) < self.page_size
 
     def _trim(self) -> None:
         """Past ``max_messages``, forget messages at the end farther from the screen,
@@ -361,10 +285,9 @@ class MessageLog(ScrollView, can_focus=False):
         if not self.window.total:
             return None
         top = round(self.scroll_y)
-        index = self.window.message_index_at(top)
-        if index is None:
+        message = self.window.message_at(top)
+        if message is None:
             return None
-        message = self.window.messages[index]
         start = self.window.start_of(message.id)
         return (message.id, top - start) if start is not None else None
 
@@ -403,16 +326,10 @@ class MessageLog(ScrollView, can_focus=False):
         if not self._placed or not height:
             return
         shown = self.on_screen()
-        if shown and self.unseen:
-            newest = order_key(shown[-1])
-            before = self.new_below
-            self.unseen = [key for key in self.unseen if key > newest]
-            if not self.unseen:
-                self._unseen_overflow = 0
-            if self.new_below != before:
-                self.refresh()
-        if self.following and self.window.at_newest and self.unseen:
-            self.unseen, self._unseen_overflow = [], 0
+        if shown and self.unseen.seen_up_to(shown[-1]):
+            self.refresh()
+        if self.following and self.window.at_newest:
+            self.unseen.clear()
         unread = self.newest_unread_on_screen()
         if unread is not None and unread.id != self._last_seen:
             self._last_seen = unread.id
@@ -472,20 +389,12 @@ class MessageLog(ScrollView, can_focus=False):
             style = base + self.get_component_rich_style(f"message-log--{kind.value}")
         else:
             style = base
-        if kind in (Kind.MESSAGE, Kind.OWN) and self._is_hit(line):
+        hit = self.window.message_at(line) if self.hit is not None else None
+        if kind in (Kind.MESSAGE, Kind.OWN) and hit is not None and hit.id == self.hit:
             style += self.get_component_rich_style("message-log--hit")
         return strip.apply_style(style)
 
-    def _is_hit(self, line: int) -> bool:
-        if self.hit is None:
-            return False
-        index = self.window.message_index_at(line)
-        return index is not None and self.window.messages[index].id == self.hit
-
     def _new_below_line(self, width: int) -> Strip:
-        count = self.new_below
-        text = Text(f" {count:,} new message{'s' if count != 1 else ''} ↓ ", end="")
-        text.truncate(width, overflow="ellipsis")
-        text.align("center", width)
+        text = self.unseen.note(width)
         style = self.rich_style + self.get_component_rich_style("message-log--new")
         return Strip(text.render(self.app.console), width).apply_style(style)
