@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +29,7 @@ from mqchat.tools.send import send_once
 from tests.support.chat_session import connected_service, running, settings_for
 from tests.support.cli import mqchat
 from tests.support.mosquitto import Mosquitto, require_mosquitto
+from tests.support.mounts import tmpfs
 from tests.support.recorder import Recorder
 
 pytestmark = pytest.mark.broker
@@ -91,22 +90,8 @@ async def test_a_message_the_broker_will_not_take_fails_and_the_next_one_goes(
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 2 MB tmpfs: a disk that fills up. Needs root (mount); CI runs as root."""
-    folder = tmp_path / "disk"
-    folder.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(folder)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        reason = f"cannot mount a small tmpfs here: {done.stderr.strip()}"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    try:
+    with tmpfs(tmp_path / "disk", "2m") as folder:
         yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
 def fill(disk: Path) -> Path:
