@@ -119,7 +119,6 @@ class ElsewhereNotifier:
         """A message was stored: toast it if it is someone else's, elsewhere."""
         if message.outgoing:
             return
-        self.recount_soon()
         now = self._monotonic()
         # The terminal is not looked at: even this conversation's messages alert.
         quiet = now - self._alerted.get(message.peer, -QUIET_FOR) < QUIET_FOR
@@ -127,7 +126,8 @@ class ElsewhereNotifier:
             self._alerted[message.peer] = now
             self._alert(message)
         if message.peer == self._shown_peer() or not self._toasts_here():
-            return
+            return  # the count leaves these out: a flood here costs no recount
+        self.recount_soon()
         if now - self._toasted.get(message.peer, -QUIET_FOR) < QUIET_FOR:
             return
         self._toasted[message.peer] = now
