@@ -127,8 +127,9 @@ def as_version_4(path: Path, copy: Path) -> None:
     shutil.copyfile(path, copy)
     raw = sqlite3.connect(copy, isolation_level=None)
     try:
-        for trigger in ("insert", "delete", "update"):
+        for trigger in ("delete", "update"):
             raw.execute(f"DROP TRIGGER message_search_{trigger}")
+        raw.execute("DELETE FROM meta WHERE key = 'search_indexed_rowid'")
         raw.execute("DROP TABLE message_search")
         raw.execute("DROP INDEX ix_messages_ts")
         raw.execute("DROP INDEX ix_messages_conversation_state")

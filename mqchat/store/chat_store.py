@@ -1,17 +1,25 @@
 """The persistent side of the chat: messages and contacts in one SQLite file, read
-and written as the frozen domain dataclasses."""
+and written as the frozen domain dataclasses.
+
+Two ways into the file. What opening a conversation, sending and receiving touch
+is plain SQL on the store's own connections (:mod:`mqchat.store.plain`,
+:mod:`mqchat.store.writer`). The rest goes through SQLAlchemy's ORM
+(:mod:`mqchat.store.orm_store`), which is loaded on its first use, in a thread: its
+import is a third of mqchat's start-up, so the first screen is drawn without it. The
+schema is the ORM models' either way; a new or older file is created or migrated by
+:func:`~mqchat.store.database.open_engine` when it is opened."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
+import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-
-from sqlalchemy import delete, func, select, tuple_, update
-from sqlalchemy.dialects.sqlite import insert
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from typing import TYPE_CHECKING
 
 from mqchat.core.model import (
     ChatMessage,
@@ -19,18 +27,18 @@ from mqchat.core.model import (
     ContactStatus,
     ContactSummary,
     DeliveryState,
-    Direction,
     utc_now,
 )
 from mqchat.core.names import validate_user_name
-from mqchat.store.convert import contact_from_row, message_from_row, to_ms
-from mqchat.store.database import BUSY_TIMEOUT_S, open_engine
+from mqchat.store import plain
+from mqchat.store.convert import to_ms
 from mqchat.store.dismissals import Dismissals
-from mqchat.store.models import ContactRow, MessageRow, MetaRow
-from mqchat.store.orders import NEWEST_FIRST, OLDEST_FIRST, UNREAD
-from mqchat.store.search import search_messages
-from mqchat.store.summaries import contact_summaries
+from mqchat.store.search_index import SearchIndexer
+from mqchat.store.sqlite_file import BUSY_TIMEOUT_S, open_if_current, prepare_file
 from mqchat.store.writer import Writer
+
+if TYPE_CHECKING:
+    from mqchat.store.orm_store import OrmStore
 
 __all__ = ["ChatStore"]
 
@@ -54,10 +62,6 @@ _DEVICE_ID = "device_id"
 """The ``meta`` key of :meth:`ChatStore.device_id`."""
 
 
-def _values(states: tuple[DeliveryState, ...]) -> list[str]:
-    return [s.value for s in states]
-
-
 class ChatStore:
     """Messages and contacts of one user on one broker.
 
@@ -69,16 +73,20 @@ class ChatStore:
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        path: Path,
         *,
         clock: Callable[[], datetime] = utc_now,
         busy_timeout: float = BUSY_TIMEOUT_S,
+        connection: sqlite3.Connection | None = None,
     ) -> None:
-        self._engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._path = path
         self._clock = clock
-        self._writer = Writer(Path(str(engine.url.database)), busy_timeout=busy_timeout)
-        self.dismissals = Dismissals(self._sessions, self._now_ms)
+        self._busy_timeout = busy_timeout
+        self._writer = Writer(path, busy_timeout=busy_timeout, inline=connection)
+        self._orm_store: OrmStore | None = None
+        self._orm_loading: asyncio.Future[OrmStore] | None = None
+        self._indexer = SearchIndexer(self._writer)
+        self.dismissals = Dismissals(self._writer, self._now_ms)
         """Ignored requests and blocked users."""
 
     @classmethod
@@ -91,16 +99,58 @@ class ChatStore:
         within: Path | None = None,
     ) -> ChatStore:
         """Open (or create, with its parent folders) the database at ``path``, its
-        owner's only (:func:`~mqchat.store.database.open_engine`). ``clock`` stamps
-        contacts' ``added_at`` and rows' arrival time. Raises :class:`StoreOpenError`
-        naming the file and the reason."""
+        owner's only (:func:`~mqchat.store.sqlite_file.prepare_file`). ``clock``
+        stamps contacts' ``added_at`` and rows' arrival time. Raises
+        :class:`StoreOpenError` naming the file and the reason.
+
+        A file with the current schema is used as it is, without loading the ORM;
+        any other (new, older, newer, damaged) goes through
+        :func:`~mqchat.store.database.open_engine`, which makes it current or says
+        why it cannot."""
+        prepare_file(path, within=within)
+        if (conn := open_if_current(path)) is not None:
+            return cls(path, clock=clock, busy_timeout=busy_timeout, connection=conn)
+        from mqchat.store.database import open_engine
+        from mqchat.store.orm_store import OrmStore
+
         engine = await open_engine(path, busy_timeout=busy_timeout, within=within)
-        return cls(engine, clock=clock, busy_timeout=busy_timeout)
+        store = cls(path, clock=clock, busy_timeout=busy_timeout)
+        store._orm_store = OrmStore(engine, store._now_ms)
+        return store
 
     async def close(self) -> None:
         """Close every connection (the WAL is checkpointed by the last one). Idempotent."""
+        await self._indexer.close()
         await self._writer.close()
-        await self._engine.dispose()
+        loading, self._orm_loading = self._orm_loading, None
+        if loading is not None and self._orm_store is None:
+            # Loading still: wait for it, so its engine is disposed of too.
+            with contextlib.suppress(Exception):
+                self._orm_store = await asyncio.shield(loading)
+        orm, self._orm_store = self._orm_store, None
+        if orm is not None:
+            await orm.close()
+
+    async def _orm(self) -> OrmStore:
+        """The ORM's side, loaded (in a thread, once) on first use."""
+        if self._orm_store is not None:
+            return self._orm_store
+        if self._orm_loading is None:
+            self._orm_loading = asyncio.ensure_future(asyncio.to_thread(self._load_orm))
+        loading = self._orm_loading
+        try:
+            orm = await asyncio.shield(loading)
+        except BaseException:
+            if loading.done() and self._orm_loading is loading:
+                self._orm_loading = None  # a failed load is tried again next time
+            raise
+        self._orm_store = orm
+        return orm
+
+    def _load_orm(self) -> OrmStore:
+        from mqchat.store.orm_store import OrmStore
+
+        return OrmStore.on(self._path, busy_timeout=self._busy_timeout, now_ms=self._now_ms)
 
     async def __aenter__(self) -> ChatStore:
         return self
@@ -131,41 +181,36 @@ class ChatStore:
         see :mod:`mqchat.store.writer`): the hot path of every message."""
         if not messages:
             return set()
-        return await self._writer.insert(messages, received_at_ms=self._now_ms())
+        new = await self._writer.insert(messages, received_at_ms=self._now_ms())
+        if new:
+            self._indexer.soon()
+        return new
 
     def add_messages_now(self, messages: Sequence[ChatMessage]) -> set[str] | None:
         """:meth:`add_messages` done before returning, if no other writer holds the
         file's write lock; otherwise ``None``, and nothing was stored. Never waits."""
-        return self._writer.insert_now(messages, received_at_ms=self._now_ms())
+        new = self._writer.insert_now(messages, received_at_ms=self._now_ms())
+        if new:
+            self._indexer.soon()
+        return new
 
     async def get_message(self, message_id: str) -> ChatMessage | None:
-        async with self._sessions() as session:
-            row = await session.get(MessageRow, message_id)
-        return None if row is None else message_from_row(row)
+        return await self._writer.run(plain.get_message(message_id))
 
     async def set_state(self, message_id: str, state: DeliveryState) -> ChatMessage | None:
         """Move a message to ``state`` if that is a step forward (see ``_OUT_FROM``;
         incoming messages may only go from ``received`` to ``read``). Returns the
         updated message, or ``None`` for an unknown id or a move that is not allowed
         or changes nothing."""
-        out_from = _values(_OUT_FROM.get(state, ()))
-        in_from = _values(_IN_FROM.get(state, ()))
         # One conditional UPDATE: the check and the change cannot be split by a
         # concurrent writer.
-        stmt = (
-            update(MessageRow)
-            .where(MessageRow.id == message_id)
-            .where(
-                ((MessageRow.direction == Direction.OUT.value) & MessageRow.state.in_(out_from))
-                | ((MessageRow.direction == Direction.IN.value) & MessageRow.state.in_(in_from))
-            )
-            .values(state=state.value)
-            .returning(MessageRow)
-            .execution_options(synchronize_session=False)
+        changed = await self._writer.advance(
+            [message_id],
+            state,
+            out_from=_OUT_FROM.get(state, ()),
+            in_from=_IN_FROM.get(state, ()),
         )
-        async with self._sessions.begin() as session:
-            row = (await session.execute(stmt)).scalars().first()
-        return None if row is None else message_from_row(row)
+        return changed[0] if changed else None
 
     async def advance_outgoing(
         self, ids: Sequence[str], state: DeliveryState, *, peer: str | None = None
@@ -185,15 +230,7 @@ class ChatStore:
         first. Keyset paging: each page costs the same however deep it is."""
         if limit < 1:
             raise ValueError(f"limit must be at least 1, not {limit}")
-        stmt = select(MessageRow).where(MessageRow.conversation == peer)
-        if before is not None:
-            # A row value comparison, which SQLite turns into a range on the index.
-            cursor = tuple_(MessageRow.ts_ms, MessageRow.id) < tuple_(to_ms(before.ts), before.id)
-            stmt = stmt.where(cursor)
-        stmt = stmt.order_by(*NEWEST_FIRST).limit(limit)
-        async with self._sessions() as session:
-            rows = (await session.scalars(stmt)).all()
-        return [message_from_row(row) for row in reversed(rows)]
+        return await self._writer.run(plain.page(peer, before, limit, older=True))
 
     async def page_after(
         self, peer: str, after: ChatMessage | None, limit: int = 50
@@ -203,21 +240,11 @@ class ChatStore:
         The mirror of :meth:`page_before`, for paging back down."""
         if limit < 1:
             raise ValueError(f"limit must be at least 1, not {limit}")
-        stmt = select(MessageRow).where(MessageRow.conversation == peer)
-        if after is not None:
-            cursor = tuple_(MessageRow.ts_ms, MessageRow.id) > tuple_(to_ms(after.ts), after.id)
-            stmt = stmt.where(cursor)
-        stmt = stmt.order_by(*OLDEST_FIRST).limit(limit)
-        async with self._sessions() as session:
-            rows = (await session.scalars(stmt)).all()
-        return [message_from_row(row) for row in rows]
+        return await self._writer.run(plain.page(peer, after, limit, older=False))
 
     async def conversation(self, peer: str) -> list[ChatMessage]:
         """Every message with ``peer``, oldest first."""
-        stmt = select(MessageRow).where(MessageRow.conversation == peer).order_by(*OLDEST_FIRST)
-        async with self._sessions() as session:
-            rows = (await session.scalars(stmt)).all()
-        return [message_from_row(row) for row in rows]
+        return await (await self._orm()).conversation(peer)
 
     async def pending_outgoing(self) -> list[ChatMessage]:
         """The outbox: outgoing messages still ``pending``, oldest first."""
@@ -227,41 +254,15 @@ class ChatStore:
         self, state: DeliveryState, *, peer: str | None = None
     ) -> list[ChatMessage]:
         """Outgoing messages in ``state`` (to ``peer`` only, if given), oldest first."""
-        where = [MessageRow.direction == Direction.OUT.value, MessageRow.state == state.value]
-        if peer is not None:
-            where.append(MessageRow.conversation == peer)
-        stmt = select(MessageRow).where(*where).order_by(*OLDEST_FIRST)
-        async with self._sessions() as session:
-            rows = (await session.scalars(stmt)).all()
-        return [message_from_row(row) for row in rows]
+        return await self._writer.run(plain.outgoing_in_state(state, peer))
 
     async def mark_read(self, peer: str, up_to: ChatMessage | None = None) -> list[str]:
         """Mark the unread messages from ``peer`` read, those up to ``up_to`` by
         (timestamp, id) when given, else all; returns their ids, sorted."""
-        where = [MessageRow.conversation == peer, *UNREAD]
-        if up_to is not None:
-            where.append(
-                tuple_(MessageRow.ts_ms, MessageRow.id) <= tuple_(to_ms(up_to.ts), up_to.id)
-            )
-        stmt = (
-            update(MessageRow)
-            .where(*where)
-            .values(state=_S.READ.value)
-            .returning(MessageRow.id)
-            .execution_options(synchronize_session=False)
-        )
-        async with self._sessions.begin() as session:
-            ids = (await session.scalars(stmt)).all()
-        return sorted(ids)
+        return await self._writer.run(plain.mark_read(peer, up_to))
 
     async def unread_count(self, peer: str) -> int:
-        stmt = (
-            select(func.count())
-            .select_from(MessageRow)
-            .where(MessageRow.conversation == peer, *UNREAD)
-        )
-        async with self._sessions() as session:
-            return (await session.execute(stmt)).scalar_one()
+        return await self._writer.run(plain.unread_count(peer))
 
     async def search(
         self,
@@ -276,7 +277,8 @@ class ChatStore:
         ``peer`` only if given, newest first; with ``before``, only those older than
         it by (timestamp, id), for the next page. Any text is taken as words, never
         as query syntax; one without words finds nothing."""
-        return await search_messages(self._sessions, text, peer=peer, before=before, limit=limit)
+        await self._indexer.now()  # every message stored so far, by anyone
+        return await (await self._orm()).search(text, peer=peer, before=before, limit=limit)
 
     # -- contacts ---------------------------------------------------------------
 
@@ -291,101 +293,44 @@ class ChatStore:
         there keeps its status, and its display name unless ``display_name`` gives a
         new one. Raises :class:`~mqchat.core.names.InvalidUserName`."""
         validate_user_name(user)
-        new = insert(ContactRow).values(
-            user=user, display_name=display_name, added_at=self._now_ms(), status=status.value
-        )
-        stmt = new.on_conflict_do_update(
-            index_elements=[ContactRow.user],
-            # Without a new display name the stored one stays.
-            set_={
-                "display_name": func.coalesce(new.excluded.display_name, ContactRow.display_name)
-            },
-        ).returning(ContactRow)
-        async with self._sessions.begin() as session:
-            row = (await session.execute(stmt)).scalars().one()
-        return contact_from_row(row)
+        return await self._writer.run(plain.add_contact(user, display_name, status, self._now_ms()))
 
     async def contact(self, user: str) -> Contact | None:
         """The contact ``user``, or ``None`` if unknown."""
-        async with self._sessions() as session:
-            row = await session.get(ContactRow, user)
-        return None if row is None else contact_from_row(row)
+        return await self._writer.run(plain.contact(user))
 
     async def set_contact_status(self, user: str, status: ContactStatus) -> Contact | None:
         """Move ``user`` to ``status`` and return the updated contact, or ``None`` if
         unknown. Any request already sent is forgotten, so setting ``requested``
         (again) queues a new ``friend_request`` for :meth:`requests_to_send`."""
-        stmt = (
-            update(ContactRow)
-            .where(ContactRow.user == user)
-            .values(status=status.value, request_sent_ms=None)
-            .returning(ContactRow)
-            .execution_options(synchronize_session=False)
-        )
-        async with self._sessions.begin() as session:
-            row = (await session.execute(stmt)).scalars().first()
-        return None if row is None else contact_from_row(row)
+        return await (await self._orm()).set_contact_status(user, status)
 
     async def requests_to_send(self) -> list[Contact]:
         """The ``requested`` contacts whose ``friend_request`` has not gone out yet
         (see :meth:`mark_request_sent`), oldest added first."""
-        stmt = (
-            select(ContactRow)
-            .where(
-                ContactRow.status == ContactStatus.REQUESTED.value,
-                ContactRow.request_sent_ms.is_(None),
-            )
-            .order_by(ContactRow.added_at, ContactRow.user)
-        )
-        async with self._sessions() as session:
-            rows = (await session.scalars(stmt)).all()
-        return [contact_from_row(row) for row in rows]
+        return await (await self._orm()).requests_to_send()
 
     async def mark_request_sent(self, user: str) -> None:
         """Record, with the store's clock, that our ``friend_request`` to ``user`` went
         out. Does nothing unless ``user`` is (still) a ``requested`` contact."""
-        stmt = (
-            update(ContactRow)
-            .where(
-                ContactRow.user == user,
-                ContactRow.status == ContactStatus.REQUESTED.value,
-            )
-            .values(request_sent_ms=self._now_ms())
-            .execution_options(synchronize_session=False)
-        )
-        async with self._sessions.begin() as session:
-            await session.execute(stmt)
+        return await (await self._orm()).mark_request_sent(user)
 
     async def remove_contact(self, user: str) -> bool:
         """Forget ``user`` as a contact; the conversation stays. ``False`` if unknown."""
-        stmt = delete(ContactRow).where(ContactRow.user == user).returning(ContactRow.user)
-        async with self._sessions.begin() as session:
-            return (await session.execute(stmt)).first() is not None
+        return await (await self._orm()).remove_contact(user)
 
     async def contacts(self) -> list[Contact]:
         """All contacts by user name (case-insensitively)."""
-        stmt = select(ContactRow).order_by(ContactRow.user.collate("NOCASE"), ContactRow.user)
-        async with self._sessions() as session:
-            rows = (await session.scalars(stmt)).all()
-        return [contact_from_row(row) for row in rows]
+        return await self._writer.run(plain.contacts())
 
     async def contact_summaries(self) -> list[ContactSummary]:
         """Every contact with its unread count and last message (see
-        :func:`mqchat.store.summaries.contact_summaries`)."""
-        return await contact_summaries(self._sessions)
+        :func:`mqchat.store.plain.contact_summaries`)."""
+        return await self._writer.run(plain.contact_summaries())
 
     # -- this database ----------------------------------------------------------
 
     async def device_id(self) -> str:
         """This database's device id: 12 random hex characters, made on the first call
         and the same ever after, across reopening and concurrent callers."""
-        # Whoever inserts first wins; everyone then reads the winner's value.
-        new = (
-            insert(MetaRow)
-            .values(key=_DEVICE_ID, value=secrets.token_hex(6))
-            .on_conflict_do_nothing(index_elements=[MetaRow.key])
-        )
-        stored = select(MetaRow.value).where(MetaRow.key == _DEVICE_ID)
-        async with self._sessions.begin() as session:
-            await session.execute(new)
-            return (await session.execute(stored)).scalar_one()
+        return await self._writer.run(plain.device_id(_DEVICE_ID, secrets.token_hex(6)))

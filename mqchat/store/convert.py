@@ -4,11 +4,46 @@ tz-aware datetimes and the integer UTC milliseconds the tables hold."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from mqchat.core.model import ChatMessage, Contact, ContactStatus, DeliveryState, Direction
-from mqchat.store.models import ContactRow, MessageRow
 
-__all__ = ["contact_from_row", "from_ms", "message_from_row", "message_values", "to_ms"]
+if TYPE_CHECKING:  # the ORM is loaded only when a query needs it (see ChatStore)
+    from mqchat.store.models import ContactRow, MessageRow
+
+__all__ = [
+    "CONTACT_FIELDS",
+    "MESSAGE_COLUMNS",
+    "MESSAGE_FIELDS",
+    "contact_from_row",
+    "contact_from_tuple",
+    "from_ms",
+    "message_from_row",
+    "message_from_tuple",
+    "message_values",
+    "to_ms",
+]
+
+MESSAGE_COLUMNS = (
+    "id",
+    "conversation",
+    "direction",
+    "sender",
+    "recipient",
+    "ts_ms",
+    "body",
+    "state",
+    "received_at_ms",
+    "claimed_ts_ms",
+)
+"""The columns of the ``messages`` table, in the model's order (a test holds them
+to :class:`~mqchat.store.models.MessageRow`), for SQL written without the ORM."""
+MESSAGE_FIELDS = "id, conversation, direction, sender, recipient, ts_ms, body, state, claimed_ts_ms"
+"""What plain SQL selects of a message for :func:`message_from_tuple`."""
+CONTACT_FIELDS = "user, display_name, added_at, status"
+"""What plain SQL selects of a contact for :func:`contact_from_tuple`."""
+_MESSAGE_FIELD_NAMES = MESSAGE_FIELDS.split(", ")
+_CONTACT_FIELD_NAMES = CONTACT_FIELDS.split(", ")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
@@ -44,23 +79,35 @@ def message_values(msg: ChatMessage, *, received_at_ms: int) -> dict[str, object
 
 
 def message_from_row(row: MessageRow) -> ChatMessage:
-    return ChatMessage(
-        id=row.id,
-        peer=row.conversation,
-        direction=Direction(row.direction),
-        sender=row.sender,
-        recipient=row.recipient,
-        ts=from_ms(row.ts_ms),
-        body=row.body,
-        state=DeliveryState(row.state),
-        claimed_ts=None if row.claimed_ts_ms is None else from_ms(row.claimed_ts_ms),
-    )
+    return message_from_tuple(tuple(getattr(row, f) for f in _MESSAGE_FIELD_NAMES))
 
 
 def contact_from_row(row: ContactRow) -> Contact:
+    return contact_from_tuple(tuple(getattr(row, f) for f in _CONTACT_FIELD_NAMES))
+
+
+def message_from_tuple(row: tuple[Any, ...]) -> ChatMessage:
+    """A message from the columns of :data:`MESSAGE_FIELDS`, in that order."""
+    mid, peer, direction, sender, recipient, ts_ms, body, state, claimed = row
+    return ChatMessage(
+        id=mid,
+        peer=peer,
+        direction=Direction(direction),
+        sender=sender,
+        recipient=recipient,
+        ts=from_ms(ts_ms),
+        body=body,
+        state=DeliveryState(state),
+        claimed_ts=None if claimed is None else from_ms(claimed),
+    )
+
+
+def contact_from_tuple(row: tuple[Any, ...]) -> Contact:
+    """A contact from the columns of :data:`CONTACT_FIELDS`, in that order."""
+    user, display_name, added_at, status = row
     return Contact(
-        user=row.user,
-        display_name=row.display_name,
-        added_at=from_ms(row.added_at),
-        status=ContactStatus(row.status),
+        user=user,
+        display_name=display_name,
+        added_at=from_ms(added_at),
+        status=ContactStatus(status),
     )

@@ -1,15 +1,13 @@
-"""Opening the SQLite file: one async engine per store, the pragmas every connection
-needs, and the schema, versioned with ``PRAGMA user_version``.
+"""The SQLAlchemy side of the SQLite file: one async engine per store, and the
+schema, versioned with ``PRAGMA user_version`` (the file itself, its permissions and
+pragmas: :mod:`mqchat.store.sqlite_file`).
 
 A new file gets the current schema in one step; an older file is brought up to it in
 place by the steps in ``_MIGRATIONS``, under the same write lock."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sqlite3
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +15,18 @@ from sqlalchemy import URL, event
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from mqchat.config.private_files import PRIVATE_FILE_MODE, private_dir, private_file
-from mqchat.store.faults import cannot_open, is_file_fault, with_remedy
+from mqchat.store.faults import is_file_fault, with_remedy
 from mqchat.store.models import Base
+from mqchat.store.search_index import INDEXED_KEY, SEARCH_TRIGGERS
+from mqchat.store.sqlite_file import (
+    BUSY_TIMEOUT_S,
+    SCHEMA_VERSION,
+    SchemaVersionError,
+    StoreError,
+    StoreOpenError,
+    prepare_file,
+    set_pragmas,
+)
 
 __all__ = [
     "BUSY_TIMEOUT_S",
@@ -29,27 +36,8 @@ __all__ = [
     "StoreOpenError",
     "create_engine",
     "ensure_schema",
-    "make_private",
     "open_engine",
 ]
-
-SCHEMA_VERSION = 5
-BUSY_TIMEOUT_S = 10.0
-"""How long a write waits for another connection's (or process's) write to finish."""
-
-
-class StoreError(RuntimeError):
-    """The database file could not be read or written (a full disk, a read-only or
-    damaged file): SQLite's reason, with the file's path. Nothing of the failed call
-    was stored."""
-
-
-class StoreOpenError(StoreError):
-    """The database file cannot be opened or used; the message names it and says why."""
-
-
-class SchemaVersionError(StoreOpenError):
-    """The database file has a schema this version of mqchat cannot use."""
 
 
 def _as_store_error(path: Path) -> Any:
@@ -67,57 +55,25 @@ def _as_store_error(path: Path) -> Any:
     return translate
 
 
-def _enable_wal(cursor: Any, timeout: float = BUSY_TIMEOUT_S) -> None:
-    """Switch the file to WAL. On a new file another connection may hold the lock
-    while it creates the schema, and SQLite does not apply the busy timeout to a
-    journal-mode change, so wait for it here (in aiosqlite's thread, never the
-    event loop's)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
-
-
-def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    try:
-        # WAL: readers never block the writer, so the TUI and a headless
-        # `mqchat send` can share the file. NORMAL is durable across app crashes
-        # in WAL mode; only a power loss may drop the last commits.
-        _enable_wal(cursor)
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-    finally:
-        cursor.close()
-
-
-def make_private(path: Path) -> None:
-    """The database file 0600 before SQLite opens it, created empty when missing:
-    SQLite gives its ``-wal``, ``-shm`` and ``-journal`` files the database's mode,
-    whatever the umask. Those an older mqchat left open to others are tightened."""
-    private_file(path)
-    for suffix in ("-wal", "-shm", "-journal"):
-        with contextlib.suppress(FileNotFoundError):
-            os.chmod(path.with_name(path.name + suffix), PRIVATE_FILE_MODE)
-
-
 def create_engine(path: Path, *, busy_timeout: float = BUSY_TIMEOUT_S) -> AsyncEngine:
     """An engine on the SQLite file ``path`` (its folder must exist)."""
     url = URL.create("sqlite+aiosqlite", database=str(path))
     engine = create_async_engine(url, connect_args={"timeout": busy_timeout})
-    event.listen(engine.sync_engine, "connect", _set_pragmas)
+    event.listen(engine.sync_engine, "connect", set_pragmas)
     event.listen(engine.sync_engine, "handle_error", _as_store_error(path))
     return engine
 
 
-_SEARCH_INDEX = (
+_SEARCH_TABLE = (
     "CREATE VIRTUAL TABLE message_search USING fts5(body, content='messages', "
-    "tokenize='unicode61 remove_diacritics 2')",
+    "tokenize='unicode61 remove_diacritics 2')"
+)
+"""Full-text search (:mod:`mqchat.store.search`): an FTS5 index of the bodies that
+keeps no copy of them. Not an ORM model: a new file gets it after ``create_all``,
+with the triggers and the high-water mark of :mod:`mqchat.store.search_index`."""
+
+_SEARCH_INDEX_V5 = (
+    _SEARCH_TABLE,
     "CREATE TRIGGER message_search_insert AFTER INSERT ON messages BEGIN "
     "INSERT INTO message_search (rowid, body) VALUES (new.rowid, new.body); END",
     "CREATE TRIGGER message_search_delete AFTER DELETE ON messages BEGIN "
@@ -129,10 +85,12 @@ _SEARCH_INDEX = (
     "INSERT INTO message_search (rowid, body) VALUES (new.rowid, new.body); END",
     "INSERT INTO message_search (message_search) VALUES ('rebuild')",
 )
-"""Full-text search (:mod:`mqchat.store.search`), as schema version 5 made it: an
-FTS5 index of the bodies that keeps no copy of them, kept up to date by triggers,
-filled from what is stored. Not an ORM model: a new file gets it after
-``create_all``."""
+"""The index as schema version 5 made it: filled by a trigger on every insert."""
+
+_INDEXED_UP_TO_NOW = (
+    f"INSERT OR REPLACE INTO meta (key, value) SELECT '{INDEXED_KEY}', "
+    "CAST(coalesce(max(rowid), 0) AS TEXT) FROM messages"
+)
 
 # The SQL that takes a file from the version before each key to the key. Written out
 # rather than derived from the models, so a step keeps doing what it did when later
@@ -152,7 +110,15 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     5: (
         "CREATE INDEX ix_messages_ts ON messages (ts_ms, id)",
         "CREATE INDEX ix_messages_conversation_state ON messages (conversation, direction, state)",
-        *_SEARCH_INDEX,
+        *_SEARCH_INDEX_V5,
+    ),
+    6: (
+        # Indexed in batches (store/search_index.py), no longer row by row.
+        "DROP TRIGGER message_search_insert",
+        "DROP TRIGGER message_search_delete",
+        "DROP TRIGGER message_search_update",
+        *SEARCH_TRIGGERS,
+        _INDEXED_UP_TO_NOW,
     ),
 }
 
@@ -171,7 +137,7 @@ async def ensure_schema(engine: AsyncEngine) -> None:
         steps = range(version + 1, SCHEMA_VERSION + 1)
         if version == 0:
             await conn.run_sync(Base.metadata.create_all)
-            for sql in _SEARCH_INDEX:
+            for sql in (_SEARCH_TABLE, *SEARCH_TRIGGERS, _INDEXED_UP_TO_NOW):
                 await conn.exec_driver_sql(sql)
         elif version > SCHEMA_VERSION:
             await conn.rollback()
@@ -198,13 +164,7 @@ async def open_engine(
     owner may read: the file (and SQLite's beside it) 0600, its folder and
     ``within`` (the data folder above it) 0700, made so or tightened. Raises
     :class:`StoreOpenError` naming the file and the reason."""
-    try:
-        if within is not None:
-            private_dir(within)
-        private_dir(path.parent)
-        make_private(path)
-    except OSError as exc:
-        raise StoreOpenError(cannot_open(path, exc)) from None
+    prepare_file(path, within=within)
     engine = create_engine(path, busy_timeout=busy_timeout)
     try:
         await ensure_schema(engine)

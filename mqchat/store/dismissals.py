@@ -1,18 +1,20 @@
 """Ignored friend requests and blocked users, kept so a request the broker hands
-over again (it is retained) or a stranger who insists is not shown again."""
+over again (it is retained) or a stranger who insists is not shown again. Plain SQL
+on the store's own connections (see :mod:`mqchat.store.plain`): every incoming
+message from a stranger asks."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects.sqlite import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from mqchat.store.models import DismissedRow
+from mqchat.store.writer import Work, Writer
 
 __all__ = ["Dismissal", "Dismissals"]
+
+_MAX_VARIABLES = 900
+"""Users per ``IN (…)``, well under SQLite's oldest limit of 999 host parameters."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,38 +26,51 @@ class Dismissal:
 
 
 class Dismissals:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], now_ms: Callable[[], int]):
-        self._sessions = sessions
+    def __init__(self, writer: Writer, now_ms: Callable[[], int]):
+        self._writer = writer
         self._now_ms = now_ms
 
     async def dismiss(self, users: Iterable[str], *, block: bool) -> None:
         """Ignore the requests of ``users`` made up to now; ``block``: and everything
         of theirs from now on (a block is kept by a later ignore)."""
-        rows = [{"user": u, "until_ms": self._now_ms(), "blocked": block} for u in users]
+        now = self._now_ms()
+        rows = [(u, now, block) for u in dict.fromkeys(users)]
         if not rows:
             return
-        stmt = insert(DismissedRow).values(rows)
-        blocked = stmt.excluded.blocked if block else DismissedRow.blocked
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[DismissedRow.user],
-            set_={"until_ms": stmt.excluded.until_ms, "blocked": blocked},
+        blocked = "excluded.blocked" if block else "dismissed.blocked"
+        sql = (
+            "INSERT INTO dismissed (user, until_ms, blocked) VALUES (?, ?, ?) "
+            "ON CONFLICT (user) DO UPDATE "
+            f"SET until_ms = excluded.until_ms, blocked = {blocked}"
         )
-        async with self._sessions.begin() as session:
-            await session.execute(stmt)
+        await self._writer.run(Work(lambda conn: conn.executemany(sql, rows), single=False))
 
     async def lift(self, user: str) -> None:
         """We added ``user`` ourselves: nothing of theirs is ignored any more."""
-        async with self._sessions.begin() as session:
-            await session.execute(delete(DismissedRow).where(DismissedRow.user == user))
+        sql = "DELETE FROM dismissed WHERE user = ?"
+        await self._writer.run(Work(lambda conn: conn.execute(sql, (user,)), single=True))
 
     async def get(self, user: str) -> Dismissal | None:
-        async with self._sessions() as session:
-            row = await session.get(DismissedRow, user)
-        return None if row is None else Dismissal(row.until_ms, row.blocked)
+        sql = "SELECT until_ms, blocked FROM dismissed WHERE user = ?"
+        row = await self._writer.run(
+            Work(lambda conn: conn.execute(sql, (user,)).fetchone(), single=True)
+        )
+        return None if row is None else Dismissal(row[0], bool(row[1]))
 
     async def blocked(self, users: Iterable[str]) -> set[str]:
-        stmt = select(DismissedRow.user).where(
-            DismissedRow.user.in_(set(users)), DismissedRow.blocked.is_(True)
-        )
-        async with self._sessions() as session:
-            return set((await session.scalars(stmt)).all())
+        wanted = list(set(users))
+        if not wanted:
+            return set()
+
+        def work(conn: sqlite3.Connection) -> set[str]:
+            found: set[str] = set()
+            for start in range(0, len(wanted), _MAX_VARIABLES):
+                chunk = wanted[start : start + _MAX_VARIABLES]
+                sql = (
+                    f"SELECT user FROM dismissed WHERE user IN ({', '.join('?' * len(chunk))}) "
+                    "AND blocked"
+                )
+                found.update(user for (user,) in conn.execute(sql, chunk))
+            return found
+
+        return await self._writer.run(Work(work, single=True))

@@ -4,7 +4,8 @@ The index is the ``message_search`` table (made by :mod:`mqchat.store.database`)
 an FTS5 index of ``messages.body`` that keeps no copy of the text (an "external
 content" table on the messages' rowids; mqchat never deletes a message nor runs
 VACUUM, and ``INSERT INTO message_search(message_search) VALUES ('rebuild')``
-remakes it), filled by triggers as messages are stored. How the user's text
+remakes it), filled in batches (:mod:`mqchat.store.search_index`; a search first
+indexes whatever is not yet). How the user's text
 matches is :mod:`mqchat.core.search`'s rule; here it becomes an FTS5 query of quoted
 prefix terms, so nothing the user types is ever read as FTS5 syntax.
 

@@ -20,35 +20,23 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from mqchat.core.model import ChatMessage, DeliveryState, Direction
-from mqchat.store.convert import from_ms, message_values
-from mqchat.store.database import StoreError, _set_pragmas
-from mqchat.store.models import MessageRow
+from mqchat.store.convert import (
+    MESSAGE_COLUMNS,
+    MESSAGE_FIELDS,
+    message_from_tuple,
+    message_values,
+)
+from mqchat.store.sqlite_file import StoreError, connect_now, set_pragmas
 
-__all__ = ["Writer"]
+__all__ = ["Work", "Writer"]
 
 T = TypeVar("T")
 
-_COLUMNS = tuple(column.name for column in MessageRow.__table__.columns)
-_RETURNED = "id, conversation, direction, sender, recipient, ts_ms, body, state, claimed_ts_ms"
+_COLUMNS = MESSAGE_COLUMNS
 _CHECKPOINT_EVERY = 200
 """Transactions on the loop's connection between two checkpoints in the thread."""
 _MAX_VARIABLES = 900
 """Ids per ``IN (…)``, well under SQLite's oldest limit of 999 host parameters."""
-
-
-def _message(row: tuple[Any, ...]) -> ChatMessage:
-    mid, peer, direction, sender, recipient, ts_ms, body, state, claimed = row
-    return ChatMessage(
-        id=mid,
-        peer=peer,
-        direction=Direction(direction),
-        sender=sender,
-        recipient=recipient,
-        ts=from_ms(ts_ms),
-        body=body,
-        state=DeliveryState(state),
-        claimed_ts=None if claimed is None else from_ms(claimed),
-    )
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:
@@ -56,7 +44,7 @@ def _busy(exc: sqlite3.OperationalError) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class _Work(Generic[T]):
+class Work(Generic[T]):
     """What a transaction does; ``single``: it is one statement, which SQLite makes
     a transaction of by itself (no BEGIN and COMMIT to pay for)."""
 
@@ -64,7 +52,7 @@ class _Work(Generic[T]):
     single: bool
 
 
-def _in_transaction(conn: sqlite3.Connection, work: _Work[T]) -> T:
+def _in_transaction(conn: sqlite3.Connection, work: Work[T]) -> T:
     if work.single:
         return work.run(conn)
     conn.execute("BEGIN IMMEDIATE")
@@ -78,7 +66,7 @@ def _in_transaction(conn: sqlite3.Connection, work: _Work[T]) -> T:
     return result
 
 
-def _inserting(messages: Sequence[ChatMessage], received_at_ms: int) -> _Work[set[str]]:
+def _inserting(messages: Sequence[ChatMessage], received_at_ms: int) -> Work[set[str]]:
     rows = [
         tuple(values[c] for c in _COLUMNS)
         for values in (message_values(m, received_at_ms=received_at_ms) for m in messages)
@@ -98,7 +86,7 @@ def _inserting(messages: Sequence[ChatMessage], received_at_ms: int) -> _Work[se
             new.update(mid for (mid,) in conn.execute(sql, [v for row in chunk for v in row]))
         return new
 
-    return _Work(work, single=len(rows) <= per_statement)
+    return Work(work, single=len(rows) <= per_statement)
 
 
 class _Busy(Exception):
@@ -117,15 +105,21 @@ class Writer:
     costs more than the work itself here: with the GIL, each hand-over can wait for
     the other thread's Python code."""
 
-    def __init__(self, path: Path, *, busy_timeout: float) -> None:
+    def __init__(
+        self, path: Path, *, busy_timeout: float, inline: sqlite3.Connection | None = None
+    ) -> None:
+        """``inline``: a :func:`~mqchat.store.sqlite_file.connect_now` connection to
+        ``path`` to start with (one is made when needed)."""
         self._path = path
         self._busy_timeout = busy_timeout
-        self._inline: sqlite3.Connection | None = None  # the loop's, never waits
+        self._inline = inline  # the loop's, never waits
         self._thread: ThreadPoolExecutor | None = None
         self._conn: sqlite3.Connection | None = None  # only ever used in that thread
         self._commits = 0
 
-    async def _run(self, work: _Work[T]) -> T:
+    async def run(self, work: Work[T]) -> T:
+        """``work`` in a transaction: at once on the loop's connection when the file
+        is free, else waiting for it in the thread."""
         try:
             return self._now(work)
         except _Busy:
@@ -140,18 +134,12 @@ class Writer:
     async def _in_thread(self, call: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool(), call, *args)
 
-    def _now(self, work: _Work[T]) -> T:
+    def _now(self, work: Work[T]) -> T:
         """``work`` in a transaction on the loop's connection, or :class:`_Busy`."""
         try:
             if self._inline is None:
-                # The file is in WAL mode already (the engine made it so). No
-                # automatic checkpoints here: they write the database file and sync
-                # it; the thread does them (see _checkpoint_soon).
-                conn = sqlite3.connect(self._path, timeout=0, isolation_level=None)
-                conn.execute("PRAGMA synchronous=NORMAL")
-                conn.execute("PRAGMA foreign_keys=ON")
-                conn.execute("PRAGMA wal_autocheckpoint=0")
-                self._inline = conn
+                # The file is in WAL mode already (the engine made it so).
+                self._inline = connect_now(self._path)
             result = _in_transaction(self._inline, work)
         except sqlite3.Error as exc:
             self._inline = self._closed(self._inline)
@@ -180,11 +168,11 @@ class Writer:
                 isolation_level=None,  # we say BEGIN and COMMIT ourselves
                 check_same_thread=False,
             )
-            _set_pragmas(conn, None)
+            set_pragmas(conn)
             self._conn = conn
         return self._conn
 
-    def _transaction(self, work: _Work[T]) -> T:
+    def _transaction(self, work: Work[T]) -> T:
         """``work`` in a transaction on the thread's connection, waiting for the lock."""
         try:
             return _in_transaction(self._connection(), work)
@@ -225,7 +213,7 @@ class Writer:
     async def insert(self, messages: Sequence[ChatMessage], *, received_at_ms: int) -> set[str]:
         """Store ``messages`` in one transaction; returns the ids that were new (an id
         already stored, or repeated in ``messages``, keeps its first version)."""
-        return await self._run(_inserting(messages, received_at_ms))
+        return await self.run(_inserting(messages, received_at_ms))
 
     def insert_now(
         self, messages: Sequence[ChatMessage], *, received_at_ms: int
@@ -267,12 +255,12 @@ class Writer:
                 chunk = unique[start : start + _MAX_VARIABLES]
                 sql = (
                     f"UPDATE messages SET state = ? WHERE id IN ({', '.join('?' * len(chunk))})"
-                    f" AND ({which}){scope} RETURNING {_RETURNED}"
+                    f" AND ({which}){scope} RETURNING {MESSAGE_FIELDS}"
                 )
                 params = [state.value, *chunk, *([] if peer is None else [peer])]
                 changed += conn.execute(sql, params).fetchall()
             return changed
 
-        rows = await self._run(_Work(work, single=len(unique) <= _MAX_VARIABLES))
+        rows = await self.run(Work(work, single=len(unique) <= _MAX_VARIABLES))
         order = {mid: i for i, mid in enumerate(unique)}
-        return sorted((_message(row) for row in rows), key=lambda m: order[m.id])
+        return sorted((message_from_tuple(row) for row in rows), key=lambda m: order[m.id])

@@ -60,7 +60,7 @@ async def test_open_creates_file_in_wal_mode(db_path: Path) -> None:
     assert db_path.is_file()
     with sqlite3.connect(db_path) as raw:  # journal_mode=WAL is stored in the file
         assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert raw.execute("PRAGMA user_version").fetchone() == (5,)
+        assert raw.execute("PRAGMA user_version").fetchone() == (6,)
         tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"contacts", "messages", "meta"} <= tables
 
@@ -435,7 +435,8 @@ async def test_device_id_is_made_once_and_kept(db_path: Path) -> None:
         assert await reopened.device_id() == first
 
     with sqlite3.connect(db_path) as raw:
-        assert raw.execute("SELECT key, value FROM meta").fetchall() == [("device_id", first)]
+        made = raw.execute("SELECT key, value FROM meta WHERE key = 'device_id'").fetchall()
+        assert made == [("device_id", first)]
 
 
 async def test_device_id_differs_between_files(tmp_path: Path) -> None:

@@ -91,9 +91,16 @@ def columns(path: Path, table: str) -> list[tuple[object, ...]]:
         return [tuple(row[1:]) for row in raw.execute(f"PRAGMA table_info({table})")]
 
 
+def fts_is_whole(path: Path) -> bool:
+    """FTS5's own check that the index holds exactly the stored bodies."""
+    with contextlib.closing(sqlite3.connect(path)) as raw:
+        raw.execute("INSERT INTO message_search (message_search) VALUES ('integrity-check')")
+    return True
+
+
 def schema_objects(path: Path) -> list[tuple[str, str, str]]:
-    """(type, name, SQL) of what version 5 adds: the search index's tables, triggers
-    and the messages' time index, by name."""
+    """(type, name, SQL) of what versions 5 and 6 add: the search index's tables,
+    triggers and the messages' time index, by name."""
     with sqlite3.connect(path) as raw:
         found = raw.execute(
             "SELECT type, name, sql FROM sqlite_master "
@@ -110,7 +117,7 @@ def v1_path(tmp_path: Path) -> Path:
 
 
 async def test_a_v1_file_is_migrated_and_keeps_its_data(v1_path: Path) -> None:
-    assert SCHEMA_VERSION == 5
+    assert SCHEMA_VERSION == 6
     async with await ChatStore.open(v1_path, clock=lambda: T0) as store:
         bob = await store.contact("bob")
         assert bob is not None
@@ -142,6 +149,8 @@ async def test_a_v1_file_is_migrated_and_keeps_its_data(v1_path: Path) -> None:
         newer = replace(HELLO, id="m2", body="hello again", ts=T0 + timedelta(seconds=1))
         await store.add_message(newer)
         assert await store.search("hel") == [newer, HELLO]
+        # and version 6: the index is filled in batches, and stays whole
+        assert fts_is_whole(v1_path)
 
     assert user_version(v1_path) == SCHEMA_VERSION
     async with await ChatStore.open(v1_path) as reopened:  # already current, nothing to do
