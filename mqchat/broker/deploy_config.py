@@ -52,7 +52,7 @@ def check_config_namespace(ns: str) -> str:
 
 
 def acl_rules(ns: str = DEFAULT_NAMESPACE) -> list[str]:
-    """The eight rules of docs/protocol.md#acl for ``ns``, as mosquitto ``pattern`` lines."""
+    """The ten rules of docs/protocol.md#acl for ``ns``, as mosquitto ``pattern`` lines."""
     ns = check_config_namespace(ns)
     return [
         f"pattern write {ns}/u/%u/presence",
@@ -63,14 +63,17 @@ def acl_rules(ns: str = DEFAULT_NAMESPACE) -> list[str]:
         f"pattern read  {ns}/u/+/profile",
         f"pattern read  {ns}/u/%u/inbox/#",
         f"pattern read  {ns}/u/%u/requests/+",
+        f"pattern write {ns}/u/%u/devices/+",
+        f"pattern read  {ns}/u/%u/devices/+",
     ]
 
 
 def render_acl(ns: str = DEFAULT_NAMESPACE) -> str:
     """The mosquitto ACL file for namespace ``ns``, every rule explained."""
-    w_presence, w_profile, w_inbox, w_requests, r_presence, r_profile, r_inbox, r_requests = (
-        acl_rules(ns)
+    (w_presence, w_profile, w_inbox, w_requests, r_presence, r_profile, r_inbox, r_requests) = (
+        acl_rules(ns)[:8]
     )
+    w_devices, r_devices = acl_rules(ns)[8:]
     return f"""\
 # mosquitto ACL for mqchat, namespace "{ns}".
 # Made by: mqchat broker-config acl --namespace {ns}
@@ -107,6 +110,10 @@ def render_acl(ns: str = DEFAULT_NAMESPACE) -> str:
 # Your own inbox and friend requests, and nobody else's.
 {r_inbox}
 {r_requests}
+
+# Your devices' records (protocol v2): only you write and read them.
+{w_devices}
+{r_devices}
 """
 
 

@@ -14,6 +14,7 @@ from typing import Protocol, assert_never
 
 from mqchat.chat.backend import EventListener
 from mqchat.chat.outbound import raise_if_cancelled
+from mqchat.chat.own_devices import OwnDevices
 from mqchat.config.settings import Settings
 from mqchat.core import friendship
 from mqchat.core.envelope import (
@@ -31,6 +32,7 @@ from mqchat.core.envelope import (
 from mqchat.core.events import (
     ChatReceived,
     ContactsChanged,
+    DevicesChanged,
     MessageStateChanged,
     PeerTyping,
     PresenceChanged,
@@ -131,6 +133,7 @@ class Inbound:
         replies: Replies,
         emit: EventListener,
         clock: Callable[[], datetime] | None = None,
+        devices: OwnDevices | None = None,
     ) -> None:
         self._user = settings.user
         self._ns = settings.namespace
@@ -140,6 +143,7 @@ class Inbound:
         self._watchlist = watchlist
         self._replies = replies
         self._emit = emit
+        self._devices = devices
         self._clock = clock or roster.clock
         # A text may have waited at the broker for as long as our session lives.
         self._max_age = MAX_SKEW + timedelta(seconds=settings.session_expiry)
@@ -237,6 +241,14 @@ class Inbound:
             shown = self._roster.update(presence, retained=bool(message.retain))
             self._emit(PresenceChanged(shown))
             return None
+        if parsed.kind is TopicKind.DEVICE and parsed.user == self._user and parsed.device:
+            if self._devices is None:
+                return None
+            if self._devices.record_arrived(parsed.device, payload):
+                self._emit(DevicesChanged(tuple(self._devices.devices.all())))
+            else:
+                self.reject(topic, "a malformed device record")
+            return None
         if parsed.kind not in _ADDRESSED or parsed.user != self._user:
             return None
         if parsed.kind is TopicKind.REQUEST and not payload:
@@ -253,7 +265,9 @@ class Inbound:
         if env.sender != parsed.sender:
             self.reject(topic, f"'from' is {env.sender!r} on {parsed.sender!r}'s topic")
             return None
-        if env.recipient != self._user:
+        if env.recipient != self._user and env.sender != self._user:
+            # On our own inbox, from ourselves: a copy of what another of our devices
+            # sent to ``recipient`` (chat/own_devices.py).
             self.reject(topic, f"addressed to {env.recipient!r}, not to us")
             return None
         if isinstance(env, Typing) and message.retain:
@@ -267,6 +281,9 @@ class Inbound:
     async def _dispatch(
         self, env: Receipt | Typing | FriendRequest | FriendAccept | Unknown
     ) -> None:
+        if env.sender == self._user:
+            await self._copied_from_elsewhere(env)
+            return
         match env:
             case Receipt():
                 await self._receive_receipt(env)
@@ -282,7 +299,54 @@ class Inbound:
             case _:
                 assert_never(env)
 
+    async def _copied_from_elsewhere(
+        self, env: Receipt | Typing | FriendRequest | FriendAccept | Unknown
+    ) -> None:
+        """What another of our devices sent to a peer: its "read" tells us the peer's
+        messages were read there; its friend request or accept, the contact's new
+        status. Anything else of ours is ignored."""
+        store = await self._store()
+        peer = env.recipient
+        match env:
+            case Receipt(status=ReceiptStatus.READ, ids=ids):
+                for updated in await store.mark_read_elsewhere(peer, ids):
+                    self._emit(MessageStateChanged(updated.id, peer, updated.state))
+            case FriendRequest():
+                await self._note_contact(peer, ContactStatus.REQUESTED, None)
+            case FriendAccept():
+                known = await store.contact(peer)
+                if known is not None and known.status is not ContactStatus.FRIEND:
+                    changed = await store.set_contact_status(peer, ContactStatus.FRIEND)
+                    self._emit(ContactsChanged(peer, changed))
+            case _:
+                pass
+
+    async def _own_texts(self, texts: list[Text]) -> None:
+        """Copies of texts another of our devices sent: stored as ours, as sent."""
+        store = await self._store()
+        messages = [
+            ChatMessage(
+                id=env.id,
+                peer=env.recipient,
+                direction=Direction.OUT,
+                sender=env.sender,
+                recipient=env.recipient,
+                ts=env.ts,
+                body=env.body,
+                state=DeliveryState.SENT,
+            )
+            for env in texts
+        ]
+        added = await store.add_messages(messages)
+        for msg in messages:
+            if msg.id in added:
+                added.discard(msg.id)
+                self._emit(ChatReceived(msg))
+
     async def _receive_texts(self, texts: list[Text]) -> None:
+        if own := [t for t in texts if t.sender == self._user]:
+            await self._own_texts(own)
+            texts = [t for t in texts if t.sender != self._user]
         if not texts:
             return
         store = await self._store()

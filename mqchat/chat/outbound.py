@@ -72,8 +72,13 @@ class Outbound:
         store: Callable[[], Awaitable[ChatStore]],
         emit: Callable[[Event], None],
         clock: Callable[[], datetime],
+        copies: Callable[[], bool] = lambda: False,
     ) -> None:
         self._user = user
+        self._copies = copies
+        """Whether what we send is copied to the user's own inbox, for their other
+        devices (chat/own_devices.py)."""
+        self._copying: set[asyncio.Future[None]] = set()
         self._ns = namespace
         self._name = display_name
         self._store = store
@@ -203,6 +208,24 @@ class Outbound:
             await self._publish(client, peer, env)
         except PublishRefused as exc:
             log.warning("the broker refused a %s to %s: %s", env.type, peer, exc.reason)
+        copied = not isinstance(env, Receipt) or env.status is ReceiptStatus.READ
+        if copied:
+            self._copy(client, encode_envelope(env))
+
+    def _copy(self, client: Session, payload: bytes) -> None:
+        """``payload``, sent to a peer, also to the user's other devices (QoS 1 on
+        our own inbox), if they have any. Not awaited: a copy that fails (the
+        connection went) is sent again with its message, and stored once."""
+        if not self._copies():
+            return
+        copy = client.publish_soon(inbox_topic(self._ns, self._user, self._user), payload)
+        self._copying.add(copy)
+        copy.add_done_callback(self._copied)
+
+    def _copied(self, copy: asyncio.Future[None]) -> None:
+        self._copying.discard(copy)
+        if not copy.cancelled() and (error := copy.exception()) is not None:
+            log.warning("a copy for our other devices was not sent: %s", error)
 
     async def _publish_accepts(self, client: Session) -> None:
         for peer in list(self._accepts):
@@ -289,6 +312,7 @@ class Outbound:
             self._in_flight[msg.id] = (msg, time.monotonic())
             topic = inbox_topic(self._ns, msg.peer, self._user)
             window[msg.id] = client.publish_soon(topic, payload)
+            self._copy(client, payload)
             if alone:
                 return
 

@@ -16,6 +16,7 @@ from mqchat.chat.group_commit import GroupCommit
 from mqchat.chat.inbound import Inbound
 from mqchat.chat.outbound import Outbound
 from mqchat.chat.outgoing import prepare_text
+from mqchat.chat.own_devices import OwnDevices
 from mqchat.chat.reconnect import Reconnect
 from mqchat.chat.redelivery import Redelivery
 from mqchat.chat.session_lock import SessionLock
@@ -34,12 +35,10 @@ from mqchat.core.model import (
     utc_now,
 )
 from mqchat.core.names import validate_user_name
-from mqchat.core.presence import encode_presence
 from mqchat.core.roster import Roster
-from mqchat.core.topics import presence_topic
-from mqchat.mqtt.errors import MqttError, PublishRefused, describe_failure
+from mqchat.mqtt.errors import MqttError, describe_failure
 from mqchat.mqtt.protocol import Protocol, ProtocolChoice
-from mqchat.mqtt.session import Session, Will, open_session
+from mqchat.mqtt.session import Session, open_session
 from mqchat.mqtt.tls import TlsSetupError
 from mqchat.store import ChatStore, StoreError
 
@@ -84,6 +83,7 @@ class ChatService(ChatBackend):
         self._session_id: str | None = None
         self._session_lock: SessionLock | None = None
         self._had_session = False  # a persistent session was up in this run
+        self._devices = OwnDevices(settings, clock)
         self._outbound = Outbound(
             user=self.user,
             namespace=self._ns,
@@ -91,6 +91,7 @@ class ChatService(ChatBackend):
             store=self.store,
             emit=self._emit,
             clock=clock,
+            copies=lambda: self._devices.copies_wanted,
         )
         self._redelivery = Redelivery(store=self.store, outbound=self._outbound, emit=self._emit)
         self._sending = GroupCommit(self._store_sent_now, self._store_sent, self._queue_sent)
@@ -109,6 +110,7 @@ class ChatService(ChatBackend):
             watchlist=self._contacts,
             replies=self._outbound,
             emit=self._emit,
+            devices=self._devices,
         )
 
     # -- contract: state and events -------------------------------------------------
@@ -190,7 +192,8 @@ class ChatService(ChatBackend):
             why = SessionLock.taken(lock_path, self.user, self.settings.data_dir)
             self._set_state(ConnectionState.FAILED, why)
             return
-        self._session_id = f"mqchat-{self.user}-{await store.device_id()}"
+        self._devices.start(await store.device_id())
+        self._session_id = f"mqchat-{self.user}-{self._devices.device}"
         while not self._stop.is_set():
             self._set_state(ConnectionState.CONNECTING, f"connecting to {self.broker_label}")
             try:
@@ -215,10 +218,7 @@ class ChatService(ChatBackend):
         self._set_state(ConnectionState.CLOSED, "disconnected")
 
     async def _connected_session(self) -> None:
-        will = Will(
-            presence_topic(self._ns, self.user),
-            encode_presence(PresenceState.OFFLINE, name=self.display_name, lost=True),
-        )
+        will = self._devices.will(self.display_name)
         # Inbound QoS 1 messages are acknowledged once stored (see Inbound.read), so the
         # broker redelivers whatever a crash interrupted.
         async with open_session(
@@ -240,6 +240,7 @@ class ChatService(ChatBackend):
                 await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 self._client = None
+                self._devices.disconnected()
                 self._subs.detach()
                 for task in tasks:
                     task.cancel()
@@ -256,7 +257,8 @@ class ChatService(ChatBackend):
     async def _set_up(self, client: Session) -> None:
         """Subscribe, announce ourselves online, and say we are connected."""
         await self._subs.attach(client)
-        await self._publish_presence(client, PresenceState.ONLINE)
+        await self._devices.say(client, PresenceState.ONLINE, self.display_name)
+        await self._devices.connected(client)
         self._client = client
         self._reconnect.connected()
         if self._had_session and not client.session_present:
@@ -275,22 +277,19 @@ class ChatService(ChatBackend):
         with contextlib.suppress(MqttError, TimeoutError):
             async with asyncio.timeout(_STOP_TIMEOUT):
                 await self._subs.leaving(client)
-                await self._publish_presence(client, PresenceState.OFFLINE)
+                if await self._devices.leaving(client):  # no other device is online
+                    await self._devices.say(client, PresenceState.OFFLINE, self.display_name)
 
     def _observe(self, event: Event) -> None:
         """What the chat itself does about its events (see ContactBook.changed; a
         peer coming online gets what a lost session may have lost)."""
-        if isinstance(event, PresenceChanged) and event.presence.online:
+        if isinstance(event, PresenceChanged) and event.presence.user == self.user:
+            if self._client is not None and self._devices.presence_seen(event.presence):
+                self._devices.reassert_soon(self._client, event.presence, self.display_name)
+        elif isinstance(event, PresenceChanged) and event.presence.online:
             self._redelivery.peer_online(event.presence.user)
         elif isinstance(event, ContactsChanged):
             self._contacts.changed(event)
-
-    async def _publish_presence(self, client: Session, state: PresenceState) -> None:
-        payload = encode_presence(state, name=self.display_name, ts=self._clock())
-        try:
-            await client.publish(presence_topic(self._ns, self.user), payload, retain=True)
-        except PublishRefused as exc:  # an ACL: the chat works without our presence
-            log.warning("%s refused our presence: %s", self.broker_label, exc.reason)
 
     def reconnect_now(self) -> None:
         if self._state is ConnectionState.RETRYING:

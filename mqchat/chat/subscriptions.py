@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 
 from mqchat.core.topics import (
+    devices_filter,
     inbox_filter,
     inbox_topic,
     presence_filter,
@@ -41,7 +42,15 @@ class Subscriptions:
         """Every contact: their presence is watched."""
         self._roster = False
         self._client: Session | None = None
-        self._wanted = {inbox_filter(namespace, user): 0, requests_filter(namespace, user): 0}
+        self._wanted = {
+            inbox_filter(namespace, user): 0,
+            requests_filter(namespace, user): 0,
+            # Ours (protocol v2, chat/own_devices.py): what our other devices send
+            # (held at QoS 1, so it waits for us), their records, and our presence.
+            inbox_topic(namespace, user, user): 1,
+            devices_filter(namespace, user): 0,
+            presence_topic(namespace, user): 0,
+        }
         self._held: dict[str, int] = {}  # filter -> QoS, on this connection
         self._dirty: set[str] = set()  # filters whose wanted state changed since
         self._lock = asyncio.Lock()

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mqchat.core.devices import DeviceRecord
 from mqchat.core.model import ChatMessage, ConnectionState, Contact, DeliveryState, Presence
 
 __all__ = [
     "ChatReceived",
     "ConnectionChanged",
     "ContactsChanged",
+    "DevicesChanged",
     "Event",
     "MessageStateChanged",
     "Notice",
@@ -75,6 +77,14 @@ class Rejected:
 
 
 @dataclass(frozen=True, slots=True)
+class DevicesChanged:
+    """A record of the user's devices came (protocol v2): ``devices`` is all of them,
+    this one first."""
+
+    devices: tuple[DeviceRecord, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Notice:
     """Something the user should be told once, as a toast (``severity``: Textual's
     ``information``, ``warning`` or ``error``)."""
@@ -92,5 +102,6 @@ Event = (
     | Rejected
     | PeerTyping
     | ContactsChanged
+    | DevicesChanged
     | Notice
 )

@@ -110,6 +110,8 @@ class Presence:
     since: datetime | None = None
     name: str | None = None
     lost: bool = False
+    device: str | None = None
+    """Whose Will it is, when a protocol v2 client's Will says (one of its devices)."""
 
     @property
     def online(self) -> bool:

@@ -20,14 +20,22 @@ __all__ = ["decode_presence", "encode_presence"]
 
 
 def encode_presence(
-    state: PresenceState, *, name: str | None, ts: datetime | None = None, lost: bool = False
+    state: PresenceState,
+    *,
+    name: str | None,
+    ts: datetime | None = None,
+    lost: bool = False,
+    device: str | None = None,
 ) -> bytes:
-    """The retained presence payload; ``lost`` marks the Will the broker publishes."""
+    """The retained presence payload; ``lost`` marks the Will the broker publishes,
+    ``device`` the device whose Will it is (protocol v2)."""
     obj: dict[str, Any] = {"v": 1, "state": str(state), "ts": format_ts(ts or utc_now())}
     if name:
         obj["name"] = name
     if lost:
         obj["lost"] = True
+    if device:
+        obj["device"] = device
     return dump_object(obj)
 
 
@@ -45,6 +53,12 @@ def decode_presence(user: str, data: bytes, *, max_size: int = 4096) -> Presence
         raise EnvelopeError("'state' is not online, away or offline") from None
     lost = obj.get("lost") is True
     since = parse_ts(obj["ts"]) if "ts" in obj else None
+    device = obj.get("device")
     return Presence(
-        user=user, state=state, since=since, name=display_name(obj.get("name")), lost=lost
+        user=user,
+        state=state,
+        since=since,
+        name=display_name(obj.get("name")),
+        lost=lost,
+        device=device if isinstance(device, str) and 0 < len(device) <= 32 else None,
     )

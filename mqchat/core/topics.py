@@ -12,6 +12,8 @@ __all__ = [
     "DEFAULT_NAMESPACE",
     "ParsedTopic",
     "TopicKind",
+    "device_topic",
+    "devices_filter",
     "inbox_filter",
     "inbox_topic",
     "parse_topic",
@@ -20,6 +22,7 @@ __all__ = [
     "profile_topic",
     "request_topic",
     "requests_filter",
+    "validate_device_id",
     "validate_namespace",
 ]
 
@@ -63,6 +66,23 @@ def requests_filter(ns: str, user: str) -> str:
     return f"{ns}/u/{validate_user_name(user)}/requests/+"
 
 
+def device_topic(ns: str, user: str, device: str) -> str:
+    """The retained record of one of ``user``'s devices (protocol v2): only ``user``
+    writes and reads it."""
+    return f"{ns}/u/{validate_user_name(user)}/devices/{validate_device_id(device)}"
+
+
+def devices_filter(ns: str, user: str) -> str:
+    return f"{ns}/u/{validate_user_name(user)}/devices/+"
+
+
+def validate_device_id(device: str) -> str:
+    """A device id is 1-32 of ``0-9 a-f`` (mqchat makes 12): safe as a topic level."""
+    if not 0 < len(device) <= 32 or any(ch not in "0123456789abcdef" for ch in device):
+        raise ValueError(f"invalid device id {device!r}: use 1-32 of 0-9 a-f")
+    return device
+
+
 def presence_filter(ns: str) -> str:
     """Everyone's presence in the namespace (the retained messages form the roster)."""
     return f"{ns}/u/+/presence"
@@ -73,6 +93,7 @@ class TopicKind(StrEnum):
     PROFILE = "profile"
     INBOX = "inbox"
     REQUEST = "requests"
+    DEVICE = "devices"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +101,7 @@ class ParsedTopic:
     kind: TopicKind
     user: str  # the owner of the subtree
     sender: str | None = None  # inbox and request topics only
+    device: str | None = None  # device topics only
 
 
 def parse_topic(ns: str, topic: str) -> ParsedTopic | None:
@@ -95,10 +117,13 @@ def parse_topic(ns: str, topic: str) -> ParsedTopic | None:
                 return ParsedTopic(TopicKind.PRESENCE, validate_user_name(user))
             case [user, "profile"]:
                 return ParsedTopic(TopicKind.PROFILE, validate_user_name(user))
+            case [user, "devices", device]:
+                validate_device_id(device)
+                return ParsedTopic(TopicKind.DEVICE, validate_user_name(user), device=device)
             case [user, "inbox" | "requests" as kind, sender]:
                 return ParsedTopic(
                     TopicKind(kind), validate_user_name(user), validate_user_name(sender)
                 )
-    except InvalidUserName:
+    except (InvalidUserName, ValueError):
         return None
     return None

@@ -10,6 +10,7 @@ from mqchat.core.events import (
     ChatReceived,
     ConnectionChanged,
     ContactsChanged,
+    DevicesChanged,
     Event,
     MessageStateChanged,
     PeerTyping,
@@ -22,6 +23,7 @@ __all__ = [
     "ChatReceivedMsg",
     "ConnectionChangedMsg",
     "ContactsChangedMsg",
+    "DevicesChangedMsg",
     "MessageStateChangedMsg",
     "PeerTypingMsg",
     "PresenceChangedMsg",
@@ -91,6 +93,14 @@ class ContactsChangedMsg(BackendMsg, bubble=False):
         self.event = event
 
 
+class DevicesChangedMsg(BackendMsg, bubble=False):
+    """The user's devices changed: one came, went, or was forgotten."""
+
+    def __init__(self, event: DevicesChanged) -> None:
+        super().__init__()
+        self.event = event
+
+
 def message_for(event: Event) -> BackendMsg:
     """A new Textual message for ``event`` (a message can be posted only once)."""
     match event:
@@ -108,4 +118,6 @@ def message_for(event: Event) -> BackendMsg:
             return PeerTypingMsg(event)
         case ContactsChanged():
             return ContactsChangedMsg(event)
+        case DevicesChanged():
+            return DevicesChangedMsg(event)
     raise TypeError(f"not a backend event: {event!r}")

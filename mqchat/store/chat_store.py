@@ -222,6 +222,13 @@ class ChatStore:
         ``ids``."""
         return await self._writer.advance(ids, state, out_from=_OUT_FROM.get(state, ()), peer=peer)
 
+    async def mark_read_elsewhere(self, peer: str, ids: Sequence[str]) -> list[ChatMessage]:
+        """``peer``'s messages ``ids``, read on another of our devices: marked read
+        here (those still unread); returns them."""
+        return await self._writer.advance(
+            ids, _S.READ, out_from=(), in_from=_IN_FROM[_S.READ], peer=peer
+        )
+
     async def page_before(
         self, peer: str, before: ChatMessage | None, limit: int = 50
     ) -> list[ChatMessage]:

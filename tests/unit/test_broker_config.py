@@ -52,6 +52,8 @@ def test_acl_rules_are_the_designs() -> None:
         "pattern read  {ns}/u/+/profile",
         "pattern read  {ns}/u/%u/inbox/#",
         "pattern read  {ns}/u/%u/requests/+",
+        "pattern write {ns}/u/%u/devices/+",
+        "pattern read  {ns}/u/%u/devices/+",
     ]
     assert acl_rules() == [rule.format(ns="mqchat") for rule in expected]
     assert acl_rules("acme/chat") == [rule.format(ns="acme/chat") for rule in expected]
