@@ -25,12 +25,17 @@ from mqchat.core.wire import (
 __all__ = [
     "MAX_ENVELOPE_BYTES",
     "MAX_ID_LENGTH",
+    "MAX_ROOM_MEMBERS",
+    "MAX_ROOM_NAME",
     "Envelope",
     "EnvelopeError",
     "FriendAccept",
     "FriendRequest",
     "Receipt",
     "ReceiptStatus",
+    "RoomLeave",
+    "RoomState",
+    "RoomText",
     "Text",
     "Typing",
     "Unknown",
@@ -185,7 +190,43 @@ class Unknown(_Header):
     type: str
 
 
-Envelope: TypeAlias = Text | Receipt | Typing | FriendRequest | FriendAccept
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoomText(_Header):
+    """A message to a room (protocol v2): one copy to each member's inbox, all with
+    the same ``id``; ``recipient`` is the member this copy is for."""
+
+    type: ClassVar[str] = "room_text"
+    room: str
+    body: str
+    v: int = 2
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoomState(_Header):
+    """A room as an admin made it (created, renamed, members added or removed), sent
+    to every member old and new; ``version`` orders them."""
+
+    type: ClassVar[str] = "room_state"
+    room: str
+    name: str
+    members: tuple[str, ...]
+    admins: tuple[str, ...]
+    version: int
+    v: int = 2
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoomLeave(_Header):
+    """The sender leaves the room (sent to every member)."""
+
+    type: ClassVar[str] = "room_leave"
+    room: str
+    v: int = 2
+
+
+Envelope: TypeAlias = (
+    Text | Receipt | Typing | FriendRequest | FriendAccept | RoomText | RoomState | RoomLeave
+)
 """Every envelope this version knows: what it sends, and what it acts on."""
 
 
@@ -222,6 +263,12 @@ def parse_envelope(data: bytes, *, max_size: int = MAX_ENVELOPE_BYTES) -> Envelo
             return FriendRequest(**header, name=display_name(obj.get("name")))
         case "friend_accept":
             return FriendAccept(**header, name=display_name(obj.get("name")))
+        case "room_text":
+            return RoomText(**header, room=_id_field(obj, "room"), body=_text_body(obj))
+        case "room_state":
+            return RoomState(**header, **_room_state_fields(obj))
+        case "room_leave":
+            return RoomLeave(**header, room=_id_field(obj, "room"))
         case _:
             return Unknown(**header, type=type_)
 
@@ -244,6 +291,18 @@ def encode_envelope(env: Envelope) -> bytes:
             obj["status"] = status.value
         case FriendRequest(name=name) | FriendAccept(name=name) if name is not None:
             obj["name"] = name
+        case RoomText(room=room, body=body):
+            obj |= {"room": room, "body": body}
+        case RoomState():
+            obj |= {
+                "room": env.room,
+                "name": env.name,
+                "members": list(env.members),
+                "admins": list(env.admins),
+                "version": env.version,
+            }
+        case RoomLeave(room=room):
+            obj["room"] = room
     return dump_object(obj)
 
 
@@ -276,3 +335,44 @@ def _receipt_fields(obj: dict[str, Any]) -> tuple[tuple[str, ...], ReceiptStatus
     if status not in (ReceiptStatus.DELIVERED.value, ReceiptStatus.READ.value):
         raise EnvelopeError("'status' of a receipt is not 'delivered' or 'read'")
     return tuple(ids), ReceiptStatus(status)
+
+
+MAX_ROOM_MEMBERS = 100
+MAX_ROOM_NAME = 64
+
+
+def _id_field(obj: dict[str, Any], key: str) -> str:
+    value = obj.get(key)
+    if not _is_id(value):
+        raise EnvelopeError(f"'{key}' is missing or not a string of 1-{MAX_ID_LENGTH} chars")
+    assert isinstance(value, str)
+    return value
+
+
+def _users(obj: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = obj.get(key)
+    if not isinstance(value, list) or not 0 < len(value) <= MAX_ROOM_MEMBERS:
+        raise EnvelopeError(f"'{key}' of a room is not a list of 1-{MAX_ROOM_MEMBERS} users")
+    try:
+        return tuple(dict.fromkeys(validate_user_name(u) for u in value))
+    except (InvalidUserName, TypeError):
+        raise EnvelopeError(f"'{key}' of a room holds something that is not a user name") from None
+
+
+def _room_state_fields(obj: dict[str, Any]) -> dict[str, Any]:
+    name = obj.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise EnvelopeError("'name' of a room is missing or blank")
+    version = obj.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise EnvelopeError("'version' of a room is not a positive integer")
+    members, admins = _users(obj, "members"), _users(obj, "admins")
+    if not set(admins) <= set(members):
+        raise EnvelopeError("an admin of a room is not a member")
+    return {
+        "room": _id_field(obj, "room"),
+        "name": name.strip()[:MAX_ROOM_NAME],
+        "members": members,
+        "admins": admins,
+        "version": version,
+    }
