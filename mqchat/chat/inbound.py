@@ -13,10 +13,14 @@ from datetime import datetime, timedelta
 from typing import Protocol, assert_never
 
 from mqchat.chat.backend import EventListener
+from mqchat.chat.edits import receive_change
 from mqchat.chat.outbound import raise_if_cancelled
 from mqchat.config.settings import Settings
 from mqchat.core import friendship
+from mqchat.core.edits import Outcome
 from mqchat.core.envelope import (
+    Delete,
+    Edit,
     Envelope,
     EnvelopeError,
     FriendAccept,
@@ -31,6 +35,7 @@ from mqchat.core.envelope import (
 from mqchat.core.events import (
     ChatReceived,
     ContactsChanged,
+    MessageChanged,
     MessageStateChanged,
     PeerTyping,
     PresenceChanged,
@@ -40,7 +45,7 @@ from mqchat.core.model import ChatMessage, ContactStatus, DeliveryState, Directi
 from mqchat.core.presence import decode_presence
 from mqchat.core.roster import Roster
 from mqchat.core.timing import MAX_SKEW, effective_time
-from mqchat.core.topics import TopicKind, parse_topic
+from mqchat.core.topics import TopicKind, inbox_topic, parse_topic
 from mqchat.mqtt.errors import MqttError
 from mqchat.mqtt.session import Incoming, Session
 from mqchat.store import ChatStore, StoreError
@@ -265,9 +270,11 @@ class Inbound:
         return env
 
     async def _dispatch(
-        self, env: Receipt | Typing | FriendRequest | FriendAccept | Unknown
+        self, env: Receipt | Typing | FriendRequest | FriendAccept | Edit | Delete | Unknown
     ) -> None:
         match env:
+            case Edit() | Delete():
+                await self._receive_change(env)
             case Receipt():
                 await self._receive_receipt(env)
             case Typing(sender=sender):
@@ -362,6 +369,16 @@ class Inbound:
             self._emit(
                 ContactsChanged(env.sender, await store.set_contact_status(env.sender, status))
             )
+
+    async def _receive_change(self, env: Edit | Delete) -> None:
+        store = await self._store()
+        arrived = self._clock()
+        outcome, message = await receive_change(store, env, arrived=arrived, max_age=self._max_age)
+        if outcome is Outcome.NOT_THEIRS and message is not None:
+            topic = inbox_topic(self._ns, self._user, env.sender)
+            self.reject(topic, f"a {env.type} of {message.sender!r}'s message by {env.sender!r}")
+        elif outcome is Outcome.APPLIED and message is not None:
+            self._emit(MessageChanged(message))
 
     async def _receive_receipt(self, env: Receipt) -> None:
         store = await self._store()

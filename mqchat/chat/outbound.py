@@ -1,6 +1,6 @@
 """What the chat publishes on its own schedule, one connection at a time: the
-outbox in order, receipts merged per peer, friend requests and accepts, and the
-typing indicator."""
+outbox in order, then edits and deletes of what it holds, receipts merged per peer,
+friend requests and accepts, and the typing indicator."""
 
 from __future__ import annotations
 
@@ -97,6 +97,9 @@ class Outbound:
         # Messages in flight together when a connection dropped: one of them may be
         # why, so each goes alone until it is through (see connection_lost).
         self._alone: set[str] = set()
+        # Edits and deletes to publish once the outbox before them is through, so
+        # each reaches the peer after its target: change id -> (peer, envelope).
+        self._changes: dict[str, tuple[str, bytes]] = {}
 
     def queue_message(self, msg: ChatMessage, payload: bytes | None = None) -> None:
         """``msg`` is stored as pending: publish it after everything before it.
@@ -104,6 +107,19 @@ class Outbound:
         self._outbox[msg.id] = msg
         if payload is not None:
             self._payloads[msg.id] = payload
+        self._wake.set()
+
+    def queue_change(self, msg: ChatMessage, change_id: str, payload: bytes) -> None:
+        """``msg`` was just edited or deleted by us: publish the change (``payload``)
+        after the outbox. If ``msg`` itself waits in the outbox, unpublished, it goes
+        as it is now: a deleted one not at all, an edited one with its new body."""
+        if msg.id in self._outbox and msg.id not in self._in_flight:
+            self._payloads.pop(msg.id, None)
+            if msg.deleted:
+                del self._outbox[msg.id]
+            else:
+                self._outbox[msg.id] = msg
+        self._changes[change_id] = (msg.peer, payload)
         self._wake.set()
 
     def queue_requests(self) -> None:
@@ -144,6 +160,7 @@ class Outbound:
                 await self._publish_requests(client)
                 await self._publish_receipts(client)
                 await self._publish_outbox(client)
+                await self._publish_changes(client)
         finally:
             self._client = None
 
@@ -271,6 +288,17 @@ class Outbound:
             for task in window.values():
                 task.cancel()
             await asyncio.gather(*window.values(), return_exceptions=True)
+
+    async def _publish_changes(self, client: Session) -> None:
+        """Edits and deletes, in the order they were made; one the broker refuses is
+        dropped (it would be refused again), one a lost connection interrupts waits
+        for the next connection."""
+        for change_id, (peer, payload) in list(self._changes.items()):
+            try:
+                await client.publish(inbox_topic(self._ns, peer, self._user), payload, qos=1)
+            except PublishRefused as exc:
+                log.warning("the broker refused a change to %s: %s", peer, exc.reason)
+            self._changes.pop(change_id, None)
 
     def _fill(self, client: Session, window: dict[str, asyncio.Future[None]]) -> None:
         """Publish the next messages of the outbox, in order, while there is room:

@@ -10,26 +10,24 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from mqchat.chat.backend import ChatBackend, EventListener, SendError
+from mqchat.chat.backend import EventListener, SendError
 from mqchat.chat.contacts import ContactBook
+from mqchat.chat.edits import Edits
 from mqchat.chat.group_commit import GroupCommit
 from mqchat.chat.inbound import Inbound
 from mqchat.chat.outbound import Outbound
 from mqchat.chat.outgoing import prepare_text
 from mqchat.chat.reconnect import Reconnect
 from mqchat.chat.redelivery import Redelivery
+from mqchat.chat.service_reads import ServiceReads
 from mqchat.chat.session_lock import SessionLock
 from mqchat.chat.subscriptions import Subscriptions
 from mqchat.config.settings import Settings
 from mqchat.core.backoff import Backoff
-from mqchat.core.envelope import ReceiptStatus
-from mqchat.core.events import ConnectionChanged, ContactsChanged, Event, Notice, PresenceChanged
+from mqchat.core.events import ConnectionChanged, ContactsChanged, Event, PresenceChanged
 from mqchat.core.model import (
     ChatMessage,
     ConnectionState,
-    Contact,
-    ContactSummary,
-    Presence,
     PresenceState,
     utc_now,
 )
@@ -53,7 +51,7 @@ INCOMING_MARGIN = 8 * 1024
 Maximum Packet Size we announce."""
 
 
-class ChatService(ChatBackend):
+class ChatService(ServiceReads):
     def __init__(
         self,
         settings: Settings,
@@ -101,6 +99,14 @@ class ChatService(ChatBackend):
             subscriptions=self._subs,
             outbound=self._outbound,
             redelivery=self._redelivery,
+        )
+        self._edits = Edits(
+            user=self.user,
+            store=self.store,
+            outbound=self._outbound,
+            emit=self._emit,
+            clock=clock,
+            max_payload=settings.max_payload,
         )
         self._inbound = Inbound(
             settings,
@@ -341,60 +347,3 @@ class ChatService(ChatBackend):
 
     async def send_typing(self, peer: str) -> None:
         await self._outbound.typing(peer)
-
-    # -- contacts, history, presence ------------------------------------------------------
-
-    async def contacts(self) -> list[ContactSummary]:
-        return await (await self.store()).contact_summaries()
-
-    async def contact(self, user: str) -> Contact | None:
-        return await (await self.store()).contact(user)
-
-    async def add_contact(self, user: str) -> Contact:
-        return await self._contacts.add(user)
-
-    async def remove_contact(self, user: str) -> None:
-        await self._contacts.dismiss([user], block=False)
-
-    async def dismiss_requests(self, users: list[str], *, block: bool) -> None:
-        await self._contacts.dismiss(users, block=block)
-
-    async def history(
-        self, peer: str, *, before: ChatMessage | None = None, limit: int = 50
-    ) -> list[ChatMessage]:
-        return await (await self.store()).page_before(peer, before, limit)
-
-    async def search(
-        self,
-        text: str,
-        *,
-        peer: str | None = None,
-        before: ChatMessage | None = None,
-        limit: int = 50,
-    ) -> list[ChatMessage]:
-        store = await self.store()
-        return await store.search(text, peer=peer, before=before, limit=limit)
-
-    async def history_after(
-        self, peer: str, after: ChatMessage | None, *, limit: int = 50
-    ) -> list[ChatMessage]:
-        return await (await self.store()).page_after(peer, after, limit)
-
-    async def mark_read(self, peer: str, up_to: ChatMessage | None = None) -> None:
-        try:
-            ids = await (await self.store()).mark_read(peer, up_to)
-        except StoreError as exc:  # they stay unread; the peer is not told they were read
-            log.error("could not mark %s's messages read: %s", peer, exc)
-            self._emit(Notice("History not written", f"{exc}", "error"))
-            return
-        self._outbound.queue_receipt(peer, ids, ReceiptStatus.READ)
-
-    def presence(self, user: str) -> Presence | None:
-        return self._roster.get(user)
-
-    def roster(self) -> list[Presence]:
-        return self._roster.everyone()
-
-    async def watch_roster(self, on: bool) -> None:
-        self._subs.set_roster(on)
-        await self._subs.sync()

@@ -1,5 +1,6 @@
-"""Chat envelopes, the JSON objects published on a user's inbox (protocol v1, see
-docs/protocol.md): one frozen dataclass per type, one strict decoder, one encoder."""
+"""Chat envelopes, the JSON objects published on a user's inbox (protocol v1, and
+v2's ``edit`` and ``delete``; see docs/protocol.md): one frozen dataclass per type,
+one strict decoder, one encoder."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar, Self, TypeAlias
+from typing import Any, ClassVar, Self, TypeAlias, TypeGuard
 
 from mqchat.core.ids import new_message_id
 from mqchat.core.model import utc_now
@@ -25,6 +26,8 @@ from mqchat.core.wire import (
 __all__ = [
     "MAX_ENVELOPE_BYTES",
     "MAX_ID_LENGTH",
+    "Delete",
+    "Edit",
     "Envelope",
     "EnvelopeError",
     "FriendAccept",
@@ -177,6 +180,53 @@ class FriendAccept(_Introduction):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class _Change(_Header):
+    """A change to one of the sender's own messages, sent after it on the same topic
+    (protocol v2): the receiver applies it only if the target's sender is ours."""
+
+    target: str
+    """The id of the message it changes."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Edit(_Change):
+    """The sender replaces the body of their message ``target``."""
+
+    type: ClassVar[str] = "edit"
+    body: str
+
+    @classmethod
+    def new(
+        cls, sender: str, recipient: str, target: str, body: str, *, ts: datetime | None = None
+    ) -> Self:
+        return cls(
+            id=new_message_id(),
+            sender=sender,
+            recipient=recipient,
+            ts=to_millis(ts or utc_now()),
+            target=target,
+            body=body,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Delete(_Change):
+    """The sender deletes their message ``target``: its body goes, everywhere."""
+
+    type: ClassVar[str] = "delete"
+
+    @classmethod
+    def new(cls, sender: str, recipient: str, target: str, *, ts: datetime | None = None) -> Self:
+        return cls(
+            id=new_message_id(),
+            sender=sender,
+            recipient=recipient,
+            ts=to_millis(ts or utc_now()),
+            target=target,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Unknown(_Header):
     """An envelope of a type from a later version: its common fields are checked as
     any envelope's are, nothing else is read, and it is ignored rather than refused
@@ -185,7 +235,7 @@ class Unknown(_Header):
     type: str
 
 
-Envelope: TypeAlias = Text | Receipt | Typing | FriendRequest | FriendAccept
+Envelope: TypeAlias = Text | Receipt | Typing | FriendRequest | FriendAccept | Edit | Delete
 """Every envelope this version knows: what it sends, and what it acts on."""
 
 
@@ -222,6 +272,10 @@ def parse_envelope(data: bytes, *, max_size: int = MAX_ENVELOPE_BYTES) -> Envelo
             return FriendRequest(**header, name=display_name(obj.get("name")))
         case "friend_accept":
             return FriendAccept(**header, name=display_name(obj.get("name")))
+        case "edit":
+            return Edit(**header, target=_target(obj), body=_edit_body(obj))
+        case "delete":
+            return Delete(**header, target=_target(obj))
         case _:
             return Unknown(**header, type=type_)
 
@@ -244,10 +298,15 @@ def encode_envelope(env: Envelope) -> bytes:
             obj["status"] = status.value
         case FriendRequest(name=name) | FriendAccept(name=name) if name is not None:
             obj["name"] = name
+        case Edit(target=target, body=body):
+            obj["target"] = target
+            obj["body"] = body
+        case Delete(target=target):
+            obj["target"] = target
     return dump_object(obj)
 
 
-def _is_id(value: object) -> bool:
+def _is_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH
 
 
@@ -265,6 +324,20 @@ def _text_body(obj: dict[str, Any]) -> str:
     body = obj.get("body")
     if not isinstance(body, str):
         raise EnvelopeError("'body' of a text message is missing or not a string")
+    return body
+
+
+def _target(obj: dict[str, Any]) -> str:
+    target = obj.get("target")
+    if not _is_id(target):
+        raise EnvelopeError(f"'target' is missing or not a string of 1-{MAX_ID_LENGTH} chars")
+    return target
+
+
+def _edit_body(obj: dict[str, Any]) -> str:
+    body = obj.get("body")
+    if not isinstance(body, str):
+        raise EnvelopeError("'body' of an edit is missing or not a string")
     return body
 
 

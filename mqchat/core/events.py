@@ -12,6 +12,7 @@ __all__ = [
     "ConnectionChanged",
     "ContactsChanged",
     "Event",
+    "MessageChanged",
     "MessageStateChanged",
     "Notice",
     "PeerTyping",
@@ -32,6 +33,14 @@ class MessageStateChanged:
     state: DeliveryState
     reason: str = ""
     """Why, for a failed message (e.g. the broker refused it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageChanged:
+    """A stored message was edited or deleted by its sender (us or the peer):
+    ``message`` is it as it is now, to be drawn again wherever it shows."""
+
+    message: ChatMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +96,7 @@ class Notice:
 Event = (
     ChatReceived
     | MessageStateChanged
+    | MessageChanged
     | PresenceChanged
     | ConnectionChanged
     | Rejected

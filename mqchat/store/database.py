@@ -120,6 +120,11 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         *SEARCH_TRIGGERS,
         _INDEXED_UP_TO_NOW,
     ),
+    7: (
+        # Protocol v2's edits and deletes (core/edits.py).
+        "ALTER TABLE messages ADD COLUMN edited_at_ms BIGINT",
+        "ALTER TABLE messages ADD COLUMN deleted BOOLEAN NOT NULL DEFAULT 0",
+    ),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Index, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Index, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from mqchat.core.model import ContactStatus, DeliveryState, Direction
@@ -68,6 +68,10 @@ class MessageRow(Base):
     claimed_ts_ms: Mapped[int | None] = mapped_column(BigInteger)
     """The sender's clock when it was set aside as implausible (``ts_ms`` then holds
     our time of arrival); ``NULL`` when ``ts_ms`` is the sender's clock."""
+    edited_at_ms: Mapped[int | None] = mapped_column(BigInteger)
+    """When the sender last edited the body (schema version 7); ``NULL``: never."""
+    deleted: Mapped[bool] = mapped_column(Boolean, server_default=text("0"))
+    """The sender deleted it: ``body`` is empty from then on (schema version 7)."""
 
 
 class MetaRow(Base):
