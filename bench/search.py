@@ -130,6 +130,10 @@ def as_version_4(path: Path, copy: Path) -> None:
         for trigger in ("delete", "update"):
             raw.execute(f"DROP TRIGGER message_search_{trigger}")
         raw.execute("DELETE FROM meta WHERE key = 'search_indexed_rowid'")
+        for table in ("rooms", "room_receipts"):  # version 8
+            raw.execute(f"DROP TABLE {table}")
+        for column in ("edited_at_ms", "deleted"):  # version 7
+            raw.execute(f"ALTER TABLE messages DROP COLUMN {column}")
         raw.execute("DROP TABLE message_search")
         raw.execute("DROP INDEX ix_messages_ts")
         raw.execute("DROP INDEX ix_messages_conversation_state")

@@ -77,6 +77,21 @@ class ChatBackend(ABC):
         :class:`~mqchat.core.names.InvalidUserName` for a bad peer."""
 
     @abstractmethod
+    async def edit_text(self, peer: str, message_id: str, body: str) -> ChatMessage:
+        """Replace the body of our message ``message_id`` to ``peer`` and return it as
+        it is now (``edited`` set). Stored and shown at once (a ``MessageChanged``
+        event), then published after whatever is queued before it (protocol v2's
+        ``edit``; a v1 peer ignores it). Raises :class:`SendError` for an empty or
+        oversized body, a message that is not ours, unknown or deleted."""
+
+    @abstractmethod
+    async def delete_text(self, peer: str, message_id: str) -> ChatMessage:
+        """Delete our message ``message_id`` to ``peer``, for both sides: its body is
+        gone from the store and from search. Returns it as it is now (``deleted``);
+        a ``MessageChanged`` event follows, and protocol v2's ``delete`` is
+        published. Raises :class:`SendError` as :meth:`edit_text` does."""
+
+    @abstractmethod
     async def send_typing(self, peer: str) -> None:
         """Tell ``peer`` we are typing (QoS 0, never stored). Cheap to call on every
         key press: the backend sends at most one every few seconds, and nothing while

@@ -10,14 +10,21 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol, assert_never
+from typing import assert_never
 
 from mqchat.chat.backend import EventListener
+from mqchat.chat.edits import receive_change
+from mqchat.chat.inbound_parts import Copies, Replies, Watchlist
 from mqchat.chat.outbound import raise_if_cancelled
+from mqchat.chat.own_copies import copied_from_elsewhere, own_texts
 from mqchat.chat.own_devices import OwnDevices
+from mqchat.chat.rooms import Rooms
 from mqchat.config.settings import Settings
 from mqchat.core import friendship
+from mqchat.core.edits import Outcome
 from mqchat.core.envelope import (
+    Delete,
+    Edit,
     Envelope,
     EnvelopeError,
     FriendAccept,
@@ -33,6 +40,7 @@ from mqchat.core.events import (
     ChatReceived,
     ContactsChanged,
     DevicesChanged,
+    MessageChanged,
     MessageStateChanged,
     PeerTyping,
     PresenceChanged,
@@ -40,9 +48,10 @@ from mqchat.core.events import (
 )
 from mqchat.core.model import ChatMessage, ContactStatus, DeliveryState, Direction
 from mqchat.core.presence import decode_presence
+from mqchat.core.room_envelopes import RoomLeave, RoomState, RoomText
 from mqchat.core.roster import Roster
 from mqchat.core.timing import MAX_SKEW, effective_time
-from mqchat.core.topics import TopicKind, parse_topic
+from mqchat.core.topics import TopicKind, inbox_topic, parse_topic
 from mqchat.mqtt.errors import MqttError
 from mqchat.mqtt.session import Incoming, Session
 from mqchat.store import ChatStore, StoreError
@@ -53,63 +62,14 @@ __all__ = ["Inbound", "Replies", "Watchlist"]
 log = logging.getLogger("mqchat.chat")
 
 _MAX_BATCH = 200
-_RECENT = 4096
-_ADDRESSED = (TopicKind.INBOX, TopicKind.REQUEST)
-
-
-class _Copies:
-    """A friend's message may come twice while we are online, once per matching
-    subscription (chat/subscriptions.py): the same bytes on the same inbox topic.
-    The second is dropped unread, whether it came in the same batch or a later one;
-    a batch counts as handled only once it all was (:meth:`keep`), so a copy of
-    something a failure left unstored is still handled."""
-
-    def __init__(self, recent: OrderedDict[tuple[str, int], None]) -> None:
-        self._recent = recent
-        self._now: list[tuple[str, int]] = []
-
-    def seen(self, message: Incoming) -> bool:
-        if message.topic.endswith("/presence"):
-            return False  # presence is idempotent, and must be read again after a loss
-        key = (message.topic, hash(message.payload))
-        if key in self._recent or key in self._now:
-            return True
-        self._now.append(key)
-        return False
-
-    def keep(self) -> None:
-        self._recent.update((key, None) for key in self._now)
-        while len(self._recent) > _RECENT:
-            self._recent.popitem(last=False)
-
-
 """Inbound messages handled (and committed) together at most."""
+_ADDRESSED = (TopicKind.INBOX, TopicKind.REQUEST)
 
 _RECEIPT_STATES = {
     ReceiptStatus.DELIVERED: DeliveryState.DELIVERED,
     ReceiptStatus.READ: DeliveryState.READ,
 }
 """What a peer's receipt makes of our message."""
-
-
-class Watchlist(Protocol):
-    """The contacts whose presence the chat watches."""
-
-    def watches(self, user: str) -> bool:
-        """Whether ``user`` is a contact already (answered without a query)."""
-
-    async def watch(self, user: str) -> None:
-        """Watch ``user``, just stored as a new contact."""
-
-
-class Replies(Protocol):
-    """Where the answers to peers wait to be published (:class:`Outbound` does it)."""
-
-    def queue_receipt(self, peer: str, ids: list[str], status: ReceiptStatus) -> None:
-        """``peer``'s messages ``ids`` reached ``status`` here."""
-
-    def queue_accept(self, peer: str) -> None:
-        """Accept ``peer``'s friend request."""
 
 
 class Inbound:
@@ -134,6 +94,7 @@ class Inbound:
         emit: EventListener,
         clock: Callable[[], datetime] | None = None,
         devices: OwnDevices | None = None,
+        rooms: Rooms | None = None,
     ) -> None:
         self._user = settings.user
         self._ns = settings.namespace
@@ -144,6 +105,7 @@ class Inbound:
         self._replies = replies
         self._emit = emit
         self._devices = devices
+        self._rooms = rooms
         self._clock = clock or roster.clock
         # A text may have waited at the broker for as long as our session lives.
         self._max_age = MAX_SKEW + timedelta(seconds=settings.session_expiry)
@@ -202,7 +164,7 @@ class Inbound:
         transaction, so a burst costs one commit. Raises only what the store raises
         (then none of them may be acknowledged)."""
         texts: list[Text] = []
-        copies = _Copies(self._recent)
+        copies = Copies(self._recent)
         for message in messages:
             if copies.seen(message):
                 continue
@@ -279,12 +241,29 @@ class Inbound:
         return env
 
     async def _dispatch(
-        self, env: Receipt | Typing | FriendRequest | FriendAccept | Unknown
+        self,
+        env: Receipt
+        | Typing
+        | FriendRequest
+        | FriendAccept
+        | Edit
+        | Delete
+        | Unknown
+        | RoomText
+        | RoomState
+        | RoomLeave,
     ) -> None:
-        if env.sender == self._user:
-            await self._copied_from_elsewhere(env)
-            return
         match env:
+            case Edit() | Delete():
+                await self._receive_change(env)  # ours too: from another of our devices
+            case RoomText() | RoomState() | RoomLeave():
+                why = None if self._rooms is None else await self._rooms.receive(env)
+                if why is not None:
+                    self.reject(f"{self._ns}/u/{self._user}/inbox/{env.sender}", why)
+            case _ if env.sender == self._user:
+                await copied_from_elsewhere(
+                    await self._store(), env, self._emit, self._note_contact
+                )
             case Receipt():
                 await self._receive_receipt(env)
             case Typing(sender=sender):
@@ -299,53 +278,9 @@ class Inbound:
             case _:
                 assert_never(env)
 
-    async def _copied_from_elsewhere(
-        self, env: Receipt | Typing | FriendRequest | FriendAccept | Unknown
-    ) -> None:
-        """What another of our devices sent to a peer: its "read" tells us the peer's
-        messages were read there; its friend request or accept, the contact's new
-        status. Anything else of ours is ignored."""
-        store = await self._store()
-        peer = env.recipient
-        match env:
-            case Receipt(status=ReceiptStatus.READ, ids=ids):
-                for updated in await store.mark_read_elsewhere(peer, ids):
-                    self._emit(MessageStateChanged(updated.id, peer, updated.state))
-            case FriendRequest():
-                await self._note_contact(peer, ContactStatus.REQUESTED, None)
-            case FriendAccept():
-                known = await store.contact(peer)
-                if known is not None and known.status is not ContactStatus.FRIEND:
-                    changed = await store.set_contact_status(peer, ContactStatus.FRIEND)
-                    self._emit(ContactsChanged(peer, changed))
-            case _:
-                pass
-
-    async def _own_texts(self, texts: list[Text]) -> None:
-        """Copies of texts another of our devices sent: stored as ours, as sent."""
-        store = await self._store()
-        messages = [
-            ChatMessage(
-                id=env.id,
-                peer=env.recipient,
-                direction=Direction.OUT,
-                sender=env.sender,
-                recipient=env.recipient,
-                ts=env.ts,
-                body=env.body,
-                state=DeliveryState.SENT,
-            )
-            for env in texts
-        ]
-        added = await store.add_messages(messages)
-        for msg in messages:
-            if msg.id in added:
-                added.discard(msg.id)
-                self._emit(ChatReceived(msg))
-
     async def _receive_texts(self, texts: list[Text]) -> None:
         if own := [t for t in texts if t.sender == self._user]:
-            await self._own_texts(own)
+            await own_texts(await self._store(), own, self._emit)
             texts = [t for t in texts if t.sender != self._user]
         if not texts:
             return
@@ -427,6 +362,16 @@ class Inbound:
                 ContactsChanged(env.sender, await store.set_contact_status(env.sender, status))
             )
 
+    async def _receive_change(self, env: Edit | Delete) -> None:
+        store = await self._store()
+        arrived = self._clock()
+        outcome, message = await receive_change(store, env, arrived=arrived, max_age=self._max_age)
+        if outcome is Outcome.NOT_THEIRS and message is not None:
+            topic = inbox_topic(self._ns, self._user, env.sender)
+            self.reject(topic, f"a {env.type} of {message.sender!r}'s message by {env.sender!r}")
+        elif outcome is Outcome.APPLIED and message is not None:
+            self._emit(MessageChanged(message))
+
     async def _receive_receipt(self, env: Receipt) -> None:
         store = await self._store()
         state = _RECEIPT_STATES[env.status]
@@ -434,3 +379,5 @@ class Inbound:
         # receipt's sender, all in one transaction.
         for updated in await store.advance_outgoing(env.ids, state, peer=env.sender):
             self._emit(MessageStateChanged(updated.id, updated.peer, updated.state))
+        if self._rooms is not None:  # and how far this member got in our rooms
+            await self._rooms.receipt(env.sender, env.ids, state)

@@ -1,6 +1,6 @@
 """What the chat publishes on its own schedule, one connection at a time: the
-outbox in order, receipts merged per peer, friend requests and accepts, and the
-typing indicator."""
+outbox in order, then edits and deletes of what it holds, receipts merged per peer,
+friend requests and accepts, and the typing indicator."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from mqchat.core.envelope import (
 from mqchat.core.events import Event, MessageStateChanged
 from mqchat.core.model import ChatMessage, DeliveryState
 from mqchat.core.receipts import ReceiptQueue
+from mqchat.core.rooms import is_room_key
 from mqchat.core.topics import inbox_topic, request_topic
 from mqchat.mqtt.errors import MqttError, PublishRefused
 from mqchat.mqtt.session import Session
@@ -73,9 +74,11 @@ class Outbound:
         emit: Callable[[Event], None],
         clock: Callable[[], datetime],
         copies: Callable[[], bool] = lambda: False,
+        fan_out: Callable[[ChatMessage], list[tuple[str, bytes]]] = lambda msg: [],
     ) -> None:
         self._user = user
         self._copies = copies
+        self._fan_out = fan_out
         """Whether what we send is copied to the user's own inbox, for their other
         devices (chat/own_devices.py)."""
         self._copying: set[asyncio.Future[None]] = set()
@@ -102,6 +105,9 @@ class Outbound:
         # Messages in flight together when a connection dropped: one of them may be
         # why, so each goes alone until it is through (see connection_lost).
         self._alone: set[str] = set()
+        # Edits and deletes to publish once the outbox before them is through, so
+        # each reaches the peer after its target: change id -> (peer, envelope).
+        self._changes: dict[str, tuple[str, bytes]] = {}
 
     def queue_message(self, msg: ChatMessage, payload: bytes | None = None) -> None:
         """``msg`` is stored as pending: publish it after everything before it.
@@ -109,6 +115,19 @@ class Outbound:
         self._outbox[msg.id] = msg
         if payload is not None:
             self._payloads[msg.id] = payload
+        self._wake.set()
+
+    def queue_change(self, msg: ChatMessage, change_id: str, payload: bytes) -> None:
+        """``msg`` was just edited or deleted by us: publish the change (``payload``)
+        after the outbox. If ``msg`` itself waits in the outbox, unpublished, it goes
+        as it is now: a deleted one not at all, an edited one with its new body."""
+        if msg.id in self._outbox and msg.id not in self._in_flight:
+            self._payloads.pop(msg.id, None)
+            if msg.deleted:
+                del self._outbox[msg.id]
+            else:
+                self._outbox[msg.id] = msg
+        self._changes[change_id] = (msg.peer, payload)
         self._wake.set()
 
     def queue_requests(self) -> None:
@@ -149,6 +168,7 @@ class Outbound:
                 await self._publish_requests(client)
                 await self._publish_receipts(client)
                 await self._publish_outbox(client)
+                await self._publish_changes(client)
         finally:
             self._client = None
 
@@ -295,6 +315,17 @@ class Outbound:
                 task.cancel()
             await asyncio.gather(*window.values(), return_exceptions=True)
 
+    async def _publish_changes(self, client: Session) -> None:
+        """Edits and deletes, in the order they were made; one the broker refuses is
+        dropped (it would be refused again), one a lost connection interrupts waits
+        for the next connection."""
+        for change_id, (peer, payload) in list(self._changes.items()):
+            try:
+                await client.publish(inbox_topic(self._ns, peer, self._user), payload, qos=1)
+            except PublishRefused as exc:
+                log.warning("the broker refused a change to %s: %s", peer, exc.reason)
+            self._changes.pop(change_id, None)
+
     def _fill(self, client: Session, window: dict[str, asyncio.Future[None]]) -> None:
         """Publish the next messages of the outbox, in order, while there is room:
         each is handed to paho at once, so they go out in that order."""
@@ -306,15 +337,27 @@ class Outbound:
             alone = self._alone and (msg.id in self._alone or not self._alone.isdisjoint(window))
             if alone and window:
                 return  # it goes alone (or one does): after those in flight are answered
-            payload = self._payloads.get(msg.id) or encode_envelope(
-                Text.new(self._user, msg.peer, msg.body, id=msg.id, ts=msg.ts)
-            )
             self._in_flight[msg.id] = (msg, time.monotonic())
-            topic = inbox_topic(self._ns, msg.peer, self._user)
-            window[msg.id] = client.publish_soon(topic, payload)
-            self._copy(client, payload)
+            window[msg.id] = self._publish_message(client, msg)
             if alone:
                 return
+
+    def _publish_message(self, client: Session, msg: ChatMessage) -> asyncio.Future[None]:
+        """Hand ``msg`` to paho: to its peer (a copy to our other devices), or to
+        every member of its room (:meth:`Rooms.fan_out`); done when all are."""
+        if is_room_key(msg.peer):
+            copies = [
+                client.publish_soon(inbox_topic(self._ns, member, self._user), payload)
+                for member, payload in self._fan_out(msg)
+                if member != self._user or self._copies()
+            ]
+            return asyncio.ensure_future(_all_done(copies))
+        payload = self._payloads.get(msg.id) or encode_envelope(
+            Text.new(self._user, msg.peer, msg.body, id=msg.id, ts=msg.ts)
+        )
+        topic = inbox_topic(self._ns, msg.peer, self._user)
+        self._copy(client, payload)
+        return client.publish_soon(topic, payload)
 
     async def _settle(self, answered: list[tuple[ChatMessage, asyncio.Future[None]]]) -> None:
         """Mark the acknowledged messages ``sent`` (one commit), fail the refused ones;
@@ -343,3 +386,11 @@ class Outbound:
                 self._emit(MessageStateChanged(updated.id, updated.peer, updated.state))
         if lost is not None:
             raise lost
+
+
+async def _all_done(futures: list[asyncio.Future[None]]) -> None:
+    """Every one of ``futures``; the first failure is raised once all are done."""
+    results = await asyncio.gather(*futures, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result

@@ -10,8 +10,9 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from mqchat.chat.backend import ChatBackend, EventListener, SendError
+from mqchat.chat.backend import EventListener, SendError
 from mqchat.chat.contacts import ContactBook
+from mqchat.chat.edits import Edits
 from mqchat.chat.group_commit import GroupCommit
 from mqchat.chat.inbound import Inbound
 from mqchat.chat.outbound import Outbound
@@ -19,23 +20,30 @@ from mqchat.chat.outgoing import prepare_text
 from mqchat.chat.own_devices import OwnDevices
 from mqchat.chat.reconnect import Reconnect
 from mqchat.chat.redelivery import Redelivery
+from mqchat.chat.room_api import RoomApi
+from mqchat.chat.rooms import Rooms
+from mqchat.chat.service_reads import ServiceReads
 from mqchat.chat.session_lock import SessionLock
 from mqchat.chat.subscriptions import Subscriptions
 from mqchat.config.settings import Settings
 from mqchat.core.backoff import Backoff
-from mqchat.core.envelope import ReceiptStatus
-from mqchat.core.events import ConnectionChanged, ContactsChanged, Event, Notice, PresenceChanged
+from mqchat.core.events import (
+    ConnectionChanged,
+    ContactsChanged,
+    Event,
+    PresenceChanged,
+    RoomChanged,
+)
 from mqchat.core.model import (
     ChatMessage,
     ConnectionState,
-    Contact,
-    ContactSummary,
-    Presence,
     PresenceState,
     utc_now,
 )
 from mqchat.core.names import validate_user_name
+from mqchat.core.rooms import Room
 from mqchat.core.roster import Roster
+from mqchat.core.tasks import Background
 from mqchat.mqtt.errors import MqttError, describe_failure
 from mqchat.mqtt.protocol import Protocol, ProtocolChoice
 from mqchat.mqtt.session import Session, open_session
@@ -52,7 +60,7 @@ INCOMING_MARGIN = 8 * 1024
 Maximum Packet Size we announce."""
 
 
-class ChatService(ChatBackend):
+class ChatService(RoomApi, ServiceReads):
     def __init__(
         self,
         settings: Settings,
@@ -84,6 +92,15 @@ class ChatService(ChatBackend):
         self._session_lock: SessionLock | None = None
         self._had_session = False  # a persistent session was up in this run
         self._devices = OwnDevices(settings, clock)
+        self._background = Background(log, "subscribing to a room's members").run
+        self._rooms = Rooms(
+            user=self.user,
+            namespace=self._ns,
+            store=self.store,
+            emit=self._emit,
+            receipt=lambda *receipt: self._outbound.queue_receipt(*receipt),
+            clock=clock,
+        )
         self._outbound = Outbound(
             user=self.user,
             namespace=self._ns,
@@ -92,6 +109,7 @@ class ChatService(ChatBackend):
             emit=self._emit,
             clock=clock,
             copies=lambda: self._devices.copies_wanted,
+            fan_out=self._rooms.fan_out,
         )
         self._redelivery = Redelivery(store=self.store, outbound=self._outbound, emit=self._emit)
         self._sending = GroupCommit(self._store_sent_now, self._store_sent, self._queue_sent)
@@ -103,6 +121,14 @@ class ChatService(ChatBackend):
             outbound=self._outbound,
             redelivery=self._redelivery,
         )
+        self._edits = Edits(
+            user=self.user,
+            store=self.store,
+            outbound=self._outbound,
+            emit=self._emit,
+            clock=clock,
+            max_payload=settings.max_payload,
+        )
         self._inbound = Inbound(
             settings,
             store=self.store,
@@ -111,6 +137,7 @@ class ChatService(ChatBackend):
             replies=self._outbound,
             emit=self._emit,
             devices=self._devices,
+            rooms=self._rooms,
         )
 
     # -- contract: state and events -------------------------------------------------
@@ -184,6 +211,7 @@ class ChatService(ChatBackend):
     async def _serve(self) -> None:
         store = await self.store()
         await self._contacts.load()
+        self._trust_members(await self._rooms.all())
         # One stable client id per user and device (the database file), so the
         # broker keeps our session, and what is sent to us, while we are away.
         lock_path = self.settings.database.with_suffix(".lock")
@@ -241,6 +269,7 @@ class ChatService(ChatBackend):
             finally:
                 self._client = None
                 self._devices.disconnected()
+                self._rooms.disconnected()
                 self._subs.detach()
                 for task in tasks:
                     task.cancel()
@@ -259,6 +288,7 @@ class ChatService(ChatBackend):
         await self._subs.attach(client)
         await self._devices.say(client, PresenceState.ONLINE, self.display_name)
         await self._devices.connected(client)
+        await self._rooms.connected(client)
         self._client = client
         self._reconnect.connected()
         if self._had_session and not client.session_present:
@@ -290,6 +320,15 @@ class ChatService(ChatBackend):
             self._redelivery.peer_online(event.presence.user)
         elif isinstance(event, ContactsChanged):
             self._contacts.changed(event)
+        elif isinstance(event, RoomChanged):
+            self._trust_members([event.room])
+            self._background(self._subs.sync())
+
+    def _trust_members(self, rooms: list[Room]) -> None:
+        """What the members of our rooms send us waits for us like a friend's (QoS 1)."""
+        for room in rooms:
+            for member in room.others(self.user) if room.joined else ():
+                self._subs.set_contact(member, trusted=True)
 
     def reconnect_now(self) -> None:
         if self._state is ConnectionState.RETRYING:
@@ -340,60 +379,3 @@ class ChatService(ChatBackend):
 
     async def send_typing(self, peer: str) -> None:
         await self._outbound.typing(peer)
-
-    # -- contacts, history, presence ------------------------------------------------------
-
-    async def contacts(self) -> list[ContactSummary]:
-        return await (await self.store()).contact_summaries()
-
-    async def contact(self, user: str) -> Contact | None:
-        return await (await self.store()).contact(user)
-
-    async def add_contact(self, user: str) -> Contact:
-        return await self._contacts.add(user)
-
-    async def remove_contact(self, user: str) -> None:
-        await self._contacts.dismiss([user], block=False)
-
-    async def dismiss_requests(self, users: list[str], *, block: bool) -> None:
-        await self._contacts.dismiss(users, block=block)
-
-    async def history(
-        self, peer: str, *, before: ChatMessage | None = None, limit: int = 50
-    ) -> list[ChatMessage]:
-        return await (await self.store()).page_before(peer, before, limit)
-
-    async def search(
-        self,
-        text: str,
-        *,
-        peer: str | None = None,
-        before: ChatMessage | None = None,
-        limit: int = 50,
-    ) -> list[ChatMessage]:
-        store = await self.store()
-        return await store.search(text, peer=peer, before=before, limit=limit)
-
-    async def history_after(
-        self, peer: str, after: ChatMessage | None, *, limit: int = 50
-    ) -> list[ChatMessage]:
-        return await (await self.store()).page_after(peer, after, limit)
-
-    async def mark_read(self, peer: str, up_to: ChatMessage | None = None) -> None:
-        try:
-            ids = await (await self.store()).mark_read(peer, up_to)
-        except StoreError as exc:  # they stay unread; the peer is not told they were read
-            log.error("could not mark %s's messages read: %s", peer, exc)
-            self._emit(Notice("History not written", f"{exc}", "error"))
-            return
-        self._outbound.queue_receipt(peer, ids, ReceiptStatus.READ)
-
-    def presence(self, user: str) -> Presence | None:
-        return self._roster.get(user)
-
-    def roster(self) -> list[Presence]:
-        return self._roster.everyone()
-
-    async def watch_roster(self, on: bool) -> None:
-        self._subs.set_roster(on)
-        await self._subs.sync()

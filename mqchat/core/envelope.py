@@ -1,5 +1,6 @@
-"""Chat envelopes, the JSON objects published on a user's inbox (protocol v1, see
-docs/protocol.md): one frozen dataclass per type, one strict decoder, one encoder."""
+"""Chat envelopes, the JSON objects published on a user's inbox (protocol v1, and
+v2's ``edit`` and ``delete``; see docs/protocol.md): one frozen dataclass per type,
+one strict decoder, one encoder."""
 
 from __future__ import annotations
 
@@ -9,9 +10,19 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Self, TypeAlias
 
+from mqchat.core.envelope_base import MAX_ID_LENGTH, Header, is_id, text_body, user_field
 from mqchat.core.ids import new_message_id
 from mqchat.core.model import utc_now
-from mqchat.core.names import InvalidUserName, validate_user_name
+from mqchat.core.names import validate_user_name
+from mqchat.core.room_envelopes import (
+    MAX_ROOM_MEMBERS,
+    MAX_ROOM_NAME,
+    RoomLeave,
+    RoomState,
+    RoomText,
+    parse_room,
+    room_fields,
+)
 from mqchat.core.wire import (
     EnvelopeError,
     display_name,
@@ -27,6 +38,8 @@ __all__ = [
     "MAX_ID_LENGTH",
     "MAX_ROOM_MEMBERS",
     "MAX_ROOM_NAME",
+    "Delete",
+    "Edit",
     "Envelope",
     "EnvelopeError",
     "FriendAccept",
@@ -45,7 +58,6 @@ __all__ = [
 
 MAX_ENVELOPE_BYTES = 64 * 1024
 """Inbound envelopes larger than this are refused unread (configurable per session)."""
-MAX_ID_LENGTH = 64
 
 
 class ReceiptStatus(StrEnum):
@@ -56,23 +68,7 @@ class ReceiptStatus(StrEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _Header:
-    """The fields every envelope carries, whatever its type."""
-
-    id: str
-    """Unique per message: a QoS 1 redelivery carries the same one."""
-    sender: str
-    """``from`` on the wire: a user name (the inbound side checks it against the topic)."""
-    recipient: str
-    """``to`` on the wire: a user name."""
-    ts: datetime
-    """When the sender made it, as the sender's clock says (UTC)."""
-    v: int = 1
-    """The protocol version the sender speaks."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Text(_Header):
+class Text(Header):
     """A chat message."""
 
     type: ClassVar[str] = "text"
@@ -100,7 +96,7 @@ class Text(_Header):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Receipt(_Header):
+class Receipt(Header):
     """Tells the recipient that some of its messages were delivered or read."""
 
     type: ClassVar[str] = "receipt"
@@ -132,7 +128,7 @@ class Receipt(_Header):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Typing(_Header):
+class Typing(Header):
     """The sender is typing to the recipient right now (QoS 0, never stored)."""
 
     type: ClassVar[str] = "typing"
@@ -148,7 +144,7 @@ class Typing(_Header):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _Introduction(_Header):
+class _Introduction(Header):
     """A friendship step, with the display name the sender goes by."""
 
     name: str | None = None
@@ -182,7 +178,54 @@ class FriendAccept(_Introduction):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Unknown(_Header):
+class _Change(Header):
+    """A change to one of the sender's own messages, sent after it on the same topic
+    (protocol v2): the receiver applies it only if the target's sender is ours."""
+
+    target: str
+    """The id of the message it changes."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Edit(_Change):
+    """The sender replaces the body of their message ``target``."""
+
+    type: ClassVar[str] = "edit"
+    body: str
+
+    @classmethod
+    def new(
+        cls, sender: str, recipient: str, target: str, body: str, *, ts: datetime | None = None
+    ) -> Self:
+        return cls(
+            id=new_message_id(),
+            sender=sender,
+            recipient=recipient,
+            ts=to_millis(ts or utc_now()),
+            target=target,
+            body=body,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Delete(_Change):
+    """The sender deletes their message ``target``: its body goes, everywhere."""
+
+    type: ClassVar[str] = "delete"
+
+    @classmethod
+    def new(cls, sender: str, recipient: str, target: str, *, ts: datetime | None = None) -> Self:
+        return cls(
+            id=new_message_id(),
+            sender=sender,
+            recipient=recipient,
+            ts=to_millis(ts or utc_now()),
+            target=target,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unknown(Header):
     """An envelope of a type from a later version: its common fields are checked as
     any envelope's are, nothing else is read, and it is ignored rather than refused
     (forward compatible). It cannot be sent."""
@@ -190,42 +233,17 @@ class Unknown(_Header):
     type: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RoomText(_Header):
-    """A message to a room (protocol v2): one copy to each member's inbox, all with
-    the same ``id``; ``recipient`` is the member this copy is for."""
-
-    type: ClassVar[str] = "room_text"
-    room: str
-    body: str
-    v: int = 2
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RoomState(_Header):
-    """A room as an admin made it (created, renamed, members added or removed), sent
-    to every member old and new; ``version`` orders them."""
-
-    type: ClassVar[str] = "room_state"
-    room: str
-    name: str
-    members: tuple[str, ...]
-    admins: tuple[str, ...]
-    version: int
-    v: int = 2
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RoomLeave(_Header):
-    """The sender leaves the room (sent to every member)."""
-
-    type: ClassVar[str] = "room_leave"
-    room: str
-    v: int = 2
-
-
 Envelope: TypeAlias = (
-    Text | Receipt | Typing | FriendRequest | FriendAccept | RoomText | RoomState | RoomLeave
+    Text
+    | Receipt
+    | Typing
+    | FriendRequest
+    | FriendAccept
+    | Edit
+    | Delete
+    | RoomText
+    | RoomState
+    | RoomLeave
 )
 """Every envelope this version knows: what it sends, and what it acts on."""
 
@@ -239,21 +257,21 @@ def parse_envelope(data: bytes, *, max_size: int = MAX_ENVELOPE_BYTES) -> Envelo
     if not isinstance(v, int) or isinstance(v, bool) or v < 1:
         raise EnvelopeError("'v' is missing or not a positive integer")
     id_ = obj.get("id")
-    if not _is_id(id_):
+    if not is_id(id_):
         raise EnvelopeError(f"'id' is missing or not a string of 1-{MAX_ID_LENGTH} chars")
     type_ = obj.get("type")
     if not isinstance(type_, str) or not type_:
         raise EnvelopeError("'type' is missing or not a string")
     header: dict[str, Any] = {
         "id": id_,
-        "sender": _user_field(obj, "from"),
-        "recipient": _user_field(obj, "to"),
+        "sender": user_field(obj, "from"),
+        "recipient": user_field(obj, "to"),
         "ts": parse_ts(obj.get("ts")),
         "v": v,
     }
     match type_:
         case "text":
-            return Text(**header, body=_text_body(obj))
+            return Text(**header, body=text_body(obj))
         case "receipt":
             ids, status = _receipt_fields(obj)
             return Receipt(**header, ids=ids, status=status)
@@ -263,12 +281,12 @@ def parse_envelope(data: bytes, *, max_size: int = MAX_ENVELOPE_BYTES) -> Envelo
             return FriendRequest(**header, name=display_name(obj.get("name")))
         case "friend_accept":
             return FriendAccept(**header, name=display_name(obj.get("name")))
-        case "room_text":
-            return RoomText(**header, room=_id_field(obj, "room"), body=_text_body(obj))
-        case "room_state":
-            return RoomState(**header, **_room_state_fields(obj))
-        case "room_leave":
-            return RoomLeave(**header, room=_id_field(obj, "room"))
+        case "room_text" | "room_state" | "room_leave":
+            return parse_room(type_, header, obj)
+        case "edit":
+            return Edit(**header, target=_target(obj), body=_edit_body(obj))
+        case "delete":
+            return Delete(**header, target=_target(obj))
         case _:
             return Unknown(**header, type=type_)
 
@@ -291,88 +309,35 @@ def encode_envelope(env: Envelope) -> bytes:
             obj["status"] = status.value
         case FriendRequest(name=name) | FriendAccept(name=name) if name is not None:
             obj["name"] = name
-        case RoomText(room=room, body=body):
-            obj |= {"room": room, "body": body}
-        case RoomState():
-            obj |= {
-                "room": env.room,
-                "name": env.name,
-                "members": list(env.members),
-                "admins": list(env.admins),
-                "version": env.version,
-            }
-        case RoomLeave(room=room):
-            obj["room"] = room
+        case RoomText() | RoomState() | RoomLeave():
+            obj |= room_fields(env)
+        case Edit(target=target, body=body):
+            obj["target"] = target
+            obj["body"] = body
+        case Delete(target=target):
+            obj["target"] = target
     return dump_object(obj)
 
 
-def _is_id(value: object) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH
+def _target(obj: dict[str, Any]) -> str:
+    target = obj.get("target")
+    if not is_id(target):
+        raise EnvelopeError(f"'target' is missing or not a string of 1-{MAX_ID_LENGTH} chars")
+    return target
 
 
-def _user_field(obj: dict[str, Any], key: str) -> str:
-    value = obj.get(key)
-    if not isinstance(value, str):
-        raise EnvelopeError(f"'{key}' is missing or not a string")
-    try:
-        return validate_user_name(value)
-    except InvalidUserName as exc:
-        raise EnvelopeError(f"'{key}': {exc}") from None
-
-
-def _text_body(obj: dict[str, Any]) -> str:
+def _edit_body(obj: dict[str, Any]) -> str:
     body = obj.get("body")
     if not isinstance(body, str):
-        raise EnvelopeError("'body' of a text message is missing or not a string")
+        raise EnvelopeError("'body' of an edit is missing or not a string")
     return body
 
 
 def _receipt_fields(obj: dict[str, Any]) -> tuple[tuple[str, ...], ReceiptStatus]:
     ids = obj.get("ids")
-    if not isinstance(ids, list) or not all(_is_id(i) for i in ids):
+    if not isinstance(ids, list) or not all(is_id(i) for i in ids):
         raise EnvelopeError("'ids' of a receipt is not a list of ids")
     status = obj.get("status")
     if status not in (ReceiptStatus.DELIVERED.value, ReceiptStatus.READ.value):
         raise EnvelopeError("'status' of a receipt is not 'delivered' or 'read'")
     return tuple(ids), ReceiptStatus(status)
-
-
-MAX_ROOM_MEMBERS = 100
-MAX_ROOM_NAME = 64
-
-
-def _id_field(obj: dict[str, Any], key: str) -> str:
-    value = obj.get(key)
-    if not _is_id(value):
-        raise EnvelopeError(f"'{key}' is missing or not a string of 1-{MAX_ID_LENGTH} chars")
-    assert isinstance(value, str)
-    return value
-
-
-def _users(obj: dict[str, Any], key: str) -> tuple[str, ...]:
-    value = obj.get(key)
-    if not isinstance(value, list) or not 0 < len(value) <= MAX_ROOM_MEMBERS:
-        raise EnvelopeError(f"'{key}' of a room is not a list of 1-{MAX_ROOM_MEMBERS} users")
-    try:
-        return tuple(dict.fromkeys(validate_user_name(u) for u in value))
-    except (InvalidUserName, TypeError):
-        raise EnvelopeError(f"'{key}' of a room holds something that is not a user name") from None
-
-
-def _room_state_fields(obj: dict[str, Any]) -> dict[str, Any]:
-    name = obj.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise EnvelopeError("'name' of a room is missing or blank")
-    version = obj.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise EnvelopeError("'version' of a room is not a positive integer")
-    members, admins = _users(obj, "members"), _users(obj, "admins")
-    if not set(admins) <= set(members):
-        raise EnvelopeError("an admin of a room is not a member")
-    return {
-        "room": _id_field(obj, "room"),
-        "name": name.strip()[:MAX_ROOM_NAME],
-        "members": members,
-        "admins": admins,
-        "version": version,
-    }

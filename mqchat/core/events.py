@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from mqchat.core.devices import DeviceRecord
 from mqchat.core.model import ChatMessage, ConnectionState, Contact, DeliveryState, Presence
+from mqchat.core.rooms import Room
 
 __all__ = [
     "ChatReceived",
@@ -14,11 +15,13 @@ __all__ = [
     "ContactsChanged",
     "DevicesChanged",
     "Event",
+    "MessageChanged",
     "MessageStateChanged",
     "Notice",
     "PeerTyping",
     "PresenceChanged",
     "Rejected",
+    "RoomChanged",
 ]
 
 
@@ -34,6 +37,14 @@ class MessageStateChanged:
     state: DeliveryState
     reason: str = ""
     """Why, for a failed message (e.g. the broker refused it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageChanged:
+    """A stored message was edited or deleted by its sender (us or the peer):
+    ``message`` is it as it is now, to be drawn again wherever it shows."""
+
+    message: ChatMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +96,13 @@ class DevicesChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class RoomChanged:
+    """A room was created, changed, left, or we were added or removed (protocol v2)."""
+
+    room: Room
+
+
+@dataclass(frozen=True, slots=True)
 class Notice:
     """Something the user should be told once, as a toast (``severity``: Textual's
     ``information``, ``warning`` or ``error``)."""
@@ -97,11 +115,13 @@ class Notice:
 Event = (
     ChatReceived
     | MessageStateChanged
+    | MessageChanged
     | PresenceChanged
     | ConnectionChanged
     | Rejected
     | PeerTyping
     | ContactsChanged
     | DevicesChanged
+    | RoomChanged
     | Notice
 )

@@ -57,6 +57,10 @@ class ChatMessage:
     claimed_ts: datetime | None = None
     """The sender's clock when it was too far from ours to believe
     (:func:`mqchat.core.timing.effective_time`); ``ts`` is then when it arrived."""
+    edited: datetime | None = None
+    """When its sender last changed the body (protocol v2 ``edit``); ``None``: never."""
+    deleted: bool = False
+    """Its sender deleted it (protocol v2 ``delete``): the body is gone, for good."""
 
     @property
     def outgoing(self) -> bool:

@@ -28,7 +28,9 @@ def effective_time(
     ``claimed`` is the sender's clock, ``arrived`` ours when the message came. More
     than :data:`MAX_SKEW` ahead of ``arrived``, or more than ``max_age`` behind it
     (by default also :data:`MAX_SKEW`; a receiver whose broker keeps messages for
-    it longer passes that), the claim is set aside and ``arrived`` is used."""
+    it longer passes that), the claim is set aside and ``arrived`` is used, to the
+    millisecond as the wire and the store keep times (so what is shown at once is
+    what is stored, and orders the same)."""
     if plausible(claimed, arrived, max_age=max_age):
         return claimed, None
-    return arrived, claimed
+    return arrived.replace(microsecond=arrived.microsecond // 1000 * 1000), claimed

@@ -16,6 +16,7 @@ from mqchat.core.events import (
     PeerTyping,
     PresenceChanged,
     Rejected,
+    RoomChanged,
 )
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "PeerTypingMsg",
     "PresenceChangedMsg",
     "RejectedMsg",
+    "RoomChangedMsg",
     "message_for",
 ]
 
@@ -101,6 +103,14 @@ class DevicesChangedMsg(BackendMsg, bubble=False):
         self.event = event
 
 
+class RoomChangedMsg(BackendMsg, bubble=False):
+    """A room was created, changed or left (protocol v2)."""
+
+    def __init__(self, event: RoomChanged) -> None:
+        super().__init__()
+        self.event = event
+
+
 def message_for(event: Event) -> BackendMsg:
     """A new Textual message for ``event`` (a message can be posted only once)."""
     match event:
@@ -120,4 +130,6 @@ def message_for(event: Event) -> BackendMsg:
             return ContactsChangedMsg(event)
         case DevicesChanged():
             return DevicesChangedMsg(event)
+        case RoomChanged():
+            return RoomChangedMsg(event)
     raise TypeError(f"not a backend event: {event!r}")

@@ -21,6 +21,7 @@ from textual.timer import Timer
 
 from mqchat.chat.backend import ChatBackend
 from mqchat.core.model import ChatMessage
+from mqchat.core.rooms import is_room_key
 from mqchat.core.text import preview
 from mqchat.screens.base import MqchatScreen
 from mqchat.screens.conversation import ConversationScreen
@@ -117,8 +118,8 @@ class ElsewhereNotifier:
 
     def received(self, message: ChatMessage) -> None:
         """A message was stored: toast it if it is someone else's, elsewhere."""
-        if message.outgoing:
-            return
+        if message.outgoing or is_room_key(message.peer):
+            return  # rooms are not shown in the TUI yet
         now = self._monotonic()
         # The terminal is not looked at: even this conversation's messages alert.
         quiet = now - self._alerted.get(message.peer, -QUIET_FOR) < QUIET_FOR

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from mqchat.core.edits import Outcome
 from mqchat.core.model import (
     ChatMessage,
     Contact,
@@ -30,9 +31,11 @@ from mqchat.core.model import (
     utc_now,
 )
 from mqchat.core.names import validate_user_name
+from mqchat.core.wire import to_millis
 from mqchat.store import plain
 from mqchat.store.convert import to_ms
 from mqchat.store.dismissals import Dismissals
+from mqchat.store.room_statements import RoomBook
 from mqchat.store.search_index import SearchIndexer
 from mqchat.store.sqlite_file import BUSY_TIMEOUT_S, open_if_current, prepare_file
 from mqchat.store.writer import Writer
@@ -87,6 +90,8 @@ class ChatStore:
         self._orm_loading: asyncio.Future[OrmStore] | None = None
         self._indexer = SearchIndexer(self._writer)
         self.dismissals = Dismissals(self._writer, self._now_ms)
+        self.rooms = RoomBook(self._writer)
+        """The rooms this device knows (protocol v2)."""
         """Ignored requests and blocked users."""
 
     @classmethod
@@ -196,6 +201,14 @@ class ChatStore:
 
     async def get_message(self, message_id: str) -> ChatMessage | None:
         return await self._writer.run(plain.get_message(message_id))
+
+    async def change_message(
+        self, target: str, sender: str, *, body: str | None, at: datetime
+    ) -> tuple[Outcome, ChatMessage | None]:
+        """``sender`` edits the message ``target`` to ``body``, or deletes it when
+        ``body`` is ``None``, if it is theirs (:func:`~mqchat.core.edits.judge`).
+        Returns the outcome and the message as it is now (``None``: unknown id)."""
+        return await self._writer.run(plain.change_message(target, sender, body, to_millis(at)))
 
     async def set_state(self, message_id: str, state: DeliveryState) -> ChatMessage | None:
         """Move a message to ``state`` if that is a step forward (see ``_OUT_FROM``;

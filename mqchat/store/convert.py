@@ -35,10 +35,15 @@ MESSAGE_COLUMNS = (
     "state",
     "received_at_ms",
     "claimed_ts_ms",
+    "edited_at_ms",
+    "deleted",
 )
 """The columns of the ``messages`` table, in the model's order (a test holds them
 to :class:`~mqchat.store.models.MessageRow`), for SQL written without the ORM."""
-MESSAGE_FIELDS = "id, conversation, direction, sender, recipient, ts_ms, body, state, claimed_ts_ms"
+MESSAGE_FIELDS = (
+    "id, conversation, direction, sender, recipient, ts_ms, body, state, claimed_ts_ms, "
+    "edited_at_ms, deleted"
+)
 """What plain SQL selects of a message for :func:`message_from_tuple`."""
 CONTACT_FIELDS = "user, display_name, added_at, status"
 """What plain SQL selects of a contact for :func:`contact_from_tuple`."""
@@ -75,6 +80,8 @@ def message_values(msg: ChatMessage, *, received_at_ms: int) -> dict[str, object
         "state": msg.state.value,
         "received_at_ms": received_at_ms,
         "claimed_ts_ms": None if msg.claimed_ts is None else to_ms(msg.claimed_ts),
+        "edited_at_ms": None if msg.edited is None else to_ms(msg.edited),
+        "deleted": msg.deleted,
     }
 
 
@@ -88,7 +95,7 @@ def contact_from_row(row: ContactRow) -> Contact:
 
 def message_from_tuple(row: tuple[Any, ...]) -> ChatMessage:
     """A message from the columns of :data:`MESSAGE_FIELDS`, in that order."""
-    mid, peer, direction, sender, recipient, ts_ms, body, state, claimed = row
+    mid, peer, direction, sender, recipient, ts_ms, body, state, claimed, edited, deleted = row
     return ChatMessage(
         id=mid,
         peer=peer,
@@ -99,6 +106,8 @@ def message_from_tuple(row: tuple[Any, ...]) -> ChatMessage:
         body=body,
         state=DeliveryState(state),
         claimed_ts=None if claimed is None else from_ms(claimed),
+        edited=None if edited is None else from_ms(edited),
+        deleted=bool(deleted),
     )
 
 

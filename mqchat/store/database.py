@@ -120,6 +120,18 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         *SEARCH_TRIGGERS,
         _INDEXED_UP_TO_NOW,
     ),
+    7: (
+        # Protocol v2's edits and deletes (core/edits.py).
+        "ALTER TABLE messages ADD COLUMN edited_at_ms BIGINT",
+        "ALTER TABLE messages ADD COLUMN deleted BOOLEAN NOT NULL DEFAULT 0",
+    ),
+    8: (
+        # Protocol v2's rooms (core/rooms.py).
+        "CREATE TABLE rooms (id VARCHAR NOT NULL, name TEXT NOT NULL, members TEXT NOT NULL, "
+        "admins TEXT NOT NULL, version BIGINT NOT NULL, joined BOOLEAN NOT NULL, PRIMARY KEY (id))",
+        "CREATE TABLE room_receipts (message_id VARCHAR NOT NULL, member VARCHAR NOT NULL, "
+        "state VARCHAR NOT NULL, PRIMARY KEY (message_id, member))",
+    ),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Index, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Index, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from mqchat.core.model import ContactStatus, DeliveryState, Direction
@@ -68,6 +68,10 @@ class MessageRow(Base):
     claimed_ts_ms: Mapped[int | None] = mapped_column(BigInteger)
     """The sender's clock when it was set aside as implausible (``ts_ms`` then holds
     our time of arrival); ``NULL`` when ``ts_ms`` is the sender's clock."""
+    edited_at_ms: Mapped[int | None] = mapped_column(BigInteger)
+    """When the sender last edited the body (schema version 7); ``NULL``: never."""
+    deleted: Mapped[bool] = mapped_column(Boolean, server_default=text("0"))
+    """The sender deleted it: ``body`` is empty from then on (schema version 7)."""
 
 
 class MetaRow(Base):
@@ -89,3 +93,27 @@ class DismissedRow(Base):
     user: Mapped[str] = mapped_column(String, primary_key=True)
     until_ms: Mapped[int] = mapped_column(BigInteger)
     blocked: Mapped[bool] = mapped_column(Boolean)
+
+
+class RoomRow(Base):
+    """A room as this device knows it (schema version 8, core/rooms.py): its members
+    and admins as JSON lists of user names."""
+
+    __tablename__ = "rooms"
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    members: Mapped[str] = mapped_column(Text)
+    admins: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(BigInteger)
+    joined: Mapped[bool] = mapped_column(Boolean)
+
+
+class RoomReceiptRow(Base):
+    """How far each member got with one of our messages to a room (schema 8)."""
+
+    __tablename__ = "room_receipts"
+
+    message_id: Mapped[str] = mapped_column(String, primary_key=True)
+    member: Mapped[str] = mapped_column(String, primary_key=True)
+    state: Mapped[str] = mapped_column(String)

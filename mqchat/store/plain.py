@@ -12,7 +12,9 @@ screen of ``mqchat chat PEER`` is drawn before it is loaded (see
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
 
+from mqchat.core.edits import Change, Outcome, apply_change, judge
 from mqchat.core.model import ChatMessage, Contact, ContactStatus, ContactSummary, DeliveryState
 from mqchat.store.convert import (
     CONTACT_FIELDS,
@@ -25,6 +27,7 @@ from mqchat.store.writer import Work
 
 __all__ = [
     "add_contact",
+    "change_message",
     "contact",
     "contact_summaries",
     "contacts",
@@ -75,8 +78,9 @@ def get_message(message_id: str) -> Work[ChatMessage | None]:
 
 
 def outgoing_in_state(state: DeliveryState, peer: str | None) -> Work[list[ChatMessage]]:
-    """Outgoing messages in ``state`` (to ``peer`` only, if given), oldest first."""
-    where, params = "direction = 'out' AND state = ?", [state.value]
+    """Outgoing messages in ``state`` (to ``peer`` only, if given), oldest first; not
+    the deleted ones, which are never sent (again): their text is gone."""
+    where, params = "direction = 'out' AND state = ? AND NOT deleted", [state.value]
     if peer is not None:
         where += " AND conversation = ?"
         params.append(peer)
@@ -84,6 +88,32 @@ def outgoing_in_state(state: DeliveryState, peer: str | None) -> Work[list[ChatM
     return Work(
         lambda conn: [message_from_tuple(r) for r in conn.execute(sql, params)], single=True
     )
+
+
+def change_message(
+    target: str, sender: str, body: str | None, at: datetime
+) -> Work[tuple[Outcome, ChatMessage | None]]:
+    """``sender`` edits (to ``body``) or deletes (``body`` ``None``) the message
+    ``target``, if :func:`~mqchat.core.edits.judge` allows it: the look and the
+    change in one transaction. Returns the outcome and the message as it is now
+    (``None`` for an unknown one). A body already indexed for search is re-indexed
+    by the ``message_search_update`` trigger; the others by the next catch-up."""
+    select = f"SELECT {MESSAGE_FIELDS} FROM messages WHERE id = ?"
+    update = "UPDATE messages SET body = ?, edited_at_ms = ?, deleted = ? WHERE id = ?"
+    change = Change.DELETE if body is None else Change.EDIT
+
+    def work(conn: sqlite3.Connection) -> tuple[Outcome, ChatMessage | None]:
+        row = conn.execute(select, (target,)).fetchone()
+        message = None if row is None else message_from_tuple(row)
+        outcome = judge(message, sender, change, at)
+        if message is None or outcome is not Outcome.APPLIED:
+            return outcome, message
+        changed = apply_change(message, body, at)
+        edited = None if changed.edited is None else to_ms(changed.edited)
+        conn.execute(update, (changed.body, edited, changed.deleted, target))
+        return outcome, changed
+
+    return Work(work, single=False)
 
 
 def mark_read(peer: str, up_to: ChatMessage | None) -> Work[list[str]]:

@@ -22,6 +22,7 @@ from mqchat.core.events import (
     ConnectionChanged,
     ContactsChanged,
     Event,
+    MessageChanged,
     MessageStateChanged,
     PeerTyping,
     PresenceChanged,
@@ -96,6 +97,10 @@ class FakeBackend(ChatBackend):
         # What the UI did:
         self.sent: list[tuple[str, str]] = []
         self.typing_sent: list[str] = []
+        self.edits: list[tuple[str, str]] = []
+        """Each :meth:`edit_text`'s message id and new body, in order."""
+        self.deletes: list[str] = []
+        """Each :meth:`delete_text`'s message id, in order."""
         self.reconnect_calls = 0
         self.added: list[str] = []
         self.removed: list[str] = []
@@ -193,6 +198,20 @@ class FakeBackend(ChatBackend):
         self.emit(ChatReceived(message))
         return message
 
+    def change(self, message_id: str, body: str | None, when: datetime = NOW) -> ChatMessage:
+        """The message is edited to ``body`` (deleted when ``None``) by its sender, as
+        stored; the event is emitted. For a peer's change, or to seed one."""
+        for messages in self.messages.values():
+            for i, message in enumerate(messages):
+                if message.id == message_id:
+                    if body is None:
+                        messages[i] = replace(message, body="", deleted=True)
+                    else:
+                        messages[i] = replace(message, body=body, edited=when)
+                    self.emit(MessageChanged(messages[i]))
+                    return messages[i]
+        raise KeyError(message_id)
+
     def change_state(self, message_id: str, state: DeliveryState) -> None:
         for peer, messages in self.messages.items():
             for i, message in enumerate(messages):
@@ -285,6 +304,26 @@ class FakeBackend(ChatBackend):
         if self.ack_sends and self.state is ConnectionState.CONNECTED:
             asyncio.get_running_loop().call_soon(self.change_state, message.id, DeliveryState.SENT)
         return message
+
+    def _own(self, peer: str, message_id: str) -> ChatMessage:
+        message = next((m for m in self.messages.get(peer, []) if m.id == message_id), None)
+        if message is None or not message.outgoing or message.deleted:
+            raise SendError("not changed: no such message of yours")
+        return message
+
+    async def edit_text(self, peer: str, message_id: str, body: str) -> ChatMessage:
+        self._own(peer, message_id)
+        if not body.strip():
+            raise SendError("not edited: the new text is empty (delete the message instead)")
+        if len(body) > self.max_body:
+            raise SendError(f"the message is longer than {self.max_body} characters")
+        self.edits.append((message_id, body))
+        return self.change(message_id, body)
+
+    async def delete_text(self, peer: str, message_id: str) -> ChatMessage:
+        self._own(peer, message_id)
+        self.deletes.append(message_id)
+        return self.change(message_id, None)
 
     async def send_typing(self, peer: str) -> None:
         validate_user_name(peer, what="peer")

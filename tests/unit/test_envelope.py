@@ -12,6 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mqchat.core.envelope import (
+    Delete,
+    Edit,
     Envelope,
     EnvelopeError,
     FriendAccept,
@@ -107,8 +109,16 @@ HEAD = '{"v":1,"id":"e1","type":"%s","from":"bob","to":"alice","ts":"2026-11-22T
             FriendAccept(id="e1", sender="bob", recipient="alice", ts=TS),
             HEAD % "friend_accept" + "}",
         ),
+        (
+            Edit(id="e1", sender="bob", recipient="alice", ts=TS, target="m1", body="fixed"),
+            HEAD % "edit" + ',"target":"m1","body":"fixed"}',
+        ),
+        (
+            Delete(id="e1", sender="bob", recipient="alice", ts=TS, target="m1"),
+            HEAD % "delete" + ',"target":"m1"}',
+        ),
     ],
-    ids=["text", "receipt", "typing", "friend_request", "friend_accept"],
+    ids=["text", "receipt", "typing", "friend_request", "friend_accept", "edit", "delete"],
 )
 def test_each_type_has_its_exact_wire_bytes(env: Envelope, wire: str) -> None:
     assert encode_envelope(env) == wire.encode()
@@ -144,6 +154,12 @@ def test_a_receipt_status_of_any_json_type_is_an_envelope_error(status: object) 
         (good(body=["x"]), "'body'"),
         (good(type="receipt", ids="a", status="read"), "'ids'"),
         (good(type="receipt", ids=["a"], status="seen"), "'status'"),
+        (good(type="edit", target="m1", body=None), "'body' of an edit"),
+        (good(type="edit", target="m1", body=3), "'body' of an edit"),
+        (good(type="edit", body="x"), "'target'"),
+        (good(type="delete", target=""), "'target'"),
+        (good(type="delete", target="x" * 65), "'target'"),
+        (good(type="delete", target=["m1"]), "'target'"),
         (b"[" * 100000 + b"]" * 100000, "limit"),
     ],
 )

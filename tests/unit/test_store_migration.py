@@ -14,7 +14,7 @@ import pytest
 
 from mqchat.core.model import ChatMessage, ContactStatus, DeliveryState, Direction
 from mqchat.store import ChatStore, SchemaVersionError, StoreError
-from mqchat.store.database import SCHEMA_VERSION
+from mqchat.store.database import _MIGRATIONS, SCHEMA_VERSION
 
 # The schema of version 1 exactly as mqchat 1 created it (SQLAlchemy's DDL, copied
 # from a v1 file). Kept literal: the models have moved on since.
@@ -117,7 +117,7 @@ def v1_path(tmp_path: Path) -> Path:
 
 
 async def test_a_v1_file_is_migrated_and_keeps_its_data(v1_path: Path) -> None:
-    assert SCHEMA_VERSION == 6
+    assert SCHEMA_VERSION == 8
     async with await ChatStore.open(v1_path, clock=lambda: T0) as store:
         bob = await store.contact("bob")
         assert bob is not None
@@ -162,7 +162,7 @@ async def test_a_migrated_file_has_the_schema_of_a_new_one(v1_path: Path, tmp_pa
     new_path = tmp_path / "new.sqlite3"
     await (await ChatStore.open(new_path)).close()
     await (await ChatStore.open(v1_path)).close()
-    for table in ["contacts", "messages", "meta", "dismissed"]:
+    for table in ["contacts", "messages", "meta", "dismissed", "rooms", "room_receipts"]:
         assert columns(v1_path, table) == columns(new_path, table), table
     assert schema_objects(v1_path) == schema_objects(new_path) != []  # the search index
     for path in [v1_path, new_path]:
@@ -246,4 +246,48 @@ async def test_a_v2_file_keeps_its_messages_and_learns_set_aside_times(v1_path: 
         await store.add_message(pinned)
         assert await store.get_message("m2") == pinned
     assert user_version(v1_path) == SCHEMA_VERSION
-    assert columns(v1_path, "messages")[-1] == ("claimed_ts_ms", "BIGINT", 0, None, 0)
+    assert ("claimed_ts_ms", "BIGINT", 0, None, 0) in columns(v1_path, "messages")
+
+
+def make_v6_file(v1_path: Path) -> None:
+    """A version 6 file: the v1 one taken up by the steps mqchat 6 ran."""
+    with contextlib.closing(sqlite3.connect(v1_path, isolation_level=None)) as raw:
+        for step in range(2, 7):
+            for sql in _MIGRATIONS[step]:
+                raw.execute(sql)
+        raw.execute("PRAGMA user_version = 6")
+
+
+async def test_a_v6_file_keeps_its_messages_and_learns_edits_and_deletes(v1_path: Path) -> None:
+    make_v6_file(v1_path)
+    assert "deleted" not in [c[0] for c in columns(v1_path, "messages")]
+    async with await ChatStore.open(v1_path, clock=lambda: T0) as store:
+        assert await store.conversation("bob") == [HELLO]  # not edited, not deleted
+        assert await store.search("hello") == [HELLO]
+        later = T0 + timedelta(minutes=1)
+        _, edited = await store.change_message("m1", "bob", body="hello from v7", at=later)
+        assert edited == replace(HELLO, body="hello from v7", edited=later)
+        assert await store.search("v7") == [edited]
+        _, deleted = await store.change_message("m1", "bob", body=None, at=later)
+        assert await store.get_message("m1") == deleted
+        assert deleted is not None and deleted.deleted and deleted.body == ""
+        assert await store.search("hello") == []
+        assert fts_is_whole(v1_path)
+    assert user_version(v1_path) == SCHEMA_VERSION
+    assert columns(v1_path, "messages")[-2:] == [
+        ("edited_at_ms", "BIGINT", 0, None, 0),
+        ("deleted", "BOOLEAN", 1, "0", 0),
+    ]
+
+
+async def test_a_migrated_v6_file_has_the_schema_of_a_new_one(
+    v1_path: Path, tmp_path: Path
+) -> None:
+    make_v6_file(v1_path)
+    new_path = tmp_path / "new.sqlite3"
+    await (await ChatStore.open(new_path)).close()
+    await (await ChatStore.open(v1_path)).close()
+    for table in ["contacts", "messages", "meta", "dismissed", "rooms", "room_receipts"]:
+        assert columns(v1_path, table) == columns(new_path, table), table
+    assert schema_objects(v1_path) == schema_objects(new_path) != []
+    assert indexes(v1_path) == indexes(new_path)

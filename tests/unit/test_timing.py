@@ -43,6 +43,13 @@ def test_a_time_further_away_is_set_aside_for_the_arrival(claimed: datetime) -> 
     assert effective_time(claimed, NOW) == (NOW, claimed)
 
 
+def test_an_arrival_used_instead_is_kept_to_the_millisecond_as_stored() -> None:
+    # What the UI is told at once must be what the store keeps (ms), or a message
+    # shown first sorts after one that arrived a moment later with a believed time.
+    arrived = NOW + timedelta(microseconds=199_090)
+    assert effective_time(FAR_FUTURE, arrived) == (NOW + timedelta(milliseconds=199), FAR_FUTURE)
+
+
 def test_a_longer_max_age_believes_older_times_but_not_the_future() -> None:
     week = timedelta(days=8)
     old = NOW - timedelta(days=7)

@@ -1,0 +1,61 @@
+"""The inbound side's small parts: dropping the second copy of a message that came
+twice, and what it needs from the rest of the chat (its contacts, its replies)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Protocol
+
+from mqchat.core.envelope import ReceiptStatus
+from mqchat.mqtt.session import Incoming
+
+__all__ = ["RECENT", "Copies", "Replies", "Watchlist"]
+
+RECENT = 4096
+"""How many inbox messages :class:`Copies` remembers."""
+
+
+class Copies:
+    """A friend's message may come twice while we are online, once per matching
+    subscription (chat/subscriptions.py): the same bytes on the same inbox topic.
+    The second is dropped unread, whether it came in the same batch or a later one;
+    a batch counts as handled only once it all was (:meth:`keep`), so a copy of
+    something a failure left unstored is still handled."""
+
+    def __init__(self, recent: OrderedDict[tuple[str, int], None]) -> None:
+        self._recent = recent
+        self._now: list[tuple[str, int]] = []
+
+    def seen(self, message: Incoming) -> bool:
+        if message.topic.endswith("/presence"):
+            return False  # presence is idempotent, and must be read again after a loss
+        key = (message.topic, hash(message.payload))
+        if key in self._recent or key in self._now:
+            return True
+        self._now.append(key)
+        return False
+
+    def keep(self) -> None:
+        self._recent.update((key, None) for key in self._now)
+        while len(self._recent) > RECENT:
+            self._recent.popitem(last=False)
+
+
+class Watchlist(Protocol):
+    """The contacts whose presence the chat watches."""
+
+    def watches(self, user: str) -> bool:
+        """Whether ``user`` is a contact already (answered without a query)."""
+
+    async def watch(self, user: str) -> None:
+        """Watch ``user``, just stored as a new contact."""
+
+
+class Replies(Protocol):
+    """Where the answers to peers wait to be published (:class:`Outbound` does it)."""
+
+    def queue_receipt(self, peer: str, ids: list[str], status: ReceiptStatus) -> None:
+        """``peer``'s messages ``ids`` reached ``status`` here."""
+
+    def queue_accept(self, peer: str) -> None:
+        """Accept ``peer``'s friend request."""

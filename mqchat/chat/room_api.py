@@ -1,0 +1,67 @@
+"""The rooms part of the chat backend (protocol v2): what the CLI and the UI ask of
+rooms. A base of :class:`~mqchat.chat.service.ChatService`, which makes the parts
+these use (:class:`~mqchat.chat.rooms.Rooms`, the group commit of sends)."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Sequence
+
+from mqchat.chat.backend import SendError
+from mqchat.chat.group_commit import GroupCommit
+from mqchat.chat.rooms import Rooms
+from mqchat.core.model import ChatMessage
+from mqchat.core.rooms import Room
+from mqchat.store import ChatStore, StoreError
+
+__all__ = ["RoomApi"]
+
+
+class RoomApi:
+    _rooms: Rooms
+    _sending: GroupCommit
+
+    @abstractmethod
+    async def store(self) -> ChatStore:
+        """The user's database, opened on first use."""
+
+    async def rooms(self) -> list[Room]:
+        """The rooms we know, those we left included (``joined`` says), by name."""
+        return await self._rooms.all()
+
+    async def room(self, name_or_id: str) -> Room:
+        """Raises :class:`~mqchat.core.rooms.RoomError` for no such room."""
+        return await self._rooms.find(name_or_id)
+
+    async def create_room(self, name: str, members: Sequence[str]) -> Room:
+        return await self._rooms.create(name, members)
+
+    async def room_add(self, room: str, users: Sequence[str]) -> Room:
+        return await self._rooms.add(room, users)
+
+    async def room_remove(self, room: str, users: Sequence[str]) -> Room:
+        return await self._rooms.remove(room, users)
+
+    async def room_rename(self, room: str, name: str) -> Room:
+        return await self._rooms.rename(room, name)
+
+    async def leave_room(self, room: str) -> Room:
+        return await self._rooms.leave(room)
+
+    async def send_room_text(self, room: str, body: str) -> ChatMessage:
+        msg = await self._rooms.message(room, body)
+        try:
+            await self._sending.add(msg)  # stored, and queued for the outbox
+        except StoreError as exc:
+            raise SendError(f"not sent: the history cannot be written: {exc}") from exc
+        return msg
+
+    async def room_history(
+        self, room: str, *, before: ChatMessage | None = None, limit: int = 50
+    ) -> list[ChatMessage]:
+        key = (await self._rooms.find(room)).key
+        return await (await self.store()).page_before(key, before, limit)
+
+    async def read_by(self, ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """For our room messages ``ids``: (members who read it, members but us)."""
+        return await self._rooms.read_by(ids)
