@@ -93,6 +93,14 @@ class Rooms:
     def disconnected(self) -> None:
         self._client = None
 
+    @property
+    def session(self) -> Session | None:
+        """The connection changes go out on, while there is one."""
+        return self._client
+
+    async def store(self) -> ChatStore:
+        return await self._store()
+
     async def _publish(self, member: str, payload: bytes) -> None:
         if self._client is None:
             self._waiting.append((member, payload))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from mqchat.cli.base import UsageError
 from mqchat.cli.profile import add_profile_options, chosen_profile
-from mqchat.config.broker_url import has_password
+from mqchat.config.broker_url import DEFAULT_BROKER, has_password
 from mqchat.config.env import env_name
 from mqchat.config.loader import (
     Layer,
@@ -28,6 +28,7 @@ from mqchat.config.settings import Settings
 from mqchat.config.tls_options import TlsOptions
 
 __all__ = [
+    "add_chat_options",
     "add_connection_security_options",
     "check_tls_files",
     "command_layers",
@@ -36,6 +37,27 @@ __all__ = [
     "flags_layer",
     "warn_if_insecure",
 ]
+
+
+def add_chat_options(p: argparse.ArgumentParser) -> None:
+    """Where and who: --broker, --user, --data-dir."""
+    p.add_argument(
+        "--broker",
+        metavar="URL",
+        help="broker URL mqtt[s]://host[:port] or ws[s]://host[:port][/path] "
+        f"(env {env_name('broker')}; default {DEFAULT_BROKER})",
+    )
+    p.add_argument(
+        "--user",
+        metavar="NAME",
+        help=f"your user name: 1-32 of A-Z a-z 0-9 _ . - (env {env_name('user')})",
+    )
+    p.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        type=Path,
+        help=f"history folder (env {env_name('data_dir')})",
+    )
 
 
 def add_connection_security_options(p: argparse.ArgumentParser) -> None:

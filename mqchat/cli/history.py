@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from mqchat.core.model import ChatMessage
     from mqchat.store import ChatStore
 
-__all__ = ["print_history", "print_search"]
+__all__ = ["print_history", "print_room_history", "print_search"]
 
 _NO_SUCH_PATH = (errno.ENOENT, errno.ENAMETOOLONG)
 
@@ -31,6 +31,31 @@ _NO_SUCH_PATH = (errno.ENOENT, errno.ENAMETOOLONG)
 def print_history(settings: Settings, peer: str, *, as_json: bool) -> int:
     """The conversation with ``peer``, oldest first."""
     return _print(settings, lambda store: store.conversation(peer), as_json=as_json)
+
+
+def print_room_history(settings: Settings, room: str, *, as_json: bool) -> int:
+    """The room's conversation (by name or id), oldest first, each message with its
+    sender; ours with how many members read it."""
+
+    async def read(store: ChatStore) -> list[ChatMessage]:
+        from mqchat.core.rooms import RoomError, room_key
+
+        found = await store.rooms.get(room)
+        if found is None:
+            named = [r for r in await store.rooms.all() if r.name == room]
+            if len(named) != 1:
+                raise RoomError(f"no room named {room!r}" if not named else
+                                f"{len(named)} rooms are named {room!r}: use its id")  # fmt: skip
+            found = named[0]
+        messages = await store.conversation(room_key(found.id))
+        counts = await store.rooms.counts([m.id for m in messages if m.outgoing])
+        others = len(found.others(settings.user))
+        read_by.update({mid: (counts.get(mid, (0, 0))[1], others) for mid in counts})
+        read_by.update({m.id: (0, others) for m in messages if m.outgoing and m.id not in counts})
+        return messages
+
+    read_by: dict[str, tuple[int, int]] = {}
+    return _print(settings, read, as_json=as_json, with_peer=False, read_by=read_by)
 
 
 def print_search(
@@ -52,7 +77,10 @@ def _print(
     *,
     as_json: bool,
     with_peer: bool = False,
+    read_by: dict[str, tuple[int, int]] | None = None,
 ) -> int:
+    """``read_by``: for a room, filled by ``read``: (members who read it, of how many)
+    for each of our messages."""
     from mqchat.store import ChatStore, StoreError
     from mqchat.store.faults import cannot_open
 
@@ -74,13 +102,17 @@ def _print(
         finally:
             await store.close()
 
+    from mqchat.core.rooms import RoomError
+
     try:
         messages = asyncio.run(load())
-    except StoreError as exc:
+    except (StoreError, RoomError) as exc:
         return _fail(str(exc))
     try:
         for msg in messages:
-            print(_row(msg, as_json=as_json, with_peer=with_peer))
+            print(
+                _row(msg, as_json=as_json, with_peer=with_peer, read_by=(read_by or {}).get(msg.id))
+            )
         sys.stdout.flush()
     except BrokenPipeError:  # `mqchat history … | head -1`
         return stdout_gone()
@@ -92,21 +124,25 @@ def _fail(line: str) -> int:
     return EXIT_FAILED
 
 
-def _row(msg: ChatMessage, *, as_json: bool, with_peer: bool) -> str:
+def _row(
+    msg: ChatMessage, *, as_json: bool, with_peer: bool, read_by: tuple[int, int] | None = None
+) -> str:
     if as_json:
-        return json.dumps(
-            {
-                "id": msg.id,
-                "from": msg.sender,
-                "to": msg.recipient,
-                "ts": format_ts(msg.ts),
-                "body": msg.body,
-                "state": str(msg.state),
-                "direction": str(msg.direction),
-            },
-            ensure_ascii=False,
-        )
+        fields: dict[str, object] = {
+            "id": msg.id,
+            "from": msg.sender,
+            "to": msg.recipient,
+            "ts": format_ts(msg.ts),
+            "body": msg.body,
+            "state": str(msg.state),
+            "direction": str(msg.direction),
+        }
+        if read_by is not None:
+            fields |= {"read_by": read_by[0], "members": read_by[1]}
+        return json.dumps(fields, ensure_ascii=False)
     local = msg.ts.astimezone().strftime("%Y-%m-%d %H:%M:%S")
     mark = f" [{msg.state}]" if msg.outgoing else ""
+    if read_by is not None:
+        mark = f" [read by {read_by[0]} of {read_by[1]}]"
     who = f"{msg.sender} → {msg.recipient}" if with_peer else msg.sender
     return f"{local}  {who}: {display_safe(msg.body)}{mark}"

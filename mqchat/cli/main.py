@@ -10,7 +10,6 @@ import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 from mqchat import __version__
 from mqchat.cli.base import (
@@ -24,6 +23,7 @@ from mqchat.cli.base import (
 )
 from mqchat.cli.broker_config import DEPLOY_COMMANDS, add_deploy_commands
 from mqchat.cli.connect import (
+    add_chat_options,
     add_connection_security_options,
     command_layers,
     command_options,
@@ -32,40 +32,20 @@ from mqchat.cli.connect import (
 )
 from mqchat.cli.crash import after_tui
 from mqchat.cli.demo import DEMO_COMMANDS, add_demo_commands
-from mqchat.cli.history import print_history, print_search
+from mqchat.cli.history import print_history, print_room_history, print_search
 from mqchat.cli.inspect import INSPECT_COMMANDS, add_inspect_command
 from mqchat.cli.keys import KEYS_COMMANDS, add_keys_command, keymap_from
 from mqchat.cli.profile import add_profile_options, chosen_profile
+from mqchat.cli.rooms import ROOM_COMMANDS, add_room_commands, send_to_room_command
 from mqchat.cli.serve import SERVE_COMMANDS, add_serve_commands
 from mqchat.cli.text_args import check_text_arguments
 from mqchat.cli.tools import TOOL_COMMANDS, add_tool_commands
-from mqchat.config.broker_url import DEFAULT_BROKER
 from mqchat.config.env import env_name
 from mqchat.config.keyring_store import password_from_keyring
 from mqchat.config.settings import Settings, parse_session_expiry
 from mqchat.core.names import InvalidUserName, validate_user_name
 
 __all__ = ["UsageError", "main", "parse_duration", "prepare"]
-
-
-def _add_connection_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--broker",
-        metavar="URL",
-        help="broker URL mqtt[s]://host[:port] or ws[s]://host[:port][/path] "
-        f"(env {env_name('broker')}; default {DEFAULT_BROKER})",
-    )
-    p.add_argument(
-        "--user",
-        metavar="NAME",
-        help=f"your user name: 1-32 of A-Z a-z 0-9 _ . - (env {env_name('user')})",
-    )
-    p.add_argument(
-        "--data-dir",
-        metavar="DIR",
-        type=Path,
-        help=f"history folder (env {env_name('data_dir')})",
-    )
 
 
 def _positive_int(text: str) -> int:
@@ -99,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"The MQTT password comes from {env_name('password')} or the login form.",
     )
     parser.add_argument("--version", action="version", version=f"mqchat {__version__}")
-    _add_connection_options(parser)
+    add_chat_options(parser)
     add_connection_security_options(parser)
     parser.add_argument(
         "--name",
@@ -111,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="the TUI, logged in directly")
     chat.add_argument("peer", nargs="?", metavar="PEER", help="open this conversation")
-    _add_connection_options(chat)
+    add_chat_options(chat)
     add_connection_security_options(chat)
     chat.add_argument(
         "--name",
@@ -121,14 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_session_option(chat)
 
     send = sub.add_parser("send", help="send one message without a UI")
-    send.add_argument("peer", metavar="PEER")
-    send.add_argument("text", metavar="TEXT")
-    _add_connection_options(send)
+    send.add_argument("peer", metavar="PEER", nargs="?", help="(not with --room)")
+    send.add_argument("text", metavar="TEXT", nargs="?")
+    send.add_argument("--room", metavar="NAME", help="send TEXT to this room instead")
+    add_chat_options(send)
     add_connection_security_options(send)
 
     history = sub.add_parser("history", help="print a stored conversation, oldest first")
-    history.add_argument("peer", metavar="PEER")
-    _add_connection_options(history)
+    history.add_argument("peer", metavar="PEER", nargs="?", help="(not with --room)")
+    history.add_argument("--room", metavar="NAME", help="the room's conversation instead")
+    add_chat_options(history)
     history.add_argument("--json", action="store_true", help="one JSON object per line")
     add_profile_options(history)
 
@@ -146,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument(
         "--limit", metavar="N", type=_positive_int, default=100, help="at most N hits (100)"
     )
-    _add_connection_options(search)
+    add_chat_options(search)
     search.add_argument("--json", action="store_true", help="one JSON object per line")
     add_profile_options(search)
     add_tool_commands(sub)
@@ -154,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_deploy_commands(sub)
     add_serve_commands(sub)
     add_demo_commands(sub)
+    add_room_commands(sub)
     add_keys_command(sub)
     return parser
 
@@ -248,6 +231,12 @@ def _prepare_tui(
 
 def _send(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
     settings = command_settings(args, environ)
+    if args.room is not None:
+        if args.text is not None or args.peer is None:
+            raise UsageError("send --room NAME TEXT: one TEXT, no PEER")
+        return Prepared(lambda: send_to_room_command(settings, args.room, args.peer), settings)
+    if args.peer is None or args.text is None:
+        raise UsageError("send: give PEER and TEXT (or --room NAME TEXT)")
     peer = _check_peer(args.peer, settings)
 
     def run() -> int:
@@ -268,6 +257,14 @@ def _send(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
 
 def _history(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
     settings = command_settings(args, environ, connects=False)
+    if args.room is not None:
+        if args.peer is not None:
+            raise UsageError("history: PEER or --room NAME, not both")
+        return Prepared(
+            lambda: print_room_history(settings, args.room, as_json=args.json), settings
+        )
+    if args.peer is None:
+        raise UsageError("history: whose? (mqchat history PEER, or --room NAME)")
     peer = _check_peer(args.peer, settings)
     return Prepared(lambda: print_history(settings, peer, as_json=args.json), settings)
 
@@ -291,6 +288,7 @@ _COMMANDS: dict[str, Prepare] = {
     **DEPLOY_COMMANDS,
     **SERVE_COMMANDS,
     **DEMO_COMMANDS,
+    **ROOM_COMMANDS,
     **KEYS_COMMANDS,
 }
 
