@@ -55,6 +55,7 @@ class OwnDevices:
         self.devices = Devices("")
         """The user's devices as their records say (this one's id is set on start)."""
         self._connected = False
+        self._client: Session | None = None
         self._background = Background(log, "saying online again").run
 
     @property
@@ -82,6 +83,7 @@ class OwnDevices:
 
     async def connected(self, client: Session) -> None:
         self._connected = True
+        self._client = client
         await self._publish_record(client, online=True)
 
     async def leaving(self, client: Session) -> bool:
@@ -93,6 +95,7 @@ class OwnDevices:
 
     def disconnected(self) -> None:
         self._connected = False
+        self._client = None
 
     def record_arrived(self, device: str, payload: bytes) -> bool:
         """A device record (ours or another's) came; ``False`` if it is malformed."""
@@ -100,7 +103,12 @@ class OwnDevices:
             record = decode_device(device, payload)
         except EnvelopeError:
             return False
+        newcomer = device != self.device and self.devices.get(device) is None
         self.devices.update(device, record)
+        if newcomer and record is not None and record.online and self._client is not None:
+            # It may not get our retained record (RabbitMQ hands retained messages only
+            # to subscriptions without wildcards): say it again, live.
+            self._background(self._publish_record(self._client, online=True))
         return True
 
     def presence_seen(self, presence: Presence) -> bool:

@@ -28,7 +28,14 @@ import pytest
 from mqchat.chat.service import ChatService
 from mqchat.config.broker_url import parse_broker_url
 from mqchat.config.settings import MqttVersion, Settings
-from mqchat.core.events import ChatReceived, MessageStateChanged, PeerTyping, PresenceChanged
+from mqchat.core.events import (
+    ChatReceived,
+    DevicesChanged,
+    MessageStateChanged,
+    PeerTyping,
+    PresenceChanged,
+    RoomChanged,
+)
 from mqchat.core.model import DeliveryState
 from mqchat.mqtt.shims import enable_manual_ack, paho_of
 from tests.support.brokers import RABBITMQ_PASSWORD, EmbeddedServe, Nats, RabbitMQ, require_nats
@@ -256,6 +263,62 @@ async def test_offline_delivery(target: Target, namespace: str, tmp_path: Path) 
                 "while you were away",
                 "and again",
             ]
+
+
+async def test_two_devices_of_one_user(target: Target, namespace: str, tmp_path: Path) -> None:
+    """Protocol v2's devices: both get bob's message, a copy of what one sends
+    reaches the other, one quitting leaves alice online, the last one lost offline."""
+    async with (
+        chatting(target, "bob", namespace, tmp_path / "bob") as (bob, b_events),
+        chatting(target, "alice", namespace, tmp_path / "laptop") as (laptop, on_laptop),
+    ):
+        await bob.add_contact("alice")
+        await laptop.add_contact("bob")
+        async with chatting(target, "alice", namespace, tmp_path / "server") as (server, on_server):
+            await server.add_contact("bob")
+            for events in (on_laptop, on_server):
+                await events.wait_for(
+                    DevicesChanged, lambda e: sum(d.online for d in e.devices) == 2
+                )
+            hello = await bob.send_text("alice", "to both")
+            for events in (on_laptop, on_server):
+                await events.wait_for(ChatReceived, lambda e: e.message.id == hello.id)
+            mine = await laptop.send_text("bob", "from the laptop")
+            copy = await on_server.wait_for(ChatReceived, lambda e: e.message.id == mine.id)
+            assert copy.message.outgoing
+            await laptop.stop()
+            sentinel = await server.send_text("bob", "still here")
+            await b_events.wait_for(ChatReceived, lambda e: e.message.id == sentinel.id)
+            alice = bob.presence("alice")
+            assert alice is not None and alice.online
+            since = len(b_events.events)
+            cut_connection(server)
+            await b_events.wait_for(
+                PresenceChanged,
+                lambda e: e.presence.user == "alice" and not e.presence.online,
+                since=since,
+            )
+
+
+async def test_a_room_of_three(target: Target, namespace: str, tmp_path: Path) -> None:
+    """Protocol v2's rooms: each member's message reaches the other two."""
+    async with (
+        chatting(target, "alice", namespace, tmp_path / "alice") as (alice, on_alice),
+        chatting(target, "bob", namespace, tmp_path / "bob") as (bob, on_bob),
+        chatting(target, "carol", namespace, tmp_path / "carol") as (carol, on_carol),
+    ):
+        room = await alice.create_room("matrix", ["bob", "carol"])
+        for events in (on_bob, on_carol):
+            await events.wait_for(RoomChanged, lambda e: e.room.id == room.id)
+        for member, text in ((alice, "from alice"), (bob, "from bob"), (carol, "from carol")):
+            await member.send_room_text(room.id, text)
+        for events, expected in (
+            (on_alice, ("from bob", "from carol")),
+            (on_bob, ("from alice", "from carol")),
+            (on_carol, ("from alice", "from bob")),
+        ):
+            for text in expected:
+                await events.wait_for(ChatReceived, lambda e, t=text: e.message.body == t)
 
 
 async def test_unacknowledged_messages_on_reconnection(target: Target, namespace: str) -> None:

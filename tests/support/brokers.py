@@ -347,7 +347,7 @@ def _wait_for_port(proc: subprocess.Popen[bytes], port: int, what: str) -> None:
     raise RuntimeError(f"{what} did not listen on {port} within 10 s")
 
 
-RABBITMQ_USERS = ("alice", "bob", "tester")
+RABBITMQ_USERS = ("alice", "bob", "carol", "tester")
 """The accounts of the session's node: the chat users of the interop tests, and the
 login of their plain MQTT clients."""
 RABBITMQ_PASSWORD = "mqchat-test"
