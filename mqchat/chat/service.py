@@ -12,6 +12,7 @@ from datetime import datetime
 
 from mqchat.chat.backend import ChatBackend, EventListener, SendError
 from mqchat.chat.contacts import ContactBook
+from mqchat.chat.device_list import DeviceList
 from mqchat.chat.group_commit import GroupCommit
 from mqchat.chat.inbound import Inbound
 from mqchat.chat.outbound import Outbound
@@ -52,7 +53,7 @@ INCOMING_MARGIN = 8 * 1024
 Maximum Packet Size we announce."""
 
 
-class ChatService(ChatBackend):
+class ChatService(DeviceList, ChatBackend):
     def __init__(
         self,
         settings: Settings,

@@ -14,6 +14,7 @@ import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from mqchat.chat.backend import DeviceRefused
 from mqchat.core.events import ChatReceived, DevicesChanged
 from tests.broker.test_devices import both_know_both, second_device_knows_bob
 from tests.support.chat_session import befriend, running
@@ -163,3 +164,33 @@ def test_devices_with_the_broker_down_is_one_line(tmp_path: Path) -> None:
         done = mqchat("devices", *args, "--user", "alice", "--broker", url, data=tmp_path)
         assert done.returncode == 1 and done.stdout == ""
         assert done.stderr.startswith("mqchat: ") and done.stderr.count("\n") == 1
+
+
+async def test_the_chat_forgets_an_offline_device_and_refuses_the_others(
+    broker: Mosquitto, namespace: str, tmp_path: Path
+) -> None:
+    """ChatService.forget_device, as the TUI's device list calls it."""
+    async with running(broker, "alice", namespace, tmp_path / "laptop") as (laptop, on_laptop):
+        laptop_id = laptop.this_device
+        async with running(broker, "alice", namespace, tmp_path / "server") as (server, on_server):
+            server_id = server.this_device
+            await both_know_both(on_laptop, on_server)
+            with pytest.raises(DeviceRefused, match="online now: quit mqchat there first"):
+                await laptop.forget_device(server_id)
+        await on_laptop.wait_for(
+            DevicesChanged,
+            lambda e: any(d.device == server_id and not d.online for d in e.devices),
+        )
+        assert [d.device for d in laptop.devices()] == [laptop_id, server_id]
+        with pytest.raises(DeviceRefused, match="is this device"):
+            await laptop.forget_device(laptop_id)
+        with pytest.raises(DeviceRefused, match="invalid device id"):
+            await laptop.forget_device("not/hex")
+
+        await laptop.forget_device(server_id)
+        await on_laptop.wait_for(
+            DevicesChanged, lambda e: [d.device for d in e.devices] == [laptop_id]
+        )
+        assert [d.device for d in laptop.devices()] == [laptop_id]
+        client_id = f"mqchat-alice-{server_id}"
+        assert not await asyncio.to_thread(session_present, broker, client_id)
