@@ -1,6 +1,6 @@
 """Home after login: friend requests first, then the contacts with their presence,
 unread counts and last message. Opens conversations, adds, accepts, ignores and
-removes contacts, and leads to the roster."""
+removes contacts, and leads to the roster and the user's devices."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from textual.widgets import OptionList, Static
 from mqchat.core.model import ChatMessage, Contact, ContactStatus, ContactSummary
 from mqchat.screens.base import TYPING_FADE, Session, SessionScreen, TypingPeers
 from mqchat.screens.conversation import ConversationScreen
+from mqchat.screens.devices import DevicesScreen
 from mqchat.screens.messages import (
     ChatReceivedMsg,
     ConnectionChangedMsg,
@@ -54,6 +55,7 @@ class FriendsScreen(SessionScreen):
         Binding("p", "presence", "Presence", id="friends.presence"),
         Binding("ctrl+f", "search", "Search", id="friends.search", show=False),  # f1 lists it
         Binding("i", "app.inspect", "Inspector", id="friends.inspector"),
+        Binding("v", "devices", "Devices", id="friends.devices"),
     ]
     typing_fade = TYPING_FADE
 
@@ -293,3 +295,6 @@ class FriendsScreen(SessionScreen):
 
     def action_presence(self) -> None:
         self.app.push_screen(PresenceScreen(self.session))
+
+    def action_devices(self) -> None:
+        self.app.push_screen(DevicesScreen(self.backend, self.session.clock))
