@@ -99,7 +99,7 @@ class DevicesScreen(ModalScreen[None]):
         self.show()
 
     def _key(self, action: str, default: str) -> str:
-        for key, active in self.active_bindings.items():
+        for active in self.active_bindings.values():
             if active.binding.action == action:
                 return self.app.get_key_display(active.binding)
         return default
