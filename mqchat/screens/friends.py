@@ -19,6 +19,7 @@ from mqchat.screens.messages import (
     ChatReceivedMsg,
     ConnectionChangedMsg,
     ContactsChangedMsg,
+    DevicesChangedMsg,
     MessageStateChangedMsg,
     PeerTypingMsg,
     PresenceChangedMsg,
@@ -295,6 +296,15 @@ class FriendsScreen(SessionScreen):
 
     def action_presence(self) -> None:
         self.app.push_screen(PresenceScreen(self.session))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "devices":  # only a user with another device has a list to see
+            this = self.backend.this_device
+            return any(d.device != this for d in self.backend.devices())
+        return True
+
+    def on_devices_changed_msg(self, _msg: DevicesChangedMsg) -> None:
+        self.refresh_bindings()
 
     def action_devices(self) -> None:
         self.app.push_screen(DevicesScreen(self.backend, self.session.clock))

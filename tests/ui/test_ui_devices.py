@@ -7,7 +7,8 @@ from mqchat.core.devices import DeviceRecord
 from mqchat.screens.devices import DevicesScreen
 from mqchat.screens.friends import FriendsScreen
 from mqchat.screens.modals import ConfirmScreen
-from tests.support.fake_backend import THIS_DEVICE, FakeBackend, at
+from tests.support.fake_backend import NOW, THIS_DEVICE, FakeBackend, at
+from tests.support.screen import screen_text
 from tests.ui.test_ui_snapshots import SIZE, keys
 
 SERVER = "9f8e7d6c5b4a"
@@ -18,6 +19,10 @@ def seed_devices(backend: FakeBackend) -> None:
     backend.seed_device(THIS_DEVICE, online=True, since=at("14:04"), label="laptop")
     backend.seed_device(SERVER, online=True, since=at("09:30"), label="server")
     backend.seed_device(OLD_PC, since=at("13:40", days_ago=3), label="old-pc", lost=True)
+
+
+def footer(app) -> str:
+    return screen_text(app).splitlines()[-1]
 
 
 def rows(app) -> list[str]:
@@ -113,11 +118,30 @@ async def test_a_refusal_from_the_backend_is_shown(build_app, backend, settle):
         ]
 
 
-async def test_no_records_yet_says_so(build_app, screen_text, settle):
+async def test_the_key_shows_once_the_user_has_another_device(build_app, backend, settle):
+    """With this device alone there is nothing to list or forget: no key, no place
+    taken in the footer. A second device's record brings the key."""
+    backend.seed_device(THIS_DEVICE, online=True, since=at("14:04"), label="laptop")
     app, _ = build_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
+        assert "v Devices" not in footer(app)
         await pilot.press("v")
+        await settle(pilot)
+        assert isinstance(app.screen, FriendsScreen)
+        backend.set_device(SERVER, DeviceRecord(SERVER, True, at("14:05"), "server"))
+        await settle(pilot)
+        assert "v Devices" in footer(app)
+        await pilot.press("v")
+        await settle(pilot)
+        assert len(rows(app)) == 2
+
+
+async def test_no_records_says_so(build_app, backend, screen_text, settle):
+    app, _ = build_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.push_screen(DevicesScreen(backend, lambda: NOW))
         await settle(pilot)
         assert "No device records yet" in screen_text(app)
 
