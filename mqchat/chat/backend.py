@@ -7,16 +7,21 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
+from mqchat.core.devices import DeviceRecord
 from mqchat.core.events import Event
 from mqchat.core.model import ChatMessage, ConnectionState, Contact, ContactSummary, Presence
 
-__all__ = ["ChatBackend", "EventListener", "SendError"]
+__all__ = ["ChatBackend", "DeviceRefused", "EventListener", "SendError"]
 
 EventListener = Callable[[Event], None]
 
 
 class SendError(Exception):
     """A message could not be sent or stored; the text says why."""
+
+
+class DeviceRefused(Exception):
+    """A device was not forgotten; the text says why, in one line."""
 
 
 class ChatBackend(ABC):
@@ -174,3 +179,21 @@ class ChatBackend(ABC):
     async def watch_roster(self, on: bool) -> None:
         """Subscribe to (or leave) the presence of everyone in the namespace, for the
         presence view. Results arrive as ``PresenceChanged`` events."""
+
+    @property
+    @abstractmethod
+    def this_device(self) -> str:
+        """This device's id (protocol v2); empty until :meth:`run` has opened the
+        store."""
+
+    @abstractmethod
+    def devices(self) -> list[DeviceRecord]:
+        """The user's devices as their records say, this one first, then online ones,
+        then the most recently seen. A ``DevicesChanged`` event says when it changes."""
+
+    @abstractmethod
+    async def forget_device(self, device: str) -> None:
+        """Discard ``device``'s session at the broker (nothing more is queued for it)
+        and clear its record (it leaves :meth:`devices`, with a ``DevicesChanged``
+        event). Raises :class:`DeviceRefused` for this device, one whose record says
+        online, a bad id, or while not connected."""

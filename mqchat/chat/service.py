@@ -12,6 +12,7 @@ from datetime import datetime
 
 from mqchat.chat.backend import EventListener, SendError
 from mqchat.chat.contacts import ContactBook
+from mqchat.chat.device_list import DeviceList
 from mqchat.chat.edits import Edits
 from mqchat.chat.group_commit import GroupCommit
 from mqchat.chat.inbound import Inbound
@@ -60,7 +61,7 @@ INCOMING_MARGIN = 8 * 1024
 Maximum Packet Size we announce."""
 
 
-class ChatService(RoomApi, ServiceReads):
+class ChatService(DeviceList, RoomApi, ServiceReads):
     def __init__(
         self,
         settings: Settings,

@@ -32,6 +32,7 @@ from mqchat.cli.connect import (
 )
 from mqchat.cli.crash import after_tui
 from mqchat.cli.demo import DEMO_COMMANDS, add_demo_commands
+from mqchat.cli.devices import DEVICES_COMMANDS, add_devices_arguments
 from mqchat.cli.history import print_history, print_room_history, print_search
 from mqchat.cli.inspect import INSPECT_COMMANDS, add_inspect_command
 from mqchat.cli.keys import KEYS_COMMANDS, add_keys_command, keymap_from
@@ -131,6 +132,18 @@ def build_parser() -> argparse.ArgumentParser:
     add_chat_options(search)
     search.add_argument("--json", action="store_true", help="one JSON object per line")
     add_profile_options(search)
+
+    devices = sub.add_parser(
+        "devices",
+        help="list your devices (data dirs); forget one that is gone",
+        description="Your devices as their records on the broker say: id, label, online "
+        "or offline (lost: it went away without a goodbye), since when, and which is "
+        "this data dir's. `forget DEVICE` discards an offline device's session at the "
+        "broker (nothing more is queued for it) and clears its record.",
+    )
+    add_devices_arguments(devices)
+    add_chat_options(devices)
+    add_connection_security_options(devices)
     add_tool_commands(sub)
     add_inspect_command(sub)
     add_deploy_commands(sub)
@@ -283,6 +296,7 @@ _COMMANDS: dict[str, Prepare] = {
     "send": _send,
     "history": _history,
     "search": _search,
+    **DEVICES_COMMANDS,
     **TOOL_COMMANDS,
     **INSPECT_COMMANDS,
     **DEPLOY_COMMANDS,

@@ -22,7 +22,14 @@ from mqchat.core.wire import (
     parse_ts,
 )
 
-__all__ = ["DeviceRecord", "Devices", "decode_device", "encode_device"]
+__all__ = [
+    "DeviceRecord",
+    "Devices",
+    "decode_device",
+    "encode_device",
+    "session_client_id",
+    "why_not_forget",
+]
 
 MAX_DEVICE_RECORD = 4096
 
@@ -70,6 +77,23 @@ def decode_device(device: str, data: bytes) -> DeviceRecord | None:
         label=display_name(obj.get("label")),
         lost=obj.get("lost") is True,
     )
+
+
+def session_client_id(user: str, device: str) -> str:
+    """The MQTT client id of ``user``'s ``device``, and so of its persistent session."""
+    return f"mqchat-{user}-{device}"
+
+
+def why_not_forget(device: str, record: DeviceRecord | None, *, me: str | None) -> str | None:
+    """Why ``device`` must not be forgotten, in one line, or ``None``. Forgetting
+    clears its record and discards its session at the broker: never this device's
+    own (``me``), which is using them, nor one whose record says it is online (its
+    session is in use there; it would be taken over, and write its record again)."""
+    if device == me:
+        return f"{device} is this device; forget it from another one"
+    if record is not None and record.online:
+        return f"{device} is online now: quit mqchat there first"
+    return None
 
 
 class Devices:

@@ -5,6 +5,7 @@ faster this way than through aiomqtt (docs/brokers.md#client-library-speed)."""
 
 from __future__ import annotations
 
+import dataclasses
 import select
 import time
 from collections.abc import Callable, Sequence
@@ -36,6 +37,7 @@ __all__ = [
     "Link",
     "LinkError",
     "MessageHandler",
+    "discard_session",
     "message_from_paho",
     "open_link",
 ]
@@ -324,8 +326,11 @@ def open_link(
     *,
     role: str,
     clock: Callable[[], float] = time.time,
+    client_id: str | None = None,
 ) -> Link:
-    """Connect with a clean session and a random client id ``mqchat-<role>-…``, over
+    """Connect with a clean session and a random client id ``mqchat-<role>-…`` (or
+    ``client_id``: a clean start under that id discards the session the broker kept
+    for it, see :func:`discard_session`), over
     TLS and/or WebSockets as the URL says, with the version ``protocol`` chooses
     (default: the settings', else MQTT 5 and 3.1.1 if the broker refuses 5; the
     choice remembers a fallback for later links). The login is
@@ -336,7 +341,7 @@ def open_link(
     try:
         while True:
             try:
-                return _connect(settings, choice.current, role, clock)
+                return _connect(settings, choice.current, role, clock, client_id)
             except MqttError as exc:
                 if not choice.fall_back(exc):
                     raise
@@ -346,8 +351,16 @@ def open_link(
         raise LinkError(failure.reason, fatal=failure.fatal, code=code) from None
 
 
-def _connect(settings: Settings, protocol: Protocol, role: str, clock: Callable[[], float]) -> Link:
+def _connect(
+    settings: Settings,
+    protocol: Protocol,
+    role: str,
+    clock: Callable[[], float],
+    client_id: str | None = None,
+) -> Link:
     options = client_options(settings, protocol, role=role)
+    if client_id is not None:
+        options = dataclasses.replace(options, client_id=client_id)
     client = new_paho(FastPaho, options)
     client.clock = clock
     socket_error = watch_socket_errors(client)
@@ -380,3 +393,14 @@ def _connect(settings: Settings, protocol: Protocol, role: str, clock: Callable[
     if connack[0].is_failure:
         raise MqttError(str(connack[0]), code=int(connack[0].value))
     return link
+
+
+def discard_session(
+    settings: Settings, client_id: str, protocol: ProtocolChoice | None = None
+) -> None:
+    """Make the broker drop the persistent session of ``client_id`` (a forgotten
+    device's): connect once under that id with a clean start and a session expiry of
+    0 (MQTT 5; with 3.1.1 a clean session), then disconnect, so nothing more is
+    queued for it. A client connected under that id now is taken over (the broker
+    closes its connection). Raises :class:`LinkError`."""
+    open_link(settings, protocol, role="forget", client_id=client_id).close()

@@ -10,7 +10,7 @@ from mqchat.core.message import Message
 from mqchat.mqtt.errors import Reason
 from mqchat.mqtt.link import Link
 
-__all__ = ["clear_topics", "collect_retained"]
+__all__ = ["clear_topics", "collect_retained", "retained_payloads"]
 
 
 def collect_retained(
@@ -19,12 +19,20 @@ def collect_retained(
     """Subscribe, note the topic of every retained message until none has come for
     ``settle`` seconds (or ``timeout`` passed), unsubscribe; in the order found. Live
     messages (retain flag off) and empty ones (nothing retained) are ignored."""
-    topics: dict[str, None] = {}
+    return list(retained_payloads(link, topic_filter, settle=settle, timeout=timeout))
+
+
+def retained_payloads(
+    link: Link, topic_filter: str, *, settle: float = 0.5, timeout: float = 10.0
+) -> dict[str, bytes]:
+    """As :func:`collect_retained`, with each topic's retained payload (the last one
+    seen, in the order topics were first found)."""
+    topics: dict[str, bytes] = {}
     last = [time.monotonic()]
 
     def on_message(msg: Message) -> None:
         if msg.retain and msg.payload:
-            topics[msg.topic] = None
+            topics[msg.topic] = msg.payload
             last[0] = time.monotonic()
 
     link.on_message(on_message)
@@ -39,7 +47,7 @@ def collect_retained(
             break
         link.step(min(quiet_left, total_left))
     link.unsubscribe([topic_filter])
-    return list(topics)
+    return topics
 
 
 def clear_topics(

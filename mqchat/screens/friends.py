@@ -1,6 +1,6 @@
 """Home after login: friend requests first, then the contacts with their presence,
 unread counts and last message. Opens conversations, adds, accepts, ignores and
-removes contacts, and leads to the roster."""
+removes contacts, and leads to the roster and the user's devices."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from textual.widgets import OptionList, Static
 from mqchat.core.model import ChatMessage, Contact, ContactStatus, ContactSummary
 from mqchat.screens.base import TYPING_FADE, Session, SessionScreen, TypingPeers
 from mqchat.screens.conversation import ConversationScreen
+from mqchat.screens.devices import DevicesScreen
 from mqchat.screens.messages import (
     ChatReceivedMsg,
     ConnectionChangedMsg,
     ContactsChangedMsg,
+    DevicesChangedMsg,
     MessageStateChangedMsg,
     PeerTypingMsg,
     PresenceChangedMsg,
@@ -54,6 +56,7 @@ class FriendsScreen(SessionScreen):
         Binding("p", "presence", "Presence", id="friends.presence"),
         Binding("ctrl+f", "search", "Search", id="friends.search", show=False),  # f1 lists it
         Binding("i", "app.inspect", "Inspector", id="friends.inspector"),
+        Binding("v", "devices", "Devices", id="friends.devices"),
     ]
     typing_fade = TYPING_FADE
 
@@ -293,3 +296,15 @@ class FriendsScreen(SessionScreen):
 
     def action_presence(self) -> None:
         self.app.push_screen(PresenceScreen(self.session))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "devices":  # only a user with another device has a list to see
+            this = self.backend.this_device
+            return any(d.device != this for d in self.backend.devices())
+        return True
+
+    def on_devices_changed_msg(self, _msg: DevicesChangedMsg) -> None:
+        self.refresh_bindings()
+
+    def action_devices(self) -> None:
+        self.app.push_screen(DevicesScreen(self.backend, self.session.clock))

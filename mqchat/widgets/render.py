@@ -19,6 +19,7 @@ __all__ = [
     "MAX_BODY_LINES",
     "MAX_NAME_CELLS",
     "OFFLINE_STYLE",
+    "ONLINE_STYLE",
     "READ_STYLE",
     "REQUEST_STYLE",
     "TYPING_STYLE",

@@ -15,12 +15,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from mqchat.chat.backend import ChatBackend, EventListener, SendError
+from mqchat.chat.backend import ChatBackend, DeviceRefused, EventListener, SendError
 from mqchat.config.settings import Settings
+from mqchat.core.devices import DeviceRecord, Devices, why_not_forget
 from mqchat.core.events import (
     ChatReceived,
     ConnectionChanged,
     ContactsChanged,
+    DevicesChanged,
     Event,
     MessageChanged,
     MessageStateChanged,
@@ -41,11 +43,16 @@ from mqchat.core.model import (
 )
 from mqchat.core.names import validate_user_name
 from mqchat.core.search import body_matches, search_words
+from mqchat.core.topics import validate_device_id
 
-__all__ = ["NOW", "FakeBackend", "at", "fake_factory", "seeded_backend"]
+__all__ = ["NOW", "THIS_DEVICE", "FakeBackend", "at", "fake_factory", "seeded_backend"]
 
 NOW = datetime(2026, 11, 22, 14, 5, tzinfo=UTC)
 """The fixed "now" of the UI tests (the tests run with TZ=UTC)."""
+
+
+THIS_DEVICE = "a1b2c3d4e5f6"
+"""The fake's own device id."""
 
 
 def at(hhmm: str, days_ago: int = 0) -> datetime:
@@ -113,6 +120,8 @@ class FakeBackend(ChatBackend):
         self.stop_calls = 0
         self.abandon_calls = 0
         self.blocked: list[str] = []
+        self.own_devices = Devices(THIS_DEVICE)
+        self.forgotten: list[str] = []
         self.run_started = asyncio.Event()
         self._stopped = asyncio.Event()
         self._ids = itertools.count(1)
@@ -185,6 +194,24 @@ class FakeBackend(ChatBackend):
         presence = Presence(user, state, since, name=name, lost=lost)
         self.presences[user] = presence
         return presence
+
+    def seed_device(
+        self,
+        device: str,
+        *,
+        online: bool = False,
+        since: datetime = NOW,
+        label: str | None = None,
+        lost: bool = False,
+    ) -> DeviceRecord:
+        record = DeviceRecord(device, online, since, label, lost)
+        self.own_devices.update(device, record)
+        return record
+
+    def set_device(self, device: str, record: DeviceRecord | None) -> None:
+        """A device record arrives (``None``: cleared), as the chat reports it."""
+        self.own_devices.update(device, record)
+        self.emit(DevicesChanged(tuple(self.own_devices.all())))
 
     def emit(self, event: Event) -> None:
         if self.listener is not None:
@@ -441,6 +468,26 @@ class FakeBackend(ChatBackend):
     async def watch_roster(self, on: bool) -> None:
         self.roster_watch_calls.append(on)
         self.watching_roster = on
+
+    @property
+    def this_device(self) -> str:
+        return THIS_DEVICE
+
+    def devices(self) -> list[DeviceRecord]:
+        return self.own_devices.all()
+
+    async def forget_device(self, device: str) -> None:
+        try:
+            validate_device_id(device)
+        except ValueError as exc:
+            raise DeviceRefused(str(exc)) from None
+        why = why_not_forget(device, self.own_devices.get(device), me=THIS_DEVICE)
+        if why is not None:
+            raise DeviceRefused(why)
+        if self.state is not ConnectionState.CONNECTED:
+            raise DeviceRefused("not connected to the broker: try again once connected")
+        self.forgotten.append(device)
+        self.set_device(device, None)
 
 
 def fake_factory(
