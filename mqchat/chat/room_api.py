@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from mqchat.chat.backend import SendError
 from mqchat.chat.group_commit import GroupCommit
 from mqchat.chat.rooms import Rooms
-from mqchat.core.model import ChatMessage
-from mqchat.core.rooms import Room
+from mqchat.core.model import ChatMessage, ContactSummary
+from mqchat.core.rooms import Room, room_summary
 from mqchat.store import ChatStore, StoreError
 
 __all__ = ["RoomApi"]
@@ -24,6 +24,17 @@ class RoomApi:
     @abstractmethod
     async def store(self) -> ChatStore:
         """The user's database, opened on first use."""
+
+    async def room_summaries(self) -> list[ContactSummary]:
+        """The rooms we are in, as the friends list shows them."""
+        store = await self.store()
+        summaries = []
+        for room in await self._rooms.all():
+            if room.joined:
+                last = await store.page_before(room.key, None, 1)
+                unread = await store.unread_count(room.key)
+                summaries.append(room_summary(room, unread, last[-1] if last else None))
+        return summaries
 
     async def rooms(self) -> list[Room]:
         """The rooms we know, those we left included (``joined`` says), by name."""

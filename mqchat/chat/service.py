@@ -42,7 +42,7 @@ from mqchat.core.model import (
     utc_now,
 )
 from mqchat.core.names import validate_user_name
-from mqchat.core.rooms import Room
+from mqchat.core.rooms import Room, is_room_key
 from mqchat.core.roster import Roster
 from mqchat.core.tasks import Background
 from mqchat.mqtt.errors import MqttError, describe_failure
@@ -357,6 +357,8 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
     # -- outbound ---------------------------------------------------------------------
 
     async def send_text(self, peer: str, body: str) -> ChatMessage:
+        if is_room_key(peer):
+            return await self.send_room_text(peer[1:], body)
         msg, data = prepare_text(
             self.user, peer, body, max_payload=self.settings.max_payload, ts=self._clock()
         )
@@ -379,4 +381,5 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
         await (await self.store()).add_messages(messages)
 
     async def send_typing(self, peer: str) -> None:
-        await self._outbound.typing(peer)
+        if not is_room_key(peer):  # no typing hints in rooms
+            await self._outbound.typing(peer)

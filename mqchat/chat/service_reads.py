@@ -16,7 +16,7 @@ from mqchat.chat.subscriptions import Subscriptions
 from mqchat.core.envelope import ReceiptStatus
 from mqchat.core.events import Event, Notice
 from mqchat.core.model import ChatMessage, Contact, ContactSummary, Presence
-from mqchat.core.rooms import is_room_key
+from mqchat.core.rooms import is_room_key, with_rooms
 from mqchat.core.roster import Roster
 from mqchat.store import ChatStore, StoreError
 
@@ -45,8 +45,13 @@ class ServiceReads(ChatBackend):
 
     # -- contacts, history, presence ------------------------------------------------------
 
+    @abstractmethod
+    async def room_summaries(self) -> list[ContactSummary]:
+        """The rooms we are in, as the friends list shows them."""
+
     async def contacts(self) -> list[ContactSummary]:
-        return await (await self.store()).contact_summaries()
+        people = await (await self.store()).contact_summaries()
+        return with_rooms(people, await self.room_summaries())
 
     async def contact(self, user: str) -> Contact | None:
         return await (await self.store()).contact(user)

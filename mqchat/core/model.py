@@ -96,6 +96,13 @@ class ContactSummary:
     contact: Contact
     unread: int = 0
     last_message: ChatMessage | None = None
+    members: tuple[str, ...] | None = None
+    """For a room (protocol v2): its members. ``contact.user`` is then the room's
+    conversation key (``#<room id>``) and ``contact.display_name`` its name."""
+
+    @property
+    def is_room(self) -> bool:
+        return self.members is not None
 
 
 class PresenceState(StrEnum):

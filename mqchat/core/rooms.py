@@ -9,7 +9,9 @@ what arrives: who may change a room, who may post into it. Pure functions."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
+from mqchat.core.model import ChatMessage, Contact, ContactSummary
 from mqchat.core.room_envelopes import MAX_ROOM_MEMBERS, MAX_ROOM_NAME, RoomState
 
 __all__ = [
@@ -23,7 +25,11 @@ __all__ = [
     "is_room_key",
     "may_post",
     "room_key",
+    "room_summary",
+    "with_rooms",
 ]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 ROOM_PREFIX = "#"
 """Room conversations are stored under ``#<room id>``: no user name has a ``#``."""
@@ -101,3 +107,26 @@ def after_leave(known: Room, leaver: str, me: str) -> Room | None:
 def may_post(room: Room | None, sender: str) -> bool:
     """Whether a message from ``sender`` into ``room`` is taken."""
     return room is not None and room.joined and sender in room.members
+
+
+def with_rooms(people: list[ContactSummary], rooms: list[ContactSummary]) -> list[ContactSummary]:
+    """The friends list: requests first (they wait for an answer), then people and
+    rooms by their latest message, newest first, then those without messages by
+    name."""
+
+    def order(summary: ContactSummary) -> tuple[int, int, float, str]:
+        last = summary.last_message
+        return (
+            0 if summary.contact.is_request else 1,
+            0 if last is not None else 1,
+            -last.ts.timestamp() if last is not None else 0.0,
+            (summary.contact.display_name or summary.contact.user).lower(),
+        )
+
+    return sorted(people + rooms, key=order)
+
+
+def room_summary(room: Room, unread: int, last: ChatMessage | None) -> ContactSummary:
+    """How ``room`` sits in the friends list."""
+    contact = Contact(user=room.key, display_name=room.name, added_at=_EPOCH)
+    return ContactSummary(contact, unread, last, members=room.members)

@@ -102,7 +102,7 @@ class ConversationScreen(SessionScreen):
         yield MessageLog(id="messages")
         yield Composer(
             self.session.drafts.get(self.peer, ""),
-            placeholder=f"Message {self.peer} — enter sends",
+            placeholder=f"Message {self.peer_label} — enter sends",
             id="compose",
         )
 

@@ -26,6 +26,7 @@ from mqchat.screens.messages import (
 )
 from mqchat.screens.modals import AddContactScreen, ConfirmScreen
 from mqchat.screens.presence import PresenceScreen
+from mqchat.screens.room import RoomScreen
 from mqchat.screens.search_all import SEARCH_ALL_LIMIT, SearchAllScreen
 from mqchat.widgets.contact_list import ContactList, contact_label
 
@@ -192,7 +193,11 @@ class FriendsScreen(SessionScreen):
             self.open_conversation(event.option.id)
 
     def open_conversation(self, peer: str, at: ChatMessage | None = None) -> None:
-        self.app.push_screen(ConversationScreen(self.session, peer, at=at))
+        room = self.summary(peer)
+        if room is not None and room.is_room:
+            self.app.push_screen(RoomScreen(self.session, room, at=at))
+        else:
+            self.app.push_screen(ConversationScreen(self.session, peer, at=at))
 
     def action_search(self) -> None:
         def search(text: str) -> Awaitable[list[ChatMessage]]:

@@ -72,7 +72,9 @@ def contact_label(
 def _state_words(
     summary: ContactSummary, presence: Presence | None, now: datetime, *, known: bool = True
 ) -> tuple[str, str, str]:
-    """``(marker, words, style)``: a request's state, else the presence."""
+    """``(marker, words, style)``: a request's state, a room's size, else the presence."""
+    if summary.members is not None:
+        return "#", f"room · {len(summary.members)} members", "cyan"
     status = summary.contact.status
     if status is ContactStatus.INCOMING:
         return "✉", "wants to be your friend", REQUEST_STYLE
@@ -114,7 +116,10 @@ def contact_row(
 
     head = Text.assemble((f"{marker} ", style), end="")
     friend = contact.status is ContactStatus.FRIEND
-    label = contact_label(contact.user, name, friend=friend, width=NAME_WIDTH - 1)
+    if summary.members is not None:  # a room: its name, and how many are in it
+        label = name_text(safe_name(contact.display_name or ""), "bold", NAME_WIDTH - 1)
+    else:
+        label = contact_label(contact.user, name, friend=friend, width=NAME_WIDTH - 1)
     label.pad_right(NAME_WIDTH - label.cell_len)
     head.append_text(label)
     head.append(words[:PRESENCE_WIDTH], style=style)
@@ -132,6 +137,8 @@ def contact_row(
         preview = Text("  ", end="")
         if last.outgoing:
             preview.append("you: ", style="dim")
+        elif summary.members is not None:
+            preview.append(f"{last.sender}: ", style="dim")
         preview.append_text(safe(f'"{_first_line(last.body)}"', "italic"))
         second = _fit(preview, Text(short_when(last.ts, now), style="dim"), width)
     return Text("\n", end="").join([first, second])
