@@ -11,6 +11,7 @@ from mqchat.core.events import (
     ConnectionChanged,
     ContactsChanged,
     Event,
+    MessageChanged,
     MessageStateChanged,
     PeerTyping,
     PresenceChanged,
@@ -22,6 +23,7 @@ __all__ = [
     "ChatReceivedMsg",
     "ConnectionChangedMsg",
     "ContactsChangedMsg",
+    "MessageChangedMsg",
     "MessageStateChangedMsg",
     "PeerTypingMsg",
     "PresenceChangedMsg",
@@ -46,6 +48,14 @@ class MessageStateChangedMsg(BackendMsg, bubble=False):
     """One of our messages moved on (sent, delivered, read, failed)."""
 
     def __init__(self, event: MessageStateChanged) -> None:
+        super().__init__()
+        self.event = event
+
+
+class MessageChangedMsg(BackendMsg, bubble=False):
+    """A message was edited or deleted by its sender (us or the peer)."""
+
+    def __init__(self, event: MessageChanged) -> None:
         super().__init__()
         self.event = event
 
@@ -98,6 +108,8 @@ def message_for(event: Event) -> BackendMsg:
             return ChatReceivedMsg(event)
         case MessageStateChanged():
             return MessageStateChangedMsg(event)
+        case MessageChanged():
+            return MessageChangedMsg(event)
         case PresenceChanged():
             return PresenceChangedMsg(event)
         case ConnectionChanged():

@@ -132,7 +132,10 @@ def contact_row(
         preview = Text("  ", end="")
         if last.outgoing:
             preview.append("you: ", style="dim")
-        preview.append_text(safe(f'"{_first_line(last.body)}"', "italic"))
+        if last.deleted:
+            preview.append("message deleted", style="dim italic")
+        else:
+            preview.append_text(safe(f'"{_first_line(last.body)}"', "italic"))
         second = _fit(preview, Text(short_when(last.ts, now), style="dim"), width)
     return Text("\n", end="").join([first, second])
 
