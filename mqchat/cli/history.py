@@ -94,19 +94,25 @@ def _fail(line: str) -> int:
 
 def _row(msg: ChatMessage, *, as_json: bool, with_peer: bool) -> str:
     if as_json:
-        return json.dumps(
-            {
-                "id": msg.id,
-                "from": msg.sender,
-                "to": msg.recipient,
-                "ts": format_ts(msg.ts),
-                "body": msg.body,
-                "state": str(msg.state),
-                "direction": str(msg.direction),
-            },
-            ensure_ascii=False,
-        )
+        obj: dict[str, object] = {
+            "id": msg.id,
+            "from": msg.sender,
+            "to": msg.recipient,
+            "ts": format_ts(msg.ts),
+            "body": msg.body,
+            "state": str(msg.state),
+            "direction": str(msg.direction),
+        }
+        # Protocol v2's changes, only on the messages they changed.
+        if msg.edited is not None:
+            obj["edited"] = format_ts(msg.edited)
+        if msg.deleted:
+            obj["deleted"] = True
+        return json.dumps(obj, ensure_ascii=False)
     local = msg.ts.astimezone().strftime("%Y-%m-%d %H:%M:%S")
     mark = f" [{msg.state}]" if msg.outgoing else ""
     who = f"{msg.sender} → {msg.recipient}" if with_peer else msg.sender
-    return f"{local}  {who}: {display_safe(msg.body)}{mark}"
+    if msg.deleted:
+        return f"{local}  {who}: (message deleted){mark}"
+    edited = " (edited)" if msg.edited is not None else ""
+    return f"{local}  {who}: {display_safe(msg.body)}{edited}{mark}"
