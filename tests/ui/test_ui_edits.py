@@ -167,3 +167,20 @@ def test_snapshot_picked_and_editing(snap_compare, build_app, backend):
 def test_snapshot_picking(snap_compare, build_app, backend):
     app, _ = build_app(open_peer="bob")
     assert snap_compare(app, terminal_size=SIZE, run_before=keys("ctrl+up"))
+
+
+async def test_the_friends_list_preview_follows_an_edit_and_a_delete(
+    build_app, backend, screen_text, settle
+):
+    app, _ = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert '"see you at 5"' in screen_text(app)
+        last = backend.messages["bob"][-1]
+        backend.change(last.id, "see you at 6")
+        await settle(pilot)
+        assert '"see you at 6"' in screen_text(app)
+        backend.change(last.id, None)
+        await settle(pilot)
+        assert "message deleted" in screen_text(app)
+        assert "see you at" not in screen_text(app)
