@@ -242,7 +242,7 @@ class ConversationScreen(OwnMessagesScreen):
             return self.is_request
         if action == "hit":
             return bool(self.query_one(SearchBar).hits) or None
-        return self.check_own(action, parameters) if action in OWN_MESSAGE_ACTIONS else True
+        return self.check_own(action) if action in OWN_MESSAGE_ACTIONS else True
 
     async def action_accept(self) -> None:
         if not self.is_request:

@@ -34,7 +34,7 @@ OWN_MESSAGE_BINDINGS = [
     ),
     Binding(
         "up",
-        "pick(-1)",
+        "step(-1)",
         "Older of yours",
         id="conversation.pick_older",
         show=False,
@@ -42,7 +42,7 @@ OWN_MESSAGE_BINDINGS = [
     ),
     Binding(
         "down",
-        "pick(1)",
+        "step(1)",
         "Newer of yours",
         id="conversation.pick_newer",
         show=False,
@@ -57,7 +57,7 @@ OWN_MESSAGE_BINDINGS = [
         tooltip="Delete the picked message, for both sides (asks first)",
     ),
 ]
-OWN_MESSAGE_ACTIONS = {"pick", "edit", "delete"}
+OWN_MESSAGE_ACTIONS = {"pick", "step", "edit", "delete"}
 PICKING = "↑↓ your messages · e edit · d delete · esc done"
 EDITING = "editing your message · enter saves · esc cancels"
 
@@ -72,11 +72,15 @@ class OwnMessagesScreen(SessionScreen):
     _draft: str = ""
     """What was in the box before an edit took it; given back after."""
 
-    def check_own(self, action: str, parameters: tuple[object, ...]) -> bool:
+    def check_own(self, action: str) -> bool:
+        """ctrl+up whenever we are not editing; the others only while one of ours
+        is picked (else up, down, e and d are someone else's keys)."""
         if action == "pick":
-            # ctrl+up (-1) always; up and down only while one of ours is picked.
-            return self.editing is None and (self.picked is not None or parameters == (-1,))
+            return self.editing is None
         return self.picked is not None and self.editing is None
+
+    async def action_step(self, direction: int) -> None:
+        await self.action_pick(direction)
 
     async def action_pick(self, direction: int) -> None:
         log = self.query_one(MessageLog)

@@ -184,3 +184,13 @@ async def test_the_friends_list_preview_follows_an_edit_and_a_delete(
         await settle(pilot)
         assert "message deleted" in screen_text(app)
         assert "see you at" not in screen_text(app)
+
+
+async def test_up_and_down_pick_nothing_unless_one_of_ours_is_picked(build_app, backend, settle):
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+f", "up", "down", "e", "d")  # typed into the search
+        await settle(pilot)
+        assert picked(app) is None
+        assert backend.edits == [] and backend.deletes == []
