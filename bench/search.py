@@ -127,6 +127,10 @@ def as_version_4(path: Path, copy: Path) -> None:
     shutil.copyfile(path, copy)
     raw = sqlite3.connect(copy, isolation_level=None)
     try:
+        # What version 7 added (edits and deletes), then what 5 and 6 added.
+        raw.execute("DROP TABLE outgoing_changes")
+        raw.execute("ALTER TABLE messages DROP COLUMN edited_at_ms")
+        raw.execute("ALTER TABLE messages DROP COLUMN deleted")
         for trigger in ("delete", "update"):
             raw.execute(f"DROP TRIGGER message_search_{trigger}")
         raw.execute("DELETE FROM meta WHERE key = 'search_indexed_rowid'")
