@@ -223,7 +223,7 @@ class ConversationScreen(OwnMessagesScreen):
     async def recall(self, event: Composer.RecallWanted) -> None:
         """Up in an empty box: the last message we sent here, to edit and send again."""
         recent = await self.backend.history(self.peer, limit=RECALL_DEPTH)
-        last = next((m.body for m in reversed(recent) if m.outgoing), None)
+        last = next((m.body for m in reversed(recent) if m.outgoing and not m.deleted), None)
         if last is not None:
             event.composer.recall(last)
 

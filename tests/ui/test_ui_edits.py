@@ -194,3 +194,14 @@ async def test_up_and_down_pick_nothing_unless_one_of_ours_is_picked(build_app, 
         await settle(pilot)
         assert picked(app) is None
         assert backend.edits == [] and backend.deletes == []
+
+
+async def test_up_in_an_empty_box_skips_a_deleted_message(build_app, backend, settle):
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        backend.change(backend.messages["bob"][2].id, None)  # "yes, on my way"
+        await settle(pilot)
+        await pilot.press("up")
+        await settle(pilot)
+        assert composer(app).text == OLDER
