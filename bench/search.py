@@ -127,13 +127,14 @@ def as_version_4(path: Path, copy: Path) -> None:
     shutil.copyfile(path, copy)
     raw = sqlite3.connect(copy, isolation_level=None)
     try:
+        # What versions 8 (rooms) and 7 (edits and deletes) added, then 6 and 5.
+        for table in ("rooms", "room_receipts", "outgoing_changes"):
+            raw.execute(f"DROP TABLE {table}")
+        for column in ("edited_at_ms", "deleted"):
+            raw.execute(f"ALTER TABLE messages DROP COLUMN {column}")
         for trigger in ("delete", "update"):
             raw.execute(f"DROP TRIGGER message_search_{trigger}")
         raw.execute("DELETE FROM meta WHERE key = 'search_indexed_rowid'")
-        for table in ("rooms", "room_receipts"):  # version 8
-            raw.execute(f"DROP TABLE {table}")
-        for column in ("edited_at_ms", "deleted"):  # version 7
-            raw.execute(f"ALTER TABLE messages DROP COLUMN {column}")
         raw.execute("DROP TABLE message_search")
         raw.execute("DROP INDEX ix_messages_ts")
         raw.execute("DROP INDEX ix_messages_conversation_state")

@@ -12,7 +12,7 @@ from mqchat.config.settings import Settings
 from mqchat.core.devices import DeviceRecord, session_client_id, why_not_forget
 from mqchat.core.topics import device_topic, validate_device_id
 from mqchat.mqtt.errors import MqttError, PublishRefused
-from mqchat.mqtt.link import discard_session
+from mqchat.mqtt.forget import discard_session
 from mqchat.mqtt.protocol import ProtocolChoice
 from mqchat.mqtt.session import Session
 

@@ -81,7 +81,7 @@ class Edits:
             raise SendError(f"not {what}: the message is deleted")
         try:
             outcome, changed = await store.change_message(
-                message_id, self._user, body=body, at=env.ts
+                message_id, self._user, body=body, at=env.ts, publish=(env.id, peer, data)
             )
         except StoreError as exc:
             raise SendError(f"not {what}: the history cannot be written: {exc}") from exc

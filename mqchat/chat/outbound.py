@@ -156,6 +156,8 @@ class Outbound:
         store = await self._store()
         stored = {msg.id: msg for msg in await store.pending_outgoing()}
         self._outbox = stored | self._outbox  # those stored first, in the store's order
+        changes = {cid: (peer, data) for cid, peer, data in await store.outgoing_changes()}
+        self._changes = changes | self._changes
         self._requests_due = True
         self._wake.set()
         try:
@@ -316,14 +318,15 @@ class Outbound:
             await asyncio.gather(*window.values(), return_exceptions=True)
 
     async def _publish_changes(self, client: Session) -> None:
-        """Edits and deletes, in the order they were made; one the broker refuses is
-        dropped (it would be refused again), one a lost connection interrupts waits
-        for the next connection."""
+        """Edits and deletes, in the order they were made, each forgotten by the store
+        once acknowledged; one the broker refuses is dropped (it would be refused
+        again), one a lost connection interrupts waits for the next connection."""
         for change_id, (peer, payload) in list(self._changes.items()):
             try:
                 await client.publish(inbox_topic(self._ns, peer, self._user), payload, qos=1)
             except PublishRefused as exc:
                 log.warning("the broker refused a change to %s: %s", peer, exc.reason)
+            await (await self._store()).change_sent(change_id)
             self._changes.pop(change_id, None)
 
     def _fill(self, client: Session, window: dict[str, asyncio.Future[None]]) -> None:

@@ -128,7 +128,7 @@ def _row(
     msg: ChatMessage, *, as_json: bool, with_peer: bool, read_by: tuple[int, int] | None = None
 ) -> str:
     if as_json:
-        fields: dict[str, object] = {
+        obj: dict[str, object] = {
             "id": msg.id,
             "from": msg.sender,
             "to": msg.recipient,
@@ -138,11 +138,19 @@ def _row(
             "direction": str(msg.direction),
         }
         if read_by is not None:
-            fields |= {"read_by": read_by[0], "members": read_by[1]}
-        return json.dumps(fields, ensure_ascii=False)
+            obj |= {"read_by": read_by[0], "members": read_by[1]}
+        # Protocol v2's changes, only on the messages they changed.
+        if msg.edited is not None:
+            obj["edited"] = format_ts(msg.edited)
+        if msg.deleted:
+            obj["deleted"] = True
+        return json.dumps(obj, ensure_ascii=False)
     local = msg.ts.astimezone().strftime("%Y-%m-%d %H:%M:%S")
     mark = f" [{msg.state}]" if msg.outgoing else ""
     if read_by is not None:
         mark = f" [read by {read_by[0]} of {read_by[1]}]"
     who = f"{msg.sender} → {msg.recipient}" if with_peer else msg.sender
-    return f"{local}  {who}: {display_safe(msg.body)}{mark}"
+    if msg.deleted:
+        return f"{local}  {who}: (message deleted){mark}"
+    edited = " (edited)" if msg.edited is not None else ""
+    return f"{local}  {who}: {display_safe(msg.body)}{edited}{mark}"

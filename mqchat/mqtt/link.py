@@ -37,7 +37,6 @@ __all__ = [
     "Link",
     "LinkError",
     "MessageHandler",
-    "discard_session",
     "message_from_paho",
     "open_link",
 ]
@@ -393,14 +392,3 @@ def _connect(
     if connack[0].is_failure:
         raise MqttError(str(connack[0]), code=int(connack[0].value))
     return link
-
-
-def discard_session(
-    settings: Settings, client_id: str, protocol: ProtocolChoice | None = None
-) -> None:
-    """Make the broker drop the persistent session of ``client_id`` (a forgotten
-    device's): connect once under that id with a clean start and a session expiry of
-    0 (MQTT 5; with 3.1.1 a clean session), then disconnect, so nothing more is
-    queued for it. A client connected under that id now is taken over (the broker
-    closes its connection). Raises :class:`LinkError`."""
-    open_link(settings, protocol, role="forget", client_id=client_id).close()

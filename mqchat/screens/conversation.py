@@ -20,7 +20,7 @@ from textual.worker import Worker
 from mqchat.chat.backend import SendError
 from mqchat.core.model import ChatMessage, Contact, ContactStatus, DeliveryState
 from mqchat.core.names import InvalidUserName
-from mqchat.screens.base import TYPING_FADE, Session, SessionScreen, TypingPeers
+from mqchat.screens.base import TYPING_FADE, Session, TypingPeers
 from mqchat.screens.messages import (
     ChatReceivedMsg,
     ConnectionChangedMsg,
@@ -29,6 +29,7 @@ from mqchat.screens.messages import (
     PeerTypingMsg,
     PresenceChangedMsg,
 )
+from mqchat.screens.own_messages import OWN_MESSAGE_ACTIONS, OWN_MESSAGE_BINDINGS, OwnMessagesScreen
 from mqchat.widgets.composer import RECALL_DEPTH, Composer, merged
 from mqchat.widgets.contact_list import contact_label
 from mqchat.widgets.log_window import order_key
@@ -41,7 +42,7 @@ __all__ = ["ConversationScreen"]
 log = logging.getLogger(__name__)
 
 
-class ConversationScreen(SessionScreen):
+class ConversationScreen(OwnMessagesScreen):
     CSS_PATH = "conversation.tcss"
     BINDINGS = [
         Binding("escape", "back", "Back", id="conversation.back"),
@@ -66,6 +67,7 @@ class ConversationScreen(SessionScreen):
         Binding("N", "hit(-1)", "Newer hit", id="conversation.previous_hit", show=False),
         # i would be typed into the message: ctrl+t ("traffic") opens the inspector here.
         Binding("ctrl+t", "app.inspect", "Inspector", id="conversation.inspector", priority=True),
+        *OWN_MESSAGE_BINDINGS,
     ]
     typing_fade = TYPING_FADE
 
@@ -162,7 +164,9 @@ class ConversationScreen(SessionScreen):
     def send(self, event: Composer.Submitted) -> None:
         # The text has left the box already: what is typed from now on is the next
         # message. Sends go out one at a time, in order, on the app (leaving the
-        # conversation does not cancel them).
+        # conversation does not cancel them). While editing, it is the new text.
+        if self.editing is not None:
+            return self.save_edit(event.text)
         self._outbox.append(event.text)
         if len(self._outbox) == 1:
             self.app.run_worker(self._send_outbox(), group="send")
@@ -203,6 +207,8 @@ class ConversationScreen(SessionScreen):
     @on(TextArea.Changed, "#compose")
     def typed(self, event: TextArea.Changed) -> None:
         text = event.text_area.text
+        if self.editing is not None:
+            return  # an edit: neither the draft nor worth a typing notice
         if text.strip():
             self.session.drafts[self.peer] = text
         else:
@@ -217,7 +223,7 @@ class ConversationScreen(SessionScreen):
     async def recall(self, event: Composer.RecallWanted) -> None:
         """Up in an empty box: the last message we sent here, to edit and send again."""
         recent = await self.backend.history(self.peer, limit=RECALL_DEPTH)
-        last = next((m.body for m in reversed(recent) if m.outgoing), None)
+        last = next((m.body for m in reversed(recent) if m.outgoing and not m.deleted), None)
         if last is not None:
             event.composer.recall(last)
 
@@ -236,7 +242,7 @@ class ConversationScreen(SessionScreen):
             return self.is_request
         if action == "hit":
             return bool(self.query_one(SearchBar).hits) or None
-        return True
+        return self.check_own(action) if action in OWN_MESSAGE_ACTIONS else True
 
     async def action_accept(self) -> None:
         if not self.is_request:
@@ -346,6 +352,8 @@ class ConversationScreen(SessionScreen):
         return bool(self.query_one("#compose", Composer).text)
 
     def action_back(self) -> None:
+        if self.let_go():  # escape ends editing or picking first
+            return
         bar = self.query_one(SearchBar)
         if bar.is_open:  # escape closes the search first
             bar.close()

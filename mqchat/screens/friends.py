@@ -20,6 +20,7 @@ from mqchat.screens.messages import (
     ConnectionChangedMsg,
     ContactsChangedMsg,
     DevicesChangedMsg,
+    MessageChangedMsg,
     MessageStateChangedMsg,
     PeerTypingMsg,
     PresenceChangedMsg,
@@ -139,6 +140,9 @@ class FriendsScreen(SessionScreen):
 
     def on_message_state_changed_msg(self, _msg: MessageStateChangedMsg) -> None:
         self.reload_soon()
+
+    def on_message_changed_msg(self, _msg: MessageChangedMsg) -> None:
+        self.reload_soon()  # the preview of an edited or deleted last message
 
     def on_presence_changed_msg(self, msg: PresenceChangedMsg) -> None:
         if self.summary(msg.event.presence.user) is not None:

@@ -12,6 +12,7 @@ from mqchat.core.events import (
     ContactsChanged,
     DevicesChanged,
     Event,
+    MessageChanged,
     MessageStateChanged,
     PeerTyping,
     PresenceChanged,
@@ -25,6 +26,7 @@ __all__ = [
     "ConnectionChangedMsg",
     "ContactsChangedMsg",
     "DevicesChangedMsg",
+    "MessageChangedMsg",
     "MessageStateChangedMsg",
     "PeerTypingMsg",
     "PresenceChangedMsg",
@@ -50,6 +52,14 @@ class MessageStateChangedMsg(BackendMsg, bubble=False):
     """One of our messages moved on (sent, delivered, read, failed)."""
 
     def __init__(self, event: MessageStateChanged) -> None:
+        super().__init__()
+        self.event = event
+
+
+class MessageChangedMsg(BackendMsg, bubble=False):
+    """A message was edited or deleted by its sender (us or the peer)."""
+
+    def __init__(self, event: MessageChanged) -> None:
         super().__init__()
         self.event = event
 
@@ -118,6 +128,8 @@ def message_for(event: Event) -> BackendMsg:
             return ChatReceivedMsg(event)
         case MessageStateChanged():
             return MessageStateChangedMsg(event)
+        case MessageChanged():
+            return MessageChangedMsg(event)
         case PresenceChanged():
             return PresenceChangedMsg(event)
         case ConnectionChanged():

@@ -203,12 +203,27 @@ class ChatStore:
         return await self._writer.run(plain.get_message(message_id))
 
     async def change_message(
-        self, target: str, sender: str, *, body: str | None, at: datetime
+        self,
+        target: str,
+        sender: str,
+        *,
+        body: str | None,
+        at: datetime,
+        publish: plain.Publish | None = None,
     ) -> tuple[Outcome, ChatMessage | None]:
         """``sender`` edits the message ``target`` to ``body``, or deletes it when
-        ``body`` is ``None``, if it is theirs (:func:`~mqchat.core.edits.judge`).
+        ``body`` is ``None``, if it is theirs (:func:`~mqchat.core.edits.judge`);
+        one of ours keeps its envelope (``publish``) until :meth:`change_sent`.
         Returns the outcome and the message as it is now (``None``: unknown id)."""
-        return await self._writer.run(plain.change_message(target, sender, body, to_millis(at)))
+        work = plain.change_message(target, sender, body, to_millis(at), publish)
+        return await self._writer.run(work)
+
+    async def outgoing_changes(self) -> list[plain.Publish]:
+        """Our edits and deletes not yet acknowledged, oldest first."""
+        return await self._writer.run(plain.outgoing_changes())
+
+    async def change_sent(self, change_id: str) -> None:
+        await self._writer.run(plain.change_sent(change_id))
 
     async def set_state(self, message_id: str, state: DeliveryState) -> ChatMessage | None:
         """Move a message to ``state`` if that is a step forward (see ``_OUT_FROM``;

@@ -124,6 +124,8 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         # Protocol v2's edits and deletes (core/edits.py).
         "ALTER TABLE messages ADD COLUMN edited_at_ms BIGINT",
         "ALTER TABLE messages ADD COLUMN deleted BOOLEAN NOT NULL DEFAULT 0",
+        "CREATE TABLE outgoing_changes (id VARCHAR NOT NULL, peer VARCHAR NOT NULL, "
+        "payload BLOB NOT NULL, PRIMARY KEY (id))",
     ),
     8: (
         # Protocol v2's rooms (core/rooms.py).

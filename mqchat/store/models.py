@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Index, String, Text, text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from mqchat.core.model import ContactStatus, DeliveryState, Direction
 
-__all__ = ["Base", "ContactRow", "MessageRow", "MetaRow"]
+__all__ = ["Base", "ChangeRow", "ContactRow", "MessageRow", "MetaRow"]
 
 
 def _one_of(column: str, values: type[StrEnum]) -> str:
@@ -93,6 +93,19 @@ class DismissedRow(Base):
     user: Mapped[str] = mapped_column(String, primary_key=True)
     until_ms: Mapped[int] = mapped_column(BigInteger)
     blocked: Mapped[bool] = mapped_column(Boolean)
+
+
+class ChangeRow(Base):
+    """Our edits and deletes (protocol v2) not yet acknowledged by the broker, as
+    they go on the wire, in the order they were made (the rowid): a change made
+    offline survives a restart (schema version 7)."""
+
+    __tablename__ = "outgoing_changes"
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    """The envelope id of the change."""
+    peer: Mapped[str] = mapped_column(String)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class RoomRow(Base):

@@ -28,12 +28,14 @@ from mqchat.store.writer import Work
 __all__ = [
     "add_contact",
     "change_message",
+    "change_sent",
     "contact",
     "contact_summaries",
     "contacts",
     "device_id",
     "get_message",
     "mark_read",
+    "outgoing_changes",
     "outgoing_in_state",
     "page",
     "unread_count",
@@ -90,16 +92,22 @@ def outgoing_in_state(state: DeliveryState, peer: str | None) -> Work[list[ChatM
     )
 
 
+Publish = tuple[str, str, bytes]
+"""A change of ours to publish: its envelope id, the peer, the envelope's bytes."""
+
+
 def change_message(
-    target: str, sender: str, body: str | None, at: datetime
+    target: str, sender: str, body: str | None, at: datetime, publish: Publish | None
 ) -> Work[tuple[Outcome, ChatMessage | None]]:
     """``sender`` edits (to ``body``) or deletes (``body`` ``None``) the message
     ``target``, if :func:`~mqchat.core.edits.judge` allows it: the look and the
-    change in one transaction. Returns the outcome and the message as it is now
+    change in one transaction, with (when applied) the envelope to ``publish`` kept
+    in ``outgoing_changes``. Returns the outcome and the message as it is now
     (``None`` for an unknown one). A body already indexed for search is re-indexed
     by the ``message_search_update`` trigger; the others by the next catch-up."""
     select = f"SELECT {MESSAGE_FIELDS} FROM messages WHERE id = ?"
     update = "UPDATE messages SET body = ?, edited_at_ms = ?, deleted = ? WHERE id = ?"
+    keep = "INSERT INTO outgoing_changes (id, peer, payload) VALUES (?, ?, ?)"
     change = Change.DELETE if body is None else Change.EDIT
 
     def work(conn: sqlite3.Connection) -> tuple[Outcome, ChatMessage | None]:
@@ -111,9 +119,26 @@ def change_message(
         changed = apply_change(message, body, at)
         edited = None if changed.edited is None else to_ms(changed.edited)
         conn.execute(update, (changed.body, edited, changed.deleted, target))
+        if publish is not None:
+            conn.execute(keep, publish)
         return outcome, changed
 
     return Work(work, single=False)
+
+
+def outgoing_changes() -> Work[list[Publish]]:
+    """Our changes not yet acknowledged, oldest first."""
+    sql = "SELECT id, peer, payload FROM outgoing_changes ORDER BY rowid"
+    return Work(lambda conn: [(i, p, bytes(b)) for i, p, b in conn.execute(sql)], single=True)
+
+
+def change_sent(change_id: str) -> Work[None]:
+    sql = "DELETE FROM outgoing_changes WHERE id = ?"
+
+    def work(conn: sqlite3.Connection) -> None:
+        conn.execute(sql, (change_id,))
+
+    return Work(work, single=True)
 
 
 def mark_read(peer: str, up_to: ChatMessage | None) -> Work[list[str]]:

@@ -18,7 +18,8 @@ from mqchat.core.devices import (
 from mqchat.core.topics import device_topic, devices_filter, parse_topic
 from mqchat.core.wire import EnvelopeError
 from mqchat.mqtt.errors import LinkError
-from mqchat.mqtt.link import Link, discard_session, open_link
+from mqchat.mqtt.forget import discard_session
+from mqchat.mqtt.link import Link, open_link
 from mqchat.mqtt.protocol import ProtocolChoice
 from mqchat.mqtt.retained import retained_payloads
 

@@ -139,7 +139,10 @@ def contact_row(
             preview.append("you: ", style="dim")
         elif summary.members is not None:
             preview.append(f"{last.sender}: ", style="dim")
-        preview.append_text(safe(f'"{_first_line(last.body)}"', "italic"))
+        if last.deleted:
+            preview.append("message deleted", style="dim italic")
+        else:
+            preview.append_text(safe(f'"{_first_line(last.body)}"', "italic"))
         second = _fit(preview, Text(short_when(last.ts, now), style="dim"), width)
     return Text("\n", end="").join([first, second])
 

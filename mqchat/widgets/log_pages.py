@@ -11,7 +11,7 @@ from typing import Protocol
 from mqchat.core.model import ChatMessage
 from mqchat.widgets.log_window import LogWindow
 
-__all__ = ["History", "LogPages", "first_unread"]
+__all__ = ["History", "LogPages", "first_unread", "trim"]
 
 
 class History(Protocol):
@@ -29,6 +29,29 @@ class History(Protocol):
 def first_unread(window: LogWindow) -> ChatMessage | None:
     """The oldest message of ``window`` from the peer that is not read yet."""
     return next((m for m in window.messages if window.unread(m)), None)
+
+
+def trim(window: LogWindow, keep: int, top: int, bottom: int, following: bool) -> None:
+    """Past ``keep`` messages, forget those at the end of ``window`` farther from the
+    screen, but never those on lines ``top`` to ``bottom`` (the screen and the pages
+    around it, which would only be fetched again): the window is as large as the
+    screen needs, else ``keep``. Following the newest, only old ones go."""
+    extra = len(window) - keep
+    if extra <= 0:
+        return
+    first_kept = window.message_index_at(max(0, top))
+    last_kept = window.message_index_at(bottom)
+    above = first_kept or 0
+    below = 0 if last_kept is None else len(window) - last_kept - 1
+    if following and window.at_newest:
+        below = 0
+    for end in sorted((-1, 1), key=lambda e: above if e < 0 else below, reverse=True):
+        count = min(extra, above if end < 0 else below)
+        if end < 0:
+            window.drop_oldest(count)
+        else:
+            window.drop_newest(count)
+        extra -= count
 
 
 class LogPages:

@@ -20,25 +20,10 @@ from rich.text import Text
 from textual.strip import Strip
 
 from mqchat.core.model import ChatMessage, DeliveryState
-from mqchat.widgets.render import (
-    body_text,
-    clock_time,
-    day_label,
-    delivery_mark,
-    local_day,
-    safe,
-    set_aside_note,
-)
+from mqchat.widgets.message_lines import message_body, message_plain, message_texts
+from mqchat.widgets.render import day_label, local_day, safe
 
-__all__ = [
-    "Kind",
-    "LogWindow",
-    "advances",
-    "message_body",
-    "message_plain",
-    "message_texts",
-    "order_key",
-]
+__all__ = ["Kind", "LogWindow", "advances", "order_key"]
 
 # How far along its way a message is: a state update never moves it backwards
 # (a late "sent" must not hide an earlier "read").
@@ -52,7 +37,6 @@ _RANK = {
 }
 
 UNREAD_LINE = "new since you last looked"
-MARK_CELLS = 2
 
 
 def advances(old: DeliveryState, new: DeliveryState) -> bool:
@@ -65,73 +49,6 @@ def advances(old: DeliveryState, new: DeliveryState) -> bool:
 def order_key(message: ChatMessage) -> tuple[datetime, str]:
     """A message's place in its conversation, as the store orders it."""
     return (message.ts, message.id)
-
-
-def message_body(message: ChatMessage) -> Text:
-    """What is drawn of the body, and under it, for a message whose sender's time was
-    set aside, the time they claimed (see :func:`~mqchat.widgets.render.set_aside_note`)."""
-    body = body_text(message.body)
-    if message.claimed_ts is not None:
-        body.append("\n")
-        body.append_text(set_aside_note(message.claimed_ts))
-    return body
-
-
-def _sender(message: ChatMessage, peer_label: str, cells: int) -> Text:
-    text = (
-        Text("you", style="bold cyan", end="")
-        if message.outgoing
-        else safe(peer_label, "bold green")
-    )
-    text.truncate(cells, overflow="ellipsis", pad=True)
-    return text
-
-
-def message_texts(
-    message: ChatMessage,
-    state: DeliveryState,
-    peer_label: str,
-    sender_width: int,
-    width: int,
-    console: Console,
-    body: Text | None = None,
-) -> list[Text]:
-    """``14:01 you    yes, on my way   ✓✓``, each line exactly ``width`` cells: the
-    body wraps (long words fold) under itself, the mark stays on the first line."""
-    body = body if body is not None else message_body(message)
-    indent = 1 + 5 + 1 + sender_width + 1
-    body_width = max(1, width - indent - 1 - MARK_CELLS - 1)
-    wrapped = list(body.wrap(console, body_width, overflow="fold")) or [Text()]
-    mark = delivery_mark(state) if message.outgoing else Text()
-    mark.align("right", MARK_CELLS)
-    lines = []
-    for number, part in enumerate(wrapped):
-        line = Text(" ", end="")
-        if number == 0:
-            line.append(clock_time(message.ts), style="dim")
-            line.append(" ")
-            line.append_text(_sender(message, peer_label, sender_width))
-            line.append(" ")
-        else:
-            line.append(" " * (indent - 1))
-        part.rstrip()
-        part.truncate(body_width, pad=True)
-        line.append_text(part)
-        line.append(" ")
-        line.append_text(mark if number == 0 else Text(" " * MARK_CELLS))
-        line.truncate(width, pad=True)
-        lines.append(line)
-    return lines
-
-
-def message_plain(
-    message: ChatMessage, state: DeliveryState, peer_label: str, body: Text | None = None
-) -> str:
-    """What a message says on one line, as plain text (for tests and screen readers)."""
-    mark = delivery_mark(state).plain if message.outgoing else ""
-    sender = "you" if message.outgoing else peer_label
-    body = body if body is not None else message_body(message)
-    return f"{clock_time(message.ts)} {sender} {body.plain} {mark}"
 
 
 class Kind(Enum):
@@ -247,6 +164,30 @@ class LogWindow:
         self.states[message_id] = state
         self._lines.pop(message_id, None)
         return True
+
+    def update(self, message: ChatMessage) -> bool:
+        """A held message was edited or deleted: it is drawn anew (its place in the
+        conversation does not change). Whether it is held."""
+        for index, held in enumerate(self.messages):
+            if held.id == message.id:
+                self.messages[index] = message
+                self._bodies.pop(message.id, None)
+                self._lines.pop(message.id, None)
+                return True
+        return False
+
+    def own_next(self, from_id: str | None, direction: int) -> ChatMessage | None:
+        """The next message of ours that can still be changed (not deleted), older
+        (``direction`` -1) or newer (1) than ``from_id``; from the newest end when
+        ``from_id`` is ``None`` or not held."""
+        ids = [m.id for m in self.messages]
+        start = ids.index(from_id) if from_id in ids else len(ids)
+        order = range(start - 1, -1, -1) if direction < 0 else range(start + 1, len(ids))
+        for index in order:
+            message = self.messages[index]
+            if message.outgoing and not message.deleted:
+                return message
+        return None
 
     def mark_read(self, up_to: ChatMessage) -> None:
         """Incoming messages up to ``up_to`` are read now (drawn the same, but no

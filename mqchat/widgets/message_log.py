@@ -20,7 +20,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from mqchat.core.model import ChatMessage, DeliveryState
-from mqchat.widgets.log_pages import History, LogPages
+from mqchat.widgets.log_pages import History, LogPages, trim
 from mqchat.widgets.log_window import Kind, LogWindow, order_key
 from mqchat.widgets.new_below import MAX_UNSEEN, NewBelow
 from mqchat.widgets.render import local_day
@@ -42,6 +42,7 @@ class MessageLog(ScrollView, can_focus=False):
         "message-log--beginning",
         "message-log--new",
         "message-log--hit",
+        "message-log--selected",
     }
     DEFAULT_CSS = """
     MessageLog {
@@ -54,6 +55,7 @@ class MessageLog(ScrollView, can_focus=False):
         & > .message-log--beginning { color: $text-muted; }
         & > .message-log--new { color: $text; background: $accent; text-style: bold; }
         & > .message-log--hit { background: $warning 40%; }
+        & > .message-log--selected { background: $accent 50%; }
     }
     """
 
@@ -84,6 +86,8 @@ class MessageLog(ScrollView, can_focus=False):
         self._last_seen: str | None = None
         self.hit: str | None = None
         """The id of the message a search jumped to, drawn highlighted."""
+        self.selected: str | None = None
+        """The id of our message picked to edit or delete, drawn highlighted."""
 
     # -- opening --------------------------------------------------------------------
 
@@ -154,6 +158,11 @@ class MessageLog(ScrollView, can_focus=False):
         elif len(self._early_states) < MAX_UNSEEN:
             # It may come before its message does (a fast acknowledgement).
             self._early_states[message_id] = state
+
+    def update(self, message: ChatMessage) -> None:
+        """A message was edited or deleted: redrawn in place, if held."""
+        if self.window.update(message):
+            self._relayout(self._anchor())
 
     def state_of(self, message_id: str) -> DeliveryState | None:
         message = next((m for m in self.window.messages if m.id == message_id), None)
@@ -254,29 +263,13 @@ class MessageLog(ScrollView, can_focus=False):
         return bool(added) or len(page) < self.page_size
 
     def _trim(self) -> None:
-        """Past ``max_messages``, forget messages at the end farther from the screen,
-        but never those within ``prefetch`` pages of it (they would only be fetched
-        again): the window is as large as the screen needs, else ``max_messages``."""
-        extra = len(self.window) - self.max_messages
+        """Past ``max_messages``, forget messages far from the screen (see :func:`trim`)."""
         height = self.scrollable_content_region.height
-        if extra <= 0 or not height or not self.window.total:
+        if len(self.window) <= self.max_messages or not height or not self.window.total:
             return
-        ahead = self.prefetch * height
-        top = round(self.scroll_y)
-        first_kept = self.window.message_index_at(max(0, top - ahead))
-        last_kept = self.window.message_index_at(top + height + ahead)
-        above = first_kept or 0
-        below = 0 if last_kept is None else len(self.window) - last_kept - 1
-        if self.following and self.window.at_newest:
-            below = 0
         anchor = self._anchor()
-        for end in sorted((-1, 1), key=lambda e: above if e < 0 else below, reverse=True):
-            count = min(extra, above if end < 0 else below)
-            if end < 0:
-                self.window.drop_oldest(count)
-            else:
-                self.window.drop_newest(count)
-            extra -= count
+        top, ahead = round(self.scroll_y), self.prefetch * height
+        trim(self.window, self.max_messages, top - ahead, top + height + ahead, self.following)
         self._relayout(anchor)
 
     def _anchor(self) -> tuple[str, int] | None:
@@ -389,9 +382,12 @@ class MessageLog(ScrollView, can_focus=False):
             style = base + self.get_component_rich_style(f"message-log--{kind.value}")
         else:
             style = base
-        hit = self.window.message_at(line) if self.hit is not None else None
-        if kind in (Kind.MESSAGE, Kind.OWN) and hit is not None and hit.id == self.hit:
-            style += self.get_component_rich_style("message-log--hit")
+        marked = self.window.message_at(line) if self.hit or self.selected else None
+        if kind in (Kind.MESSAGE, Kind.OWN) and marked is not None:
+            if marked.id == self.selected:
+                style += self.get_component_rich_style("message-log--selected")
+            elif marked.id == self.hit:
+                style += self.get_component_rich_style("message-log--hit")
         return strip.apply_style(style)
 
     def _new_below_line(self, width: int) -> Strip:

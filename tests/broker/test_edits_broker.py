@@ -15,7 +15,7 @@ from mqchat.chat.service import ChatService
 from mqchat.core.envelope import Delete, Edit, Text, encode_envelope
 from mqchat.core.events import ChatReceived, MessageChanged, Rejected
 from mqchat.core.model import ChatMessage
-from tests.support.chat_session import befriend, running
+from tests.support.chat_session import befriend, running, settings_for
 from tests.support.mosquitto import Mosquitto
 from tests.support.recorder import Recorder
 
@@ -121,3 +121,24 @@ async def test_mallory_cannot_edit_or_delete_alices_message(
         await alice.edit_text("bob", sent.id, "meet at the station at 6")
         theirs = await changed(b_events, sent.id, 0)
         assert theirs.body == "meet at the station at 6"
+
+
+async def test_a_change_made_offline_goes_out_after_a_restart(
+    broker: Mosquitto, namespace: str, tmp_path: Path
+) -> None:
+    async with running(broker, "bob", namespace, tmp_path) as (bob, b_events):
+        async with running(broker, "alice", namespace, tmp_path) as (alice, a_events):
+            await befriend(alice, a_events, bob, b_events)
+            sent = await alice.send_text("bob", "the code is 1234")
+            await received(b_events, sent)
+        # alice, not connected, deletes it, and quits before any connection
+        offline = ChatService(settings_for(broker, "alice", namespace, tmp_path))
+        gone = await offline.delete_text("bob", sent.id)
+        assert gone.deleted
+        await offline.stop()
+        before = await stored(bob, sent.id)
+        assert before is not None and before.body == "the code is 1234"
+        mark = len(b_events.events)
+        async with running(broker, "alice", namespace, tmp_path):
+            theirs = await changed(b_events, sent.id, mark)
+            assert (theirs.body, theirs.deleted) == ("", True)

@@ -40,7 +40,8 @@ from mqchat.screens.messages import (
     message_for,
 )
 from mqchat.widgets.contact_list import contact_label, contact_row
-from mqchat.widgets.log_window import advances, message_body, message_plain, message_texts
+from mqchat.widgets.log_window import advances
+from mqchat.widgets.message_lines import message_body, message_plain, message_texts
 from mqchat.widgets.render import (
     MAX_BODY_CHARS,
     READ_STYLE,

@@ -137,3 +137,28 @@ def test_no_history_is_said_and_exit_1(tmp_path: Path, capsys: pytest.CaptureFix
     assert search(tmp_path / "empty", "pizza") == 1
     err = capsys.readouterr().err
     assert err.startswith("mqchat: no history for alice on 127.0.0.1:1") and err.count("\n") == 1
+
+
+def test_history_says_what_was_edited_and_deleted(
+    data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def change() -> None:
+        path = database_path(data, parse_broker_url(NOWHERE), "alice")
+        async with await ChatStore.open(path, within=data) as store:
+            await store.change_message(
+                "b1", "bob", body="pizza at 8?", at=T0 + timedelta(minutes=1)
+            )
+            await store.change_message("b2", "alice", body=None, at=T0 + timedelta(minutes=2))
+
+    asyncio.run(change())
+    history = ["history", "bob", "--user", "alice", "--broker", NOWHERE, "--data-dir", str(data)]
+    assert main(history) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "2026-11-22 04:00:01  bob: pizza at 8? (edited)",
+        "2026-11-22 04:00:02  alice: (message deleted) [delivered]",
+    ]
+    assert main([*history, "--json"]) == 0
+    edited, deleted = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert (edited["body"], edited["edited"]) == ("pizza at 8?", "2026-11-22T04:01:00.000Z")
+    assert (deleted["body"], deleted["deleted"]) == ("", True)
+    assert "deleted" not in edited and "edited" not in deleted

@@ -111,3 +111,15 @@ async def test_deleted_messages_are_never_sent_again(store: ChatStore) -> None:
     await store.change_message("o1", "alice", body=None, at=LATER)
     assert await store.pending_outgoing() == []
     assert await store.outgoing_in_state(DeliveryState.SENT) == []
+
+
+async def test_our_change_waits_in_the_store_until_sent(store: ChatStore) -> None:
+    kept = ("c1", "bob", b'{"type":"edit"}')
+    await store.change_message("o1", "alice", body="fine by me!", at=LATER, publish=kept)
+    refused = ("c2", "bob", b'{"type":"delete"}')
+    await store.change_message("m1", "alice", body=None, at=LATER, publish=refused)  # not ours
+    later = ("c3", "bob", b'{"type":"delete"}')
+    await store.change_message("o1", "alice", body=None, at=LATER, publish=later)
+    assert await store.outgoing_changes() == [kept, later]
+    await store.change_sent("c1")
+    assert await store.outgoing_changes() == [later]

@@ -14,6 +14,8 @@ from mqchat.chat.outgoing import prepare_text
 from mqchat.config.broker_url import parse_broker_url
 from mqchat.config.settings import Settings
 from mqchat.core.envelope import (
+    Delete,
+    Edit,
     FriendRequest,
     Receipt,
     ReceiptStatus,
@@ -21,7 +23,14 @@ from mqchat.core.envelope import (
     Typing,
     encode_envelope,
 )
-from mqchat.core.events import ChatReceived, ContactsChanged, Event, PeerTyping, Rejected
+from mqchat.core.events import (
+    ChatReceived,
+    ContactsChanged,
+    Event,
+    MessageChanged,
+    PeerTyping,
+    Rejected,
+)
 from mqchat.core.model import ContactStatus, DeliveryState, utc_now
 from mqchat.core.roster import Roster
 from mqchat.mqtt.session import Incoming
@@ -136,3 +145,31 @@ async def test_a_spoofed_sender_is_rejected_and_counted(bob: Bob) -> None:
     assert isinstance(event, Rejected) and "'from' is 'alice'" in event.reason
     assert await bob.store.conversation("alice") == []
     assert bob.queued.receipts == []
+
+
+async def test_a_change_of_our_own_message_from_our_own_inbox_applies(bob: Bob) -> None:
+    # Another device of bob's sends him a copy of his own change: the only rule is
+    # that its sender sent the target, whichever way the target went.
+    ours, _data = prepare_text("bob", "alice", "helo alice", max_payload=65536)
+    await bob.store.add_message(ours)
+    await bob.receive("bob", encode_envelope(Edit.new("bob", "bob", ours.id, "hello alice")))
+    (event,) = bob.events
+    assert isinstance(event, MessageChanged) and event.message.body == "hello alice"
+    assert event.message.outgoing and event.message.peer == "alice"
+    await bob.receive("bob", encode_envelope(Delete.new("bob", "bob", ours.id)))
+    stored = await bob.store.get_message(ours.id)
+    assert stored is not None and stored.deleted and stored.body == ""
+    assert bob.inbound.rejected == 0
+
+
+async def test_a_change_of_someone_elses_message_is_rejected_and_counted(bob: Bob) -> None:
+    hello = Text.new("alice", "bob", "hi bob")
+    await bob.receive("alice", encode_envelope(hello))
+    bob.events.clear()
+    await bob.receive("mallory", encode_envelope(Edit.new("mallory", "bob", hello.id, "pwned")))
+    await bob.receive("mallory", encode_envelope(Delete.new("mallory", "bob", hello.id)))
+    await bob.receive("mallory", encode_envelope(Edit.new("mallory", "bob", "no-such-id", "x")))
+    assert bob.inbound.rejected == 2  # the unknown target is ignored, not counted
+    assert [type(e) for e in bob.events] == [Rejected, Rejected]
+    [stored] = await bob.store.conversation("alice")
+    assert (stored.body, stored.edited, stored.deleted) == ("hi bob", None, False)

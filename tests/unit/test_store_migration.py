@@ -59,6 +59,10 @@ HELLO = ChatMessage(
 )
 
 
+TABLES = ["contacts", "messages", "meta", "dismissed", "outgoing_changes", "rooms", "room_receipts"]
+"""Every table of the current schema."""
+
+
 def make_v1_file(path: Path) -> None:
     """A version 1 file as mqchat 1 left it (WAL, one contact, one message)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -162,7 +166,15 @@ async def test_a_migrated_file_has_the_schema_of_a_new_one(v1_path: Path, tmp_pa
     new_path = tmp_path / "new.sqlite3"
     await (await ChatStore.open(new_path)).close()
     await (await ChatStore.open(v1_path)).close()
-    for table in ["contacts", "messages", "meta", "dismissed", "rooms", "room_receipts"]:
+    for table in [
+        "contacts",
+        "messages",
+        "meta",
+        "dismissed",
+        "outgoing_changes",
+        "rooms",
+        "room_receipts",
+    ]:
         assert columns(v1_path, table) == columns(new_path, table), table
     assert schema_objects(v1_path) == schema_objects(new_path) != []  # the search index
     for path in [v1_path, new_path]:
@@ -273,6 +285,10 @@ async def test_a_v6_file_keeps_its_messages_and_learns_edits_and_deletes(v1_path
         assert deleted is not None and deleted.deleted and deleted.body == ""
         assert await store.search("hello") == []
         assert fts_is_whole(v1_path)
+        change = ("c1", "bob", b"{}")
+        await store.add_message(replace(HELLO, id="o1", sender="alice", body="mine"))
+        await store.change_message("o1", "alice", body="mine!", at=later, publish=change)
+        assert await store.outgoing_changes() == [change]
     assert user_version(v1_path) == SCHEMA_VERSION
     assert columns(v1_path, "messages")[-2:] == [
         ("edited_at_ms", "BIGINT", 0, None, 0),
@@ -287,7 +303,15 @@ async def test_a_migrated_v6_file_has_the_schema_of_a_new_one(
     new_path = tmp_path / "new.sqlite3"
     await (await ChatStore.open(new_path)).close()
     await (await ChatStore.open(v1_path)).close()
-    for table in ["contacts", "messages", "meta", "dismissed", "rooms", "room_receipts"]:
+    for table in [
+        "contacts",
+        "messages",
+        "meta",
+        "dismissed",
+        "outgoing_changes",
+        "rooms",
+        "room_receipts",
+    ]:
         assert columns(v1_path, table) == columns(new_path, table), table
     assert schema_objects(v1_path) == schema_objects(new_path) != []
     assert indexes(v1_path) == indexes(new_path)
