@@ -16,6 +16,7 @@ from mqchat.core.envelope import Delete, Edit, encode_envelope
 from mqchat.core.events import Event, MessageChanged
 from mqchat.core.model import ChatMessage
 from mqchat.core.names import validate_user_name
+from mqchat.core.rooms import is_room_key
 from mqchat.core.timing import effective_time
 from mqchat.store import ChatStore, StoreError
 
@@ -53,23 +54,29 @@ class Edits:
         self._clock = clock
         self._max_payload = max_payload
 
+    def _to(self, peer: str) -> str:
+        """Who a change is addressed to: the peer, or for a room ourselves (the
+        outbox addresses a copy to each member, Rooms.fan_out_change)."""
+        return self._user if is_room_key(peer) else peer
+
     async def edit(self, peer: str, message_id: str, body: str) -> ChatMessage:
         if not body.strip():
             raise SendError("not edited: the new text is empty (delete the message instead)")
-        env = Edit.new(self._user, peer, message_id, body, ts=self._clock())
+        env = Edit.new(self._user, self._to(peer), message_id, body, ts=self._clock())
         data = encode_envelope(env)
         if len(data) > self._max_payload:
             raise SendError(f"not edited: {len(data)} bytes, the limit is {self._max_payload}")
         return await self._change(peer, message_id, body, env, data)
 
     async def delete(self, peer: str, message_id: str) -> ChatMessage:
-        env = Delete.new(self._user, peer, message_id, ts=self._clock())
+        env = Delete.new(self._user, self._to(peer), message_id, ts=self._clock())
         return await self._change(peer, message_id, None, env, encode_envelope(env))
 
     async def _change(
         self, peer: str, message_id: str, body: str | None, env: Edit | Delete, data: bytes
     ) -> ChatMessage:
-        validate_user_name(peer, what="recipient")
+        if not is_room_key(peer):
+            validate_user_name(peer, what="recipient")
         what = "edited" if body is not None else "deleted"
         store = await self._store()
         target = await store.get_message(message_id)

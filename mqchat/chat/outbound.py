@@ -25,6 +25,7 @@ from mqchat.core.events import Event, MessageStateChanged
 from mqchat.core.model import ChatMessage, DeliveryState
 from mqchat.core.receipts import ReceiptQueue
 from mqchat.core.rooms import is_room_key
+from mqchat.core.tasks import all_done
 from mqchat.core.topics import inbox_topic, request_topic
 from mqchat.mqtt.errors import MqttError, PublishRefused
 from mqchat.mqtt.session import Session
@@ -75,10 +76,12 @@ class Outbound:
         clock: Callable[[], datetime],
         copies: Callable[[], bool] = lambda: False,
         fan_out: Callable[[ChatMessage], list[tuple[str, bytes]]] = lambda msg: [],
+        fan_out_change: Callable[[str, bytes], list[tuple[str, bytes]]] = lambda k, p: [],
     ) -> None:
         self._user = user
         self._copies = copies
         self._fan_out = fan_out
+        self._fan_out_change = fan_out_change
         """Whether what we send is copied to the user's own inbox, for their other
         devices (chat/own_devices.py)."""
         self._copying: set[asyncio.Future[None]] = set()
@@ -322,10 +325,16 @@ class Outbound:
         once acknowledged; one the broker refuses is dropped (it would be refused
         again), one a lost connection interrupts waits for the next connection."""
         for change_id, (peer, payload) in list(self._changes.items()):
-            try:
-                await client.publish(inbox_topic(self._ns, peer, self._user), payload, qos=1)
-            except PublishRefused as exc:
-                log.warning("the broker refused a change to %s: %s", peer, exc.reason)
+            to = self._fan_out_change(peer, payload) if is_room_key(peer) else [(peer, payload)]
+            for member, data in to:
+                if member == self._user and not self._copies():
+                    continue
+                try:
+                    await client.publish(inbox_topic(self._ns, member, self._user), data)
+                except PublishRefused as exc:
+                    log.warning("the broker refused a change to %s: %s", member, exc.reason)
+            if not is_room_key(peer):
+                self._copy(client, payload)
             await (await self._store()).change_sent(change_id)
             self._changes.pop(change_id, None)
 
@@ -354,7 +363,7 @@ class Outbound:
                 for member, payload in self._fan_out(msg)
                 if member != self._user or self._copies()
             ]
-            return asyncio.ensure_future(_all_done(copies))
+            return asyncio.ensure_future(all_done(copies))
         payload = self._payloads.get(msg.id) or encode_envelope(
             Text.new(self._user, msg.peer, msg.body, id=msg.id, ts=msg.ts)
         )
@@ -389,11 +398,3 @@ class Outbound:
                 self._emit(MessageStateChanged(updated.id, updated.peer, updated.state))
         if lost is not None:
             raise lost
-
-
-async def _all_done(futures: list[asyncio.Future[None]]) -> None:
-    """Every one of ``futures``; the first failure is raised once all are done."""
-    results = await asyncio.gather(*futures, return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result

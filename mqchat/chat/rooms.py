@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from mqchat.chat.backend import SendError
-from mqchat.core.envelope import ReceiptStatus, encode_envelope
+from mqchat.core.envelope import Delete, Edit, ReceiptStatus, encode_envelope, parse_envelope
 from mqchat.core.events import ChatReceived, Event, MessageStateChanged, RoomChanged
 from mqchat.core.ids import new_message_id
 from mqchat.core.model import ChatMessage, DeliveryState, Direction
@@ -181,6 +182,19 @@ class Rooms:
                                               ts=msg.ts, room=room.id, body=msg.body)))
             for member in (*room.others(self._user), self._user)
         ]  # fmt: skip
+
+    def fan_out_change(self, key: str, payload: bytes) -> list[tuple[str, bytes]]:
+        """An edit or delete of our room message (``payload``, addressed to us) as
+        (member, envelope) for each member but us, and one for us (a copy for our
+        other devices)."""
+        room = self._known.get(key[1:])
+        env = parse_envelope(payload)
+        if room is None or not isinstance(env, Edit | Delete):
+            return []
+        return [
+            (member, encode_envelope(replace(env, recipient=member)))
+            for member in (*room.others(self._user), self._user)
+        ]
 
     async def _admin(self, room_id: str) -> Room:
         room = await self.find(room_id)

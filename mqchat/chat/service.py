@@ -111,6 +111,7 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
             clock=clock,
             copies=lambda: self._devices.copies_wanted,
             fan_out=self._rooms.fan_out,
+            fan_out_change=self._rooms.fan_out_change,
         )
         self._redelivery = Redelivery(store=self.store, outbound=self._outbound, emit=self._emit)
         self._sending = GroupCommit(self._store_sent_now, self._store_sent, self._queue_sent)

@@ -25,3 +25,11 @@ class Background:
         self._tasks.discard(task)
         if not task.cancelled() and (error := task.exception()) is not None:
             self._log.error("%s failed: %s", self._what, error)
+
+
+async def all_done(futures: list[asyncio.Future[None]]) -> None:
+    """Every one of ``futures``; the first failure is raised once all are done."""
+    results = await asyncio.gather(*futures, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result

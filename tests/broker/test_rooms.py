@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mqchat.core.events import ChatReceived, MessageStateChanged, RoomChanged
+from mqchat.core.events import ChatReceived, MessageChanged, MessageStateChanged, RoomChanged
 from mqchat.core.model import DeliveryState
 from tests.support.chat_session import running
 from tests.support.mosquitto import Mosquitto
@@ -97,3 +97,32 @@ async def test_a_room_of_three(broker: Mosquitto, namespace: str, tmp_path: Path
             assert "only me now" not in bodies(on_bob, key)
             assert "only me now" not in bodies(back, key)
             assert last.peer == key
+
+
+async def test_a_room_message_edited_and_deleted_everywhere(
+    broker: Mosquitto, namespace: str, tmp_path: Path
+) -> None:
+    async with (
+        running(broker, "alice", namespace, tmp_path / "alice") as (alice, _),
+        running(broker, "bob", namespace, tmp_path / "bob") as (bob, on_bob),
+        running(broker, "carol", namespace, tmp_path / "carol") as (carol, on_carol),
+    ):
+        room = await alice.create_room("edits", ["bob", "carol"])
+        for events in (on_bob, on_carol):
+            await events.wait_for(RoomChanged, lambda e: e.room.id == room.id)
+        typo = await alice.send_room_text(room.id, "see you at 8")
+        gone = await alice.send_room_text(room.id, "oops, wrong room")
+        for events in (on_bob, on_carol):
+            await events.wait_for(ChatReceived, lambda e: e.message.id == gone.id)
+        await alice.edit_text(room.key, typo.id, "see you at 9")
+        await alice.delete_text(room.key, gone.id)
+        for member, events in ((bob, on_bob), (carol, on_carol)):
+            edited = await events.wait_for(
+                MessageChanged, lambda e: e.message.id == typo.id and e.message.edited is not None
+            )
+            assert edited.message.body == "see you at 9"
+            await events.wait_for(
+                MessageChanged, lambda e: e.message.id == gone.id and e.message.deleted
+            )
+            kept = await (await member.store()).get_message(gone.id)
+            assert kept is not None and kept.deleted and kept.body == ""
