@@ -5,7 +5,7 @@ supply an in-memory one."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from mqchat.core.devices import DeviceRecord
 from mqchat.core.events import Event
@@ -101,6 +101,11 @@ class ChatBackend(ABC):
         """Tell ``peer`` we are typing (QoS 0, never stored). Cheap to call on every
         key press: the backend sends at most one every few seconds, and nothing while
         disconnected."""
+
+    async def read_by(self, ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """For our room messages among ``ids`` (protocol v2): (members who read it,
+        members but us). A backend without rooms has none."""
+        return {}
 
     @abstractmethod
     async def contacts(self) -> list[ContactSummary]:

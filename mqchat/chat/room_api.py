@@ -74,5 +74,6 @@ class RoomApi:
         return await (await self.store()).page_before(key, before, limit)
 
     async def read_by(self, ids: Sequence[str]) -> dict[str, tuple[int, int]]:
-        """For our room messages ``ids``: (members who read it, members but us)."""
+        """For our room messages among ``ids``: (members who read it, members but
+        us)."""
         return await self._rooms.read_by(ids)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from rich.markup import escape
 from rich.text import Text
 from textual import events, on
 from textual.actions import SkipAction
@@ -93,6 +94,11 @@ class ConversationScreen(OwnMessagesScreen):
         return self.peer
 
     @property
+    def log_label(self) -> str:
+        """Who the log names beside the peer's messages (its width sets the column)."""
+        return self.peer_label
+
+    @property
     def is_request(self) -> bool:
         """The peer asked us (or wrote first) and is not accepted yet."""
         return self.contact is not None and self.contact.is_request
@@ -104,7 +110,8 @@ class ConversationScreen(OwnMessagesScreen):
         yield MessageLog(id="messages")
         yield Composer(
             self.session.drafts.get(self.peer, ""),
-            placeholder=f"Message {self.peer_label} — enter sends",
+            # A room's name is anybody's text: never read as markup.
+            placeholder=f"Message {escape(self.peer_label)} — enter sends",
             id="compose",
         )
 
@@ -112,7 +119,7 @@ class ConversationScreen(OwnMessagesScreen):
         self.query_one("#compose", Composer).focus()
         self.show_contact(await self.backend.contact(self.peer))
         log = self.query_one(MessageLog)
-        await log.open(self.backend, self.peer, self.peer_label, self.session.clock)
+        await log.open(self.backend, self.peer, self.log_label, self.session.clock)
         if self.at is not None:
             self.call_after_refresh(log.jump_to, self.at)  # once the log has its size
         self._opened = True

@@ -1,17 +1,19 @@
-"""A room's conversation (protocol v2): the conversation screen with the room's name
-and members on top instead of a peer's presence. Messages show their sender as in
-any conversation; what is sent goes to every member."""
+"""A room's conversation (protocol v2): the conversation screen with the room's name,
+its members and how many read your last message on top, instead of a peer's
+presence. Messages show their sender; what is sent goes to every member."""
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual import work
 from textual.widgets import Static
 
 from mqchat.core.model import ChatMessage, ContactSummary
 from mqchat.core.text import safe_name
 from mqchat.screens.base import Session
 from mqchat.screens.conversation import ConversationScreen
-from mqchat.screens.messages import RoomChangedMsg
+from mqchat.screens.messages import ChatReceivedMsg, MessageStateChangedMsg, RoomChangedMsg
+from mqchat.widgets.render import READ_STYLE
 
 __all__ = ["RoomScreen"]
 
@@ -23,16 +25,56 @@ class RoomScreen(ConversationScreen):
         super().__init__(session, room.contact.user, at=at)
         self.name_shown = room.contact.display_name or room.contact.user
         self.members = room.members or ()
+        self.last_mine: ChatMessage | None = room.last_message
+        self.read: tuple[int, int] | None = None
+        """How many members read :attr:`last_mine`, of how many."""
 
     @property
     def peer_label(self) -> str:
         return self.name_shown
 
+    @property
+    def log_label(self) -> str:
+        return max(self.members, key=len, default=self.name_shown)
+
+    async def on_mount(self) -> None:
+        await super().on_mount()
+        recent = await self.backend.history(self.peer, limit=50)
+        self.last_mine = next((m for m in reversed(recent) if m.outgoing), None)
+        self.count_readers()
+
     def show_header(self) -> None:
         header = Text.assemble(("# ", "bold cyan"), (safe_name(self.name_shown), "bold"), "  ")
         header.append(", ".join(self.members), style="dim")
-        header.append(f"  · {len(self.members)} members", style="dim")
+        if self.read is not None:
+            read, of = self.read
+            header.append("  · your last message: ", style="dim")
+            header.append(f"read by {read} of {of}", style=READ_STYLE if read == of else "dim")
         self.query_one("#peer-header", Static).update(header)
+
+    @work(group="read-by", exclusive=True)
+    async def count_readers(self) -> None:
+        if self.last_mine is not None:
+            self.read = (await self.backend.read_by([self.last_mine.id])).get(self.last_mine.id)
+        self.show_header()
+
+    async def append(self, message: ChatMessage) -> None:
+        await super().append(message)
+        if message.outgoing:  # one we just sent: nobody has read it yet
+            self.last_mine, self.read = message, None
+            self.count_readers()
+
+    async def on_chat_received_msg(self, msg: ChatReceivedMsg) -> None:
+        await super().on_chat_received_msg(msg)
+        message = msg.event.message
+        if message.peer == self.peer and message.outgoing:
+            self.last_mine, self.read = message, None
+            self.count_readers()
+
+    def on_message_state_changed_msg(self, msg: MessageStateChangedMsg) -> None:
+        super().on_message_state_changed_msg(msg)
+        if self.last_mine is not None and msg.event.message_id == self.last_mine.id:
+            self.count_readers()
 
     def on_room_changed_msg(self, msg: RoomChangedMsg) -> None:
         room = msg.event.room

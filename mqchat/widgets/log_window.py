@@ -20,6 +20,7 @@ from rich.text import Text
 from textual.strip import Strip
 
 from mqchat.core.model import ChatMessage, DeliveryState
+from mqchat.core.rooms import is_room_key
 from mqchat.widgets.message_lines import message_body, message_plain, message_texts
 from mqchat.widgets.render import day_label, local_day, safe
 
@@ -282,9 +283,8 @@ class LogWindow:
         if kind is Kind.BEGINNING:
             if offset:
                 return Strip.blank(self.width), kind
-            words = Text.assemble(
-                "the beginning of your conversation with ", safe(self.peer), end=""
-            )
+            with_whom = "the room" if is_room_key(self.peer) else safe(self.peer)
+            words = Text.assemble("the beginning of your conversation with ", with_whom, end="")
             return self._centred(kind, words), kind
         if kind is Kind.DAY:
             label = day_label(local_day(self.messages[index].ts), self._today)

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.text import Text
 
 from mqchat.core.model import ChatMessage, DeliveryState
+from mqchat.core.rooms import is_room_key
 from mqchat.widgets.render import body_text, clock_time, delivery_mark, safe, set_aside_note
 
 __all__ = ["DELETED", "EDITED", "MARK_CELLS", "message_body", "message_plain", "message_texts"]
@@ -37,11 +38,16 @@ def message_body(message: ChatMessage) -> Text:
     return body
 
 
+def _who(message: ChatMessage, peer_label: str) -> str:
+    """Who wrote it, as the log says: the peer, or in a room the member."""
+    return message.sender if is_room_key(message.peer) else peer_label
+
+
 def _sender(message: ChatMessage, peer_label: str, cells: int) -> Text:
     text = (
         Text("you", style="bold cyan", end="")
         if message.outgoing
-        else safe(peer_label, "bold green")
+        else safe(_who(message, peer_label), "bold green")
     )
     text.truncate(cells, overflow="ellipsis", pad=True)
     return text
@@ -89,6 +95,6 @@ def message_plain(
 ) -> str:
     """What a message says on one line, as plain text (for tests and screen readers)."""
     mark = delivery_mark(state).plain if message.outgoing and not message.deleted else ""
-    sender = "you" if message.outgoing else peer_label
+    sender = "you" if message.outgoing else _who(message, peer_label)
     body = body if body is not None else message_body(message)
     return f"{clock_time(message.ts)} {sender} {body.plain} {mark}"

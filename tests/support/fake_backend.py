@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -92,6 +92,9 @@ class FakeBackend(ChatBackend):
         self.rejected = 0
         self.contact_list: dict[str, Contact] = {}
         self.messages: dict[str, list[ChatMessage]] = {}
+        self.rooms: dict[str, ContactSummary] = {}
+        self.read_counts: dict[str, tuple[int, int]] = {}
+        """What :meth:`read_by` answers (set by tests)."""
         self.unread: dict[str, int] = {}
         self.presences: dict[str, Presence] = {}
         self.watching_roster = False
@@ -160,6 +163,13 @@ class FakeBackend(ChatBackend):
             self.unread[user] = 1
         return contact
 
+    def seed_room(self, room_id: str, name: str, members: Iterable[str]) -> ContactSummary:
+        """A room we are in (protocol v2), listed with the contacts."""
+        key = "#" + room_id
+        contact = Contact(user=key, display_name=name, added_at=NOW)
+        self.rooms[key] = ContactSummary(contact, members=tuple(members))
+        return self.rooms[key]
+
     def seed_message(
         self,
         peer: str,
@@ -168,12 +178,13 @@ class FakeBackend(ChatBackend):
         *,
         outgoing: bool = False,
         state: DeliveryState | None = None,
+        sender: str | None = None,
     ) -> ChatMessage:
         message = ChatMessage(
             id=self.next_id(),
             peer=peer,
             direction=Direction.OUT if outgoing else Direction.IN,
-            sender=self.user if outgoing else peer,
+            sender=self.user if outgoing else sender or peer,
             recipient=peer if outgoing else self.user,
             ts=ts,
             body=body,
@@ -319,7 +330,8 @@ class FakeBackend(ChatBackend):
     async def send_text(self, peer: str, body: str) -> ChatMessage:
         if self.send_gate is not None:
             await self.send_gate.wait()
-        validate_user_name(peer, what="peer")
+        if peer not in self.rooms:
+            validate_user_name(peer, what="peer")
         if self.send_error is not None:
             raise SendError(self.send_error)
         if not body.strip():
@@ -353,6 +365,8 @@ class FakeBackend(ChatBackend):
         return self.change(message_id, None)
 
     async def send_typing(self, peer: str) -> None:
+        if peer in self.rooms:
+            return
         validate_user_name(peer, what="peer")
         self.typing_sent.append(peer)
 
@@ -364,13 +378,20 @@ class FakeBackend(ChatBackend):
                 last_message=(self.messages.get(user) or [None])[-1],
             )
             for user, contact in self.contact_list.items()
-        ]
+        ] + [
+            replace(room, unread=self.unread.get(key, 0),
+                    last_message=(self.messages.get(key) or [None])[-1])
+            for key, room in self.rooms.items()
+        ]  # fmt: skip
         epoch = datetime.min.replace(tzinfo=UTC)
         return sorted(
             summaries,
             key=lambda s: s.last_message.ts if s.last_message else epoch,
             reverse=True,
         )
+
+    async def read_by(self, ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+        return {mid: self.read_counts[mid] for mid in ids if mid in self.read_counts}
 
     async def contact(self, user: str) -> Contact | None:
         return self.contact_list.get(user)
