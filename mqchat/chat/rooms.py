@@ -258,8 +258,10 @@ class Rooms:
                 continue
             _reached, read = (await store.rooms.counts([mid])).get(mid, (0, 0))
             whole = DeliveryState.READ if read >= len(room.others(self._user)) else None
-            for updated in await store.advance_outgoing([mid], whole or DeliveryState.DELIVERED):
-                self._emit(MessageStateChanged(updated.id, updated.peer, updated.state))
+            moved = await store.advance_outgoing([mid], whole or DeliveryState.DELIVERED)
+            # Said even when the message's own state stays: "read by" changed.
+            now = moved[0] if moved else msg
+            self._emit(MessageStateChanged(now.id, now.peer, now.state))
 
     async def read_by(self, ids: Sequence[str]) -> dict[str, tuple[int, int]]:
         """For our room messages ``ids``: (members who read it, members but us)."""

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from mqchat.chat.service import ChatService
 from mqchat.core.events import ChatReceived, MessageChanged, MessageStateChanged, RoomChanged
 from mqchat.core.model import DeliveryState
 from tests.support.chat_session import running
@@ -25,6 +26,16 @@ def bodies(events: Recorder, room_key: str, since: int = 0) -> list[str]:
         for e in events.events[since:]
         if isinstance(e, ChatReceived) and e.message.peer == room_key
     ]
+
+
+async def read_by_becomes(
+    sender: ChatService, events: Recorder, mid: str, want: tuple[int, int]
+) -> None:
+    """Until ``sender`` says ``mid`` is read by ``want``; each change is an event."""
+    seen = len(events.events)
+    while (await sender.read_by([mid]))[mid] != want:
+        await events.wait_for(MessageStateChanged, lambda e: e.message_id == mid, since=seen)
+        seen = len(events.events)
 
 
 async def joined(events: Recorder, name: str) -> str:
@@ -75,6 +86,8 @@ async def test_a_room_of_three(broker: Mosquitto, namespace: str, tmp_path: Path
             for events in (on_bob, back):
                 await events.wait_for(ChatReceived, lambda e: e.message.id == mine.id)
             await bob.mark_read(key)
+            # One of two read it: alice hears so, though the message is not read yet.
+            await read_by_becomes(alice, on_alice, mine.id, (1, 2))
             await carol.mark_read(key)
             await on_alice.wait_for(
                 MessageStateChanged,
