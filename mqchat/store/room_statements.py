@@ -68,13 +68,15 @@ def save_room(value: Room) -> Work[None]:
 
 def member_receipts(ids: Sequence[str], member: str, state: DeliveryState) -> Work[list[str]]:
     """``member`` got as far as ``state`` with our room messages ``ids`` (only ever
-    forward); returns the ids of those that are ours, to a room, and moved."""
+    forward); returns the ids of those that are ours, to a room ``member`` is in,
+    and moved. Anybody else's receipt for them counts for nothing."""
     unique = list(dict.fromkeys(ids))[:_MAX_VARIABLES]
     marks = ", ".join("?" * len(unique))
     sql = (
         "INSERT INTO room_receipts (message_id, member, state) "
         f"SELECT id, ?, ? FROM messages WHERE id IN ({marks}) AND direction = 'out' "
-        "AND conversation LIKE '#%' AND true "
+        "AND conversation LIKE '#%' AND EXISTS (SELECT 1 FROM rooms, json_each(rooms.members) "
+        "WHERE '#' || rooms.id = messages.conversation AND json_each.value = ?) "
         "ON CONFLICT (message_id, member) DO UPDATE SET state = excluded.state "
         "WHERE excluded.state = 'read' AND room_receipts.state != 'read' "
         "RETURNING message_id"
@@ -83,7 +85,8 @@ def member_receipts(ids: Sequence[str], member: str, state: DeliveryState) -> Wo
     def work(conn: sqlite3.Connection) -> list[str]:
         if not unique:
             return []
-        return [mid for (mid,) in conn.execute(sql, [member, state.value, *unique])]
+        params = [member, state.value, *unique, member]
+        return [mid for (mid,) in conn.execute(sql, params)]
 
     return Work(work, single=True)
 

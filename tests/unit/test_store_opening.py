@@ -104,3 +104,19 @@ def test_the_first_screen_of_a_conversation_needs_no_sqlalchemy(tmp_path: Path) 
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+async def test_only_a_rooms_members_count_as_its_readers(tmp_path: Path) -> None:
+    from mqchat.core.model import Direction as D
+    from mqchat.core.rooms import Room
+
+    path = tmp_path / "alice.sqlite3"
+    async with await ChatStore.open(path) as store:
+        await store.rooms.save(Room("r1", "trip", ("alice", "bob", "carol"), ("alice",), 1, True))
+        mine = ChatMessage("m1", "#r1", D.OUT, "alice", "#r1", T0, "hi all", DeliveryState.SENT)
+        await store.add_messages([mine])
+        assert await store.rooms.receipts(["m1"], "mallory", DeliveryState.READ) == []
+        assert await store.rooms.receipts(["m1"], "bob", DeliveryState.DELIVERED) == ["m1"]
+        assert await store.rooms.receipts(["m1"], "bob", DeliveryState.READ) == ["m1"]
+        assert await store.rooms.receipts(["m1"], "bob", DeliveryState.DELIVERED) == []
+        assert await store.rooms.counts(["m1"]) == {"m1": (1, 1)}
