@@ -102,6 +102,15 @@ class ChatBackend(ABC):
         key press: the backend sends at most one every few seconds, and nothing while
         disconnected."""
 
+    async def start_room(self, name: str, members: Sequence[str]) -> str:
+        """Start a room with ``members`` (we are its admin); returns its conversation
+        key. Raises :class:`SendError` (or a ``ValueError``) saying why not."""
+        raise SendError("this backend has no rooms")
+
+    async def quit_room(self, key: str) -> None:
+        """Leave the room of conversation ``key``; nothing more of it reaches us."""
+        raise SendError("this backend has no rooms")
+
     async def read_by(self, ids: Sequence[str]) -> dict[str, tuple[int, int]]:
         """For our room messages among ``ids`` (protocol v2): (members who read it,
         members but us). A backend without rooms has none."""

@@ -11,7 +11,7 @@ from mqchat.chat.backend import SendError
 from mqchat.chat.group_commit import GroupCommit
 from mqchat.chat.rooms import Rooms
 from mqchat.core.model import ChatMessage, ContactSummary
-from mqchat.core.rooms import Room, room_summary
+from mqchat.core.rooms import Room, RoomError, is_room_key, room_summary
 from mqchat.store import ChatStore, StoreError
 
 __all__ = ["RoomApi"]
@@ -47,6 +47,12 @@ class RoomApi:
     async def create_room(self, name: str, members: Sequence[str]) -> Room:
         return await self._rooms.create(name, members)
 
+    async def start_room(self, name: str, members: Sequence[str]) -> str:
+        try:
+            return (await self._rooms.create(name, members)).key
+        except RoomError as exc:
+            raise SendError(str(exc)) from None
+
     async def room_add(self, room: str, users: Sequence[str]) -> Room:
         return await self._rooms.add(room, users)
 
@@ -58,6 +64,12 @@ class RoomApi:
 
     async def leave_room(self, room: str) -> Room:
         return await self._rooms.leave(room)
+
+    async def quit_room(self, key: str) -> None:
+        try:
+            await self._rooms.leave(key[1:] if is_room_key(key) else key)
+        except RoomError as exc:
+            raise SendError(str(exc)) from None
 
     async def send_room_text(self, room: str, body: str) -> ChatMessage:
         msg = await self._rooms.message(room, body)

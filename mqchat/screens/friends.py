@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import OptionList, Static
 
+from mqchat.chat.backend import SendError
 from mqchat.core.model import ChatMessage, Contact, ContactStatus, ContactSummary
 from mqchat.screens.base import TYPING_FADE, Session, SessionScreen, TypingPeers
 from mqchat.screens.conversation import ConversationScreen
@@ -24,8 +25,10 @@ from mqchat.screens.messages import (
     MessageStateChangedMsg,
     PeerTypingMsg,
     PresenceChangedMsg,
+    RoomChangedMsg,
 )
 from mqchat.screens.modals import AddContactScreen, ConfirmScreen
+from mqchat.screens.new_room import NewRoomScreen
 from mqchat.screens.presence import PresenceScreen
 from mqchat.screens.room import RoomScreen
 from mqchat.screens.search_all import SEARCH_ALL_LIMIT, SearchAllScreen
@@ -59,6 +62,7 @@ class FriendsScreen(SessionScreen):
         Binding("ctrl+f", "search", "Search", id="friends.search", show=False),  # f1 lists it
         Binding("i", "app.inspect", "Inspector", id="friends.inspector"),
         Binding("v", "devices", "Devices", id="friends.devices"),
+        Binding("g", "new_room", "New room", id="friends.new_room", show=False),  # f1 lists it
     ]
     typing_fade = TYPING_FADE
 
@@ -216,6 +220,22 @@ class FriendsScreen(SessionScreen):
     def action_add(self) -> None:
         self.app.push_screen(AddContactScreen(), self._added)
 
+    def action_new_room(self) -> None:
+        self.app.push_screen(NewRoomScreen(), self._room_wanted)
+
+    async def _room_wanted(self, wanted: tuple[str, list[str]] | None) -> None:
+        if wanted is None:
+            return
+        try:
+            key = await self.backend.start_room(*wanted)
+        except (SendError, ValueError) as exc:
+            self.notify(str(exc), title="No room", severity="error", markup=False)
+            return
+        self.reload(select=key)
+        room = next((s for s in await self.backend.contacts() if s.contact.user == key), None)
+        if room is not None:
+            self.app.push_screen(RoomScreen(self.session, room))
+
     async def _added(self, user: str | None) -> None:
         if user is not None and await self.add_contact(user) is not None:
             self.reload(select=user)
@@ -311,6 +331,9 @@ class FriendsScreen(SessionScreen):
             this = self.backend.this_device
             return any(d.device != this for d in self.backend.devices())
         return True
+
+    def on_room_changed_msg(self, _msg: RoomChangedMsg) -> None:
+        self.reload_soon()  # a room came, changed, or we left it
 
     def on_devices_changed_msg(self, _msg: DevicesChangedMsg) -> None:
         self.refresh_bindings()

@@ -6,19 +6,27 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual import work
+from textual.binding import Binding
 from textual.widgets import Static
 
+from mqchat.chat.backend import SendError
 from mqchat.core.model import ChatMessage, ContactSummary
 from mqchat.core.text import safe_name
 from mqchat.screens.base import Session
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.messages import ChatReceivedMsg, MessageStateChangedMsg, RoomChangedMsg
+from mqchat.screens.modals import ConfirmScreen
 from mqchat.widgets.render import READ_STYLE
 
 __all__ = ["RoomScreen"]
 
 
 class RoomScreen(ConversationScreen):
+    BINDINGS = [
+        # priority: the focused composer would otherwise take it.
+        Binding("ctrl+w", "leave_room", "Leave room", id="room.leave", priority=True),
+    ]
+
     def __init__(
         self, session: Session, room: ContactSummary, *, at: ChatMessage | None = None
     ) -> None:
@@ -75,6 +83,21 @@ class RoomScreen(ConversationScreen):
         super().on_message_state_changed_msg(msg)
         if self.last_mine is not None and msg.event.message_id == self.last_mine.id:
             self.count_readers()
+
+    def action_leave_room(self) -> None:
+        async def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                await self.backend.quit_room(self.peer)
+            except SendError as exc:
+                self.notify(str(exc), title="Not left", severity="error", markup=False)
+                return
+            self.notify(f"You left {self.name_shown}.", markup=False)
+            self.action_back()
+
+        question = f"Leave {self.name_shown}? Nothing more of it will reach you."
+        self.app.push_screen(ConfirmScreen(question), answered)
 
     def on_room_changed_msg(self, msg: RoomChangedMsg) -> None:
         room = msg.event.room

@@ -93,6 +93,7 @@ class FakeBackend(ChatBackend):
         self.contact_list: dict[str, Contact] = {}
         self.messages: dict[str, list[ChatMessage]] = {}
         self.rooms: dict[str, ContactSummary] = {}
+        self.left_rooms: list[str] = []
         self.read_counts: dict[str, tuple[int, int]] = {}
         """What :meth:`read_by` answers (set by tests)."""
         self.unread: dict[str, int] = {}
@@ -389,6 +390,15 @@ class FakeBackend(ChatBackend):
             key=lambda s: s.last_message.ts if s.last_message else epoch,
             reverse=True,
         )
+
+    async def start_room(self, name: str, members: Sequence[str]) -> str:
+        room_id = f"room{len(self.rooms) + 1}"
+        self.seed_room(room_id, name, [self.user, *members])
+        return "#" + room_id
+
+    async def quit_room(self, key: str) -> None:
+        self.rooms.pop(key)
+        self.left_rooms.append(key)
 
     async def read_by(self, ids: Sequence[str]) -> dict[str, tuple[int, int]]:
         return {mid: self.read_counts[mid] for mid in ids if mid in self.read_counts}

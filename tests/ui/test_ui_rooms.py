@@ -73,3 +73,43 @@ def test_snapshot_a_room_conversation(snap_compare, build_app, backend):
     with_room(backend)
     app, _ = build_app()
     assert snap_compare(app, terminal_size=SIZE, run_before=keys("tab", "enter"))
+
+
+async def test_a_new_room_from_the_friends_list(build_app, backend, screen_text, settle):
+    app, _ = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("g")
+        await settle(pilot)
+        assert "New room" in screen_text(app)
+        for key in "trip":
+            await pilot.press(key)
+        await pilot.press("enter")  # on to the members
+        for key in "bob, c/arol":
+            await pilot.press({" ": "space", ",": "comma", "/": "slash"}.get(key, key))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "✗ the user name 'c/arol' contains '/'" in screen_text(app)
+        for _ in "c/arol":
+            await pilot.press("backspace")
+        for key in "carol":
+            await pilot.press(key)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RoomScreen)
+        assert "# trip  alice, bob, carol" in screen_text(app).splitlines()[1]
+
+
+async def test_leaving_a_room_asks_first(build_app, backend, screen_text, settle):
+    with_room(backend)
+    app, _ = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_room(pilot, app, settle)
+        await pilot.press("ctrl+w")
+        await settle(pilot)
+        assert "Leave weekend [b]trip[/b]?" in screen_text(app)
+        await pilot.press("y")
+        await settle(pilot)
+        assert backend.left_rooms == [ROOM]
+        assert isinstance(app.screen, FriendsScreen)
+        assert "weekend" not in screen_text(app)
