@@ -154,7 +154,7 @@ class Rooms:
         if left is None or not room.joined:
             raise RoomError(f"you are not in {room.name!r}")
         await self._save(left)
-        for member in room.others(self._user):
+        for member in (*room.others(self._user), self._user):  # ourselves: other devices
             env = RoomLeave(id=new_message_id(), sender=self._user, recipient=member,
                             ts=to_millis(self._clock()), room=room.id)  # fmt: skip
             await self._publish(member, encode_envelope(env))
@@ -204,9 +204,8 @@ class Rooms:
 
     async def _change(self, room: Room, tell: Sequence[str]) -> None:
         await self._save(room)
-        for member in tell:
-            if member == self._user:
-                continue
+        # Every member hears of it; so do our other devices (the copy to ourselves).
+        for member in dict.fromkeys([*tell, self._user]):
             env = RoomState(id=new_message_id(), sender=self._user, recipient=member,
                             ts=to_millis(self._clock()), room=room.id, name=room.name,
                             members=room.members, admins=room.admins,

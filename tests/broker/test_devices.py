@@ -15,6 +15,7 @@ from mqchat.core.events import (
     DevicesChanged,
     MessageStateChanged,
     PresenceChanged,
+    RoomChanged,
 )
 from mqchat.core.model import ContactStatus, DeliveryState
 from tests.support.chat_session import befriend, running
@@ -126,3 +127,26 @@ async def test_both_devices_dying_leave_the_user_offline(
             )  # fmt: skip
             final = bob.presence("alice")
             assert final is not None and not final.online
+
+
+async def test_a_room_made_on_one_device_is_on_the_other(
+    broker: Mosquitto, namespace: str, tmp_path: Path
+) -> None:
+    async with (
+        running(broker, "alice", namespace, tmp_path / "laptop") as (laptop, on_laptop),
+        running(broker, "alice", namespace, tmp_path / "server") as (_server, on_server),
+        running(broker, "bob", namespace, tmp_path / "bob") as (bob, on_bob),
+    ):
+        await both_know_both(on_laptop, on_server)
+        room = await laptop.create_room("from the laptop", ["bob"])
+        got = await on_server.wait_for(RoomChanged, lambda e: e.room.id == room.id)
+        assert got.room.joined and got.room.members == ("alice", "bob")
+        await on_bob.wait_for(RoomChanged, lambda e: e.room.id == room.id)
+        mine = await laptop.send_room_text(room.id, "typed on the laptop")
+        copy = await on_server.wait_for(ChatReceived, lambda e: e.message.id == mine.id)
+        assert copy.message.outgoing and copy.message.peer == room.key
+        hers = await bob.send_room_text(room.id, "seen on both")
+        for events in (on_laptop, on_server):
+            await events.wait_for(ChatReceived, lambda e: e.message.id == hers.id)
+        await laptop.leave_room(room.id)
+        await on_server.wait_for(RoomChanged, lambda e: e.room.id == room.id and not e.room.joined)
