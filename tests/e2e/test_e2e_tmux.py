@@ -342,3 +342,55 @@ def test_a_pasted_text_of_three_lines_arrives_as_one_message(
     for user, peer in (("alice", "bob"), ("bob", "alice")):
         rows = history(user, peer, own_broker, tmp_path)
         assert [(r["from"], r["body"]) for r in rows] == [("alice", body) for body in want]
+
+
+def test_one_person_on_two_terminals(
+    own_broker: Mosquitto,
+    tmp_path: Path,
+    terminals: Callable[[str, list[str]], Terminal],
+) -> None:
+    """alice on two terminals (two data dirs), bob on one, as a person sees them:
+    bob's message shows on both of alice's, what she sends from one shows on the
+    other, reading it on one clears the count on the other, quitting one leaves her
+    online for bob, and killing the last one shows her offline to him."""
+
+    def chat(name: str, user: str, peer: str, data: str) -> Terminal:
+        where = ["--broker", own_broker.url, "--data-dir", str(tmp_path / data)]
+        return terminals(name, ["chat", peer, "--user", user, *where])
+
+    bob = chat("bob", "bob", "alice", "bob")
+    laptop = chat("laptop", "alice", "bob", "laptop")
+    for term, peer in ((bob, "alice"), (laptop, "bob")):
+        term.wait_text(f"Message {peer} — enter sends")
+        term.wait_text("connected")
+    server = chat("server", "alice", "bob", "server")  # asks bob, a friend: accepted
+    server.wait_text("Message bob — enter sends")
+    server.wait_text("connected")
+
+    bob.type("hello to both of you")
+    bob.press("Enter")
+    for term in (laptop, server):
+        term.wait_text("hello to both of you", timeout=10)
+    laptop.type("typed on the laptop")
+    laptop.press("Enter")
+    server.wait_text("typed on the laptop", timeout=10)
+
+    for term in (laptop, server):  # the friends list, where new messages are counted
+        term.press("Escape")
+        term.wait_text("Friends")
+    bob.type("are you there?")
+    bob.press("Enter")
+    for term in (laptop, server):
+        term.wait_text("1 new", timeout=10)
+    server.press("Enter")  # bob's conversation: read there
+    server.wait_text("are you there?")
+    laptop.wait_for(lambda s: "1 new" not in s, "the count cleared by reading elsewhere")
+
+    laptop.press("C-q")
+    server.type("still here")
+    server.press("Enter")
+    bob.wait_text("still here", timeout=10)
+    assert "online" in bob.screen().splitlines()[1]
+
+    os.kill(server.pid(), signal.SIGKILL)
+    bob.wait_for(lambda s: "last seen" in s.splitlines()[1], "alice offline", timeout=5)
