@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from mqchat.chat.backend import SendError
 from mqchat.core.envelope import Delete, Edit, ReceiptStatus, encode_envelope, parse_envelope
@@ -29,6 +29,7 @@ from mqchat.core.rooms import (
     check_room_name,
     may_post,
 )
+from mqchat.core.timing import MAX_SKEW, effective_time
 from mqchat.core.topics import inbox_topic
 from mqchat.core.wire import to_millis
 from mqchat.mqtt.errors import MqttError, PublishRefused
@@ -50,8 +51,10 @@ class Rooms:
         emit: Callable[[Event], None],
         receipt: Callable[[str, list[str], ReceiptStatus], None],
         clock: Callable[[], datetime],
+        max_age: timedelta = MAX_SKEW,
     ) -> None:
         self._user = user
+        self._max_age = max_age
         self._ns = namespace
         self._store = store
         self._emit = emit
@@ -278,6 +281,9 @@ class Rooms:
         self, env: RoomText, direction: Direction, state: DeliveryState
     ) -> None:
         key = "#" + env.room
-        msg = ChatMessage(env.id, key, direction, env.sender, key, env.ts, env.body, state)
+        # A member's clock is believed as a friend's is (core/timing.py): a message
+        # dated 9999 is placed at its arrival, not pinned at the end.
+        ts, claimed = effective_time(env.ts, self._clock(), max_age=self._max_age)
+        msg = ChatMessage(env.id, key, direction, env.sender, key, ts, env.body, state, claimed)
         if await (await self._store()).add_message(msg):
             self._emit(ChatReceived(msg))

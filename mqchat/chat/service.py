@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from mqchat.chat.backend import EventListener, SendError
 from mqchat.chat.contacts import ContactBook
@@ -45,6 +45,7 @@ from mqchat.core.names import validate_user_name
 from mqchat.core.rooms import Room, is_room_key
 from mqchat.core.roster import Roster
 from mqchat.core.tasks import Background
+from mqchat.core.timing import MAX_SKEW
 from mqchat.mqtt.errors import MqttError, describe_failure
 from mqchat.mqtt.protocol import Protocol, ProtocolChoice
 from mqchat.mqtt.session import Session, open_session
@@ -101,6 +102,7 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
             emit=self._emit,
             receipt=lambda *receipt: self._outbound.queue_receipt(*receipt),
             clock=clock,
+            max_age=MAX_SKEW + timedelta(seconds=settings.session_expiry),
         )
         self._outbound = Outbound(
             user=self.user,

@@ -6,13 +6,18 @@ reaches a member."""
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 
+import aiomqtt
 import pytest
 
 from mqchat.chat.service import ChatService
+from mqchat.core.envelope import encode_envelope
 from mqchat.core.events import ChatReceived, MessageChanged, MessageStateChanged, RoomChanged
+from mqchat.core.ids import new_message_id
 from mqchat.core.model import DeliveryState
+from mqchat.core.room_envelopes import RoomText
 from tests.support.chat_session import running
 from tests.support.mosquitto import Mosquitto
 from tests.support.recorder import Recorder
@@ -139,3 +144,19 @@ async def test_a_room_message_edited_and_deleted_everywhere(
             )
             kept = await (await member.store()).get_message(gone.id)
             assert kept is not None and kept.deleted and kept.body == ""
+
+
+async def test_a_member_cannot_pin_a_message_at_the_end_of_the_room(
+    broker: Mosquitto, namespace: str, tmp_path: Path
+) -> None:
+    far = datetime(9999, 12, 31, tzinfo=UTC)
+    async with (
+        running(broker, "alice", namespace, tmp_path / "alice") as (alice, on_alice),
+        aiomqtt.Client("127.0.0.1", broker.port) as bob,
+    ):
+        room = await alice.create_room("clocks", ["bob"])
+        pinned = RoomText(id=new_message_id(), sender="bob", recipient="alice", ts=far,
+                          room=room.id, body="always last")  # fmt: skip
+        await bob.publish(f"{namespace}/u/alice/inbox/bob", encode_envelope(pinned), qos=1)
+        got = await on_alice.wait_for(ChatReceived, lambda e: e.message.id == pinned.id)
+        assert got.message.claimed_ts == far and got.message.ts.year < 9999
