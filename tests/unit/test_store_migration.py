@@ -59,8 +59,14 @@ HELLO = ChatMessage(
 )
 
 
-TABLES = ["contacts", "messages", "meta", "dismissed", "outgoing_changes", "rooms", "room_receipts"]
+TABLES = ("contacts", "messages", "meta", "dismissed", "outgoing_changes", "rooms", "room_receipts")
 """Every table of the current schema."""
+
+
+def assert_same_tables(path: Path, new_path: Path) -> None:
+    """Every table of the current schema has the same columns in both files."""
+    for table in TABLES:
+        assert columns(path, table) == columns(new_path, table), table
 
 
 def make_v1_file(path: Path) -> None:
@@ -166,16 +172,7 @@ async def test_a_migrated_file_has_the_schema_of_a_new_one(v1_path: Path, tmp_pa
     new_path = tmp_path / "new.sqlite3"
     await (await ChatStore.open(new_path)).close()
     await (await ChatStore.open(v1_path)).close()
-    for table in [
-        "contacts",
-        "messages",
-        "meta",
-        "dismissed",
-        "outgoing_changes",
-        "rooms",
-        "room_receipts",
-    ]:
-        assert columns(v1_path, table) == columns(new_path, table), table
+    assert_same_tables(v1_path, new_path)
     assert schema_objects(v1_path) == schema_objects(new_path) != []  # the search index
     for path in [v1_path, new_path]:
         with sqlite3.connect(path) as raw, pytest.raises(sqlite3.IntegrityError):
@@ -303,15 +300,6 @@ async def test_a_migrated_v6_file_has_the_schema_of_a_new_one(
     new_path = tmp_path / "new.sqlite3"
     await (await ChatStore.open(new_path)).close()
     await (await ChatStore.open(v1_path)).close()
-    for table in [
-        "contacts",
-        "messages",
-        "meta",
-        "dismissed",
-        "outgoing_changes",
-        "rooms",
-        "room_receipts",
-    ]:
-        assert columns(v1_path, table) == columns(new_path, table), table
+    assert_same_tables(v1_path, new_path)
     assert schema_objects(v1_path) == schema_objects(new_path) != []
     assert indexes(v1_path) == indexes(new_path)
