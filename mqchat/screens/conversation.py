@@ -110,7 +110,6 @@ class ConversationScreen(OwnMessagesScreen):
         yield MessageLog(id="messages")
         yield Composer(
             self.session.drafts.get(self.peer, ""),
-            # A room's name is anybody's text: never read as markup.
             placeholder=f"Message {escape(self.peer_label)} — enter sends",
             id="compose",
         )
