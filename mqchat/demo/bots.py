@@ -118,7 +118,7 @@ async def run_ada(
             message = event.message
 
             async def reply() -> None:
-                await bot.service.mark_read(message.sender)
+                await bot.service.mark_read(message.peer)  # a room's, or the sender's
                 await bot.service.send_typing(message.sender)
                 await asyncio.sleep(0.8)  # a person-like pause, so "typing…" shows
                 await bot.service.send_text(message.sender, answer(message.body, clock()))
