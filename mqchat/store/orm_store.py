@@ -15,7 +15,6 @@ from mqchat.core.model import ChatMessage, Contact, ContactStatus
 from mqchat.store.convert import contact_from_row, message_from_row
 from mqchat.store.database import create_engine
 from mqchat.store.models import ContactRow, MessageRow
-from mqchat.store.orders import OLDEST_FIRST
 from mqchat.store.search import search_messages
 
 __all__ = ["OrmStore"]
@@ -40,7 +39,8 @@ class OrmStore:
         await self._engine.dispose()
 
     async def conversation(self, peer: str) -> list[ChatMessage]:
-        stmt = select(MessageRow).where(MessageRow.conversation == peer).order_by(*OLDEST_FIRST)
+        oldest_first = (MessageRow.ts_ms, MessageRow.id)
+        stmt = select(MessageRow).where(MessageRow.conversation == peer).order_by(*oldest_first)
         async with self._sessions() as session:
             rows = (await session.scalars(stmt)).all()
         return [message_from_row(row) for row in rows]

@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 _UNREAD = "direction = 'in' AND state = 'received'"
-"""An incoming message not read yet (as :data:`mqchat.store.orders.UNREAD`)."""
+"""An incoming message not read yet."""
 _NEWEST_FIRST = "ts_ms DESC, id DESC"
 _OLDEST_FIRST = "ts_ms, id"
 
