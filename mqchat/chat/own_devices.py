@@ -26,7 +26,7 @@ from mqchat.core.devices import DeviceRecord, Devices, decode_device, encode_dev
 from mqchat.core.model import Presence, PresenceState
 from mqchat.core.presence import encode_presence
 from mqchat.core.tasks import Background
-from mqchat.core.topics import device_topic, inbox_topic, presence_topic
+from mqchat.core.topics import device_topic, presence_topic
 from mqchat.core.wire import EnvelopeError
 from mqchat.mqtt.errors import MqttError, PublishRefused
 from mqchat.mqtt.session import Session, Will
@@ -54,8 +54,8 @@ class OwnDevices:
         self._label = _host_label()
         self.devices = Devices("")
         """The user's devices as their records say (this one's id is set on start)."""
-        self._connected = False
         self._client: Session | None = None
+        """The connection while up, and not quitting."""
         self._background = Background(log, "saying online again").run
 
     @property
@@ -70,11 +70,6 @@ class OwnDevices:
         """Whether what we send must be copied to the user's other devices."""
         return bool(self.devices.others())
 
-    @property
-    def own_inbox(self) -> str:
-        """Where copies for the user's other devices go."""
-        return inbox_topic(self._ns, self._user, self._user)
-
     def will(self, name: str | None) -> Will:
         payload = encode_presence(
             PresenceState.OFFLINE, name=name, lost=True, device=self.device or None
@@ -82,19 +77,17 @@ class OwnDevices:
         return Will(presence_topic(self._ns, self._user), payload)
 
     async def connected(self, client: Session) -> None:
-        self._connected = True
         self._client = client
         await self._publish_record(client, online=True)
 
     async def leaving(self, client: Session) -> bool:
         """A clean quit: our record says offline. Returns whether the user's presence
         must say offline too (no other device is online)."""
-        self._connected = False
+        self._client = None  # our own "offline" on its way must not be answered
         await self._publish_record(client, online=False)
         return not self.devices.others_online()
 
     def disconnected(self) -> None:
-        self._connected = False
         self._client = None
 
     def record_arrived(self, device: str, payload: bytes) -> bool:
@@ -111,11 +104,12 @@ class OwnDevices:
             self._background(self._publish_record(self._client, online=True))
         return True
 
-    def presence_seen(self, presence: Presence) -> bool:
-        """The user's own presence came (ours, another device's, or a Will): whether
-        this device, connected, must say ``online`` again. A lost device's record is
-        then marked offline on its behalf (:meth:`mark_lost`)."""
-        return self._connected and not presence.online
+    def presence_seen(self, presence: Presence, name: str | None) -> None:
+        """The user's own presence came (ours, another device's, or a Will): if it
+        says offline while this device is connected, say ``online`` again
+        (:meth:`reassert`)."""
+        if self._client is not None and not presence.online:
+            self._background(self.reassert(self._client, presence, name))
 
     async def say(self, client: Session, state: PresenceState, name: str | None) -> None:
         """Publish the user's presence (retained)."""
@@ -124,9 +118,6 @@ class OwnDevices:
             await client.publish(presence_topic(self._ns, self._user), payload, retain=True)
         except PublishRefused as exc:  # an ACL: the chat works without our presence
             log.warning("%s refused our presence: %s", self._settings.broker.label, exc.reason)
-
-    def reassert_soon(self, client: Session, presence: Presence, name: str | None) -> None:
-        self._background(self.reassert(client, presence, name))
 
     async def reassert(self, client: Session, presence: Presence, name: str | None) -> None:
         """Say ``online`` again after the user's presence said offline while this

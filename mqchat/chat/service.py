@@ -318,8 +318,7 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
         """What the chat itself does about its events (see ContactBook.changed; a
         peer coming online gets what a lost session may have lost)."""
         if isinstance(event, PresenceChanged) and event.presence.user == self.user:
-            if self._client is not None and self._devices.presence_seen(event.presence):
-                self._devices.reassert_soon(self._client, event.presence, self.display_name)
+            self._devices.presence_seen(event.presence, self.display_name)
         elif isinstance(event, PresenceChanged) and event.presence.online:
             self._redelivery.peer_online(event.presence.user)
         elif isinstance(event, ContactsChanged):
