@@ -251,7 +251,10 @@ class Rooms:
     async def receipt(self, member: str, ids: Sequence[str], state: DeliveryState) -> None:
         """``member`` got as far as ``state`` with some of our room messages: the
         message is ``delivered`` once one member has it, ``read`` once all have read
-        it (:meth:`read_by` says how many)."""
+        it (:meth:`read_by` says how many). Costs nothing without rooms: every
+        receipt comes this way."""
+        if not self._known:
+            return
         store = await self._store()
         for mid in await store.rooms.receipts(ids, member, state):
             msg = await store.get_message(mid)
