@@ -9,12 +9,9 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from mqchat.store.writer import Work, Writer
+from mqchat.store.writer import Work, Writer, in_chunks
 
 __all__ = ["Dismissal", "Dismissals"]
-
-_MAX_VARIABLES = 900
-"""Users per ``IN (…)``, well under SQLite's oldest limit of 999 host parameters."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,18 +55,10 @@ class Dismissals:
         return None if row is None else Dismissal(row[0], bool(row[1]))
 
     async def blocked(self, users: Iterable[str]) -> set[str]:
-        wanted = list(set(users))
-        if not wanted:
-            return set()
-
         def work(conn: sqlite3.Connection) -> set[str]:
             found: set[str] = set()
-            for start in range(0, len(wanted), _MAX_VARIABLES):
-                chunk = wanted[start : start + _MAX_VARIABLES]
-                sql = (
-                    f"SELECT user FROM dismissed WHERE user IN ({', '.join('?' * len(chunk))}) "
-                    "AND blocked"
-                )
+            for chunk, marks in in_chunks(list(users)):
+                sql = f"SELECT user FROM dismissed WHERE user IN ({marks}) AND blocked"
                 found.update(user for (user,) in conn.execute(sql, chunk))
             return found
 

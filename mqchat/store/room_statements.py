@@ -10,12 +10,11 @@ from collections.abc import Sequence
 
 from mqchat.core.model import DeliveryState
 from mqchat.core.rooms import Room
-from mqchat.store.writer import Work, Writer
+from mqchat.store.writer import MAX_VARIABLES, Work, Writer, in_chunks
 
 __all__ = ["RoomBook", "member_receipts", "read_counts", "room", "rooms", "save_room", "senders"]
 
 _FIELDS = "id, name, members, admins, version, joined"
-_MAX_VARIABLES = 900
 
 
 def _room(row: tuple[object, ...]) -> Room:
@@ -70,11 +69,9 @@ def member_receipts(ids: Sequence[str], member: str, state: DeliveryState) -> Wo
     """``member`` got as far as ``state`` with our room messages ``ids`` (only ever
     forward); returns the ids of those that are ours, to a room ``member`` is in,
     and moved. Anybody else's receipt for them counts for nothing."""
-    unique = list(dict.fromkeys(ids))[:_MAX_VARIABLES]
-    marks = ", ".join("?" * len(unique))
     sql = (
         "INSERT INTO room_receipts (message_id, member, state) "
-        f"SELECT id, ?, ? FROM messages WHERE id IN ({marks}) AND direction = 'out' "
+        "SELECT id, ?, ? FROM messages WHERE id IN ({marks}) AND direction = 'out' "
         "AND conversation LIKE '#%' AND EXISTS (SELECT 1 FROM rooms, json_each(rooms.members) "
         "WHERE '#' || rooms.id = messages.conversation AND json_each.value = ?) "
         "ON CONFLICT (message_id, member) DO UPDATE SET state = excluded.state "
@@ -83,40 +80,42 @@ def member_receipts(ids: Sequence[str], member: str, state: DeliveryState) -> Wo
     )
 
     def work(conn: sqlite3.Connection) -> list[str]:
-        if not unique:
-            return []
-        params = [member, state.value, *unique, member]
-        return [mid for (mid,) in conn.execute(sql, params)]
+        moved: list[str] = []
+        for chunk, marks in in_chunks(ids):
+            params = [member, state.value, *chunk, member]
+            moved += [mid for (mid,) in conn.execute(sql.format(marks=marks), params)]
+        return moved
 
-    return Work(work, single=True)
+    return Work(work, single=len(ids) <= MAX_VARIABLES)
 
 
 def read_counts(ids: Sequence[str]) -> Work[dict[str, tuple[int, int]]]:
     """For each of our room messages ``ids``: (members it reached, members who read
     it)."""
-    unique = list(dict.fromkeys(ids))[:_MAX_VARIABLES]
     sql = (
         "SELECT message_id, count(*), sum(state = 'read') FROM room_receipts "
-        f"WHERE message_id IN ({', '.join('?' * len(unique))}) GROUP BY message_id"
+        "WHERE message_id IN ({marks}) GROUP BY message_id"
     )
 
     def work(conn: sqlite3.Connection) -> dict[str, tuple[int, int]]:
-        if not unique:
-            return {}
-        return {mid: (n, int(read or 0)) for mid, n, read in conn.execute(sql, unique)}
+        counts: dict[str, tuple[int, int]] = {}
+        for chunk, marks in in_chunks(ids):
+            for mid, reached, read in conn.execute(sql.format(marks=marks), chunk):
+                counts[mid] = (reached, int(read or 0))
+        return counts
 
     return Work(work, single=True)
 
 
 def senders(ids: Sequence[str]) -> Work[dict[str, list[str]]]:
     """The messages ``ids`` by their sender, to answer each with a receipt."""
-    unique = list(dict.fromkeys(ids))[:_MAX_VARIABLES]
-    sql = f"SELECT sender, id FROM messages WHERE id IN ({', '.join('?' * len(unique))})"
 
     def work(conn: sqlite3.Connection) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
-        for sender, mid in conn.execute(sql, unique) if unique else ():
-            found.setdefault(sender, []).append(mid)
+        for chunk, marks in in_chunks(ids):
+            sql = f"SELECT sender, id FROM messages WHERE id IN ({marks})"
+            for sender, mid in conn.execute(sql, chunk):
+                found.setdefault(sender, []).append(mid)
         return found
 
     return Work(work, single=True)

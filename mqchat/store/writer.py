@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,15 +28,24 @@ from mqchat.store.convert import (
 )
 from mqchat.store.sqlite_file import StoreError, connect_now, set_pragmas
 
-__all__ = ["Work", "Writer"]
+__all__ = ["MAX_VARIABLES", "Work", "Writer", "in_chunks"]
 
 T = TypeVar("T")
 
 _COLUMNS = MESSAGE_COLUMNS
 _CHECKPOINT_EVERY = 200
 """Transactions on the loop's connection between two checkpoints in the thread."""
-_MAX_VARIABLES = 900
+MAX_VARIABLES = 900
 """Ids per ``IN (…)``, well under SQLite's oldest limit of 999 host parameters."""
+
+
+def in_chunks(ids: Sequence[str]) -> Iterator[tuple[list[str], str]]:
+    """``ids`` without repeats, :data:`MAX_VARIABLES` at a time, each chunk with its
+    ``?, ?, …`` for an ``IN (…)``."""
+    unique = list(dict.fromkeys(ids))
+    for start in range(0, len(unique), MAX_VARIABLES):
+        chunk = unique[start : start + MAX_VARIABLES]
+        yield chunk, ", ".join("?" * len(chunk))
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:
@@ -71,7 +80,7 @@ def _inserting(messages: Sequence[ChatMessage], received_at_ms: int) -> Work[set
         tuple(values[c] for c in _COLUMNS)
         for values in (message_values(m, received_at_ms=received_at_ms) for m in messages)
     ]
-    per_statement = _MAX_VARIABLES // len(_COLUMNS)
+    per_statement = MAX_VARIABLES // len(_COLUMNS)
     one_row = f"({', '.join('?' * len(_COLUMNS))})"
 
     def work(conn: sqlite3.Connection) -> set[str]:
@@ -251,16 +260,15 @@ class Writer:
 
         def work(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
             changed: list[tuple[Any, ...]] = []
-            for start in range(0, len(unique), _MAX_VARIABLES):
-                chunk = unique[start : start + _MAX_VARIABLES]
+            for chunk, marks in in_chunks(unique):
                 sql = (
-                    f"UPDATE messages SET state = ? WHERE id IN ({', '.join('?' * len(chunk))})"
+                    f"UPDATE messages SET state = ? WHERE id IN ({marks})"
                     f" AND ({which}){scope} RETURNING {MESSAGE_FIELDS}"
                 )
                 params = [state.value, *chunk, *([] if peer is None else [peer])]
                 changed += conn.execute(sql, params).fetchall()
             return changed
 
-        rows = await self.run(Work(work, single=len(unique) <= _MAX_VARIABLES))
+        rows = await self.run(Work(work, single=len(unique) <= MAX_VARIABLES))
         order = {mid: i for i, mid in enumerate(unique)}
         return sorted((message_from_tuple(row) for row in rows), key=lambda m: order[m.id])

@@ -120,3 +120,24 @@ async def test_only_a_rooms_members_count_as_its_readers(tmp_path: Path) -> None
         assert await store.rooms.receipts(["m1"], "bob", DeliveryState.READ) == ["m1"]
         assert await store.rooms.receipts(["m1"], "bob", DeliveryState.DELIVERED) == []
         assert await store.rooms.counts(["m1"]) == {"m1": (1, 1)}
+
+
+async def test_room_statements_take_more_ids_than_one_statement_holds(tmp_path: Path) -> None:
+    # 1,000 unread room messages marked read at once: every one is answered.
+    from mqchat.core.model import Direction as D
+    from mqchat.core.rooms import Room
+
+    path = tmp_path / "alice.sqlite3"
+    async with await ChatStore.open(path) as store:
+        await store.rooms.save(Room("r1", "trip", ("alice", "bob"), ("alice",), 1, True))
+        got = DeliveryState.RECEIVED
+        theirs = [ChatMessage(f"i{i:04}", "#r1", D.IN, "bob", "#r1", T0, "hi", got)
+                  for i in range(1000)]  # fmt: skip
+        mine = [ChatMessage(f"o{i:04}", "#r1", D.OUT, "alice", "#r1", T0, "yo", DeliveryState.SENT)
+                for i in range(1000)]  # fmt: skip
+        await store.add_messages(theirs + mine)
+        ids = await store.mark_read("#r1")
+        assert len((await store.rooms.senders(ids))["bob"]) == 1000
+        out = [m.id for m in mine]
+        assert len(await store.rooms.receipts(out, "bob", DeliveryState.READ)) == 1000
+        assert len(await store.rooms.counts(out)) == 1000
