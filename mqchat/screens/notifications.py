@@ -108,7 +108,7 @@ class ElsewhereNotifier:
         return not isinstance(self._underneath(), FriendsScreen | LoginScreen)
 
     def _alert(self, message: ChatMessage) -> None:
-        title = f"mqchat: {message.peer}"
+        title = f"mqchat: {message.sender}"
         write_to_terminal(self._app, alert_sequence(self._notify, title, message.body))
 
     def _refresh(self) -> None:
@@ -118,8 +118,8 @@ class ElsewhereNotifier:
 
     def received(self, message: ChatMessage) -> None:
         """A message was stored: toast it if it is someone else's, elsewhere."""
-        if message.outgoing or is_room_key(message.peer):
-            return  # rooms are not shown in the TUI yet
+        if message.outgoing:
+            return
         now = self._monotonic()
         # The terminal is not looked at: even this conversation's messages alert.
         quiet = now - self._alerted.get(message.peer, -QUIET_FOR) < QUIET_FOR
@@ -132,9 +132,11 @@ class ElsewhereNotifier:
         if now - self._toasted.get(message.peer, -QUIET_FOR) < QUIET_FOR:
             return
         self._toasted[message.peer] = now
+        # In a room, the member who wrote (quiet time and counts go by the room).
+        where = " in a room" if is_room_key(message.peer) else ""
         self._app.notify(
             preview(message.body) or "(empty message)",
-            title=f"Message from {message.peer}",
+            title=f"Message from {message.sender}{where}",
             timeout=QUIET_FOR,
             markup=False,
         )

@@ -4,11 +4,13 @@ says how many members read your last message; what you type goes to the room."""
 
 from __future__ import annotations
 
+from mqchat.core.events import ChatReceived
 from mqchat.screens.friends import FriendsScreen
 from mqchat.screens.room import RoomScreen
 from mqchat.widgets.contact_list import ContactList
 from mqchat.widgets.message_log import MessageLog
 from tests.support.fake_backend import FakeBackend, at
+from tests.ui.test_ui_elsewhere import wait_until
 from tests.ui.test_ui_snapshots import SIZE, keys
 
 ROOM = "#01a24980-0000-7aec-b0e5-393b93a91fd0"
@@ -113,3 +115,20 @@ async def test_leaving_a_room_asks_first(build_app, backend, screen_text, settle
         assert backend.left_rooms == [ROOM]
         assert isinstance(app.screen, FriendsScreen)
         assert "weekend" not in screen_text(app)
+
+
+async def test_a_room_message_elsewhere_shows_a_toast_and_counts(
+    build_app, backend, screen_text, settle
+):
+    with_room(backend)
+    backend.unread[ROOM] = 0
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        message = backend.seed_message(ROOM, "[b]tent[/b] is packed", at("14:04"), sender="carol")
+        backend.unread[ROOM] = 1
+        backend.emit(ChatReceived(message))
+        await wait_until(pilot, lambda: " 1 unread " in screen_text(app).splitlines()[0])
+        [toast] = app._notifications
+        assert toast.title == "Message from carol in a room"
+        assert toast.message == "[b]tent[/b] is packed"
