@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from mqchat.chat.backend import SendError
 from mqchat.core.envelope import Delete, Edit, ReceiptStatus, encode_envelope, parse_envelope
+from mqchat.core.envelope_base import fresh
 from mqchat.core.events import ChatReceived, Event, MessageStateChanged, RoomChanged
 from mqchat.core.ids import new_message_id
 from mqchat.core.model import ChatMessage, DeliveryState, Direction
@@ -158,8 +159,7 @@ class Rooms:
             raise RoomError(f"you are not in {room.name!r}")
         await self._save(left)
         for member in (*room.others(self._user), self._user):  # ourselves: other devices
-            env = RoomLeave(id=new_message_id(), sender=self._user, recipient=member,
-                            ts=to_millis(self._clock()), room=room.id)  # fmt: skip
+            env = RoomLeave(**fresh(self._user, member, self._clock()), room=room.id)
             await self._publish(member, encode_envelope(env))
         return left
 
@@ -209,10 +209,14 @@ class Rooms:
         await self._save(room)
         # Every member hears of it; so do our other devices (the copy to ourselves).
         for member in dict.fromkeys([*tell, self._user]):
-            env = RoomState(id=new_message_id(), sender=self._user, recipient=member,
-                            ts=to_millis(self._clock()), room=room.id, name=room.name,
-                            members=room.members, admins=room.admins,
-                            version=room.version)  # fmt: skip
+            env = RoomState(
+                **fresh(self._user, member, self._clock()),
+                room=room.id,
+                name=room.name,
+                members=room.members,
+                admins=room.admins,
+                version=room.version,
+            )
             await self._publish(member, encode_envelope(env))
 
     async def _save(self, room: Room) -> None:

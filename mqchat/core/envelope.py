@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Self, TypeAlias
 
-from mqchat.core.envelope_base import MAX_ID_LENGTH, Header, is_id, text_body, user_field
+from mqchat.core.envelope_base import MAX_ID_LENGTH, Header, fresh, is_id, text_body, user_field
 from mqchat.core.ids import new_message_id
 from mqchat.core.model import utc_now
 from mqchat.core.names import validate_user_name
@@ -118,10 +118,7 @@ class Receipt(Header):
         """Tell ``recipient`` that its messages ``ids`` reached ``status``. Raises
         :class:`ValueError` for no ids or an unknown status."""
         return cls(
-            id=new_message_id(),
-            sender=sender,
-            recipient=recipient,
-            ts=to_millis(ts or utc_now()),
+            **fresh(sender, recipient, ts),
             ids=tuple(ids),
             status=ReceiptStatus(status),
         )
@@ -135,12 +132,7 @@ class Typing(Header):
 
     @classmethod
     def new(cls, sender: str, recipient: str, *, ts: datetime | None = None) -> Self:
-        return cls(
-            id=new_message_id(),
-            sender=sender,
-            recipient=recipient,
-            ts=to_millis(ts or utc_now()),
-        )
+        return cls(**fresh(sender, recipient, ts))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,10 +147,7 @@ class _Introduction(Header):
         cls, sender: str, recipient: str, *, name: str | None = None, ts: datetime | None = None
     ) -> Self:
         return cls(
-            id=new_message_id(),
-            sender=sender,
-            recipient=recipient,
-            ts=to_millis(ts or utc_now()),
+            **fresh(sender, recipient, ts),
             name=name,
         )
 
@@ -198,10 +187,7 @@ class Edit(_Change):
         cls, sender: str, recipient: str, target: str, body: str, *, ts: datetime | None = None
     ) -> Self:
         return cls(
-            id=new_message_id(),
-            sender=sender,
-            recipient=recipient,
-            ts=to_millis(ts or utc_now()),
+            **fresh(sender, recipient, ts),
             target=target,
             body=body,
         )
@@ -216,10 +202,7 @@ class Delete(_Change):
     @classmethod
     def new(cls, sender: str, recipient: str, target: str, *, ts: datetime | None = None) -> Self:
         return cls(
-            id=new_message_id(),
-            sender=sender,
-            recipient=recipient,
-            ts=to_millis(ts or utc_now()),
+            **fresh(sender, recipient, ts),
             target=target,
         )
 

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeGuard
 
+from mqchat.core.ids import new_message_id
+from mqchat.core.model import utc_now
 from mqchat.core.names import InvalidUserName, validate_user_name
-from mqchat.core.wire import EnvelopeError
+from mqchat.core.wire import EnvelopeError, to_millis
 
-__all__ = ["MAX_ID_LENGTH", "Header", "is_id", "text_body", "user_field"]
+__all__ = ["MAX_ID_LENGTH", "Header", "fresh", "is_id", "text_body", "user_field"]
 
 MAX_ID_LENGTH = 64
 
@@ -30,6 +32,17 @@ class Header:
     """When the sender made it, as the sender's clock says (UTC)."""
     v: int = 1
     """The protocol version the sender speaks."""
+
+
+def fresh(sender: str, recipient: str, ts: datetime | None = None) -> dict[str, Any]:
+    """The common fields of a new envelope: a new id, and ``ts`` (default now) at the
+    wire's precision."""
+    return {
+        "id": new_message_id(),
+        "sender": sender,
+        "recipient": recipient,
+        "ts": to_millis(ts or utc_now()),
+    }
 
 
 def is_id(value: object) -> TypeGuard[str]:
