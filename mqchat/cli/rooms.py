@@ -109,6 +109,9 @@ def _list(settings: Settings, *, as_json: bool) -> int:
     from mqchat.core.rooms import Room
     from mqchat.store import ChatStore, StoreError
 
+    if not settings.database.is_file():
+        return EXIT_OK  # no history yet: no rooms, and none is made for asking
+
     async def load() -> list[Room]:
         store = await ChatStore.open(settings.database, within=settings.data_dir)
         try:

@@ -13,7 +13,7 @@ import pytest
 from mqchat.core.events import ChatReceived, RoomChanged
 from tests.support.chat_session import running
 from tests.support.cli import mqchat
-from tests.support.mosquitto import Mosquitto
+from tests.support.mosquitto import Mosquitto, free_port
 
 pytestmark = pytest.mark.broker
 
@@ -69,3 +69,39 @@ async def test_a_room_made_and_used_from_scripts(
         assert unknown.stderr.strip() == "mqchat: not sent: no room named 'nowhere'"
         bad = await cli("room", "create", "x", "--members", "bob/evil")
         assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+async def test_room_commands_say_what_is_wrong_in_one_line(
+    broker: Mosquitto, namespace: str, tmp_path: Path
+) -> None:
+    env = {"MQCHAT_NAMESPACE": namespace}
+    data = tmp_path / "alice"
+
+    def cli(*args: str, url: str = broker.url):
+        return asyncio.to_thread(
+            mqchat, *args, "--user", "alice", "--broker", url, data=data, env=env
+        )
+
+    listed = await cli("room", "list")
+    assert (listed.returncode, listed.stdout, listed.stderr) == (0, "", "")
+    assert not data.exists()  # asking made no history
+
+    gone = f"mqtt://127.0.0.1:{free_port()}"
+    down = await cli("room", "create", "trip", "--members", "bob", url=gone)
+    assert down.returncode == 1 and len(down.stderr.strip().splitlines()) == 1
+    assert down.stderr.startswith("mqchat: room create: ") and "Traceback" not in down.stderr
+
+    for args, says in [
+        (("room", "create", "   ", "--members", "bob"), "a room needs a name"),
+        (("room", "create", "x" * 65, "--members", "bob"), "at most 64 characters"),
+        (("history", "--room", "nowhere"), "no room named 'nowhere'"),
+        (("room", "leave", "nowhere"), "no room named 'nowhere'"),
+    ]:
+        done = await cli(*args)
+        assert done.returncode == 1, (args, done.stderr)
+        [line] = done.stderr.strip().splitlines()
+        assert says in line and "Traceback" not in done.stderr
+    rooms = await cli("room", "list", "--json")
+    assert rooms.stdout == ""  # nothing half-made by the refusals
+    usage = await cli("room", "add", "trip")
+    assert usage.returncode == 2 and "which users?" in usage.stderr
