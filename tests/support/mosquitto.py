@@ -31,10 +31,40 @@ def require_mosquitto() -> None:
     pytest.skip(reason)
 
 
+# Ports for test brokers come from a block of their own per xdist worker, below the
+# kernel's ephemeral range (32768-60999 here). A port from bind(("127.0.0.1", 0)) is
+# an ephemeral one: once a broker that a test stops to restart has let it go, another
+# worker's bind(0) could be handed it and start a broker of its own there, and the
+# test's clients would reconnect to a stranger (seen in CI as "bad user name or
+# password"). Below the ephemeral range, nothing but this worker hands these out.
+_PORT_BASE = 12000
+_PORT_BLOCK = 2000
+_next_port: list[int] = []
+
+
+def _worker_index() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    digits = worker.removeprefix("gw")
+    return int(digits) % 10 if digits.isdigit() else 0
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port on 127.0.0.1 nothing listens on, from this worker's own block, not
+    handed out again by this worker for a long while (the block is walked round)."""
+    first = _PORT_BASE + _worker_index() * _PORT_BLOCK
+    if not _next_port:
+        # a random start, so that two test runs side by side rarely meet
+        _next_port.append(int.from_bytes(os.urandom(2), "big") % _PORT_BLOCK)
+    for _ in range(_PORT_BLOCK):
+        port = first + _next_port[0]
+        _next_port[0] = (_next_port[0] + 1) % _PORT_BLOCK
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {first}..{first + _PORT_BLOCK - 1}")
 
 
 @dataclass
@@ -44,6 +74,7 @@ class Mosquitto:
     extra_config: str = ""
     users: dict[str, str] | None = None  # name -> password; then no anonymous logins
     proc: subprocess.Popen[bytes] | None = None
+    started: bool = False
 
     @property
     def url(self) -> str:
@@ -53,10 +84,12 @@ class Mosquitto:
         """Start it; on its first start, a port another process took between
         :func:`free_port` and mosquitto's bind (tests run in parallel) is swapped for
         another free one. A restart keeps its port: clients reconnect to it."""
-        first = self.proc is None
+        first = not self.started
         for attempt in range(3):
             try:
-                return self._start()
+                self._start()
+                self.started = True
+                return self
             except RuntimeError as exc:
                 if not first or attempt == 2 or "in use" not in f"{exc}\n{self.log()}":
                     raise
