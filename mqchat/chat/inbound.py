@@ -14,13 +14,15 @@ from typing import assert_never
 
 from mqchat.chat.backend import EventListener
 from mqchat.chat.edits import receive_change
+from mqchat.chat.encryption import WAIT, Encryption, Refused, Wait
+from mqchat.chat.friend_requests import receive_accept, receive_request
 from mqchat.chat.inbound_parts import Copies, Replies, Watchlist
+from mqchat.chat.inbound_texts import receive_texts
 from mqchat.chat.outbound import raise_if_cancelled
 from mqchat.chat.own_copies import copied_from_elsewhere, own_texts
 from mqchat.chat.own_devices import OwnDevices
 from mqchat.chat.rooms import Rooms
 from mqchat.config.settings import Settings
-from mqchat.core import friendship
 from mqchat.core.edits import Outcome
 from mqchat.core.envelope import (
     Delete,
@@ -31,40 +33,41 @@ from mqchat.core.envelope import (
     FriendRequest,
     Receipt,
     ReceiptStatus,
+    Sealed,
     Text,
     Typing,
     Unknown,
     parse_envelope,
 )
 from mqchat.core.events import (
-    ChatReceived,
     ContactsChanged,
     DevicesChanged,
     MessageChanged,
     MessageStateChanged,
+    Notice,
     PeerTyping,
     PresenceChanged,
     Rejected,
 )
-from mqchat.core.model import ChatMessage, ContactStatus, DeliveryState, Direction
+from mqchat.core.model import ContactStatus, DeliveryState
 from mqchat.core.presence import decode_presence
 from mqchat.core.room_envelopes import RoomLeave, RoomState, RoomText
 from mqchat.core.roster import Roster
-from mqchat.core.timing import MAX_SKEW, effective_time
+from mqchat.core.timing import MAX_SKEW
 from mqchat.core.topics import TopicKind, inbox_topic, parse_topic
 from mqchat.mqtt.errors import MqttError
 from mqchat.mqtt.session import Incoming, Session
 from mqchat.store import ChatStore, StoreError
-from mqchat.store.convert import to_ms
 
 __all__ = ["Inbound", "Replies", "Watchlist"]
 
 log = logging.getLogger("mqchat.chat")
 
+KEY_WAIT_S = 5.0
+"""How long a message sealed by a device whose keys have not come waits for them."""
 _MAX_BATCH = 200
 """Inbound messages handled (and committed) together at most."""
 _ADDRESSED = (TopicKind.INBOX, TopicKind.REQUEST)
-
 _RECEIPT_STATES = {
     ReceiptStatus.DELIVERED: DeliveryState.DELIVERED,
     ReceiptStatus.READ: DeliveryState.READ,
@@ -95,6 +98,7 @@ class Inbound:
         clock: Callable[[], datetime] | None = None,
         devices: OwnDevices | None = None,
         rooms: Rooms | None = None,
+        encryption: Encryption | None = None,
     ) -> None:
         self._user = settings.user
         self._ns = settings.namespace
@@ -106,6 +110,8 @@ class Inbound:
         self._emit = emit
         self._devices = devices
         self._rooms = rooms
+        self._crypto = encryption
+        self._keys_came = False  # since the messages put aside were last tried
         self._clock = clock or roster.clock
         # A text may have waited at the broker for as long as our session lives.
         self._max_age = MAX_SKEW + timedelta(seconds=settings.session_expiry)
@@ -135,14 +141,26 @@ class Inbound:
                 arrived.put_nowait(exc)
 
         pumping = asyncio.create_task(pump())
+        # Sealed by a device whose keys have not come yet (not acknowledged): tried
+        # again, in order, when keys come; refused after KEY_WAIT_S.
+        waiting: list[Incoming] = []
         try:
             while True:
                 raise_if_cancelled()
-                batch = [await arrived.get()]
+                try:
+                    async with asyncio.timeout(KEY_WAIT_S if waiting else None):
+                        batch = [await arrived.get()]
+                except TimeoutError:
+                    await self._handle_and_acknowledge(session, waiting, final=True)
+                    waiting = []
+                    continue
                 while not arrived.empty() and len(batch) < _MAX_BATCH:
                     batch.append(arrived.get_nowait())
                 messages = [m for m in batch if isinstance(m, Incoming)]
-                await self._handle_and_acknowledge(session, messages)
+                if waiting and self._keys_came:
+                    messages, waiting = waiting + messages, []
+                self._keys_came = False
+                waiting += await self._handle_and_acknowledge(session, messages)
                 for item in batch:
                     if isinstance(item, BaseException):
                         raise item
@@ -150,26 +168,36 @@ class Inbound:
             pumping.cancel()
             await asyncio.gather(pumping, return_exceptions=True)
 
-    async def _handle_and_acknowledge(self, session: Session, messages: list[Incoming]) -> None:
+    async def _handle_and_acknowledge(
+        self, session: Session, messages: list[Incoming], *, final: bool = False
+    ) -> list[Incoming]:
         if not messages:
-            return
+            return []
         # A StoreError leaves from here: not stored, so not acknowledged; the broker
         # keeps them for the session's next connection.
-        await self.handle(messages)
+        waiting = await self.handle(messages, final=final)
         for message in messages:
-            session.ack(message)
+            if message not in waiting:
+                session.ack(message)
+        return waiting
 
-    async def handle(self, messages: Sequence[Incoming]) -> None:
+    async def handle(self, messages: Sequence[Incoming], *, final: bool = True) -> list[Incoming]:
         """Handle ``messages`` in order. Consecutive chat texts are stored in one
-        transaction, so a burst costs one commit. Raises only what the store raises
-        (then none of them may be acknowledged)."""
+        transaction, so a burst costs one commit. Returns those sealed by a device
+        whose keys have not come, unless ``final`` (then they are refused). Raises
+        only what the store raises (then none of them may be acknowledged)."""
         texts: list[Text] = []
         copies = Copies(self._recent)
+        waiting: list[Incoming] = []
         for message in messages:
             if copies.seen(message):
                 continue
             try:
-                env = self._decode(message)
+                env = await self._decode(message, final=final)
+                if env is WAIT:
+                    copies.unsee(message)
+                    waiting.append(message)
+                    continue
                 if env is None:
                     continue
                 if isinstance(env, Text):
@@ -185,10 +213,12 @@ class Inbound:
                 self.reject(str(message.topic), "internal error while handling")
         await self._receive_texts(texts)
         copies.keep()
+        return waiting
 
-    def _decode(self, message: Incoming) -> Envelope | Unknown | None:
-        """The envelope of an inbox message, checked against its topic; presence is
-        applied here; ``None`` for everything else (refusals are counted)."""
+    async def _decode(self, message: Incoming, *, final: bool) -> Envelope | Unknown | Wait | None:
+        """The envelope of an inbox message, checked against its topic and opened if
+        sealed; presence and keys are applied here; ``None`` for everything else
+        (refusals are counted), :data:`_WAIT` for one to try again later."""
         topic = str(message.topic)
         parsed = parse_topic(self._ns, topic)
         payload = message.payload if isinstance(message.payload, bytes) else b""
@@ -211,6 +241,13 @@ class Inbound:
             else:
                 self.reject(topic, "a malformed device record")
             return None
+        if parsed.kind is TopicKind.KEYS and parsed.device:
+            if self._crypto is not None:
+                why = await self._crypto.record_arrived(parsed.user, parsed.device, payload)
+                self._keys_came = True
+                if why is not None:
+                    self.reject(topic, why)
+            return None
         if parsed.kind not in _ADDRESSED or parsed.user != self._user:
             return None
         if parsed.kind is TopicKind.REQUEST and not payload:
@@ -220,10 +257,6 @@ class Inbound:
         except EnvelopeError as exc:
             self.reject(topic, str(exc))
             return None
-        if parsed.kind is TopicKind.REQUEST and not isinstance(env, FriendRequest):
-            self.reject(topic, f"a {env.type} on the requests topic")
-            return None
-
         if env.sender != parsed.sender:
             self.reject(topic, f"'from' is {env.sender!r} on {parsed.sender!r}'s topic")
             return None
@@ -232,13 +265,32 @@ class Inbound:
             # sent to ``recipient`` (chat/own_devices.py).
             self.reject(topic, f"addressed to {env.recipient!r}, not to us")
             return None
-        if isinstance(env, Typing) and message.retain:
-            # Typing is never published retained: this one was queued while we were
-            # away (amqtt queues even QoS 0 and hands the queue over flagged
-            # retained), so its sender stopped typing long ago. Any other envelope
-            # flagged so is chat as usual.
+        opened = await self._unseal(topic, env, final=final)
+        requests = parsed.kind is TopicKind.REQUEST and isinstance(opened, Envelope | Unknown)
+        if requests and not isinstance(opened, FriendRequest | Wait):
+            self.reject(topic, f"a {opened.type} on the requests topic")  # type: ignore[union-attr]
             return None
-        return env
+        if isinstance(opened, Typing) and message.retain:
+            # Typing is never published retained: this one was queued while we were away
+            # (amqtt queues even QoS 0 and hands the queue over flagged retained), so its
+            # sender stopped typing long ago. Any other envelope flagged so is chat.
+            return None
+        return opened
+
+    async def _unseal(
+        self, topic: str, env: Envelope | Sealed | Unknown, *, final: bool
+    ) -> Envelope | Unknown | Wait | None:
+        """``env`` opened, if sealed; refused (and shown) if it must not be taken."""
+        try:
+            if self._crypto is None:
+                if isinstance(env, Sealed):
+                    raise Refused("a sealed message, and this device has no keys")
+                return env
+            return await self._crypto.unwrap(env, final=final, max_size=self._max_payload)
+        except Refused as exc:
+            self.reject(topic, str(exc))
+            self._emit(Notice(f"⚠ Refused a message from {env.sender}", str(exc), "error"))
+            return None
 
     async def _dispatch(
         self,
@@ -270,9 +322,15 @@ class Inbound:
                 if self._watchlist.watches(sender):
                     self._emit(PeerTyping(sender))
             case FriendRequest():
-                await self._receive_request(env)
+                await receive_request(
+                    await self._store(),
+                    env,
+                    note_contact=self._note_contact,
+                    replies=self._replies,
+                    emit=self._emit,
+                )
             case FriendAccept():
-                await self._receive_accept(env)
+                await receive_accept(await self._store(), env, self._emit)
             case Unknown():
                 pass  # a type from a newer version: ignored, not refused
             case _:
@@ -282,45 +340,19 @@ class Inbound:
         if own := [t for t in texts if t.sender == self._user]:
             await own_texts(await self._store(), own, self._emit)
             texts = [t for t in texts if t.sender != self._user]
-        if not texts:
-            return
-        store = await self._store()
-        strangers = {t.sender for t in texts if not self._watchlist.watches(t.sender)}
-        if strangers and (blocked := await store.dismissals.blocked(strangers)):
-            texts = [t for t in texts if t.sender not in blocked]  # dropped unread
-            if not texts:
-                return
-        arrived = self._clock()
-        messages = [
-            ChatMessage(
-                id=env.id,
-                peer=env.sender,
-                direction=Direction.IN,
-                sender=env.sender,
-                recipient=env.recipient,
-                ts=ts,
-                body=env.body,
-                state=DeliveryState.RECEIVED,
-                claimed_ts=claimed,
+        if texts:
+            await receive_texts(
+                await self._store(),
+                texts,
+                arrived=self._clock(),
+                max_age=self._max_age,
+                watchlist=self._watchlist,
+                replies=self._replies,
+                note_contact=self._note_contact,
+                emit=self._emit,
+                reject=self.reject,
+                namespace=self._ns,
             )
-            for env in texts
-            for ts, claimed in [effective_time(env.ts, arrived, max_age=self._max_age)]
-        ]
-        added = await store.add_messages(messages)
-        shown: set[str] = set()
-        for msg in messages:
-            if msg.id not in added or msg.id in shown:
-                # A redelivery (stored and shown once), or someone reusing another's id.
-                known = await store.get_message(msg.id)
-                if known is None or known.outgoing or known.sender != msg.sender:
-                    continue  # not theirs: no receipt, which would tell them the id exists
-            # Also for a redelivery: a crash may have come between storing the
-            # message and noting its sender, or sending the receipt.
-            await self._note_contact(msg.sender, friendship.on_message(None), None)
-            self._replies.queue_receipt(msg.sender, [msg.id], ReceiptStatus.DELIVERED)
-            if msg.id in added and msg.id not in shown:
-                shown.add(msg.id)
-                self._emit(ChatReceived(msg))
 
     async def _note_contact(
         self, user: str, status_if_new: ContactStatus, name: str | None
@@ -333,34 +365,6 @@ class Inbound:
         contact = await store.add_contact(user, name, status=status_if_new)
         await self._watchlist.watch(user)
         self._emit(ContactsChanged(user, contact))
-
-    async def _receive_request(self, env: FriendRequest) -> None:
-        store = await self._store()
-        known = await store.contact(env.sender)
-        if known is None:
-            ignored = await store.dismissals.get(env.sender)
-            if ignored is not None and (ignored.blocked or to_ms(env.ts) <= ignored.until_ms):
-                return  # blocked, or the very request the user ignored
-        status, reply = friendship.on_request(known.status if known else None)
-        if known is None:
-            await self._note_contact(env.sender, status, env.name)
-        elif status is not known.status:
-            self._emit(
-                ContactsChanged(env.sender, await store.set_contact_status(env.sender, status))
-            )
-        if reply is friendship.Reply.ACCEPT:
-            self._replies.queue_accept(env.sender)
-
-    async def _receive_accept(self, env: FriendAccept) -> None:
-        store = await self._store()
-        known = await store.contact(env.sender)
-        if known is None:
-            return
-        status = friendship.on_accept(known.status)
-        if status is not None and status is not known.status:
-            self._emit(
-                ContactsChanged(env.sender, await store.set_contact_status(env.sender, status))
-            )
 
     async def _receive_change(self, env: Edit | Delete) -> None:
         store = await self._store()

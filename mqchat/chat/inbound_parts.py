@@ -1,15 +1,19 @@
 """The inbound side's small parts: dropping the second copy of a message that came
-twice, and what it needs from the rest of the chat (its contacts, its replies)."""
+twice, a peer's text as it is stored, and what it needs from the rest of the chat
+(its contacts, its replies)."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from datetime import datetime, timedelta
 from typing import Protocol
 
-from mqchat.core.envelope import ReceiptStatus
+from mqchat.core.envelope import ReceiptStatus, Text
+from mqchat.core.model import ChatMessage, DeliveryState, Direction
+from mqchat.core.timing import effective_time
 from mqchat.mqtt.session import Incoming
 
-__all__ = ["RECENT", "Copies", "Replies", "Watchlist"]
+__all__ = ["RECENT", "Copies", "Replies", "Watchlist", "received"]
 
 RECENT = 4096
 """How many inbox messages :class:`Copies` remembers."""
@@ -35,6 +39,12 @@ class Copies:
         self._now.append(key)
         return False
 
+    def unsee(self, message: Incoming) -> None:
+        """``message`` was put aside, to be handled later: not a copy then."""
+        key = (message.topic, hash(message.payload))
+        if key in self._now:
+            self._now.remove(key)
+
     def keep(self) -> None:
         self._recent.update((key, None) for key in self._now)
         while len(self._recent) > RECENT:
@@ -59,3 +69,21 @@ class Replies(Protocol):
 
     def queue_accept(self, peer: str) -> None:
         """Accept ``peer``'s friend request."""
+
+
+def received(env: Text, arrived: datetime, max_age: timedelta) -> ChatMessage:
+    """A peer's text as it is stored: at the sender's time, unless that was too far
+    from ``arrived`` (:func:`~mqchat.core.timing.effective_time`)."""
+    ts, claimed = effective_time(env.ts, arrived, max_age=max_age)
+    return ChatMessage(
+        id=env.id,
+        peer=env.sender,
+        direction=Direction.IN,
+        sender=env.sender,
+        recipient=env.recipient,
+        ts=ts,
+        body=env.body,
+        state=DeliveryState.RECEIVED,
+        claimed_ts=claimed,
+        sealed=env.encrypted,
+    )

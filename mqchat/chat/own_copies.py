@@ -62,6 +62,7 @@ async def own_texts(store: ChatStore, texts: list[Text], emit: Callable[[Event],
             ts=env.ts,
             body=env.body,
             state=DeliveryState.SENT,
+            sealed=env.encrypted,
         )
         for env in texts
     ]

@@ -291,6 +291,9 @@ class Rooms:
         # A member's clock is believed as a friend's is (core/timing.py): a message
         # dated 9999 is placed at its arrival, not pinned at the end.
         ts, claimed = effective_time(env.ts, self._clock(), max_age=self._max_age)
-        msg = ChatMessage(env.id, key, direction, env.sender, key, ts, env.body, state, claimed)
+        msg = ChatMessage(
+            env.id, key, direction, env.sender, key, ts, env.body, state, claimed,
+            sealed=env.encrypted,
+        )  # fmt: skip
         if await (await self._store()).add_message(msg):
             self._emit(ChatReceived(msg))

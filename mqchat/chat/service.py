@@ -14,6 +14,7 @@ from mqchat.chat.backend import EventListener, SendError
 from mqchat.chat.contacts import ContactBook
 from mqchat.chat.device_list import DeviceList
 from mqchat.chat.edits import Edits
+from mqchat.chat.encryption import Encryption, identity_path
 from mqchat.chat.group_commit import GroupCommit
 from mqchat.chat.inbound import Inbound
 from mqchat.chat.outbound import Outbound
@@ -35,17 +36,13 @@ from mqchat.core.events import (
     PresenceChanged,
     RoomChanged,
 )
-from mqchat.core.model import (
-    ChatMessage,
-    ConnectionState,
-    PresenceState,
-    utc_now,
-)
+from mqchat.core.model import ChatMessage, ConnectionState, PresenceState, utc_now
 from mqchat.core.names import validate_user_name
 from mqchat.core.rooms import Room, is_room_key
 from mqchat.core.roster import Roster
 from mqchat.core.tasks import Background
 from mqchat.core.timing import MAX_SKEW
+from mqchat.crypto.identity import DeviceIdentity, IdentityFileError
 from mqchat.mqtt.errors import MqttError, describe_failure
 from mqchat.mqtt.protocol import Protocol, ProtocolChoice
 from mqchat.mqtt.session import Session, open_session
@@ -94,6 +91,9 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
         self._session_lock: SessionLock | None = None
         self._had_session = False  # a persistent session was up in this run
         self._devices = OwnDevices(settings, clock)
+        self.encryption = Encryption(
+            user=self.user, namespace=self._ns, store=self.store, emit=self._emit, clock=clock
+        )
         self._background = Background(log, "subscribing to a room's members").run
         self._rooms = Rooms(
             user=self.user,
@@ -142,6 +142,7 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
             emit=self._emit,
             devices=self._devices,
             rooms=self._rooms,
+            encryption=self.encryption,
         )
 
     # -- contract: state and events -------------------------------------------------
@@ -225,6 +226,12 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
             self._set_state(ConnectionState.FAILED, why)
             return
         self._devices.start(await store.device_id())
+        try:
+            identity = DeviceIdentity.load_or_create(identity_path(self.settings.database))
+        except IdentityFileError as exc:
+            self._set_state(ConnectionState.FAILED, str(exc))
+            return
+        await self.encryption.start(self._devices.device, identity)
         self._session_id = f"mqchat-{self.user}-{self._devices.device}"
         while not self._stop.is_set():
             self._set_state(ConnectionState.CONNECTING, f"connecting to {self.broker_label}")
@@ -261,6 +268,7 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
             manual_ack=True,
             max_incoming=self.settings.max_payload + INCOMING_MARGIN,
         ) as client:
+            client.before_publish = self.encryption.seal_for_topic
             # Reading starts first: what the broker queued for us comes right after
             # CONNACK, and amqtt answers no SUBSCRIBE before it is acknowledged (or
             # 5 s pass), which Inbound does once it is stored.
@@ -292,6 +300,7 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
         await self._subs.attach(client)
         await self._devices.say(client, PresenceState.ONLINE, self.display_name)
         await self._devices.connected(client)
+        await self.encryption.announce(client)
         await self._rooms.connected(client)
         self._client = client
         self._reconnect.connected()

@@ -22,6 +22,7 @@ from mqchat.core.topics import (
     devices_filter,
     inbox_filter,
     inbox_topic,
+    keys_filter,
     presence_filter,
     presence_topic,
     requests_filter,
@@ -50,6 +51,9 @@ class Subscriptions:
             inbox_topic(namespace, user, user): 1,
             devices_filter(namespace, user): 0,
             presence_topic(namespace, user): 0,
+            # Everybody's keys (protocol v3, chat/encryption.py), at QoS 1: a key that
+            # changes while we are away waits for us, before what was sealed with it.
+            keys_filter(namespace): 1,
         }
         self._held: dict[str, int] = {}  # filter -> QoS, on this connection
         self._dirty: set[str] = set()  # filters whose wanted state changed since

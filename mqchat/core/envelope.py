@@ -49,6 +49,7 @@ __all__ = [
     "RoomLeave",
     "RoomState",
     "RoomText",
+    "Sealed",
     "Text",
     "Typing",
     "Unknown",
@@ -208,6 +209,18 @@ class Delete(_Change):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Sealed(Header):
+    """Another envelope, end-to-end encrypted for the devices of its recipient and of
+    its sender (protocol v3, mqchat/crypto/seal.py): the header is the inner
+    envelope's, which the receiver checks once it has opened it."""
+
+    type: ClassVar[str] = "sealed"
+    box: dict[str, Any]
+    """The sealed object, ``sealed`` on the wire (checked when opened)."""
+    v: int = 3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Unknown(Header):
     """An envelope of a type from a later version: its common fields are checked as
     any envelope's are, nothing else is read, and it is ignored rather than refused
@@ -228,10 +241,13 @@ Envelope: TypeAlias = (
     | RoomState
     | RoomLeave
 )
-"""Every envelope this version knows: what it sends, and what it acts on."""
+"""Every envelope this version knows: what it sends, and what it acts on, once
+opened if it came :class:`Sealed`."""
 
 
-def parse_envelope(data: bytes, *, max_size: int = MAX_ENVELOPE_BYTES) -> Envelope | Unknown:
+def parse_envelope(
+    data: bytes, *, max_size: int = MAX_ENVELOPE_BYTES
+) -> Envelope | Sealed | Unknown:
     """Decode and validate an inbound payload. Raises :class:`EnvelopeError` with the
     reason; a well-formed envelope of a type this version does not know comes back as
     :class:`Unknown`."""
@@ -270,11 +286,16 @@ def parse_envelope(data: bytes, *, max_size: int = MAX_ENVELOPE_BYTES) -> Envelo
             return Edit(**header, target=_target(obj), body=_edit_body(obj))
         case "delete":
             return Delete(**header, target=_target(obj))
+        case "sealed":
+            sealed = obj.get("sealed")
+            if not isinstance(sealed, dict):
+                raise EnvelopeError("'sealed' of a sealed envelope is not an object")
+            return Sealed(**header, box=sealed)
         case _:
             return Unknown(**header, type=type_)
 
 
-def encode_envelope(env: Envelope) -> bytes:
+def encode_envelope(env: Envelope | Sealed) -> bytes:
     """The wire bytes of ``env``: compact UTF-8 JSON, the common fields first."""
     obj: dict[str, Any] = {
         "v": env.v,
@@ -299,6 +320,8 @@ def encode_envelope(env: Envelope) -> bytes:
             obj["body"] = body
         case Delete(target=target):
             obj["target"] = target
+        case Sealed(box=box):
+            obj["sealed"] = box
     return dump_object(obj)
 
 

@@ -32,6 +32,8 @@ class Header:
     """When the sender made it, as the sender's clock says (UTC)."""
     v: int = 1
     """The protocol version the sender speaks."""
+    encrypted: bool = False
+    """It came sealed (protocol v3) and was opened here: not a wire field."""
 
 
 def fresh(sender: str, recipient: str, ts: datetime | None = None) -> dict[str, Any]:

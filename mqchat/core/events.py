@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from mqchat.core.devices import DeviceRecord
 from mqchat.core.model import ChatMessage, ConnectionState, Contact, DeliveryState, Presence
 from mqchat.core.rooms import Room
+from mqchat.core.trust import KeyTrust
 
 __all__ = [
     "ChatReceived",
@@ -22,6 +23,7 @@ __all__ = [
     "PresenceChanged",
     "Rejected",
     "RoomChanged",
+    "TrustChanged",
 ]
 
 
@@ -88,6 +90,13 @@ class Rejected:
 
 
 @dataclass(frozen=True, slots=True)
+class TrustChanged:
+    """A peer's keys came, changed, or were verified (protocol v3)."""
+
+    trust: KeyTrust
+
+
+@dataclass(frozen=True, slots=True)
 class DevicesChanged:
     """A record of the user's devices came (protocol v2): ``devices`` is all of them,
     this one first."""
@@ -119,6 +128,7 @@ Event = (
     | PresenceChanged
     | ConnectionChanged
     | Rejected
+    | TrustChanged
     | PeerTyping
     | ContactsChanged
     | DevicesChanged

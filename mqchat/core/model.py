@@ -61,6 +61,9 @@ class ChatMessage:
     """When its sender last changed the body (protocol v2 ``edit``); ``None``: never."""
     deleted: bool = False
     """Its sender deleted it (protocol v2 ``delete``): the body is gone, for good."""
+    sealed: bool = False
+    """It travelled end-to-end encrypted (protocol v3 ``sealed``): the broker could
+    not read it."""
 
     @property
     def outgoing(self) -> bool:

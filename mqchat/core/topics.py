@@ -16,6 +16,8 @@ __all__ = [
     "devices_filter",
     "inbox_filter",
     "inbox_topic",
+    "keys_filter",
+    "keys_topic",
     "parse_topic",
     "presence_filter",
     "presence_topic",
@@ -83,6 +85,17 @@ def validate_device_id(device: str) -> str:
     return device
 
 
+def keys_topic(ns: str, user: str, device: str) -> str:
+    """The retained, signed public keys of one of ``user``'s devices (protocol v3):
+    ``user`` writes it, everybody reads it."""
+    return f"{ns}/u/{validate_user_name(user)}/keys/{validate_device_id(device)}"
+
+
+def keys_filter(ns: str) -> str:
+    """Every device's keys in the namespace, as the roster has everyone's presence."""
+    return f"{ns}/u/+/keys/+"
+
+
 def presence_filter(ns: str) -> str:
     """Everyone's presence in the namespace (the retained messages form the roster)."""
     return f"{ns}/u/+/presence"
@@ -94,6 +107,7 @@ class TopicKind(StrEnum):
     INBOX = "inbox"
     REQUEST = "requests"
     DEVICE = "devices"
+    KEYS = "keys"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +115,7 @@ class ParsedTopic:
     kind: TopicKind
     user: str  # the owner of the subtree
     sender: str | None = None  # inbox and request topics only
-    device: str | None = None  # device topics only
+    device: str | None = None  # device and keys topics only
 
 
 def parse_topic(ns: str, topic: str) -> ParsedTopic | None:
@@ -117,9 +131,9 @@ def parse_topic(ns: str, topic: str) -> ParsedTopic | None:
                 return ParsedTopic(TopicKind.PRESENCE, validate_user_name(user))
             case [user, "profile"]:
                 return ParsedTopic(TopicKind.PROFILE, validate_user_name(user))
-            case [user, "devices", device]:
+            case [user, "devices" | "keys" as kind, device]:
                 validate_device_id(device)
-                return ParsedTopic(TopicKind.DEVICE, validate_user_name(user), device=device)
+                return ParsedTopic(TopicKind(kind), validate_user_name(user), device=device)
             case [user, "inbox" | "requests" as kind, sender]:
                 return ParsedTopic(
                     TopicKind(kind), validate_user_name(user), validate_user_name(sender)

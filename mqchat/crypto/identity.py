@@ -18,11 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     NoEncryption,
@@ -39,6 +42,7 @@ __all__ = [
     "DeviceIdentity",
     "IdentityFileError",
     "KeyRecordError",
+    "PairKeys",
     "PublicIdentity",
     "verify_record",
 ]
@@ -47,6 +51,8 @@ MAX_RECORD_BYTES = 4096
 _KEY_BYTES = 32
 _FILE_VERSION = 1
 _RECORD_VERSION = 1
+_PAIR_INFO = b"mqchat seal v1"
+_MAX_PAIRS = 4096
 
 
 class KeyRecordError(ValueError):
@@ -75,6 +81,12 @@ def _raw_public(key: Ed25519PublicKey | X25519PublicKey) -> bytes:
     return bytes(key.public_bytes(Encoding.Raw, PublicFormat.Raw))
 
 
+def _pair_key(shared: bytes, salt: bytes) -> bytes:
+    """One direction's key from a pair's shared secret: the salt is the sender's
+    X25519 public key, then the recipient's."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=_PAIR_INFO).derive(shared)
+
+
 def _signed_part(fields: dict[str, Any]) -> bytes:
     """The bytes the signature covers: every field but ``sig``, canonical JSON."""
     body = {k: v for k, v in fields.items() if k != "sig"}
@@ -93,12 +105,39 @@ class PublicIdentity:
     """The Ed25519 public key (32 bytes)."""
 
 
+@dataclass(frozen=True, slots=True)
+class PairKeys:
+    """The two keys this device shares with one other device: one for what it
+    sends there, one for what it receives from there (mqchat/crypto/seal.py)."""
+
+    sending: ChaCha20Poly1305
+    receiving: ChaCha20Poly1305
+
+
 class DeviceIdentity:
     """This device's private keys."""
 
     def __init__(self, agreement: X25519PrivateKey, signing: Ed25519PrivateKey) -> None:
         self.agreement = agreement
         self.signing = signing
+        self._agreement_public = _raw_public(agreement.public_key())
+        self._pairs: dict[bytes, PairKeys] = {}
+
+    def pair(self, peer_agreement: bytes) -> PairKeys:
+        """The keys shared with the device whose X25519 public key is
+        ``peer_agreement``: derived on first use, then kept. Raises
+        :class:`ValueError` for a key that is not 32 bytes."""
+        pair = self._pairs.get(peer_agreement)
+        if pair is None:
+            if len(self._pairs) >= _MAX_PAIRS:
+                self._pairs.clear()  # derived again as needed: a bound, not a loss
+            shared = self.agreement.exchange(X25519PublicKey.from_public_bytes(peer_agreement))
+            mine = self._agreement_public
+            pair = self._pairs[peer_agreement] = PairKeys(
+                ChaCha20Poly1305(_pair_key(shared, mine + peer_agreement)),
+                ChaCha20Poly1305(_pair_key(shared, peer_agreement + mine)),
+            )
+        return pair
 
     @classmethod
     def generate(cls) -> DeviceIdentity:

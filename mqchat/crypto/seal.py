@@ -1,47 +1,61 @@
-"""Sealing a message for every device of its recipients (issue 16's construction,
-version 1), from standard parts of the ``cryptography`` package:
+"""Sealing a message for every device of its recipients (construction version 1),
+from standard parts of the ``cryptography`` package:
 
-1. a fresh 32-byte content key encrypts the plaintext once with
-   ChaCha20-Poly1305 (a 12-byte random nonce), the associated data binding the
-   message's id, type, sender and recipient;
-2. the content key is wrapped for each recipient device: a fresh X25519 key pair
-   per message, the shared secret with the device's X25519 key through
-   HKDF-SHA256 (salt: both public keys; info: ``mqchat seal v1``) gives a wrapping
-   key, which encrypts the content key with ChaCha20-Poly1305 (nonce zero: each
-   wrapping key is used once), the same associated data;
-3. the sender signs the whole (the header, every wrapped key, the ciphertext) with
-   its device's Ed25519 key, so a receiver knows which device of the sender made
-   it, and nobody can swap a part.
+1. **Pair keys.** Each pair of devices shares a secret, X25519 of one's private key
+   and the other's public key. HKDF-SHA256 turns it into one ChaCha20-Poly1305 key
+   per direction: salt the sender's X25519 public key then the recipient's, info
+   ``mqchat seal v1``. Derived once per pair and kept (:meth:`DeviceIdentity.pair`),
+   so a message costs no public-key operation at all.
+2. **The content.** A fresh 32-byte content key encrypts the plaintext once with
+   ChaCha20-Poly1305 (a random 12-byte nonce); the associated data binds the
+   message's id, type, sender and recipient, and the sender's device.
+3. **A wrapped content key per recipient device**, under the pair key from the
+   sender's device to it (a random 12-byte nonce), the associated data binding the
+   same, the device it is for, and the SHA-256 of the content's nonce and
+   ciphertext.
 
-``v`` in the sealed object versions the construction, so forward secrecy (a
-ratchet) can follow as version 2. A sealed message is JSON: what a receiver needs
-to find its wrapped key and check the signature, and the ciphertext."""
+A device that opens its wrapped key knows the sender's device made it: only the two
+of them hold their pair key. The digest in 3 means a recipient device, which learns
+the content key, still cannot change the content for another recipient device: that
+device's wrapped key would no longer open. This is the authentication of
+``crypto_box`` (static Diffie-Hellman), extended to many recipients; like it, it is
+deniable (no signature a third party could check) and has no forward secrecy.
+``v`` in the sealed object versions the construction, so a ratchet (forward
+secrecy) can follow as version 2.
+
+A sealed message is JSON: ``{"v":1,"from":DEVICE,"n":…,"ct":…,"keys":[{"u":USER,
+"d":DEVICE,"n":…,"k":…}]}``, bytes in base64."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from mqchat.crypto.identity import DeviceIdentity, PublicIdentity
 
-__all__ = ["SEAL_VERSION", "Binding", "SealError", "open_sealed", "seal", "sealed_by"]
+__all__ = [
+    "MAX_SEALED_FOR",
+    "SEAL_VERSION",
+    "Binding",
+    "SealError",
+    "open_sealed",
+    "seal",
+    "sealed_by",
+]
 
 SEAL_VERSION = 1
-_INFO = b"mqchat seal v1"
-_ZERO_NONCE = bytes(12)
+MAX_SEALED_FOR = 64
+"""Wrapped keys in one sealed message, at most: a user's devices, and the sender's
+own other devices."""
 
 
 class SealError(ValueError):
@@ -78,19 +92,13 @@ def _raw(value: Any, what: str, size: int | None = None) -> bytes:
     return raw
 
 
-def _wrapping_key(shared: bytes, ephemeral: bytes, device: bytes) -> ChaCha20Poly1305:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=ephemeral + device, info=_INFO)
-    return ChaCha20Poly1305(key.derive(shared))
+def _content_aad(binding: Binding, sender_device: str) -> bytes:
+    return binding.data() + b"\n" + json.dumps(sender_device).encode()
 
 
-def _public(key: X25519PrivateKey) -> bytes:
-    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-
-
-def _signed(fields: dict[str, Any], binding: Binding) -> bytes:
-    body = {k: v for k, v in fields.items() if k != "sig"}
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-    return binding.data() + b"\n" + canonical
+def _wrap_aad(content_aad: bytes, user: str, device: str, nonce: bytes, ct: bytes) -> bytes:
+    digest = hashlib.sha256(nonce + ct).digest()
+    return content_aad + b"\n" + json.dumps([user, device]).encode() + b"\n" + digest
 
 
 def seal(
@@ -100,51 +108,53 @@ def seal(
     sender_device: str,
     recipients: Sequence[PublicIdentity],
     *,
-    _ephemeral: X25519PrivateKey | None = None,
     _content_key: bytes | None = None,
-    _nonce: bytes | None = None,
+    _nonces: Sequence[bytes] = (),
 ) -> bytes:
     """``plaintext`` sealed for every device in ``recipients`` (the sender's own
     other devices included, if they should read it). The underscored arguments fix
-    the randomness, for test vectors only."""
-    ephemeral = _ephemeral or X25519PrivateKey.generate()
+    the randomness (the content's nonce, then one per device), for test vectors."""
+    if not 0 < len(recipients) <= MAX_SEALED_FOR:
+        raise ValueError(f"sealed for {len(recipients)} devices: 1 to {MAX_SEALED_FOR}")
+    nonces = iter(_nonces)
     content_key = _content_key or ChaCha20Poly1305.generate_key()
-    nonce = _nonce or os.urandom(12)
-    aad = binding.data()
-    eph = _public(ephemeral)
+    nonce = next(nonces, None) or os.urandom(12)
+    content_aad = _content_aad(binding, sender_device)
+    ct = ChaCha20Poly1305(content_key).encrypt(nonce, plaintext, content_aad)
     keys = []
     for device in recipients:
-        shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(device.agreement))
-        wrapping = _wrapping_key(shared, eph, device.agreement)
-        wrapped = wrapping.encrypt(_ZERO_NONCE, content_key, aad)
-        keys.append({"u": device.user, "d": device.device, "k": _b64(wrapped)})
-    fields: dict[str, Any] = {
+        wrap_nonce = next(nonces, None) or os.urandom(12)
+        aad = _wrap_aad(content_aad, device.user, device.device, nonce, ct)
+        wrapped = sender.pair(device.agreement).sending.encrypt(wrap_nonce, content_key, aad)
+        keys.append(
+            {"u": device.user, "d": device.device, "n": _b64(wrap_nonce), "k": _b64(wrapped)}
+        )
+    fields = {
         "v": SEAL_VERSION,
         "from": sender_device,
-        "eph": _b64(eph),
-        "keys": keys,
         "n": _b64(nonce),
-        "ct": _b64(ChaCha20Poly1305(content_key).encrypt(nonce, plaintext, aad)),
+        "ct": _b64(ct),
+        "keys": keys,
     }
-    fields["sig"] = _b64(sender.signing.sign(_signed(fields, binding)))
     return json.dumps(fields, separators=(",", ":")).encode()
 
 
-def sealed_by(data: bytes) -> str:
-    """The sender's device a sealed message says it comes from (to find its key).
+def sealed_by(fields: object) -> str:
+    """The sender's device a sealed object says it comes from (to find its key).
     Raises :class:`SealError`."""
-    fields = _fields(data)
-    device = fields.get("from")
-    if not isinstance(device, str) or not device:
-        raise SealError("'from' is missing")
+    checked = _fields(fields)
+    device = checked.get("from")
+    if not isinstance(device, str) or not device or len(device) > 64:
+        raise SealError("'from' is missing or not a device id")
     return device
 
 
-def _fields(data: bytes) -> dict[str, Any]:
-    try:
-        fields = json.loads(data)
-    except (UnicodeDecodeError, ValueError):
-        raise SealError("not JSON") from None
+def _fields(fields: object) -> dict[str, Any]:
+    if isinstance(fields, bytes | str):
+        try:
+            fields = json.loads(fields)
+        except (UnicodeDecodeError, ValueError):
+            raise SealError("not JSON") from None
     if not isinstance(fields, dict):
         raise SealError("not a JSON object")
     if fields.get("v") != SEAL_VERSION:
@@ -153,29 +163,23 @@ def _fields(data: bytes) -> dict[str, Any]:
 
 
 def open_sealed(
-    data: bytes,
+    data: object,
     binding: Binding,
     me: DeviceIdentity,
     my_user: str,
     my_device: str,
     sender: PublicIdentity,
 ) -> bytes:
-    """The plaintext of ``data``, if ``sender``'s device signed it for this
-    ``binding`` and it holds a key for ``my_device``. Raises :class:`SealError`
-    otherwise (tampered, replayed under another id, not for us, another key)."""
+    """The plaintext of ``data`` (the sealed object, as bytes or parsed JSON), if
+    ``sender``'s device sealed it for this ``binding`` and ``my_device``. Raises
+    :class:`SealError` otherwise (tampered, replayed under another id, not for us,
+    made with another key)."""
     fields = _fields(data)
     if fields.get("from") != sender.device:
         raise SealError(f"sealed by device {fields.get('from')!r}, not {sender.device!r}")
-    signature = _raw(fields.get("sig"), "sig", 64)
-    try:
-        Ed25519PublicKey.from_public_bytes(sender.signing).verify(
-            signature, _signed(fields, binding)
-        )
-    except InvalidSignature:
-        raise SealError("the signature does not verify with the sender's key") from None
     keys = fields.get("keys")
-    if not isinstance(keys, list):
-        raise SealError("'keys' is not a list")
+    if not isinstance(keys, list) or len(keys) > MAX_SEALED_FOR:
+        raise SealError("'keys' is not a list of wrapped keys")
     mine = next(
         (k for k in keys if isinstance(k, dict) and k.get("u") == my_user
          and k.get("d") == my_device),
@@ -183,16 +187,13 @@ def open_sealed(
     )  # fmt: skip
     if mine is None:
         raise SealError("no key for this device")
-    eph = _raw(fields.get("eph"), "eph", 32)
-    shared = me.agreement.exchange(X25519PublicKey.from_public_bytes(eph))
-    own = _public(me.agreement)
-    aad = binding.data()
+    nonce, ct = _raw(fields.get("n"), "n", 12), _raw(fields.get("ct"), "ct")
+    content_aad = _content_aad(binding, sender.device)
+    aad = _wrap_aad(content_aad, my_user, my_device, nonce, ct)
     try:
-        content_key = _wrapping_key(shared, eph, own).decrypt(
-            _ZERO_NONCE, _raw(mine.get("k"), "k"), aad
+        content_key = me.pair(sender.agreement).receiving.decrypt(
+            _raw(mine.get("n"), "keys.n", 12), _raw(mine.get("k"), "keys.k"), aad
         )
-        return ChaCha20Poly1305(content_key).decrypt(
-            _raw(fields.get("n"), "n", 12), _raw(fields.get("ct"), "ct"), aad
-        )
+        return ChaCha20Poly1305(content_key).decrypt(nonce, ct, content_aad)
     except InvalidTag:
-        raise SealError("it does not decrypt (tampered, or not for this key)") from None
+        raise SealError("it does not decrypt: tampered, or made with another key") from None

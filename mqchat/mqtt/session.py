@@ -5,7 +5,7 @@ leaves as :class:`~mqchat.mqtt.errors.MqttError` (or ``PublishRefused``)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -86,6 +86,10 @@ def _translated(exc: aiomqtt.MqttError) -> MqttError:
     return MqttError(str(exc), code=code)
 
 
+def _unchanged(_topic: str, payload: bytes) -> bytes:
+    return payload
+
+
 class Session:
     """One open connection. Made by :func:`open_session`."""
 
@@ -97,6 +101,9 @@ class Session:
         self._pubacks = shims.Pubacks(client)
         self._connack = shims.watch_connack(client)
         self._json: Properties | None = None
+        self.before_publish: Callable[[str, bytes], bytes] = _unchanged
+        """What JSON payloads become on their way out, by topic (the chat seals its
+        envelopes here: chat/encryption.py)."""
         if protocol is Protocol.V5:
             self._json = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
             self._json.ContentType = JSON
@@ -119,6 +126,8 @@ class Session:
         the message (MQTT 5 only tells), :class:`PacketTooLarge` (a ``PublishRefused``)
         without sending when it is larger than the broker takes, :class:`MqttError`
         when the connection fails."""
+        if json and payload:
+            payload = self.before_publish(topic, payload)
         self._check_size(topic, payload, qos=qos, json=json)
         try:
             refusal = await shims.publish_noting_refusals(
@@ -141,6 +150,7 @@ class Session:
         with the PUBACK, or with what :meth:`publish` would raise."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         try:
+            payload = self.before_publish(topic, payload)
             self._check_size(topic, payload, qos=1, json=True)
             answer = self._pubacks.publish(topic, payload, self._json)
         except PublishRefused as exc:

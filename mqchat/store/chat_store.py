@@ -35,6 +35,7 @@ from mqchat.core.wire import to_millis
 from mqchat.store import plain
 from mqchat.store.convert import to_ms
 from mqchat.store.dismissals import Dismissals
+from mqchat.store.key_statements import KeyBook
 from mqchat.store.room_statements import RoomBook
 from mqchat.store.search_index import SearchIndexer
 from mqchat.store.sqlite_file import BUSY_TIMEOUT_S, open_if_current, prepare_file
@@ -92,6 +93,8 @@ class ChatStore:
         self.dismissals = Dismissals(self._writer, self._now_ms)
         self.rooms = RoomBook(self._writer)
         """The rooms this device knows (protocol v2)."""
+        self.keys = KeyBook(self._writer)
+        """The peers' keys this device trusts (protocol v3)."""
         """Ignored requests and blocked users."""
 
     @classmethod

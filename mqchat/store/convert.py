@@ -37,12 +37,13 @@ MESSAGE_COLUMNS = (
     "claimed_ts_ms",
     "edited_at_ms",
     "deleted",
+    "sealed",
 )
 """The columns of the ``messages`` table, in the model's order (a test holds them
 to :class:`~mqchat.store.models.MessageRow`), for SQL written without the ORM."""
 MESSAGE_FIELDS = (
     "id, conversation, direction, sender, recipient, ts_ms, body, state, claimed_ts_ms, "
-    "edited_at_ms, deleted"
+    "edited_at_ms, deleted, sealed"
 )
 """What plain SQL selects of a message for :func:`message_from_tuple`."""
 CONTACT_FIELDS = "user, display_name, added_at, status"
@@ -82,6 +83,7 @@ def message_values(msg: ChatMessage, *, received_at_ms: int) -> dict[str, object
         "claimed_ts_ms": None if msg.claimed_ts is None else to_ms(msg.claimed_ts),
         "edited_at_ms": None if msg.edited is None else to_ms(msg.edited),
         "deleted": msg.deleted,
+        "sealed": msg.sealed,
     }
 
 
@@ -95,7 +97,8 @@ def contact_from_row(row: ContactRow) -> Contact:
 
 def message_from_tuple(row: tuple[Any, ...]) -> ChatMessage:
     """A message from the columns of :data:`MESSAGE_FIELDS`, in that order."""
-    mid, peer, direction, sender, recipient, ts_ms, body, state, claimed, edited, deleted = row
+    mid, peer, direction, sender, recipient, ts_ms, body, state, claimed, edited, *flags = row
+    deleted, sealed = flags
     return ChatMessage(
         id=mid,
         peer=peer,
@@ -108,6 +111,7 @@ def message_from_tuple(row: tuple[Any, ...]) -> ChatMessage:
         claimed_ts=None if claimed is None else from_ms(claimed),
         edited=None if edited is None else from_ms(edited),
         deleted=bool(deleted),
+        sealed=bool(sealed),
     )
 
 

@@ -134,6 +134,15 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE TABLE room_receipts (message_id VARCHAR NOT NULL, member VARCHAR NOT NULL, "
         "state VARCHAR NOT NULL, PRIMARY KEY (message_id, member))",
     ),
+    9: (
+        # Protocol v3's end-to-end encryption (chat/encryption.py).
+        "ALTER TABLE messages ADD COLUMN sealed BOOLEAN NOT NULL DEFAULT 0",
+        "CREATE TABLE peer_keys (user VARCHAR NOT NULL, device VARCHAR NOT NULL, "
+        "x25519 BLOB NOT NULL, ed25519 BLOB NOT NULL, seen_ms BIGINT NOT NULL, "
+        "PRIMARY KEY (user, device))",
+        "CREATE TABLE peer_trust (user VARCHAR NOT NULL, sealed BOOLEAN NOT NULL, "
+        "verified BLOB, changed_ms BIGINT, PRIMARY KEY (user))",
+    ),
 }
 
 

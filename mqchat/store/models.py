@@ -72,6 +72,8 @@ class MessageRow(Base):
     """When the sender last edited the body (schema version 7); ``NULL``: never."""
     deleted: Mapped[bool] = mapped_column(Boolean, server_default=text("0"))
     """The sender deleted it: ``body`` is empty from then on (schema version 7)."""
+    sealed: Mapped[bool] = mapped_column(Boolean, server_default=text("0"))
+    """It travelled end-to-end encrypted (schema version 9)."""
 
 
 class MetaRow(Base):
@@ -120,6 +122,34 @@ class RoomRow(Base):
     admins: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(BigInteger)
     joined: Mapped[bool] = mapped_column(Boolean)
+
+
+class PeerKeyRow(Base):
+    """A device's public keys as this device trusts them (schema version 9,
+    chat/encryption.py): the first ones seen for a user, or those that replaced
+    them with a warning."""
+
+    __tablename__ = "peer_keys"
+
+    user: Mapped[str] = mapped_column(String, primary_key=True)
+    device: Mapped[str] = mapped_column(String, primary_key=True)
+    x25519: Mapped[bytes] = mapped_column(LargeBinary)
+    ed25519: Mapped[bytes] = mapped_column(LargeBinary)
+    seen_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class PeerTrustRow(Base):
+    """Where a user's keys stand (schema version 9): whether they have sent us
+    something sealed (from then on nothing in plain text is taken from them), the
+    digest of their keys when the user verified them, and when their keys last
+    changed unverified."""
+
+    __tablename__ = "peer_trust"
+
+    user: Mapped[str] = mapped_column(String, primary_key=True)
+    sealed: Mapped[bool] = mapped_column(Boolean)
+    verified: Mapped[bytes | None] = mapped_column(LargeBinary)
+    changed_ms: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class RoomReceiptRow(Base):

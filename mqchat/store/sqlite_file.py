@@ -30,7 +30,7 @@ __all__ = [
     "set_pragmas",
 ]
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 BUSY_TIMEOUT_S = 10.0
 """How long a write waits for another connection's (or process's) write to finish."""
 

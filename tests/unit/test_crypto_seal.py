@@ -1,6 +1,7 @@
 """Sealing a message for every device of its recipients (mqchat/crypto/seal.py):
 each device opens it; a tampered part, a copy under another id or sender, another
-key, or a device it was not sealed for does not."""
+key, a device it was not sealed for, or content one recipient device changed for
+another, does not."""
 
 from __future__ import annotations
 
@@ -48,18 +49,44 @@ def flip(b64: str) -> str:
     return base64.b64encode(bytes(raw)).decode()
 
 
-@pytest.mark.parametrize("part", ["ct", "n", "eph"])
+@pytest.mark.parametrize("part", ["ct", "n"])
 def test_a_tampered_part_does_not_open(part: str) -> None:
     data = sealed()
-    with pytest.raises(SealError):
+    with pytest.raises(SealError, match="does not decrypt"):
         opened(edit(data, **{part: flip(json.loads(data)[part])}))
 
 
-def test_a_tampered_wrapped_key_does_not_open() -> None:
+@pytest.mark.parametrize("part", ["k", "n"])
+def test_a_tampered_wrapped_key_does_not_open(part: str) -> None:
     fields = json.loads(sealed())
-    fields["keys"][0]["k"] = flip(fields["keys"][0]["k"])
-    with pytest.raises(SealError, match="signature"):
+    fields["keys"][0][part] = flip(fields["keys"][0][part])
+    with pytest.raises(SealError, match="does not decrypt"):
         opened(json.dumps(fields).encode())
+
+
+def test_one_recipient_device_cannot_change_the_content_for_another() -> None:
+    # bob's laptop learns the content key; it makes new content under that key
+    # (a valid ciphertext) and keeps the phone's wrapped key as it was.
+    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
+    from mqchat.crypto.seal import _content_aad
+
+    fields = json.loads(sealed())
+    laptop_key = BOB_LAPTOP.pair(ALICE.public("alice", "a1").agreement).receiving
+    mine = fields["keys"][0]
+    aad = _content_aad(BINDING, "a1")
+    nonce, ct = base64.b64decode(fields["n"]), base64.b64decode(fields["ct"])
+    from mqchat.crypto.seal import _wrap_aad
+
+    content_key = laptop_key.decrypt(
+        base64.b64decode(mine["n"]), base64.b64decode(mine["k"]),
+        _wrap_aad(aad, "bob", "b1", nonce, ct),
+    )  # fmt: skip
+    fields["ct"] = base64.b64encode(
+        ChaCha20Poly1305(content_key).encrypt(nonce, b"meet at the new mill", aad)
+    ).decode()
+    with pytest.raises(SealError, match="does not decrypt"):
+        opened(json.dumps(fields).encode(), BOB_PHONE, "b2")
 
 
 @pytest.mark.parametrize(
@@ -72,14 +99,16 @@ def test_a_tampered_wrapped_key_does_not_open() -> None:
     ],
 )
 def test_a_copy_claiming_other_circumstances_does_not_open(claimed: Binding) -> None:
-    with pytest.raises(SealError, match="signature"):
+    with pytest.raises(SealError, match="does not decrypt"):
         opened(sealed(), binding=claimed)
 
 
 def test_a_message_sealed_with_another_key_is_refused() -> None:
     forged = seal(b"hi", BINDING, MALLORY, "a1", [BOB_LAPTOP.public("bob", "b1")])
-    with pytest.raises(SealError, match="signature"):
+    with pytest.raises(SealError, match="does not decrypt"):
         opened(forged)
+    with pytest.raises(SealError, match="not 'a2'"):  # nor passed off as another device's
+        opened(forged, sender=ALICE.public("alice", "a2"))
 
 
 def test_a_device_it_was_not_sealed_for_cannot_open_it() -> None:
@@ -113,12 +142,11 @@ def test_the_construction_is_pinned() -> None:
         alice,
         "a1",
         [bob.public("bob", "b1")],
-        _ephemeral=X25519PrivateKey.from_private_bytes(bytes(range(128, 160))),
         _content_key=bytes(range(160, 192)),
-        _nonce=bytes(range(192, 204)),
+        _nonces=[bytes(range(192, 204)), bytes(range(204, 216))],
     )
     assert open_sealed(data, BINDING, bob, "bob", "b1", alice.public("alice", "a1")) == b"hello bob"
     assert hashlib.sha256(data).hexdigest() == PINNED
 
 
-PINNED = "ee9818cc5d8dc1b51e50205581d7554af2e59949ed6fb542846f21cc46b12b88"
+PINNED = "46049005e1971db476df4d1b603a98f30eb4dde466ec6c62244fa02b01766835"

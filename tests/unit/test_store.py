@@ -60,7 +60,7 @@ async def test_open_creates_file_in_wal_mode(db_path: Path) -> None:
     assert db_path.is_file()
     with sqlite3.connect(db_path) as raw:  # journal_mode=WAL is stored in the file
         assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert raw.execute("PRAGMA user_version").fetchone() == (8,)
+        assert raw.execute("PRAGMA user_version").fetchone() == (9,)
         tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"contacts", "messages", "meta"} <= tables
 

@@ -127,7 +127,7 @@ def v1_path(tmp_path: Path) -> Path:
 
 
 async def test_a_v1_file_is_migrated_and_keeps_its_data(v1_path: Path) -> None:
-    assert SCHEMA_VERSION == 8
+    assert SCHEMA_VERSION == 9
     async with await ChatStore.open(v1_path, clock=lambda: T0) as store:
         bob = await store.contact("bob")
         assert bob is not None
@@ -287,9 +287,10 @@ async def test_a_v6_file_keeps_its_messages_and_learns_edits_and_deletes(v1_path
         await store.change_message("o1", "alice", body="mine!", at=later, publish=change)
         assert await store.outgoing_changes() == [change]
     assert user_version(v1_path) == SCHEMA_VERSION
-    assert columns(v1_path, "messages")[-2:] == [
+    assert columns(v1_path, "messages")[-3:] == [
         ("edited_at_ms", "BIGINT", 0, None, 0),
         ("deleted", "BOOLEAN", 1, "0", 0),
+        ("sealed", "BOOLEAN", 1, "0", 0),  # schema 9
     ]
 
 
