@@ -149,6 +149,10 @@ class Encryption:
     def devices(self, user: str) -> dict[str, PublicIdentity]:
         return dict(self._keys.get(user, {}))
 
+    def encrypts_to(self, user: str) -> bool:
+        """Whether what we send ``user`` now is sealed."""
+        return any(d != self.device for d in self._keys.get(user, ()))
+
     def knows(self, user: str, device: str) -> bool:
         return device in self._keys.get(user, {})
 

@@ -16,7 +16,7 @@ from mqchat.chat.backend import EventListener
 from mqchat.chat.edits import receive_change
 from mqchat.chat.encryption import WAIT, Encryption, Refused, Wait
 from mqchat.chat.friend_requests import receive_accept, receive_request
-from mqchat.chat.inbound_parts import Copies, Replies, Watchlist
+from mqchat.chat.inbound_parts import Copies, Replies, Seen, Watchlist
 from mqchat.chat.inbound_texts import receive_texts
 from mqchat.chat.outbound import raise_if_cancelled
 from mqchat.chat.own_copies import copied_from_elsewhere, own_texts
@@ -38,6 +38,7 @@ from mqchat.core.envelope import (
     Typing,
     Unknown,
     parse_envelope,
+    sealed_limit,
 )
 from mqchat.core.events import (
     ContactsChanged,
@@ -119,7 +120,7 @@ class Inbound:
         """How many messages were refused so far."""
         self._reasons: set[str] = set()
         # Inbox messages handled lately (see _Copies).
-        self._recent: OrderedDict[tuple[str, int], None] = OrderedDict()
+        self._recent: Seen = OrderedDict()
 
     def reject(self, topic: str, reason: str) -> None:
         self.rejected += 1
@@ -213,7 +214,15 @@ class Inbound:
                 self.reject(str(message.topic), "internal error while handling")
         await self._receive_texts(texts)
         copies.keep()
+        for replayed in copies.replays:
+            self._replayed(replayed)
         return waiting
+
+    def _replayed(self, message: Incoming) -> None:
+        self.reject(message.topic, why := "the same message again, long after it came: replayed")
+        if b'"sealed"' in message.payload:
+            who = message.topic.rsplit("/", 1)[-1]
+            self._emit(Notice(f"⚠ A message from {who} came again", why, "warning"))
 
     async def _decode(self, message: Incoming, *, final: bool) -> Envelope | Unknown | Wait | None:
         """The envelope of an inbox message, checked against its topic and opened if
@@ -253,7 +262,11 @@ class Inbound:
         if parsed.kind is TopicKind.REQUEST and not payload:
             return None  # a request withdrawn or answered, cleared by its sender
         try:
-            env = parse_envelope(payload, max_size=self._max_payload)
+            env = parse_envelope(payload, max_size=sealed_limit(self._max_payload))
+            if len(payload) > self._max_payload and not isinstance(env, Sealed):
+                raise EnvelopeError(
+                    f"payload of {len(payload)} bytes exceeds the {self._max_payload}-byte limit"
+                )
         except EnvelopeError as exc:
             self.reject(topic, str(exc))
             return None
@@ -350,8 +363,6 @@ class Inbound:
                 replies=self._replies,
                 note_contact=self._note_contact,
                 emit=self._emit,
-                reject=self.reject,
-                namespace=self._ns,
             )
 
     async def _note_contact(

@@ -4,6 +4,7 @@ twice, a peer's text as it is stored, and what it needs from the rest of the cha
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -13,40 +14,62 @@ from mqchat.core.model import ChatMessage, DeliveryState, Direction
 from mqchat.core.timing import effective_time
 from mqchat.mqtt.session import Incoming
 
-__all__ = ["RECENT", "Copies", "Replies", "Watchlist", "received"]
+__all__ = ["RECENT", "REPLAY_AFTER_S", "Copies", "Replies", "Seen", "Watchlist", "received"]
 
 RECENT = 4096
 """How many inbox messages :class:`Copies` remembers."""
+REPLAY_AFTER_S = 2.0
+"""The same bytes, at the same QoS, this long after they first came: a replay."""
+
+
+Seen = OrderedDict[tuple[str, int], tuple[frozenset[int], float]]
+"""Inbox messages handled lately, by topic and payload: the QoS each copy came
+with, and when the first came."""
+
+
+def _now() -> float:
+    return time.monotonic()
 
 
 class Copies:
-    """A friend's message may come twice while we are online, once per matching
-    subscription (chat/subscriptions.py): the same bytes on the same inbox topic.
-    The second is dropped unread, whether it came in the same batch or a later one;
-    a batch counts as handled only once it all was (:meth:`keep`), so a copy of
-    something a failure left unstored is still handled."""
+    """A friend's message comes twice while we are online, once per matching
+    subscription (chat/subscriptions.py): the same bytes on the same inbox topic, at
+    QoS 0 through the whole inbox and at QoS 1 through the friend's topic. The second
+    is dropped unread, whether it came in the same batch or a later one; a batch
+    counts as handled only once it all was (:meth:`keep`), so a copy of something a
+    failure left unstored is still handled.
 
-    def __init__(self, recent: OrderedDict[tuple[str, int], None]) -> None:
+    The same bytes again at a QoS they came with already, :data:`REPLAY_AFTER_S` or
+    more after the first, are no such copy but a replay (someone published them
+    again): dropped too, and listed in :attr:`replays`."""
+
+    def __init__(self, recent: Seen) -> None:
         self._recent = recent
-        self._now: list[tuple[str, int]] = []
+        self._now: dict[tuple[str, int], tuple[frozenset[int], float]] = {}
+        self.replays: list[Incoming] = []
 
     def seen(self, message: Incoming) -> bool:
         if message.topic.endswith("/presence"):
             return False  # presence is idempotent, and must be read again after a loss
         key = (message.topic, hash(message.payload))
-        if key in self._recent or key in self._now:
-            return True
-        self._now.append(key)
-        return False
+        known = self._now.get(key) or self._recent.get(key)
+        if known is None:
+            self._now[key] = (frozenset({message.qos}), _now())
+            return False
+        qos, since = known
+        if message.qos in qos and _now() - since >= REPLAY_AFTER_S:
+            self.replays.append(message)  # and its own second copy is none
+            self._now[key] = (frozenset({message.qos}), _now())
+        else:
+            self._now[key] = (qos | {message.qos}, since)
+        return True
 
     def unsee(self, message: Incoming) -> None:
         """``message`` was put aside, to be handled later: not a copy then."""
-        key = (message.topic, hash(message.payload))
-        if key in self._now:
-            self._now.remove(key)
+        self._now.pop((message.topic, hash(message.payload)), None)
 
     def keep(self) -> None:
-        self._recent.update((key, None) for key in self._now)
+        self._recent.update(self._now)
         while len(self._recent) > RECENT:
             self._recent.popitem(last=False)
 

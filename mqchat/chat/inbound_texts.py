@@ -1,7 +1,7 @@
 """Peers' texts as they arrive, a batch at a time: stored once (one transaction),
 each answered with a "delivered" receipt, the sender noted as a contact; texts from
-blocked strangers dropped unread; a sealed text that comes again after it was
-stored (a replay, the same ciphertext under the same id) refused, and said."""
+blocked strangers dropped unread. One that comes again (our outbox sends it again
+after a lost connection, sealed anew) is stored once, and answered again."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from datetime import datetime, timedelta
 from mqchat.chat.inbound_parts import Replies, Watchlist, received
 from mqchat.core import friendship
 from mqchat.core.envelope import ReceiptStatus, Text
-from mqchat.core.events import ChatReceived, Event, Notice
+from mqchat.core.events import ChatReceived, Event
 from mqchat.core.model import ContactStatus
-from mqchat.core.topics import inbox_topic
 from mqchat.store import ChatStore
 
 __all__ = ["receive_texts"]
@@ -29,8 +28,6 @@ async def receive_texts(
     replies: Replies,
     note_contact: Callable[[str, ContactStatus, str | None], Awaitable[None]],
     emit: Callable[[Event], None],
-    reject: Callable[[str, str], None],
-    namespace: str,
 ) -> None:
     strangers = {t.sender for t in texts if not watchlist.watches(t.sender)}
     if strangers and (blocked := await store.dismissals.blocked(strangers)):
@@ -46,10 +43,6 @@ async def receive_texts(
             known = await store.get_message(msg.id)
             if known is None or known.outgoing or known.sender != msg.sender:
                 continue  # not theirs: no receipt, which would tell them the id exists
-            if msg.sealed and msg.id not in shown:
-                why = f"a sealed message from {msg.sender} that was received before (replayed)"
-                reject(inbox_topic(namespace, msg.recipient, msg.sender), why)
-                emit(Notice(f"⚠ A message from {msg.sender} came again", why, "warning"))
         # Also for a redelivery: a crash may have come between storing the
         # message and noting its sender, or sending the receipt.
         await note_contact(msg.sender, friendship.on_message(None), None)

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from mqchat.chat.backend import EventListener, SendError
@@ -29,6 +30,7 @@ from mqchat.chat.session_lock import SessionLock
 from mqchat.chat.subscriptions import Subscriptions
 from mqchat.config.settings import Settings
 from mqchat.core.backoff import Backoff
+from mqchat.core.envelope import sealed_limit
 from mqchat.core.events import (
     ConnectionChanged,
     ContactsChanged,
@@ -266,7 +268,7 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
             will=will,
             session_id=self._session_id,
             manual_ack=True,
-            max_incoming=self.settings.max_payload + INCOMING_MARGIN,
+            max_incoming=sealed_limit(self.settings.max_payload) + INCOMING_MARGIN,
         ) as client:
             client.before_publish = self.encryption.seal_for_topic
             # Reading starts first: what the broker queued for us comes right after
@@ -370,9 +372,9 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
     async def send_text(self, peer: str, body: str) -> ChatMessage:
         if is_room_key(peer):
             return await self.send_room_text(peer[1:], body)
-        msg, data = prepare_text(
-            self.user, peer, body, max_payload=self.settings.max_payload, ts=self._clock()
-        )
+        limit, sealed = self.settings.max_payload, self.encryption.encrypts_to(peer)
+        msg, data = prepare_text(self.user, peer, body, max_payload=limit, ts=self._clock())
+        msg = replace(msg, sealed=sealed) if sealed else msg
         self._encoded[msg.id] = data
         try:
             await self._sending.add(msg)  # stored, and queued for the outbox

@@ -55,10 +55,17 @@ __all__ = [
     "Unknown",
     "encode_envelope",
     "parse_envelope",
+    "sealed_limit",
 ]
 
 MAX_ENVELOPE_BYTES = 64 * 1024
 """Inbound envelopes larger than this are refused unread (configurable per session)."""
+
+
+def sealed_limit(max_size: int) -> int:
+    """The largest sealed envelope whose inside may be ``max_size`` bytes: base64
+    makes it a third larger, and each device it is sealed for adds its wrapped key."""
+    return max_size * 4 // 3 + 16 * 1024
 
 
 class ReceiptStatus(StrEnum):
