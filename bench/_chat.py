@@ -1,12 +1,13 @@
 """The chat path: two ChatService instances, alice and bob, on the same broker, with
-their own databases; alice sends, bob's listener hears each message once it is stored."""
+their own databases; alice sends, bob's listener hears each message once it is stored.
+Run with end-to-end encryption off (plain) and on (sealed), the same way."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from time import perf_counter
 
@@ -19,13 +20,28 @@ from mqchat.config.settings import Settings
 from mqchat.core.events import ChatReceived, ConnectionChanged, Event, MessageStateChanged
 from mqchat.core.model import ConnectionState, DeliveryState
 
-__all__ = ["CHAT_CALL", "CHAT_DELIVERED", "CHAT_SENT", "CHAT_STORED", "ChatResult", "chat_phase"]
+__all__ = [
+    "CHAT_BURST",
+    "CHAT_CALL",
+    "CHAT_DELIVERED",
+    "CHAT_SENT",
+    "CHAT_STORED",
+    "ChatResult",
+    "chat_phase",
+    "sealed_label",
+]
 
 CHAT_CALL = "chat: send_text() returned"
 CHAT_SENT = "chat: send → alice sees SENT"
 CHAT_STORED = "chat: send → bob received and stored"
 CHAT_DELIVERED = "chat: send → alice sees DELIVERED"
+CHAT_BURST = "chat: send_text() one by one → bob stored"
 _MAX_MISSING = 3  # state events that never came; beyond this the run is pointless
+
+
+def sealed_label(label: str) -> str:
+    """The row of the sealed run that matches ``label`` of the plain one."""
+    return label.replace("chat:", "sealed:", 1)
 
 
 @dataclass
@@ -43,6 +59,7 @@ class Watcher:
     def __init__(self, user: str) -> None:
         self.user = user
         self.stored = Arrivals()  # ChatReceived: the service emits it after the commit
+        self.sealed = 0  # of those, how many came sealed
         self.sent = Arrivals()
         self.delivered = Arrivals()
         self.state = ConnectionState.IDLE
@@ -53,6 +70,7 @@ class Watcher:
     def __call__(self, event: Event) -> None:
         if isinstance(event, ChatReceived):
             self.stored.record(event.message.id)
+            self.sealed += event.message.sealed
         elif isinstance(event, MessageStateChanged):
             # A receipt that overtakes the PUBACK moves a message from pending straight
             # to delivered (states only go forward): it was sent then at the latest.
@@ -81,12 +99,13 @@ class Watcher:
             ) from None
 
 
-def _settings(broker: BenchBroker, user: str, ns: str, data_dir: Path) -> Settings:
+def _settings(broker: BenchBroker, user: str, ns: str, data_dir: Path, sealed: bool) -> Settings:
     return Settings(
         broker=parse_broker_url(f"mqtt://{broker.host}:{broker.port}"),
         user=user,
         data_dir=data_dir,
         namespace=ns,
+        encryption=sealed,
     )
 
 
@@ -149,15 +168,18 @@ async def _burst(
     t_stored = await b.stored.wait_all(ids, cfg.burst_timeout, "burst messages stored by bob")
     t_back = await a.delivered.wait_all(ids, cfg.burst_timeout, "DELIVERED receipts at alice")
     result.bursts = [
-        Throughput("chat: send_text() one by one → bob stored", n, t_sent - t0, t_stored - t0),
+        Throughput(CHAT_BURST, n, t_sent - t0, t_stored - t0),
         Throughput("chat: the same burst → DELIVERED at alice", n, t_sent - t0, t_back - t0),
     ]
 
 
-async def chat_phase(broker: BenchBroker, ns: str, data_dir: Path, cfg: Config) -> ChatResult:
-    """Latency one message at a time, then a burst, alice to bob."""
-    alice = ChatService(_settings(broker, "alice", ns, data_dir))
-    bob = ChatService(_settings(broker, "bob", ns, data_dir))
+async def chat_phase(
+    broker: BenchBroker, ns: str, data_dir: Path, cfg: Config, *, sealed: bool = False
+) -> ChatResult:
+    """Latency one message at a time, then a burst, alice to bob; ``sealed``: with
+    end-to-end encryption (the rows' labels say ``sealed:``, not ``chat:``)."""
+    alice = ChatService(_settings(broker, "alice", ns, data_dir, sealed))
+    bob = ChatService(_settings(broker, "bob", ns, data_dir, sealed))
     a, b = Watcher("alice"), Watcher("bob")
     alice.set_listener(a)
     bob.set_listener(b)
@@ -169,6 +191,13 @@ async def chat_phase(broker: BenchBroker, ns: str, data_dir: Path, cfg: Config) 
         await bob.add_contact("alice")
         await _one_at_a_time(alice, a, b, cfg, result)
         await _burst(alice, a, b, cfg, result)
+        expected = cfg.warmup + 2 * cfg.messages if sealed else 0
+        if b.sealed != expected:
+            raise BenchError(f"{b.sealed} of bob's messages came sealed, not {expected}")
+        if sealed:
+            result.latency = [replace(r, label=sealed_label(r.label)) for r in result.latency]
+            result.bursts = [replace(r, label=sealed_label(r.label)) for r in result.bursts]
+            result.missing = {sealed_label(k): v for k, v in result.missing.items()}
         result.notes += [
             f"{w.user} connected {w.connects} times during the run"
             for w in (a, b)

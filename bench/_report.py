@@ -106,6 +106,17 @@ def ratio_line(chat: Latency, raw: Latency) -> str:
     )
 
 
+def sealed_line(
+    sealed: Latency, plain: Latency, sealed_burst: Throughput, plain_burst: Throughput
+) -> str:
+    """What end-to-end encryption costs, measured in the same run (target: 1.5 times at most)."""
+    return (
+        f"sealed/plain (send→stored): p50 ×{sealed.p50 / plain.p50:.2f}   "
+        f"p99 ×{sealed.p99 / plain.p99:.2f}   burst ×{plain_burst.rate / sealed_burst.rate:.2f} "
+        "(time per message)"
+    )
+
+
 def throughput_table(title: str, rows: Sequence[Throughput]) -> str:
     head = f"{title:<{_LABEL_WIDTH}} {'n':>6} {'sent ms':>9} {'recv ms':>9} {'msg/s':>9}"
     lines = [head, "-" * len(head)]

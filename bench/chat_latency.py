@@ -23,7 +23,7 @@ if str(ROOT) not in sys.path:  # run as a script: neither bench nor mqchat is in
     sys.path.insert(0, str(ROOT))
 
 from bench._broker import BenchBroker, mosquitto_version  # noqa: E402
-from bench._chat import CHAT_STORED, chat_phase  # noqa: E402
+from bench._chat import CHAT_BURST, CHAT_STORED, chat_phase, sealed_label  # noqa: E402
 from bench._common import BODY_CHARS, BenchError, Config, body_for  # noqa: E402
 from bench._first_frame import first_frame_phase  # noqa: E402
 from bench._raw import RAW, raw_phase  # noqa: E402
@@ -31,6 +31,7 @@ from bench._report import (  # noqa: E402
     latency_table,
     machine_description,
     ratio_line,
+    sealed_line,
     startup_table,
     throughput_table,
 )
@@ -46,14 +47,17 @@ async def run(broker: BenchBroker, data_dir: Path, cfg: Config) -> str:
     ns = f"bench{uuid.uuid4().hex[:10]}"
     size = len(encode_envelope(Text.new("alice", "bob", body_for(0))))
     raw = await raw_phase(broker, ns, size, cfg)
-    chat = await chat_phase(broker, ns, data_dir, cfg)
+    chat = await chat_phase(broker, ns, data_dir / "plain", cfg)
+    sealed = await chat_phase(broker, ns + "s", data_dir / "sealed", cfg, sealed=True)
     first = None
     if cfg.history:
         work = data_dir.parent / "first-frame"
         first = await first_frame_phase(broker, ns, work, cfg.history, cfg.starts, cfg.timeout)
 
-    rows = raw.latency + chat.latency
+    rows = raw.latency + chat.latency + sealed.latency
     by_label = {row.label: row for row in rows}
+    bursts = raw.bursts + chat.bursts + sealed.bursts
+    burst_by_label = {row.label: row for row in bursts}
     pace = f"{cfg.gap * 1000:g} ms apart" if cfg.gap else "back to back"
     parts = [
         f"mqchat chat latency: {cfg.messages} messages one at a time ({pace}) after "
@@ -62,18 +66,22 @@ async def run(broker: BenchBroker, data_dir: Path, cfg: Config) -> str:
         + ("" if cfg.broker_nodelay else ", broker without set_tcp_nodelay (Nagle on)"),
         machine_description(mosquitto_version()),
         "",
-        latency_table("latency, one message at a time (ms)", rows, chat.missing),
+        latency_table("latency, one message at a time (ms)", rows, chat.missing | sealed.missing),
         "",
         ratio_line(by_label[CHAT_STORED], by_label[RAW]),
-        "",
-        throughput_table(
-            f"burst of {cfg.messages}, not waiting for arrivals", raw.bursts + chat.bursts
+        sealed_line(
+            by_label[sealed_label(CHAT_STORED)],
+            by_label[CHAT_STORED],
+            burst_by_label[sealed_label(CHAT_BURST)],
+            burst_by_label[CHAT_BURST],
         ),
+        "",
+        throughput_table(f"burst of {cfg.messages}, not waiting for arrivals", bursts),
     ]
     if first is not None:
         parts += ["", startup_table(f"first frame, {cfg.starts} starts (s)", [first])]
-    if chat.notes:
-        parts += ["", *(f"note: {note}" for note in chat.notes)]
+    if chat.notes or sealed.notes:
+        parts += ["", *(f"note: {note}" for note in chat.notes + sealed.notes)]
     return "\n".join(parts)
 
 

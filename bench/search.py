@@ -127,10 +127,10 @@ def as_version_4(path: Path, copy: Path) -> None:
     shutil.copyfile(path, copy)
     raw = sqlite3.connect(copy, isolation_level=None)
     try:
-        # What versions 8 (rooms) and 7 (edits and deletes) added, then 6 and 5.
-        for table in ("rooms", "room_receipts", "outgoing_changes"):
+        # What versions 9 (keys), 8 (rooms) and 7 (edits and deletes) added, then 6 and 5.
+        for table in ("peer_keys", "peer_trust", "rooms", "room_receipts", "outgoing_changes"):
             raw.execute(f"DROP TABLE {table}")
-        for column in ("edited_at_ms", "deleted"):
+        for column in ("sealed", "edited_at_ms", "deleted"):
             raw.execute(f"ALTER TABLE messages DROP COLUMN {column}")
         for trigger in ("delete", "update"):
             raw.execute(f"DROP TRIGGER message_search_{trigger}")

@@ -52,7 +52,8 @@ def check_config_namespace(ns: str) -> str:
 
 
 def acl_rules(ns: str = DEFAULT_NAMESPACE) -> list[str]:
-    """The ten rules of docs/protocol.md#acl for ``ns``, as mosquitto ``pattern`` lines."""
+    """The twelve rules of docs/protocol.md#acl for ``ns``, as mosquitto ``pattern``
+    lines."""
     ns = check_config_namespace(ns)
     return [
         f"pattern write {ns}/u/%u/presence",
@@ -65,6 +66,8 @@ def acl_rules(ns: str = DEFAULT_NAMESPACE) -> list[str]:
         f"pattern read  {ns}/u/%u/requests/+",
         f"pattern write {ns}/u/%u/devices/+",
         f"pattern read  {ns}/u/%u/devices/+",
+        f"pattern write {ns}/u/%u/keys/+",
+        f"pattern read  {ns}/u/+/keys/+",
     ]
 
 
@@ -73,7 +76,7 @@ def render_acl(ns: str = DEFAULT_NAMESPACE) -> str:
     (w_presence, w_profile, w_inbox, w_requests, r_presence, r_profile, r_inbox, r_requests) = (
         acl_rules(ns)[:8]
     )
-    w_devices, r_devices = acl_rules(ns)[8:]
+    w_devices, r_devices, w_keys, r_keys = acl_rules(ns)[8:]
     return f"""\
 # mosquitto ACL for mqchat, namespace "{ns}".
 # Made by: mqchat broker-config acl --namespace {ns}
@@ -114,6 +117,11 @@ def render_acl(ns: str = DEFAULT_NAMESPACE) -> str:
 # Your devices' records (protocol v2): only you write and read them.
 {w_devices}
 {r_devices}
+
+# Your devices' public keys (protocol v3, end-to-end encryption, retained): only
+# you write yours; everybody reads everybody's, to seal messages for them.
+{w_keys}
+{r_keys}
 """
 
 

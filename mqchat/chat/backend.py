@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from mqchat.core.devices import DeviceRecord
 from mqchat.core.events import Event
 from mqchat.core.model import ChatMessage, ConnectionState, Contact, ContactSummary, Presence
+from mqchat.core.trust import KeyTrust
 
 __all__ = ["ChatBackend", "DeviceRefused", "EventListener", "SendError"]
 
@@ -211,3 +212,27 @@ class ChatBackend(ABC):
         and clear its record (it leaves :meth:`devices`, with a ``DevicesChanged``
         event). Raises :class:`DeviceRefused` for this device, one whose record says
         online, a bad id, or while not connected."""
+
+    def trust(self, user: str) -> KeyTrust:
+        """Where ``user``'s end-to-end encryption keys stand (protocol v3): whether
+        what we send them is sealed, whether plain text from them is refused, verified,
+        changed. A ``TrustChanged`` event says when it changes. Without encryption:
+        no keys."""
+        return KeyTrust(user)
+
+    def safety_number(self, user: str) -> str | None:
+        """The safety number of our keys and ``user``'s as this device trusts them
+        (60 digits, twelve groups of five, the same on their side); ``None`` while
+        they have no keys."""
+        return None
+
+    async def verify(self, user: str) -> KeyTrust:
+        """The user compared safety numbers with ``user``: mark their keys verified
+        (a ``TrustChanged`` event follows)."""
+        return self.trust(user)
+
+    def unseal(self, topic: str, payload: bytes) -> bytes | None:
+        """The envelope inside a sealed ``payload`` seen on ``topic``, opened here
+        with this device's keys (the inspector's decrypted view); ``None`` for one
+        that is not sealed for this device, or does not open. Changes nothing."""
+        return None

@@ -5,12 +5,13 @@ their records make, and forgetting one that is gone for good. A mixin of
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from mqchat.chat.backend import DeviceRefused
 from mqchat.chat.own_devices import OwnDevices
 from mqchat.config.settings import Settings
 from mqchat.core.devices import DeviceRecord, session_client_id, why_not_forget
-from mqchat.core.topics import device_topic, validate_device_id
+from mqchat.core.topics import device_topic, keys_topic, validate_device_id
 from mqchat.mqtt.errors import MqttError, PublishRefused
 from mqchat.mqtt.forget import discard_session
 from mqchat.mqtt.protocol import ProtocolChoice
@@ -55,6 +56,9 @@ class DeviceList:
         topic = device_topic(self.settings.namespace, self.user, device)
         try:
             await asyncio.to_thread(discard_session, self.settings, client_id, choice)
+            keys = keys_topic(self.settings.namespace, self.user, device)
+            with contextlib.suppress(PublishRefused):  # an ACL from before keys: none
+                await client.publish(keys, b"", retain=True, json=False)
             await client.publish(topic, b"", retain=True, json=False)
         except PublishRefused as exc:
             raise DeviceRefused(f"the broker refused to clear its record: {exc}") from None

@@ -29,15 +29,23 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+from mqchat.chat.subscriptions import Subscriptions
 from mqchat.core.envelope import Envelope, EnvelopeError, Sealed, Unknown, parse_envelope
 from mqchat.core.events import Event, Notice, TrustChanged
+from mqchat.core.tasks import Background
 from mqchat.core.topics import TopicKind, keys_topic, parse_topic
 from mqchat.core.trust import KeyTrust
 from mqchat.core.wire import dump_object, format_ts
-from mqchat.crypto.identity import DeviceIdentity, KeyRecordError, PublicIdentity, verify_record
+from mqchat.crypto.identity import (
+    DeviceIdentity,
+    IdentityFileError,
+    KeyRecordError,
+    PublicIdentity,
+    verify_record,
+)
 from mqchat.crypto.safety import safety_number
 from mqchat.crypto.seal import Binding, SealError, open_sealed, seal, sealed_by
-from mqchat.mqtt.errors import PublishRefused
+from mqchat.mqtt.errors import MqttError, PublishRefused
 from mqchat.mqtt.session import Session
 from mqchat.store import ChatStore
 from mqchat.store.convert import from_ms, to_ms
@@ -85,6 +93,7 @@ class Encryption:
         store: Callable[[], Awaitable[ChatStore]],
         emit: Callable[[Event], None],
         clock: Callable[[], datetime],
+        subscriptions: Subscriptions | None = None,
     ) -> None:
         self._user = user
         self._ns = namespace
@@ -93,19 +102,30 @@ class Encryption:
         self.device = ""
         """This device's id (set on start, from the store)."""
         self._echoed = asyncio.Event()  # our record came back on this connection
+        self._subs = subscriptions
+        self._client: Session | None = None
+        self._told: set[str] = set()  # peers we said our keys again to, live
+        self._background = Background(log, "publishing our keys").run
         self._store = store
         self._emit = emit
         self._clock = clock
         self._keys: dict[str, dict[str, PublicIdentity]] = {}
         self._trust: dict[str, StoredTrust] = {}
 
-    async def start(self, device: str, identity: DeviceIdentity) -> None:
-        self.device, self.identity = device, identity
+    async def start(self, device: str, database: Path) -> str | None:
+        """Read this device's keys (made now on first use) and the peers' trusted
+        ones; or say why not, in one line."""
+        try:
+            self.identity = DeviceIdentity.load_or_create(identity_path(database))
+        except IdentityFileError as exc:
+            return str(exc)
+        self.device = device
         store = await self._store()
         for key in await store.keys.all():
             public = PublicIdentity(key.user, key.device, key.x25519, key.ed25519)
             self._keys.setdefault(key.user, {})[key.device] = public
         self._trust = {t.user: t for t in await store.keys.trust()}
+        return None
 
     # --- what peers see of us ---------------------------------------------------
 
@@ -117,6 +137,7 @@ class Encryption:
         the broker has handed us the retained keys of everybody (our subscription
         came first), so nothing is sent in plain text to someone with keys."""
         self._echoed.clear()
+        self._client, self._told = client, set()
         topic = keys_topic(self._ns, self._user, self.device)
         try:
             await client.publish(topic, self.record(), retain=True)
@@ -126,6 +147,25 @@ class Encryption:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(wait):
                 await self._echoed.wait()
+
+    def peer_online(self, user: str) -> None:
+        """``user`` came online: say our keys again, live, once per connection.
+        RabbitMQ hands retained messages only to subscriptions without wildcards, so
+        a peer there learns our keys only from a live publish."""
+        client = self._client
+        if client is None or user in self._told or not self.device:
+            return
+        self._told.add(user)
+        topic = keys_topic(self._ns, self._user, self.device)
+
+        async def say() -> None:
+            with contextlib.suppress(MqttError, PublishRefused):
+                await client.publish(topic, self.record(), retain=True)
+
+        self._background(say())
+
+    def disconnected(self) -> None:
+        self._client = None
 
     @property
     def public(self) -> PublicIdentity:
@@ -269,12 +309,38 @@ class Encryption:
             return WAIT
         return await self.open(env, max_size=max_size)
 
+    def peek(self, topic: str, payload: bytes) -> bytes | None:
+        """The inner envelope of a sealed ``payload`` seen on ``topic`` (the
+        inspector's decrypted view), if it is one this device can open: sealed for it,
+        by a device whose keys it trusts. Changes nothing; ``None`` otherwise."""
+        parsed = parse_topic(self._ns, topic)
+        if parsed is None or parsed.kind not in (TopicKind.INBOX, TopicKind.REQUEST):
+            return None
+        try:
+            env = parse_envelope(payload, max_size=len(payload) + 1)
+            if not isinstance(env, Sealed) or env.sender != parsed.sender:
+                return None
+            sender = self._keys.get(env.sender, {}).get(sealed_by(env.box))
+            if sender is None:
+                return None
+            binding = Binding(env.id, Sealed.type, env.sender, env.recipient)
+            return open_sealed(env.box, binding, self.identity, self._user, self.device, sender)
+        except (EnvelopeError, SealError):
+            return None
+
     def waits_for_key(self, env: Sealed) -> bool:
         """Whether ``env`` comes from a device whose keys have not come yet."""
         try:
-            return not self.knows(env.sender, sealed_by(env.box))
+            device = sealed_by(env.box)
         except SealError:
             return False
+        if self.knows(env.sender, device):
+            return False
+        if self._subs is not None:  # ask for its record by name (see peer_online)
+            with contextlib.suppress(ValueError):
+                self._subs.fetch(keys_topic(self._ns, env.sender, device))
+                self._background(self._subs.sync())
+        return True
 
     def check_plain(self, env: Envelope | Unknown) -> None:
         """Raises :class:`Refused` for plain text from a user who has sent us sealed

@@ -261,14 +261,16 @@ class Inbound:
             return None
         if parsed.kind is TopicKind.REQUEST and not payload:
             return None  # a request withdrawn or answered, cleared by its sender
+        too_large = f"payload of {len(payload)} bytes exceeds the {self._max_payload}-byte limit"
         try:
             env = parse_envelope(payload, max_size=sealed_limit(self._max_payload))
-            if len(payload) > self._max_payload and not isinstance(env, Sealed):
-                raise EnvelopeError(
-                    f"payload of {len(payload)} bytes exceeds the {self._max_payload}-byte limit"
-                )
         except EnvelopeError as exc:
-            self.reject(topic, str(exc))
+            env = None
+            self.reject(topic, str(exc) if len(payload) <= self._max_payload else too_large)
+        if len(payload) > self._max_payload and not isinstance(env, Sealed | None):
+            self.reject(topic, too_large)  # only a sealed envelope may be larger
+            return None
+        if env is None:
             return None
         if env.sender != parsed.sender:
             self.reject(topic, f"'from' is {env.sender!r} on {parsed.sender!r}'s topic")

@@ -15,7 +15,7 @@ from mqchat.chat.backend import EventListener, SendError
 from mqchat.chat.contacts import ContactBook
 from mqchat.chat.device_list import DeviceList
 from mqchat.chat.edits import Edits
-from mqchat.chat.encryption import Encryption, identity_path
+from mqchat.chat.encryption import Encryption
 from mqchat.chat.group_commit import GroupCommit
 from mqchat.chat.inbound import Inbound
 from mqchat.chat.outbound import Outbound
@@ -44,7 +44,6 @@ from mqchat.core.rooms import Room, is_room_key
 from mqchat.core.roster import Roster
 from mqchat.core.tasks import Background
 from mqchat.core.timing import MAX_SKEW
-from mqchat.crypto.identity import DeviceIdentity, IdentityFileError
 from mqchat.mqtt.errors import MqttError, describe_failure
 from mqchat.mqtt.protocol import Protocol, ProtocolChoice
 from mqchat.mqtt.session import Session, open_session
@@ -57,8 +56,7 @@ log = logging.getLogger("mqchat.chat")
 
 _STOP_TIMEOUT = 5.0
 INCOMING_MARGIN = 8 * 1024
-"""Room for the topic and properties above the largest envelope we accept, in the
-Maximum Packet Size we announce."""
+"""Room for the topic and properties above the largest envelope, in our Maximum Packet Size."""
 
 
 class ChatService(DeviceList, RoomApi, ServiceReads):
@@ -94,8 +92,9 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
         self._had_session = False  # a persistent session was up in this run
         self._devices = OwnDevices(settings, clock)
         self.encryption = Encryption(
-            user=self.user, namespace=self._ns, store=self.store, emit=self._emit, clock=clock
-        )
+            user=self.user, namespace=self._ns, store=self.store, emit=self._emit, clock=clock,
+            subscriptions=self._subs,
+        )  # fmt: skip
         self._background = Background(log, "subscribing to a room's members").run
         self._rooms = Rooms(
             user=self.user,
@@ -144,7 +143,7 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
             emit=self._emit,
             devices=self._devices,
             rooms=self._rooms,
-            encryption=self.encryption,
+            encryption=self.encryption if settings.encryption else None,
         )
 
     # -- contract: state and events -------------------------------------------------
@@ -228,12 +227,11 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
             self._set_state(ConnectionState.FAILED, why)
             return
         self._devices.start(await store.device_id())
-        try:
-            identity = DeviceIdentity.load_or_create(identity_path(self.settings.database))
-        except IdentityFileError as exc:
-            self._set_state(ConnectionState.FAILED, str(exc))
+        if self.settings.encryption and (
+            bad := await self.encryption.start(self._devices.device, self.settings.database)
+        ):
+            self._set_state(ConnectionState.FAILED, bad)
             return
-        await self.encryption.start(self._devices.device, identity)
         self._session_id = f"mqchat-{self.user}-{self._devices.device}"
         while not self._stop.is_set():
             self._set_state(ConnectionState.CONNECTING, f"connecting to {self.broker_label}")
@@ -270,7 +268,8 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
             manual_ack=True,
             max_incoming=sealed_limit(self.settings.max_payload) + INCOMING_MARGIN,
         ) as client:
-            client.before_publish = self.encryption.seal_for_topic
+            if self.settings.encryption:
+                client.before_publish = self.encryption.seal_for_topic
             # Reading starts first: what the broker queued for us comes right after
             # CONNACK, and amqtt answers no SUBSCRIBE before it is acknowledged (or
             # 5 s pass), which Inbound does once it is stored.
@@ -283,6 +282,7 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
             finally:
                 self._client = None
                 self._devices.disconnected()
+                self.encryption.disconnected()
                 self._rooms.disconnected()
                 self._subs.detach()
                 for task in tasks:
@@ -302,7 +302,8 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
         await self._subs.attach(client)
         await self._devices.say(client, PresenceState.ONLINE, self.display_name)
         await self._devices.connected(client)
-        await self.encryption.announce(client)
+        if self.settings.encryption:
+            await self.encryption.announce(client)
         await self._rooms.connected(client)
         self._client = client
         self._reconnect.connected()
@@ -332,6 +333,7 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
             self._devices.presence_seen(event.presence, self.display_name)
         elif isinstance(event, PresenceChanged) and event.presence.online:
             self._redelivery.peer_online(event.presence.user)
+            self.encryption.peer_online(event.presence.user)
         elif isinstance(event, ContactsChanged):
             self._contacts.changed(event)
         elif isinstance(event, RoomChanged):

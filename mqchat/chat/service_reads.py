@@ -11,6 +11,7 @@ from abc import abstractmethod
 from mqchat.chat.backend import ChatBackend
 from mqchat.chat.contacts import ContactBook
 from mqchat.chat.edits import Edits
+from mqchat.chat.encryption import Encryption
 from mqchat.chat.outbound import Outbound
 from mqchat.chat.subscriptions import Subscriptions
 from mqchat.core.envelope import ReceiptStatus
@@ -18,6 +19,7 @@ from mqchat.core.events import Event, Notice
 from mqchat.core.model import ChatMessage, Contact, ContactSummary, Presence
 from mqchat.core.rooms import is_room_key, with_rooms
 from mqchat.core.roster import Roster
+from mqchat.core.trust import KeyTrust
 from mqchat.store import ChatStore, StoreError
 
 __all__ = ["ServiceReads"]
@@ -34,6 +36,7 @@ class ServiceReads(ChatBackend):
     _roster: Roster
     _subs: Subscriptions
     _edits: Edits
+    encryption: Encryption
 
     @abstractmethod
     async def store(self) -> ChatStore:
@@ -116,3 +119,17 @@ class ServiceReads(ChatBackend):
 
     async def delete_text(self, peer: str, message_id: str) -> ChatMessage:
         return await self._edits.delete(peer, message_id)
+
+    # -- end-to-end encryption ------------------------------------------------------
+
+    def trust(self, user: str) -> KeyTrust:
+        return self.encryption.trust(user)
+
+    def safety_number(self, user: str) -> str | None:
+        return self.encryption.safety_number(user) if self.encryption.devices(user) else None
+
+    async def verify(self, user: str) -> KeyTrust:
+        return await self.encryption.verify(user)
+
+    def unseal(self, topic: str, payload: bytes) -> bytes | None:
+        return self.encryption.peek(topic, payload)

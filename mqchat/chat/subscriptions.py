@@ -104,6 +104,11 @@ class Subscriptions:
         self._want(presence_topic(self._ns, user), None)
         self._want(inbox_topic(self._ns, self._user, user), None)
 
+    def fetch(self, topic: str) -> None:
+        """Subscribe to ``topic`` too, from now on (a peer device's keys, by name)."""
+        if topic not in self._wanted:
+            self._want(topic, 1)
+
     def set_roster(self, on: bool) -> None:
         self._roster = on
         self._want(presence_filter(self._ns), 0 if on else None)

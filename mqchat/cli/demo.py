@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from mqchat.cli.base import EXIT_FAILED, Prepare, Prepared, UsageError, app_status
-from mqchat.cli.keys import keymap_from
+from mqchat.cli.bindings import keymap_from
 from mqchat.config.loader import Layer, Origin, default_config_path
 from mqchat.config.profiles import ConfigError, load_config
 

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from mqchat.cli.base import Prepare, Prepared, app_status
+from mqchat.cli.bindings import keymap_from
 from mqchat.cli.connect import command_layers, command_settings
-from mqchat.cli.keys import keymap_from
 from mqchat.cli.profile import chosen_profile
 from mqchat.cli.tools import add_mqtt_options, checked
 from mqchat.config.env import env_name

@@ -1,130 +1,158 @@
-"""Key bindings from the config file: the ``[keys]`` table checked against the
-bindings of the TUI (an unknown id or something that is not a key is one line, exit
-2) and turned into Textual's keymap; and ``mqchat keys``, which lists every binding
-id with its keys. Textual is imported only when a command needs it."""
+"""``mqchat keys``: this device's end-to-end encryption keys; ``mqchat keys verify
+PEER [--mark]``: the safety number to compare with PEER out of band (the same on
+both sides), and marking PEER verified once they match. It asks only on a terminal;
+elsewhere only ``--mark`` marks. Every failure is one line, exit 1."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import pkgutil
+import json
 import sys
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 
-from mqchat.cli.base import EXIT_OK, Prepare, Prepared, UsageError
-from mqchat.cli.profile import add_profile_options, chosen_profile
-from mqchat.config.profiles import Config
-from mqchat.config.schema import toml_key
+from mqchat.cli.base import EXIT_FAILED, EXIT_OK, Prepare, Prepared, UsageError, stdout_gone
+from mqchat.cli.connect import (
+    add_chat_options,
+    add_connection_security_options,
+    command_settings,
+    warn_if_insecure,
+)
+from mqchat.config.settings import Settings
+from mqchat.core.names import InvalidUserName, validate_user_name
+from mqchat.core.text import display_safe
 
-__all__ = ["KEYS_COMMANDS", "BindingInfo", "add_keys_command", "key_problem", "keymap_from"]
-
-_MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
-_UI_PACKAGES = ("mqchat.screens", "mqchat.widgets")
-
-
-@dataclass(frozen=True)
-class BindingInfo:
-    """A binding a user can rebind: its id, default keys and what it does."""
-
-    id: str
-    keys: str
-    description: str
-
-
-def known_bindings() -> dict[str, BindingInfo]:
-    """Every binding with an id in the apps, screens and widgets, by id."""
-    from textual.binding import Binding
-    from textual.dom import DOMNode
-
-    for name in ("mqchat.app", "mqchat.inspect_app"):
-        importlib.import_module(name)
-    for package_name in _UI_PACKAGES:
-        package = importlib.import_module(package_name)
-        for module in pkgutil.walk_packages(package.__path__, f"{package_name}."):
-            importlib.import_module(module.name)
-    found: dict[str, BindingInfo] = {}
-    for cls in _subclasses(DOMNode):
-        if not cls.__module__.startswith("mqchat."):
-            continue
-        for binding in cls.__dict__.get("BINDINGS", ()):
-            if isinstance(binding, Binding) and binding.id and binding.id not in found:
-                what = binding.tooltip or binding.description
-                found[binding.id] = BindingInfo(binding.id, binding.key, what)
-    return dict(sorted(found.items()))
-
-
-def _subclasses(cls: type) -> Iterator[type]:
-    sub: type
-    for sub in cls.__subclasses__():
-        yield sub
-        yield from _subclasses(sub)
-
-
-def key_problem(keys: str) -> str | None:
-    """Why ``keys`` (``"ctrl+x"``, or several: ``"ctrl+x,f10"``) is not something
-    Textual can bind, or ``None``."""
-    from textual.keys import KEY_NAME_REPLACEMENTS, Keys, key_to_character
-
-    named = {k.value for k in Keys if not k.value.startswith("<") and "+" not in k.value}
-    named |= set(KEY_NAME_REPLACEMENTS.values())
-    for part in (p.strip() for p in keys.split(",")):
-        if not part:
-            return f"{keys!r} holds an empty key"
-        *modifiers, base = part.split("+")
-        for modifier in modifiers:
-            if modifier not in _MODIFIERS:
-                return f"{modifier!r} in {part!r} is not a modifier ({', '.join(_MODIFIERS)})"
-        single = len(base) == 1 and base.isprintable()
-        if not (single or base in named or key_to_character(base) is not None):
-            return f"{part!r} is not a key (keys are e.g. x, ctrl+x, f2, escape, question_mark)"
-    return None
-
-
-def keymap_from(config: Config) -> dict[str, str]:
-    """The ``[keys]`` of ``config`` as Textual's keymap (binding id → keys). Raises
-    :class:`UsageError` naming the file and the key."""
-    if not config.keys:
-        return {}
-    known = known_bindings()
-    for binding_id, keys in config.keys.items():
-        where = f"{config.path}: {toml_key('keys', binding_id)}"
-        if binding_id not in known:
-            raise UsageError(f"{where}: no binding has this id (`mqchat keys` lists them)")
-        problem = key_problem(keys)
-        if problem is not None:
-            raise UsageError(f"{where}: {problem}")
-    return dict(config.keys)
+__all__ = ["KEYS_COMMANDS", "add_keys_command", "fingerprint"]
 
 
 def add_keys_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     keys = commands.add_parser(
         "keys",
-        help="list the key bindings, and what [keys] of the config file changes",
-        description="Every binding of the TUI with its id, its keys (after [keys] of the "
-        "config file) and what it does. A [keys] entry rebinds one: "
-        '"app.quit" = "ctrl+x".',
+        help="your end-to-end encryption keys; `verify PEER` for the safety number",
+        description="This data dir's device keys (made on first use, kept 0600 beside "
+        "its history). `verify PEER` prints the safety number of your keys and PEER's "
+        "as the broker has them: read it to PEER over a channel you trust (in person, "
+        "a call); when both show the same, mark PEER verified (--mark, or answer y).",
     )
-    add_profile_options(keys)
+    keys.add_argument("action", nargs="?", choices=("verify",), metavar="verify")
+    keys.add_argument("peer", nargs="?", metavar="PEER", help="the user to compare with")
+    keys.add_argument("--mark", action="store_true", help="mark PEER verified, without asking")
+    keys.add_argument("--json", action="store_true", help="one JSON object")
+    add_chat_options(keys)
+    add_connection_security_options(keys)
+
+
+def fingerprint(raw: bytes) -> str:
+    """A public key as people read it aloud: hex in groups of four."""
+    text = raw.hex()
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
 
 
 def _keys(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
-    config = chosen_profile(args, environ).config
-    remapped = keymap_from(config)
-    return Prepared(lambda: _print_keys(config, remapped))
+    settings = command_settings(args, environ)
+    if args.action != "verify":
+        return Prepared(lambda: _mine(settings, as_json=args.json), settings)
+    if args.peer is None:
+        raise UsageError("name the peer: mqchat keys verify PEER")
+    try:
+        peer = validate_user_name(args.peer, what="peer name")
+    except InvalidUserName as exc:
+        raise UsageError(str(exc)) from None
+    if peer == settings.user:
+        raise UsageError("verify a peer, not yourself: mqchat keys shows your own keys")
+    return Prepared(lambda: _verify(settings, peer, mark=args.mark, as_json=args.json), settings)
 
 
-def _print_keys(config: Config, remapped: dict[str, str]) -> int:
-    rows = [
-        (info.id, remapped.get(info.id, info.keys), info.description)
-        for info in known_bindings().values()
-    ]
-    id_width = max(len(row[0]) for row in rows)
-    key_width = max(len(row[1]) for row in rows)
-    for binding_id, keys, description in rows:
-        mark = "  (config)" if binding_id in remapped else ""
-        print(f"{binding_id:<{id_width}}  {keys:<{key_width}}  {description}{mark}")
-    print(f"\n[keys] of {config.path} rebinds them.", file=sys.stderr)
+def _fail(line: str) -> int:
+    print(f"mqchat: {display_safe(line)}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _mine(settings: Settings, *, as_json: bool) -> int:
+    from mqchat.crypto.identity import IdentityFileError
+    from mqchat.store import StoreError
+    from mqchat.tools.keys import mine
+
+    try:
+        me = mine(settings)
+    except (StoreError, IdentityFileError) as exc:
+        return _fail(str(exc))
+    try:
+        if as_json:
+            obj = {
+                "user": me.user,
+                "device": me.device,
+                "ed25519": me.public.signing.hex(),
+                "x25519": me.public.agreement.hex(),
+                "file": me.path,
+            }
+            print(json.dumps(obj))
+        else:
+            print(f"{me.user}, device {me.device} (this data dir)")
+            print(f"  signing key (Ed25519)    {fingerprint(me.public.signing)}")
+            print(f"  agreement key (X25519)   {fingerprint(me.public.agreement)}")
+            print(f"  kept in {display_safe(me.path)} (only you may read it)")
+            print("Compare safety numbers with a friend: mqchat keys verify PEER")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return stdout_gone()
+    return EXIT_OK
+
+
+def _verify(settings: Settings, peer: str, *, mark: bool, as_json: bool) -> int:
+    from mqchat.crypto.identity import IdentityFileError
+    from mqchat.mqtt.errors import LinkError
+    from mqchat.store import StoreError
+    from mqchat.tools.keys import compare, mark_verified
+
+    warn_if_insecure(settings)
+    try:
+        found = compare(settings, peer)
+    except (StoreError, IdentityFileError) as exc:
+        return _fail(str(exc))
+    except LinkError as exc:
+        return _fail(exc.reason)
+    if not found.theirs:
+        return _fail(f"{peer} has published no keys on {settings.broker.label}")
+    groups = found.number.split()
+    try:
+        if as_json:
+            obj = {
+                "peer": peer,
+                "safety_number": found.number,
+                "devices": sorted(found.theirs),
+                "verified": found.verified,
+                "changed": found.differs,
+            }
+            print(json.dumps(obj))
+        else:
+            print(f"Safety number of {settings.user} and {peer}:")
+            for row in range(3):
+                print("    " + "  ".join(groups[row * 4 : row * 4 + 4]))
+            devices = ", ".join(sorted(found.theirs))
+            print(f"{peer}'s devices: {devices}")
+            if found.differs:
+                print(
+                    f"⚠ these are not the keys this device trusts for {peer}: "
+                    "they changed since you last talked"
+                )
+            if found.verified:
+                print(f"✓ {peer} is verified")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return stdout_gone()
+    if found.verified:
+        return EXIT_OK
+    if not mark and sys.stdin.isatty() and not as_json:
+        answer = input(f"Does {peer} see the same number? Mark {peer} verified [y/N] ")
+        mark = answer.strip().lower() in ("y", "yes")
+    if mark:
+        try:
+            mark_verified(settings, found)
+        except StoreError as exc:
+            return _fail(str(exc))
+        print(f"✓ marked {peer} verified")
+    elif not sys.stdin.isatty() and not as_json:
+        print(f"(not marked: `mqchat keys verify {peer} --mark` marks {peer} verified)")
     return EXIT_OK
 
 

@@ -21,6 +21,7 @@ from mqchat.cli.base import (
     UsageError,
     app_status,
 )
+from mqchat.cli.bindings import BINDINGS_COMMANDS, add_bindings_command, keymap_from
 from mqchat.cli.broker_config import DEPLOY_COMMANDS, add_deploy_commands
 from mqchat.cli.connect import (
     add_chat_options,
@@ -35,7 +36,7 @@ from mqchat.cli.demo import DEMO_COMMANDS, add_demo_commands
 from mqchat.cli.devices import DEVICES_COMMANDS, add_devices_arguments
 from mqchat.cli.history import print_history, print_room_history, print_search
 from mqchat.cli.inspect import INSPECT_COMMANDS, add_inspect_command
-from mqchat.cli.keys import KEYS_COMMANDS, add_keys_command, keymap_from
+from mqchat.cli.keys import KEYS_COMMANDS, add_keys_command
 from mqchat.cli.profile import add_profile_options, chosen_profile
 from mqchat.cli.rooms import ROOM_COMMANDS, add_room_commands, send_to_room_command
 from mqchat.cli.serve import SERVE_COMMANDS, add_serve_commands
@@ -150,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_serve_commands(sub)
     add_demo_commands(sub)
     add_room_commands(sub)
+    add_bindings_command(sub)
     add_keys_command(sub)
     return parser
 
@@ -304,6 +306,7 @@ _COMMANDS: dict[str, Prepare] = {
     **DEMO_COMMANDS,
     **ROOM_COMMANDS,
     **KEYS_COMMANDS,
+    **BINDINGS_COMMANDS,
 }
 
 

@@ -90,6 +90,10 @@ class Settings:
     """CA, client certificate and verification for ``mqtts://`` and ``wss://``."""
     mqtt_version: MqttVersion | None = None
     """The MQTT version to speak; ``None``: 5, and 3.1.1 if the broker refuses 5."""
+    encryption: bool = True
+    """Seal what we send to users who publish keys, and publish ours (protocol v3).
+    No flag turns it off: ``False`` is for measuring what it costs
+    (bench/chat_latency.py) and for speaking protocol v2 in tests."""
 
     @property
     def database(self) -> Path:

@@ -1,7 +1,8 @@
 """``mqchat devices``: the user's devices as their retained records say, read on a
 one-shot connection (protocol v2, docs/protocol.md#devices); and ``mqchat devices
-forget``, which discards a device's session at the broker and clears its record, so
-nothing more is queued for it and the other devices stop copying to it."""
+forget``, which discards a device's session at the broker and clears its record and
+its keys, so nothing more is queued or sealed for it and the other devices stop
+copying to it."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from mqchat.core.devices import (
     session_client_id,
     why_not_forget,
 )
-from mqchat.core.topics import device_topic, devices_filter, parse_topic
+from mqchat.core.topics import device_topic, devices_filter, keys_topic, parse_topic
 from mqchat.core.wire import EnvelopeError
 from mqchat.mqtt.errors import LinkError
 from mqchat.mqtt.forget import discard_session
@@ -82,6 +83,9 @@ def forget_device(settings: Settings, device: str, *, me: str | None) -> Forgott
         if why is not None:
             raise ForgetRefused(why)
         discard_session(settings, session_client_id(settings.user, device), choice)
+        # Its keys first (protocol v3): nothing more is sealed for it. An ACL from
+        # before keys refuses this, and there were none to clear.
+        link.publish_and_wait(keys_topic(settings.namespace, settings.user, device), b"", 1, True)
         topic = device_topic(settings.namespace, settings.user, device)
         answer = link.publish_and_wait(topic, b"", 1, True)
         if answer.is_failure:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mqchat.app import LoginDefaults, make_app
-from mqchat.cli.keys import keymap_from
+from mqchat.cli.bindings import keymap_from
 from mqchat.cli.main import main
 from mqchat.config.profiles import load_config
 from mqchat.screens.friends import FriendsScreen
@@ -79,7 +79,7 @@ async def test_the_inspector_takes_keys_from_the_config_and_its_help_shows_them(
     [
         (
             '"app.qiut" = "ctrl+x"',
-            'keys."app.qiut": no binding has this id (`mqchat keys` lists them)',
+            'keys."app.qiut": no binding has this id (`mqchat bindings` lists them)',
         ),
         (
             '"app.quit" = "ctrl+"',
@@ -104,11 +104,11 @@ def test_a_bad_keys_entry_is_one_line_naming_the_file_and_the_key(
     assert says in err
 
 
-def test_mqchat_keys_lists_the_ids_with_the_keys_in_use(
+def test_mqchat_bindings_lists_the_ids_with_the_keys_in_use(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = config_with(tmp_path, '"app.quit" = "ctrl+x"')
-    assert main(["keys", "--config", str(path)]) == 0
+    assert main(["bindings", "--config", str(path)]) == 0
     lines = capsys.readouterr().out.splitlines()
     [quit_line] = [line for line in lines if line.startswith("app.quit ")]
     assert quit_line.split() == ["app.quit", "ctrl+x", "Quit", "(config)"]

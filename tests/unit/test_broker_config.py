@@ -54,6 +54,8 @@ def test_acl_rules_are_the_designs() -> None:
         "pattern read  {ns}/u/%u/requests/+",
         "pattern write {ns}/u/%u/devices/+",
         "pattern read  {ns}/u/%u/devices/+",
+        "pattern write {ns}/u/%u/keys/+",
+        "pattern read  {ns}/u/+/keys/+",
     ]
     assert acl_rules() == [rule.format(ns="mqchat") for rule in expected]
     assert acl_rules("acme/chat") == [rule.format(ns="acme/chat") for rule in expected]

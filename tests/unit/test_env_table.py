@@ -8,7 +8,7 @@ import ast
 import re
 from pathlib import Path
 
-from mqchat.cli.keys import known_bindings
+from mqchat.cli.bindings import known_bindings
 from mqchat.config.env import ENV_VARS
 
 ROOT = Path(__file__).resolve().parents[2]
