@@ -199,7 +199,7 @@ async def test_new_keys_warn_before_the_first_message_under_them(
             i for i, e in enumerate(events) if isinstance(e, Notice) and "bob's keys" in e.title
         )
         assert warning < events.index(got)
-        changed = [e for e in events[:warning + 2] if isinstance(e, TrustChanged)]
+        changed = [e for e in events[: warning + 2] if isinstance(e, TrustChanged)]
         assert changed and changed[-1].trust.changed is not None
         assert alice.encryption.trust("bob").devices == 2
         assert not alice.encryption.trust("bob").verified
