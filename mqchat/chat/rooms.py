@@ -53,8 +53,11 @@ class Rooms:
         receipt: Callable[[str, list[str], ReceiptStatus], None],
         clock: Callable[[], datetime],
         max_age: timedelta = MAX_SKEW,
+        copies: Callable[[], bool] = lambda: True,
     ) -> None:
         self._user = user
+        self._copies = copies
+        """Whether the user has other devices, which get what we send on our inbox."""
         self._max_age = max_age
         self._ns = namespace
         self._store = store
@@ -107,6 +110,8 @@ class Rooms:
         return await self._store()
 
     async def _publish(self, member: str, payload: bytes) -> None:
+        if member == self._user and not self._copies():
+            return  # no other device of ours to tell
         if self._client is None:
             self._waiting.append((member, payload))
             return

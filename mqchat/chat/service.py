@@ -40,7 +40,7 @@ from mqchat.core.events import (
 )
 from mqchat.core.model import ChatMessage, ConnectionState, PresenceState, utc_now
 from mqchat.core.names import validate_user_name
-from mqchat.core.rooms import Room, is_room_key
+from mqchat.core.rooms import is_room_key
 from mqchat.core.roster import Roster
 from mqchat.core.tasks import Background
 from mqchat.core.timing import MAX_SKEW
@@ -104,6 +104,7 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
             receipt=lambda *receipt: self._outbound.queue_receipt(*receipt),
             clock=clock,
             max_age=MAX_SKEW + timedelta(seconds=settings.session_expiry),
+            copies=lambda: self._devices.copies_wanted,
         )
         self._outbound = Outbound(
             user=self.user,
@@ -217,7 +218,7 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
     async def _serve(self) -> None:
         store = await self.store()
         await self._contacts.load()
-        self._trust_members(await self._rooms.all())
+        self._subs.trust_members(await self._rooms.all())
         # One stable client id per user and device (the database file), so the
         # broker keeps our session, and what is sent to us, while we are away.
         lock_path = self.settings.database.with_suffix(".lock")
@@ -337,14 +338,8 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
         elif isinstance(event, ContactsChanged):
             self._contacts.changed(event)
         elif isinstance(event, RoomChanged):
-            self._trust_members([event.room])
+            self._subs.trust_members([event.room])
             self._background(self._subs.sync())
-
-    def _trust_members(self, rooms: list[Room]) -> None:
-        """What the members of our rooms send us waits for us like a friend's (QoS 1)."""
-        for room in rooms:
-            for member in room.others(self.user) if room.joined else ():
-                self._subs.set_contact(member, trusted=True)
 
     def reconnect_now(self) -> None:
         if self._state is ConnectionState.RETRYING:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from mqchat.core.rooms import Room
 from mqchat.core.topics import (
     devices_filter,
     inbox_filter,
@@ -98,6 +99,12 @@ class Subscriptions:
         self.contacts.add(user)
         self._want(presence_topic(self._ns, user), 0)
         self._want(inbox_topic(self._ns, self._user, user), 1 if trusted else None)
+
+    def trust_members(self, rooms: list[Room]) -> None:
+        """What the members of our rooms send us waits for us like a friend's (QoS 1)."""
+        for room in rooms:
+            for member in room.others(self._user) if room.joined else ():
+                self.set_contact(member, trusted=True)
 
     def forget(self, user: str) -> None:
         self.contacts.discard(user)

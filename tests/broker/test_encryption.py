@@ -15,9 +15,16 @@ from pathlib import Path
 import pytest
 
 from mqchat.chat import inbound, inbound_parts
-from mqchat.chat.service import ChatService
 from mqchat.core.envelope import Text, encode_envelope
-from mqchat.core.events import ChatReceived, MessageStateChanged, Notice, Rejected, TrustChanged
+from mqchat.core.events import (
+    ChatReceived,
+    DevicesChanged,
+    MessageStateChanged,
+    Notice,
+    Rejected,
+    RoomChanged,
+    TrustChanged,
+)
 from mqchat.core.model import DeliveryState
 from mqchat.core.topics import inbox_topic
 from mqchat.crypto.identity import DeviceIdentity
@@ -25,7 +32,6 @@ from mqchat.crypto.seal import Binding, seal
 from tests.support.chat_session import befriend, running
 from tests.support.deployed_broker import RawClient
 from tests.support.mosquitto import Mosquitto
-from tests.support.recorder import Recorder
 
 pytestmark = pytest.mark.broker
 
@@ -203,3 +209,47 @@ async def test_new_keys_warn_before_the_first_message_under_them(
         assert changed and changed[-1].trust.changed is not None
         assert alice.encryption.trust("bob").devices == 2
         assert not alice.encryption.trust("bob").verified
+
+
+async def test_a_room_and_a_second_device_are_sealed_too(
+    broker: Mosquitto, namespace: str, tmp_path: Path
+) -> None:
+    """carol on two devices, a room of alice, bob and carol: carol's second device
+    reads the room; dave, subscribed to ``#``, reads nothing of it."""
+    dave = await spy_on(broker, namespace)
+    try:
+        async with (
+            running(broker, "alice", namespace, tmp_path / "alice") as (alice, on_alice),
+            running(broker, "bob", namespace, tmp_path / "bob") as (bob, on_bob),
+            running(broker, "carol", namespace, tmp_path / "carol1") as (carol, on_carol),
+            running(broker, "carol", namespace, tmp_path / "carol2") as (carol2, on_carol2),
+        ):
+            for events in (on_carol, on_carol2):
+                await events.wait_for(
+                    DevicesChanged, lambda e: sum(d.online for d in e.devices) == 2
+                )
+            room = await alice.create_room("secret plans", ["bob", "carol"])
+            for events in (on_bob, on_carol, on_carol2):
+                await events.wait_for(RoomChanged, lambda e: e.room.joined)
+            said = {
+                who.user: (await who.send_room_text("secret plans", f"whisper from {who.user}")).id
+                for who in (alice, bob, carol)
+            }
+            for events, others in [
+                (on_alice, {"bob", "carol"}),
+                (on_bob, {"alice", "carol"}),
+                (on_carol2, {"alice", "bob", "carol"}),  # carol's own, copied to her other device
+            ]:
+                for user in others:
+                    got = await events.wait_for(
+                        ChatReceived, lambda e, u=user: e.message.id == said[u]
+                    )
+                    assert got.message.sealed and got.message.body == f"whisper from {user}"
+            history = await carol2.history(room.key)
+            assert {m.body for m in history} == {f"whisper from {u}" for u in said}
+    finally:
+        dave.close()
+    payloads = chat_payloads(dave)
+    assert {json.loads(p)["type"] for _t, p in payloads if p} == {"sealed"}
+    for word in (b"whisper", b"secret plans", b"room_text", b"room_state"):
+        assert not any(word in p for _t, p in payloads), word
