@@ -225,13 +225,14 @@ class Encryption:
         stored = [StoredKey(user, d, k.agreement, k.signing) for d, k in sorted(keys.items())]
         await store.keys.replace(user, stored, now)
         self._keys[user] = keys
-        if changed:
+        if changed and user == self._user:  # the devices list shows them all
+            self._emit(Notice("A new device of yours", "What you send is sealed for it too."))
+        elif changed:
             old = self._trust.get(user, StoredTrust(user))
             await self._save_trust(StoredTrust(user, old.sealed, old.verified, now))
-            who = "your own keys" if user == self._user else f"{user}'s keys"
             self._emit(
                 Notice(
-                    f"⚠ {who} changed",
+                    f"⚠ {user}'s keys changed",
                     f"A new device or new keys for {user}. Check it is really them: compare "
                     f"safety numbers (mqchat keys verify {user}).",
                     severity="error",

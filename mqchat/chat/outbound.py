@@ -11,10 +11,9 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from mqchat.chat.introductions import Introductions
 from mqchat.core.envelope import (
     Envelope,
-    FriendAccept,
-    FriendRequest,
     Receipt,
     ReceiptStatus,
     Text,
@@ -26,7 +25,7 @@ from mqchat.core.model import ChatMessage, DeliveryState
 from mqchat.core.receipts import ReceiptQueue
 from mqchat.core.rooms import is_room_key
 from mqchat.core.tasks import all_done
-from mqchat.core.topics import inbox_topic, request_topic
+from mqchat.core.topics import inbox_topic
 from mqchat.mqtt.errors import MqttError, PublishRefused
 from mqchat.mqtt.session import Session
 from mqchat.store import ChatStore
@@ -77,6 +76,7 @@ class Outbound:
         copies: Callable[[], bool] = lambda: False,
         fan_out: Callable[[ChatMessage], list[tuple[str, bytes]]] = lambda msg: [],
         fan_out_change: Callable[[str, bytes], list[tuple[str, bytes]]] = lambda k, p: [],
+        sealed_for: Callable[[str], bool] = lambda peer: True,
     ) -> None:
         self._user = user
         self._copies = copies
@@ -92,14 +92,19 @@ class Outbound:
         self._clock = clock
         self._wake = asyncio.Event()
         self._receipts = ReceiptQueue()
-        self._accepts: dict[str, None] = {}
-        self._cleared: dict[str, None] = {}  # peers whose retained request of ours goes
+        self.introductions = Introductions(
+            user=user,
+            namespace=namespace,
+            display_name=display_name,
+            store=store,
+            wake=self._wake.set,
+            sealed_for=sealed_for,
+        )
         self._typing_sent: dict[str, float] = {}
         # The outbox in memory, oldest first, so a send costs no query; the store
         # stays the truth and refills it at every connection.
         self._outbox: dict[str, ChatMessage] = {}
         self._payloads: dict[str, bytes] = {}  # envelopes of outbox messages, encoded
-        self._requests_due = True
         self._client: Session | None = None
         # Outbox messages published on this connection and not answered yet, oldest
         # first, with when they went.
@@ -135,7 +140,7 @@ class Outbound:
 
     def queue_requests(self) -> None:
         """The store has a friend request to send."""
-        self._requests_due = True
+        self.introductions.requests()
         self._wake.set()
 
     def queue_receipt(self, peer: str, ids: list[str], status: ReceiptStatus) -> None:
@@ -144,11 +149,15 @@ class Outbound:
 
     def queue_clear_request(self, peer: str) -> None:
         """Our retained request to ``peer`` is answered (or withdrawn): clear it."""
-        self._cleared[peer] = None
+        self.introductions.clear_request(peer)
         self._wake.set()
 
     def queue_accept(self, peer: str) -> None:
-        self._accepts[peer] = None
+        self.introductions.accept(peer)
+        self._wake.set()
+
+    def wake(self) -> None:
+        """Look again at what waits (a peer's keys came, say)."""
         self._wake.set()
 
     async def run(self, client: Session) -> None:
@@ -161,16 +170,14 @@ class Outbound:
         self._outbox = stored | self._outbox  # those stored first, in the store's order
         changes = {cid: (peer, data) for cid, peer, data in await store.outgoing_changes()}
         self._changes = changes | self._changes
-        self._requests_due = True
+        self.introductions.requests()
         self._wake.set()
         try:
             while True:
                 raise_if_cancelled()
                 await self._wake.wait()
                 self._wake.clear()
-                await self._publish_accepts(client)
-                await self._clear_requests(client)
-                await self._publish_requests(client)
+                await self.introductions.publish(client, self._publish_dropping_refusal)
                 await self._publish_receipts(client)
                 await self._publish_outbox(client)
                 await self._publish_changes(client)
@@ -251,37 +258,6 @@ class Outbound:
         self._copying.discard(copy)
         if not copy.cancelled() and (error := copy.exception()) is not None:
             log.warning("a copy for our other devices was not sent: %s", error)
-
-    async def _publish_accepts(self, client: Session) -> None:
-        for peer in list(self._accepts):
-            env = FriendAccept.new(self._user, peer, name=self._name)
-            await self._publish_dropping_refusal(client, peer, env)
-            self._accepts.pop(peer, None)
-
-    async def _publish_requests(self, client: Session) -> None:
-        """Each request twice: retained on the peer's requests topic, where it waits
-        for them however long they are away (one per sender: a later one replaces
-        it), and on their inbox for a peer of protocol version 1."""
-        if not self._requests_due:
-            return
-        self._requests_due = False
-        store = await self._store()
-        for contact in await store.requests_to_send():
-            env = FriendRequest.new(self._user, contact.user, name=self._name)
-            topic = request_topic(self._ns, contact.user, self._user)
-            try:
-                await client.publish(topic, encode_envelope(env), qos=1, retain=True)
-            except PublishRefused as exc:  # an ACL from before requests topics
-                log.warning("the broker refused a request to %s: %s", contact.user, exc.reason)
-            await self._publish_dropping_refusal(client, contact.user, env)
-            await store.mark_request_sent(contact.user)
-
-    async def _clear_requests(self, client: Session) -> None:
-        for peer in list(self._cleared):
-            topic = request_topic(self._ns, peer, self._user)
-            with contextlib.suppress(PublishRefused):
-                await client.publish(topic, b"", qos=1, retain=True, json=False)
-            self._cleared.pop(peer, None)
 
     async def _publish_receipts(self, client: Session) -> None:
         batches = self._receipts.take()

@@ -37,6 +37,7 @@ from mqchat.core.events import (
     Event,
     PresenceChanged,
     RoomChanged,
+    TrustChanged,
 )
 from mqchat.core.model import ChatMessage, ConnectionState, PresenceState, utc_now
 from mqchat.core.names import validate_user_name
@@ -116,6 +117,7 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
             copies=lambda: self._devices.copies_wanted,
             fan_out=self._rooms.fan_out,
             fan_out_change=self._rooms.fan_out_change,
+            sealed_for=lambda peer: not settings.encryption or self.encryption.encrypts_to(peer),
         )
         self._redelivery = Redelivery(store=self.store, outbound=self._outbound, emit=self._emit)
         self._sending = GroupCommit(self._store_sent_now, self._store_sent, self._queue_sent)
@@ -337,6 +339,8 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
             self.encryption.peer_online(event.presence.user)
         elif isinstance(event, ContactsChanged):
             self._contacts.changed(event)
+        elif isinstance(event, TrustChanged):
+            self._outbound.wake()  # a friend request may wait for these keys
         elif isinstance(event, RoomChanged):
             self._subs.trust_members([event.room])
             self._background(self._subs.sync())

@@ -144,6 +144,8 @@ def _row(
             obj["edited"] = format_ts(msg.edited)
         if msg.deleted:
             obj["deleted"] = True
+        if msg.sealed:  # protocol v3: it travelled end-to-end encrypted
+            obj["sealed"] = True
         return json.dumps(obj, ensure_ascii=False)
     local = msg.ts.astimezone().strftime("%Y-%m-%d %H:%M:%S")
     mark = f" [{msg.state}]" if msg.outgoing else ""

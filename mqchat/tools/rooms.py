@@ -6,14 +6,17 @@ persistent session and presence are never touched."""
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from mqchat.chat.backend import SendError
+from mqchat.chat.headless_sealing import seal_session
 from mqchat.chat.rooms import Rooms
 from mqchat.config.settings import Settings
 from mqchat.core.model import DeliveryState, utc_now
 from mqchat.core.rooms import RoomError
+from mqchat.core.text import display_safe
 from mqchat.core.topics import inbox_topic
 from mqchat.mqtt.errors import MqttError, PublishRefused, describe_failure
 from mqchat.mqtt.protocol import ProtocolChoice
@@ -67,6 +70,8 @@ async def _connected(
             while True:
                 try:
                     async with open_session(settings, choice.current) as session:
+                        for warning in await seal_session(settings, store, session):
+                            print(f"mqchat: {display_safe(warning)}", file=sys.stderr)
                         await rooms.connected(session)
                         return await action(rooms)
                 except MqttError as exc:

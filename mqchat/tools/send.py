@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 
 from mqchat.chat.backend import SendError
+from mqchat.chat.headless_sealing import seal_session
 from mqchat.chat.outgoing import prepare_text
 from mqchat.config.settings import Settings
 from mqchat.core.envelope import FriendRequest, encode_envelope
 from mqchat.core.model import ChatMessage, ContactStatus, DeliveryState
+from mqchat.core.text import display_safe
 from mqchat.core.topics import inbox_topic, request_topic
 from mqchat.mqtt.errors import MqttError, PublishRefused, describe_failure
 from mqchat.mqtt.protocol import Protocol, ProtocolChoice
@@ -50,7 +53,7 @@ async def _store_and_send(
         # (retained), and once they accept, the chat sends the text again.
         asks = [(request_topic(ns, peer, me), request)] if asking else []
         try:
-            await _publish(settings, [*asks, (inbox_topic(ns, peer, me), data)])
+            await _publish(settings, store, [*asks, (inbox_topic(ns, peer, me), data)])
         except SendError:
             await store.set_state(msg.id, DeliveryState.FAILED)
             raise
@@ -61,7 +64,7 @@ async def _store_and_send(
         await store.close()
 
 
-async def _publish(settings: Settings, packets: list[tuple[str, bytes]]) -> None:
+async def _publish(settings: Settings, store: ChatStore, packets: list[tuple[str, bytes]]) -> None:
     """Publish each (topic, payload); a request topic's retained, its refusal ignored
     (an ACL from before requests topics)."""
     choice = ProtocolChoice.of(settings)
@@ -71,7 +74,7 @@ async def _publish(settings: Settings, packets: list[tuple[str, bytes]]) -> None
         async with asyncio.timeout(settings.connect_timeout * 2):
             while True:
                 try:
-                    await _publish_with(choice.current, settings, packets)
+                    await _publish_with(choice.current, settings, store, packets)
                     return
                 except MqttError as exc:
                     if not choice.fall_back(exc):
@@ -83,11 +86,13 @@ async def _publish(settings: Settings, packets: list[tuple[str, bytes]]) -> None
 
 
 async def _publish_with(
-    protocol: Protocol, settings: Settings, packets: list[tuple[str, bytes]]
+    protocol: Protocol, settings: Settings, store: ChatStore, packets: list[tuple[str, bytes]]
 ) -> None:
     # A clean session with a random id: the chat's persistent session (same user,
     # maybe running right now) is never taken over by a one-shot command.
     async with open_session(settings, protocol) as session:
+        for warning in await seal_session(settings, store, session):
+            print(f"mqchat: {display_safe(warning)}", file=sys.stderr)
         *asks, (topic, data) = packets
         for ask_topic, ask in asks:
             with contextlib.suppress(PublishRefused):

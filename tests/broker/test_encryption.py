@@ -7,6 +7,7 @@ message under them."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 import json
@@ -30,6 +31,7 @@ from mqchat.core.topics import inbox_topic
 from mqchat.crypto.identity import DeviceIdentity
 from mqchat.crypto.seal import Binding, seal
 from tests.support.chat_session import befriend, running
+from tests.support.cli import mqchat
 from tests.support.deployed_broker import RawClient
 from tests.support.mosquitto import Mosquitto
 
@@ -253,3 +255,36 @@ async def test_a_room_and_a_second_device_are_sealed_too(
     assert {json.loads(p)["type"] for _t, p in payloads if p} == {"sealed"}
     for word in (b"whisper", b"secret plans", b"room_text", b"room_state"):
         assert not any(word in p for _t, p in payloads), word
+
+
+async def test_a_script_sends_sealed_too(broker: Mosquitto, namespace: str, tmp_path: Path) -> None:
+    """`mqchat send` publishes on a connection of its own: sealed like the chat's, or
+    alice, who has had sealed messages from bob, would refuse it."""
+    async with (
+        running(broker, "alice", namespace, tmp_path / "alice") as (alice, on_alice),
+        running(broker, "bob", namespace, tmp_path / "bob") as (bob, on_bob),
+    ):
+        await befriend(alice, on_alice, bob, on_bob)
+        first = await bob.send_text("alice", "from the chat")
+        got = await on_alice.wait_for(ChatReceived, lambda e: e.message.id == first.id)
+        assert got.message.sealed and alice.trust("bob").sealed
+        room = await alice.create_room("ops", ["bob"])
+        await on_bob.wait_for(RoomChanged, lambda e: e.room.joined)
+        for args in (["alice", "from a script"], ["--room", "ops", "to the room, from a script"]):
+            done = await asyncio.to_thread(
+                mqchat,
+                "send",
+                *args,
+                "--user",
+                "bob",
+                "--broker",
+                broker.url,
+                data=tmp_path / "bob",
+                env={"MQCHAT_NAMESPACE": namespace},
+            )
+            assert done.returncode == 0, done.stderr
+            body = args[-1]
+            got = await on_alice.wait_for(ChatReceived, lambda e, b=body: e.message.body == b)
+            assert got.message.sealed
+        assert alice.rejected_count == 0
+        assert [m.body for m in await alice.history(room.key)] == ["to the room, from a script"]

@@ -150,6 +150,13 @@ def test_two_terminals_chat(
     terminals: Callable[[str, list[str]], Terminal],
 ) -> None:
     common = ["--broker", own_broker.url, "--data-dir", str(tmp_path)]
+    # Anyone who can subscribe to everything on the broker (end-to-end encryption)
+    wire = tmp_path / "wire.txt"
+    with wire.open("wb") as out:
+        spy = subprocess.Popen(
+            ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(own_broker.port), "-v", "-t", "#"],
+            stdout=out,
+        )
     bob = terminals("bob", ["chat", "alice", "--user", "bob", "--name", "Bob", *common])
     alice = terminals("alice", ["chat", "bob", "--user", "alice", "--name", "Alice", *common])
     # a person types once the composer shows ("connected" shows on the way there)
@@ -180,6 +187,18 @@ def test_two_terminals_chat(
     for user, peer in (("alice", "bob"), ("bob", "alice")):
         rows = history(user, peer, own_broker, tmp_path)
         assert [(r["from"], r["body"]) for r in rows] == want
+        assert all(r.get("sealed") for r in rows)
+    spy.terminate()
+    spy.wait(timeout=10)
+    chat = [  # "topic payload" lines; "(null)": a cleared friend request, no payload
+        payload
+        for topic, _, payload in (line.partition(b" ") for line in wire.read_bytes().splitlines())
+        if payload != b"(null)" and (b"/inbox/" in topic or b"/requests/" in topic)
+    ]
+    assert len(chat) >= 4  # the two texts and their receipts, at least
+    assert [p for p in chat if json.loads(p)["type"] != "sealed"] == []
+    for word in (b"hello bob", b"hi alice", b"Alice", b"Bob"):
+        assert not any(word in payload for payload in chat), word
     # bob's ctrl+q said goodbye itself: a plain offline, not the Will's "lost"
     retained = subprocess.run(
         [

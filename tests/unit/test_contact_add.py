@@ -37,6 +37,6 @@ async def test_a_request_stored_between_the_look_and_the_insert_is_accepted(
         assert added.status is ContactStatus.FRIEND
         stored = await look("bob")
         assert stored is not None and stored.status is ContactStatus.FRIEND
-        assert "bob" in service._outbound._accepts  # the accept goes out on connecting
+        assert "bob" in service._outbound.introductions._accepts  # it goes out on connecting
     finally:
         await service.stop()
