@@ -288,3 +288,20 @@ async def test_a_script_sends_sealed_too(broker: Mosquitto, namespace: str, tmp_
             assert got.message.sealed
         assert alice.rejected_count == 0
         assert [m.body for m in await alice.history(room.key)] == ["to the room, from a script"]
+
+
+async def test_a_message_near_the_size_limit_arrives_sealed(
+    broker: Mosquitto, namespace: str, tmp_path: Path
+) -> None:
+    """Sealed, a message is a third larger on the wire (base64): the receiver holds the
+    inside to the limit, not the ciphertext."""
+    async with (
+        running(broker, "alice", namespace, tmp_path / "alice") as (alice, on_alice),
+        running(broker, "bob", namespace, tmp_path / "bob") as (bob, on_bob),
+    ):
+        await befriend(alice, on_alice, bob, on_bob)
+        body = "é" * 32_000  # 64,000 bytes of UTF-8: just within the 64 KiB limit
+        long = await bob.send_text("alice", body)
+        got = await on_alice.wait_for(ChatReceived, lambda e: e.message.id == long.id)
+        assert got.message.sealed and got.message.body == body
+        assert alice.rejected_count == 0
