@@ -304,8 +304,16 @@ class MqchatApp(App[None]):
                 + [(extra, 0) for extra in self.inspector_filters],
                 data_dir=settings.data_dir,
                 clock=lambda: self.clock().timestamp(),
+                unseal=self.unseal,
             )
         )
+
+    def unseal(self, topic: str, payload: bytes) -> bytes | None:
+        """The inspector's way to open a sealed message with this device's keys: the
+        running backend's (none once it stopped). The inspector gets this callable,
+        never the backend."""
+        backend = self.backend
+        return None if backend is None else backend.unseal(topic, payload)
 
     # Quitting: always say goodbye to the broker first.
 

@@ -64,6 +64,9 @@ class View(StrEnum):
     TEXT = "text"
     HEX = "hex"
     BASE64 = "base64"
+    DECRYPTED = "decrypted"
+    """A sealed chat envelope opened with this device's keys (``inspector/sealed.py``);
+    never a view of the wire bytes: :func:`format_payload` shows the detected one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +186,7 @@ def format_payload(
     it as text."""
     total = len(payload) if size is None else max(size, len(payload))
     kind, value = _detect(payload, size, limit)
-    if view is None:
+    if view is None or view is View.DECRYPTED:
         view = {PayloadKind.JSON: View.JSON, PayloadKind.BINARY: View.HEX}.get(kind, View.TEXT)
     if view is View.JSON and kind is not PayloadKind.JSON:
         view = View.TEXT

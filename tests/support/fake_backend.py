@@ -45,7 +45,17 @@ from mqchat.core.names import validate_user_name
 from mqchat.core.search import body_matches, search_words
 from mqchat.core.topics import validate_device_id
 
-__all__ = ["NOW", "THIS_DEVICE", "FakeBackend", "at", "fake_factory", "seeded_backend"]
+__all__ = [
+    "NOW",
+    "SEALED_FOR_ALICE",
+    "SEALED_FOR_CAROL",
+    "SEALED_INNER",
+    "THIS_DEVICE",
+    "FakeBackend",
+    "at",
+    "fake_factory",
+    "seeded_backend",
+]
 
 NOW = datetime(2026, 11, 22, 14, 5, tzinfo=UTC)
 """The fixed "now" of the UI tests (the tests run with TZ=UTC)."""
@@ -53,6 +63,28 @@ NOW = datetime(2026, 11, 22, 14, 5, tzinfo=UTC)
 
 THIS_DEVICE = "a1b2c3d4e5f6"
 """The fake's own device id."""
+
+
+SEALED_INNER = (
+    b'{"v":3,"id":"0193f1a0-0000-7000-8000-000000000001","type":"text","from":"bob",'
+    b'"to":"alice","ts":"2026-11-22T14:04:00.000Z","body":"[bold red]meet at 5[/] \\u001b[2J"}'
+)
+"""The envelope inside :data:`SEALED_FOR_ALICE`: bob's text, with Rich markup and an
+escape sequence that must be shown literally."""
+
+SEALED_FOR_ALICE = (
+    b'{"v":3,"id":"0193f1a0-0000-7000-8000-000000000001","type":"sealed","from":"bob",'
+    b'"to":"alice","ts":"2026-11-22T14:04:00.000Z","sealed":{"v":1,"from":"b0b0b0b0b0b0",'
+    b'"n":"q8PA9bYfT1h2kLmN","ct":"x9Rk2dQ0hT3nF6yWzB8pLc4vA1sE5gJ7uK0oI2mHqXc=",'
+    b'"keys":[{"u":"alice","d":"a1b2c3d4e5f6","n":"Zm9vYmFyYmF6cXV4","k":"c2VjcmV0LWtleS13cmFwcGVkLWZvci1hbGljZQ=="}]}}'
+)
+"""A sealed envelope from bob that the fake's :meth:`FakeBackend.unseal` opens to
+:data:`SEALED_INNER` (the bytes are made up; only the fake knows them)."""
+
+SEALED_FOR_CAROL = SEALED_FOR_ALICE.replace(b'"to":"alice"', b'"to":"carol"').replace(
+    b'"u":"alice","d":"a1b2c3d4e5f6"', b'"u":"carol","d":"c0c0c0c0c0c0"'
+)
+"""A sealed envelope between two others: the fake cannot open it."""
 
 
 def at(hhmm: str, days_ago: int = 0) -> datetime:
@@ -126,6 +158,10 @@ class FakeBackend(ChatBackend):
         self.blocked: list[str] = []
         self.own_devices = Devices(THIS_DEVICE)
         self.forgotten: list[str] = []
+        self.sealed: dict[bytes, bytes] = {SEALED_FOR_ALICE: SEALED_INNER}
+        """What :meth:`unseal` opens: sealed payload → inner envelope."""
+        self.unsealed: list[tuple[str, bytes]] = []
+        """Each :meth:`unseal`'s topic and payload, in order."""
         self.run_started = asyncio.Event()
         self._stopped = asyncio.Event()
         self._ids = itertools.count(1)
@@ -519,6 +555,10 @@ class FakeBackend(ChatBackend):
             raise DeviceRefused("not connected to the broker: try again once connected")
         self.forgotten.append(device)
         self.set_device(device, None)
+
+    def unseal(self, topic: str, payload: bytes) -> bytes | None:
+        self.unsealed.append((topic, payload))
+        return self.sealed.get(payload)
 
 
 def fake_factory(

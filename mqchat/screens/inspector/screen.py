@@ -26,6 +26,7 @@ from mqchat.inspector.capture import Captured, CaptureStore
 from mqchat.inspector.export import export_jsonl
 from mqchat.inspector.model import InspectorModel
 from mqchat.inspector.payload import View, numeric_fields
+from mqchat.inspector.sealed import SealedReader, Unseal
 from mqchat.inspector.sys_stats import SYS_FILTER, sys_rows
 from mqchat.inspector.view import InspectorView, ViewFilter
 from mqchat.screens.inspector.broker_stats import BrokerStatsScreen
@@ -61,7 +62,9 @@ class InspectorScreen(Screen[None]):
     """The inspector on ``backend``, which it starts on mount (subscribed to
     ``filters``: (filter, QoS) pairs) and stops when it closes. Exports go to
     ``data_dir/exports``; ``clock`` gives epoch seconds (fixed in tests); ``store``
-    overrides the capture's bounds.
+    overrides the capture's bounds. ``unseal`` opens a sealed chat envelope with this
+    device's keys (the chat app lends its backend's); without it (``mqchat inspect``)
+    a sealed payload is only shown as such.
 
     ``space`` pauses the view only: messages are still counted, captured (within the
     store's bounds) and exported, and resuming shows the present at once."""
@@ -104,6 +107,10 @@ class InspectorScreen(Screen[None]):
         ("enter", "Log: show that message in the detail"),
     )
     """Keys of the panes themselves, listed in the help."""
+    DECRYPT_KEYS = (
+        ("v", "Sealed chat message: its decrypted view, opened with this device's keys"),
+    )
+    """Listed in the help when the inspector can open sealed messages (in the chat)."""
 
     def __init__(
         self,
@@ -113,6 +120,7 @@ class InspectorScreen(Screen[None]):
         data_dir: Path,
         clock: Callable[[], float] = time.time,
         store: CaptureStore | None = None,
+        unseal: Unseal | None = None,
     ) -> None:
         super().__init__()
         self.backend = backend
@@ -138,6 +146,8 @@ class InspectorScreen(Screen[None]):
         """A message picked in the log, shown instead of the topic's last one."""
         self.spark_field: str | None = None
         """The JSON field the sparkline follows (``n``); ``None``: the first numeric."""
+        self.sealed = SealedReader(unseal)
+        """The shown message's sealed state; opens it when its decrypted view is shown."""
         self._base_received = 0
         self._base_dropped = 0
         """The backend's counts when the capture was last cleared (``ctrl+l``)."""
@@ -266,6 +276,7 @@ class InspectorScreen(Screen[None]):
             history,
             count=stats.count if stats is not None else 1,
             field=spark_field(history, self.spark_field),
+            sealing=self.sealed.state(message, open_it=self.view is View.DECRYPTED),
         )
 
     # -- selection ------------------------------------------------------------------
@@ -292,7 +303,7 @@ class InspectorScreen(Screen[None]):
 
     def action_cycle_view(self) -> None:
         detail = self.query_one(DetailView)
-        self.view = next_view(detail.view or View.TEXT)
+        self.view = next_view(detail.view or View.TEXT, detail.views)
         self._show_detail()
 
     def action_next_field(self) -> None:
@@ -314,6 +325,7 @@ class InspectorScreen(Screen[None]):
         self._base_received = self.backend.received
         self._base_dropped = self.backend.dropped
         self.shown.clear()
+        self.sealed.forget()
         self.picked = None
         self.query_one(DetailView).show_hint("Cleared: counting again from 0.")
         self._dirty = True
@@ -341,7 +353,10 @@ class InspectorScreen(Screen[None]):
         return self.selected or ""
 
     def action_help(self) -> None:
-        self.app.push_screen(KeysHelpScreen("Inspector keys", key_rows(self), self.EXTRA_KEYS))
+        extra: tuple[tuple[str, str], ...] = self.EXTRA_KEYS
+        if self.sealed.unseal is not None:
+            extra += self.DECRYPT_KEYS
+        self.app.push_screen(KeysHelpScreen("Inspector keys", key_rows(self), extra))
 
     def action_broker_stats(self) -> None:
         """The broker's $SYS figures (subscribing to ``$SYS/#`` the first time)."""

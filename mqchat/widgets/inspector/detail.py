@@ -1,6 +1,7 @@
 """The inspector's detail pane: the last message of the selected topic (or the one
 picked in the log) with its flags, the payload as JSON, text, hex or base64, its
-MQTT 5 properties, and the topic's recent history with a sparkline."""
+MQTT 5 properties, and the topic's recent history with a sparkline. A sealed chat
+message has one more view inside the chat: its envelope decrypted here."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from textual.widgets import Static
 
 from mqchat.inspector.capture import Captured
 from mqchat.inspector.payload import View
-from mqchat.widgets.inspector.render import detail_text
+from mqchat.inspector.sealed import Sealing
+from mqchat.widgets.inspector.render import SEALED_VIEWS, VIEWS, detail_text
 
 __all__ = ["DetailView"]
 
@@ -27,11 +29,13 @@ class DetailView(VerticalScroll):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.shown: tuple[int, View | None, int, str | None] | None = None
-        """(seq, view, newest kept seq, sparkline field) of what is drawn, to skip
-        redrawing it."""
+        self.shown: tuple[int, View | None, int, str | None, Sealing | None] | None = None
+        """(seq, view, newest kept seq, sparkline field, sealing) of what is drawn, to
+        skip redrawing it."""
         self.view: View | None = None
         """The view last drawn (the detected one unless the user cycled)."""
+        self.views: tuple[View, ...] = VIEWS
+        """The views the message drawn has, in the order ``v`` cycles them."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-body")
@@ -48,12 +52,16 @@ class DetailView(VerticalScroll):
         *,
         count: int,
         field: str | None = None,
+        sealing: Sealing | None = None,
     ) -> None:
-        key = (message.seq, view, len(history) and history[-1].seq, field)
+        key = (message.seq, view, len(history) and history[-1].seq, field, sealing)
         if key == self.shown:
             return
         width = max(self.scrollable_content_region.width, 20)
-        text, formatted = detail_text(message, view, history, count=count, width=width, field=field)
+        text, formatted = detail_text(
+            message, view, history, count=count, width=width, field=field, sealing=sealing
+        )
         self.view = formatted.view
+        self.views = SEALED_VIEWS if sealing is not None and sealing.can_open else VIEWS
         self.shown = key
         self.query_one("#detail-body", Static).update(text)

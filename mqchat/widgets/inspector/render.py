@@ -6,7 +6,7 @@ topic, payload and property comes from the network, so each goes through
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from rich.cells import cell_len
@@ -18,7 +18,9 @@ from mqchat.core.model import ConnectionState
 from mqchat.core.text import display_safe
 from mqchat.inspector.capture import Captured, PropertyValue
 from mqchat.inspector.payload import (
+    FORMAT_LIMIT,
     FormattedPayload,
+    PayloadKind,
     View,
     fit_width,
     format_payload,
@@ -27,10 +29,12 @@ from mqchat.inspector.payload import (
     preview,
     sparkline,
 )
+from mqchat.inspector.sealed import DECRYPTED_LABEL, NOT_FOR_US, Sealing
 from mqchat.inspector.topic_tree import TreeRow, folded_levels
 from mqchat.widgets.render import connection_text
 
 __all__ = [
+    "SEALED_VIEWS",
     "VIEWS",
     "StatusFigures",
     "clock_ms",
@@ -48,6 +52,9 @@ __all__ = [
 ]
 
 VIEWS = (View.JSON, View.TEXT, View.HEX, View.BASE64)
+"""The views of the wire bytes, in the order ``v`` cycles through them."""
+SEALED_VIEWS = (*VIEWS, View.DECRYPTED)
+"""The views of a sealed message the chat can try to open."""
 HISTORY_LINES = 8
 """Newest messages of the topic listed under the detail."""
 
@@ -82,8 +89,11 @@ def plural(count: int, word: str) -> str:
     return f"{count:,} {word}" + ("" if count == 1 else "s")
 
 
-def next_view(current: View) -> View:
-    return VIEWS[(VIEWS.index(current) + 1) % len(VIEWS)]
+def next_view(current: View, views: Sequence[View] = VIEWS) -> View:
+    """The view after ``current`` among ``views`` (the first when it is not one)."""
+    if current not in views:
+        return views[0]
+    return views[(views.index(current) + 1) % len(views)]
 
 
 # -- the message log ----------------------------------------------------------------
@@ -233,9 +243,9 @@ def properties_text(properties: Mapping[str, PropertyValue] | None) -> Text:
     return text
 
 
-def _views_bar(shown: View) -> Text:
+def _views_bar(shown: View, views: Sequence[View]) -> Text:
     text = Text(end="")
-    for view in VIEWS:
+    for view in views:
         style = "bold reverse" if view is shown else "dim"
         text.append(f"[{view}]", style=style)
         text.append(" ")
@@ -303,11 +313,17 @@ def detail_text(
     count: int,
     width: int = 60,
     field: str | None = None,
+    sealing: Sealing | None = None,
 ) -> tuple[Text, FormattedPayload]:
     """The detail of one message: its flags, the payload in ``view`` (the detected
     one when ``None``), its properties, and the topic's recent history, for a pane
     ``width`` cells wide; the history's sparkline follows the JSON ``field`` (see
-    :func:`spark_field`)."""
+    :func:`spark_field`).
+
+    ``sealing`` is what is known of a sealed message (``None``: not sealed): when it
+    can be opened the views include ``decrypted``, drawn when ``view`` asks for it
+    from ``sealing.inner``; the wire views stay the ciphertext. The returned payload
+    is the inner envelope's, with the view ``decrypted``, when that is drawn."""
     formatted = format_payload(message.payload, view, size=message.size)
     meta = " · ".join(
         [
@@ -323,15 +339,41 @@ def detail_text(
         text.stylize("bold yellow", 0, len("retained"))
     text.append("\n")
     text.append_text(_cuts(message, formatted))
-    text.append_text(_views_bar(formatted.view))
-    text.append(f"  (detected: {formatted.kind})\n", style="dim")
-    body = Text(formatted.text, end="")
-    if formatted.is_json:
-        body = _json(body)
-    text.append_text(body)
+    views = SEALED_VIEWS if sealing is not None and sealing.can_open else VIEWS
+    decrypted = view is View.DECRYPTED and sealing is not None and sealing.tried
+    text.append_text(_views_bar(View.DECRYPTED if decrypted else formatted.view, views))
+    kind = f"{formatted.kind}, sealed" if sealing is not None else str(formatted.kind)
+    text.append(f"  (detected: {kind})\n", style="dim")
+    if decrypted:
+        assert sealing is not None
+        formatted = _decrypted(sealing, text)
+    else:
+        text.append_text(_payload_body(formatted))
     text.append("\n\n")
     text.append_text(properties_text(message.properties))
     if history:
         text.append("\n")
         text.append_text(_history(history, width, spark_field(history, field)))
     return text, formatted
+
+
+def _payload_body(formatted: FormattedPayload) -> Text:
+    body = Text(formatted.text, end="")
+    return _json(body) if formatted.is_json else body
+
+
+def _decrypted(sealing: Sealing, text: Text) -> FormattedPayload:
+    """Append the opened envelope to ``text`` under a label that says where it comes
+    from, or :data:`NOT_FOR_US`; the inner envelope formatted like any payload (so
+    its text stays literal)."""
+    if sealing.inner is None:
+        text.append(NOT_FOR_US, style="bold yellow")
+        text.append(
+            "\n(not sealed for this device, or by one whose keys it does not trust)",
+            style="dim italic",
+        )
+        return FormattedPayload(PayloadKind.EMPTY, View.DECRYPTED, NOT_FOR_US)
+    text.append(f"{DECRYPTED_LABEL}\n", style="bold green")
+    inner = format_payload(sealing.inner, View.JSON, limit=FORMAT_LIMIT)
+    text.append_text(_payload_body(inner))
+    return replace(inner, view=View.DECRYPTED)
