@@ -25,7 +25,6 @@ import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -358,7 +357,7 @@ class Encryption:
                 raise Refused(f"sealed by a device of {env.sender} whose keys we do not have")
             binding = Binding(env.id, Sealed.type, env.sender, env.recipient)
             plain = open_sealed(env.box, binding, self.identity, self._user, self.device, sender)
-            inner = parse_envelope(plain, max_size=max_size)
+            inner = parse_envelope(plain, max_size=max_size, encrypted=True)
         except (SealError, EnvelopeError) as exc:
             raise Refused(f"a sealed message from {env.sender} that does not open: {exc}") from None
         if isinstance(inner, Sealed) or (inner.id, inner.sender, inner.recipient) != (
@@ -371,4 +370,4 @@ class Encryption:
             old = self._trust.get(env.sender, StoredTrust(env.sender))
             await self._save_trust(StoredTrust(env.sender, True, old.verified, old.changed_ms))
             self._emit(TrustChanged(self.trust(env.sender)))
-        return replace(inner, encrypted=True)
+        return inner

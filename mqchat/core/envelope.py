@@ -253,11 +253,11 @@ opened if it came :class:`Sealed`."""
 
 
 def parse_envelope(
-    data: bytes, *, max_size: int = MAX_ENVELOPE_BYTES
+    data: bytes, *, max_size: int = MAX_ENVELOPE_BYTES, encrypted: bool = False
 ) -> Envelope | Sealed | Unknown:
     """Decode and validate an inbound payload. Raises :class:`EnvelopeError` with the
     reason; a well-formed envelope of a type this version does not know comes back as
-    :class:`Unknown`."""
+    :class:`Unknown`. ``encrypted``: it is what a sealed envelope held."""
     obj = load_object(data, max_size)
     v = obj.get("v")
     if not isinstance(v, int) or isinstance(v, bool) or v < 1:
@@ -274,6 +274,7 @@ def parse_envelope(
         "recipient": user_field(obj, "to"),
         "ts": parse_ts(obj.get("ts")),
         "v": v,
+        "encrypted": encrypted,
     }
     match type_:
         case "text":
