@@ -16,7 +16,7 @@ from mqchat.chat.backend import EventListener
 from mqchat.chat.edits import receive_change
 from mqchat.chat.encryption import WAIT, Encryption, Refused, Wait
 from mqchat.chat.friend_requests import receive_accept, receive_request
-from mqchat.chat.inbound_parts import Copies, Replies, Seen, Watchlist
+from mqchat.chat.inbound_parts import REPLAYED, Copies, Replies, Seen, Watchlist, replay_notice
 from mqchat.chat.inbound_texts import receive_texts
 from mqchat.chat.outbound import raise_if_cancelled
 from mqchat.chat.own_copies import copied_from_elsewhere, own_texts
@@ -119,7 +119,6 @@ class Inbound:
         self.rejected = 0
         """How many messages were refused so far."""
         self._reasons: set[str] = set()
-        # Inbox messages handled lately (see _Copies).
         self._recent: Seen = OrderedDict()
 
     def reject(self, topic: str, reason: str) -> None:
@@ -143,13 +142,14 @@ class Inbound:
 
         pumping = asyncio.create_task(pump())
         # Sealed by a device whose keys have not come yet (not acknowledged): tried
-        # again, in order, when keys come; refused after KEY_WAIT_S.
+        # again, in order, when keys come; refused KEY_WAIT_S after the first of them.
         waiting: list[Incoming] = []
+        loop, given_up_at = asyncio.get_running_loop(), 0.0
         try:
             while True:
                 raise_if_cancelled()
                 try:
-                    async with asyncio.timeout(KEY_WAIT_S if waiting else None):
+                    async with asyncio.timeout_at(given_up_at if waiting else None):
                         batch = [await arrived.get()]
                 except TimeoutError:
                     await self._handle_and_acknowledge(session, waiting, final=True)
@@ -157,11 +157,13 @@ class Inbound:
                     continue
                 while not arrived.empty() and len(batch) < _MAX_BATCH:
                     batch.append(arrived.get_nowait())
-                messages = [m for m in batch if isinstance(m, Incoming)]
-                if waiting and self._keys_came:
-                    messages, waiting = waiting + messages, []
                 self._keys_came = False
+                messages = [m for m in batch if isinstance(m, Incoming)]
+                if not waiting:
+                    given_up_at = loop.time() + KEY_WAIT_S
                 waiting += await self._handle_and_acknowledge(session, messages)
+                if waiting and self._keys_came:
+                    waiting = await self._handle_and_acknowledge(session, waiting)
                 for item in batch:
                     if isinstance(item, BaseException):
                         raise item
@@ -215,14 +217,10 @@ class Inbound:
         await self._receive_texts(texts)
         copies.keep()
         for replayed in copies.replays:
-            self._replayed(replayed)
+            self.reject(replayed.topic, REPLAYED)
+            if notice := replay_notice(replayed):
+                self._emit(notice)
         return waiting
-
-    def _replayed(self, message: Incoming) -> None:
-        self.reject(message.topic, why := "the same message again, long after it came: replayed")
-        if b'"sealed"' in message.payload:
-            who = message.topic.rsplit("/", 1)[-1]
-            self._emit(Notice(f"⚠ A message from {who} came again", why, "warning"))
 
     async def _decode(self, message: Incoming, *, final: bool) -> Envelope | Unknown | Wait | None:
         """The envelope of an inbox message, checked against its topic and opened if

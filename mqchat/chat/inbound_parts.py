@@ -10,11 +10,22 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from mqchat.core.envelope import ReceiptStatus, Text
+from mqchat.core.events import Notice
 from mqchat.core.model import ChatMessage, DeliveryState, Direction
 from mqchat.core.timing import effective_time
 from mqchat.mqtt.session import Incoming
 
-__all__ = ["RECENT", "REPLAY_AFTER_S", "Copies", "Replies", "Seen", "Watchlist", "received"]
+__all__ = [
+    "RECENT",
+    "REPLAYED",
+    "REPLAY_AFTER_S",
+    "Copies",
+    "Replies",
+    "Seen",
+    "Watchlist",
+    "received",
+    "replay_notice",
+]
 
 RECENT = 4096
 """How many inbox messages :class:`Copies` remembers."""
@@ -110,3 +121,14 @@ def received(env: Text, arrived: datetime, max_age: timedelta) -> ChatMessage:
         claimed_ts=claimed,
         sealed=env.encrypted,
     )
+
+
+REPLAYED = "the same message again, long after it came: replayed"
+
+
+def replay_notice(message: Incoming) -> Notice | None:
+    """The warning a replayed sealed message deserves (the topic's last level is its
+    sender); ``None`` for plain text, which only counts."""
+    if b'"sealed"' not in message.payload:
+        return None
+    return Notice(f"⚠ A message from {message.topic.rsplit('/', 1)[-1]} came again", REPLAYED)

@@ -11,6 +11,7 @@ import asyncio
 import base64
 import itertools
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ from mqchat.core.events import (
     TrustChanged,
 )
 from mqchat.core.model import DeliveryState
-from mqchat.core.topics import inbox_topic
+from mqchat.core.topics import inbox_topic, keys_topic
 from mqchat.crypto.identity import DeviceIdentity
 from mqchat.crypto.seal import Binding, seal
 from tests.support.chat_session import befriend, running
@@ -304,4 +305,38 @@ async def test_a_message_near_the_size_limit_arrives_sealed(
         long = await bob.send_text("alice", body)
         got = await on_alice.wait_for(ChatReceived, lambda e: e.message.id == long.id)
         assert got.message.sealed and got.message.body == body
+        assert alice.rejected_count == 0
+
+
+async def test_a_message_waits_for_keys_that_come_after_it(
+    broker: Mosquitto, namespace: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sealed message from a device whose keys have not come yet is put aside,
+    unacknowledged, and opened as soon as they come, not when the wait runs out."""
+    monkeypatch.setattr(inbound, "KEY_WAIT_S", 60.0)
+    async with running(broker, "alice", namespace, tmp_path / "alice") as (alice, on_alice):
+        bob = DeviceIdentity.generate()
+        text = Text.new("bob", "alice", "sealed before my keys were out")
+        box = seal(
+            encode_envelope(text),
+            Binding(text.id, "sealed", "bob", "alice"),
+            bob,
+            "b0b0",
+            [alice.encryption.public],
+        )
+        head = {"v": 3, "id": text.id, "type": "sealed", "from": "bob", "to": "alice",
+                "ts": "2026-12-07T00:00:00.000Z"}  # fmt: skip
+        raw = await RawClient(broker.port, "bob", None).connect()
+        try:
+            await raw.publish(
+                inbox_topic(namespace, "alice", "bob"),
+                json.dumps(head | {"sealed": json.loads(box)}).encode(),
+            )
+            await raw.publish(  # then bob's keys, as a device publishes them
+                keys_topic(namespace, "bob", "b0b0"), bob.record("bob", "b0b0", datetime.now(UTC))
+            )
+        finally:
+            raw.close()
+        got = await on_alice.wait_for(ChatReceived, lambda e: e.message.id == text.id)
+        assert got.message.sealed and got.message.body == "sealed before my keys were out"
         assert alice.rejected_count == 0
