@@ -43,7 +43,7 @@ from mqchat.crypto.identity import (
     verify_record,
 )
 from mqchat.crypto.safety import safety_number
-from mqchat.crypto.seal import Binding, SealError, open_sealed, seal, sealed_by
+from mqchat.crypto.seal import Binding, NotForUs, SealError, open_sealed, seal, sealed_by
 from mqchat.mqtt.errors import MqttError, PublishRefused
 from mqchat.mqtt.session import Session
 from mqchat.store import ChatStore
@@ -78,7 +78,13 @@ WAIT = Wait.WAIT
 
 
 class Refused(Exception):
-    """An envelope that must not be taken: the text says why, for the warning."""
+    """An envelope that must not be taken: the text says why, for the warning.
+    ``quiet``: no alarm, only counted (sealed for other devices, as a friend request
+    left for us before our keys changed: not for us, not an attack)."""
+
+    def __init__(self, reason: str, *, quiet: bool = False) -> None:
+        super().__init__(reason)
+        self.quiet = quiet
 
 
 class Encryption:
@@ -359,7 +365,8 @@ class Encryption:
             plain = open_sealed(env.box, binding, self.identity, self._user, self.device, sender)
             inner = parse_envelope(plain, max_size=max_size, encrypted=True)
         except (SealError, EnvelopeError) as exc:
-            raise Refused(f"a sealed message from {env.sender} that does not open: {exc}") from None
+            why = f"a sealed message from {env.sender} that does not open: {exc}"
+            raise Refused(why, quiet=isinstance(exc, NotForUs)) from None
         if isinstance(inner, Sealed) or (inner.id, inner.sender, inner.recipient) != (
             env.id,
             env.sender,

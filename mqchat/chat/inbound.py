@@ -302,7 +302,8 @@ class Inbound:
             return await self._crypto.unwrap(env, final=final, max_size=self._max_payload)
         except Refused as exc:
             self.reject(topic, str(exc))
-            self._emit(Notice(f"⚠ Refused a message from {env.sender}", str(exc), "error"))
+            if not exc.quiet:
+                self._emit(Notice(f"⚠ Refused a message from {env.sender}", str(exc), "error"))
             return None
 
     async def _dispatch(

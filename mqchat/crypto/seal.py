@@ -46,6 +46,7 @@ __all__ = [
     "MAX_SEALED_FOR",
     "SEAL_VERSION",
     "Binding",
+    "NotForUs",
     "SealError",
     "open_sealed",
     "seal",
@@ -60,6 +61,10 @@ own other devices."""
 
 class SealError(ValueError):
     """A sealed message that must not be shown; the text says why."""
+
+
+class NotForUs(SealError):
+    """A sealed message with no key for this device: sealed for others."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +191,7 @@ def open_sealed(
         None,
     )  # fmt: skip
     if mine is None:
-        raise SealError("no key for this device")
+        raise NotForUs("no key for this device")
     nonce, ct = _raw(fields.get("n"), "n", 12), _raw(fields.get("ct"), "ct")
     content_aad = _content_aad(binding, sender.device)
     aad = _wrap_aad(content_aad, my_user, my_device, nonce, ct)

@@ -15,7 +15,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from mqchat.chat.backend import DeviceRefused
-from mqchat.core.events import ChatReceived, DevicesChanged
+from mqchat.core.events import ChatReceived, DevicesChanged, TrustChanged
 from tests.broker.test_devices import both_know_both, second_device_knows_bob
 from tests.support.chat_session import befriend, running
 from tests.support.cli import mqchat
@@ -104,9 +104,16 @@ async def test_devices_lists_both_and_forget_clears_one(
         assert second.startswith(server_id) and " offline " in second
         assert "this device" not in second
 
+        assert set(bob.encryption.devices("alice")) == {laptop_id, server_id}
+        mark = len(on_bob.events)
         status, out, err = await devices_cli(broker, namespace, laptop_dir, "forget", server_id)
         assert status == 0, err
         assert out.startswith(f"forgot alice's device {server_id}")
+        # Its keys are gone too: nothing more is sealed for it (protocol v3).
+        await on_bob.wait_for(
+            TrustChanged, lambda e: e.trust.user == "alice" and e.trust.devices == 1, since=mark
+        )
+        assert set(bob.encryption.devices("alice")) == {laptop_id}
         # Its record is gone, for the running device and for a new look alike.
         await on_laptop.wait_for(
             DevicesChanged, lambda e: [d.device for d in e.devices] == [laptop_id]
