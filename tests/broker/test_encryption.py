@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from mqchat.chat import inbound, inbound_parts
-from mqchat.chat.service import ChatService
 from mqchat.core.envelope import Text, encode_envelope
 from mqchat.core.events import ChatReceived, MessageStateChanged, Notice, Rejected, TrustChanged
 from mqchat.core.model import DeliveryState
@@ -25,7 +24,6 @@ from mqchat.crypto.seal import Binding, seal
 from tests.support.chat_session import befriend, running
 from tests.support.deployed_broker import RawClient
 from tests.support.mosquitto import Mosquitto
-from tests.support.recorder import Recorder
 
 pytestmark = pytest.mark.broker
 

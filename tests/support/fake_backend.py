@@ -29,6 +29,7 @@ from mqchat.core.events import (
     PeerTyping,
     PresenceChanged,
     Rejected,
+    TrustChanged,
 )
 from mqchat.core.model import (
     ChatMessage,
@@ -44,8 +45,17 @@ from mqchat.core.model import (
 from mqchat.core.names import validate_user_name
 from mqchat.core.search import body_matches, search_words
 from mqchat.core.topics import validate_device_id
+from mqchat.core.trust import KeyTrust
 
-__all__ = ["NOW", "THIS_DEVICE", "FakeBackend", "at", "fake_factory", "seeded_backend"]
+__all__ = [
+    "NOW",
+    "SAFETY_NUMBER",
+    "THIS_DEVICE",
+    "FakeBackend",
+    "at",
+    "fake_factory",
+    "seeded_backend",
+]
 
 NOW = datetime(2026, 11, 22, 14, 5, tzinfo=UTC)
 """The fixed "now" of the UI tests (the tests run with TZ=UTC)."""
@@ -53,6 +63,9 @@ NOW = datetime(2026, 11, 22, 14, 5, tzinfo=UTC)
 
 THIS_DEVICE = "a1b2c3d4e5f6"
 """The fake's own device id."""
+
+SAFETY_NUMBER = "33733 96326 40826 94116 50463 95424 83365 03742 66538 59881 97838 08930"
+"""The fake's safety number with every peer that has keys (protocol.md's example)."""
 
 
 def at(hhmm: str, days_ago: int = 0) -> datetime:
@@ -126,6 +139,10 @@ class FakeBackend(ChatBackend):
         self.blocked: list[str] = []
         self.own_devices = Devices(THIS_DEVICE)
         self.forgotten: list[str] = []
+        self.keys: dict[str, KeyTrust] = {}
+        """Each peer's keys as :meth:`trust` answers (absent: no keys)."""
+        self.verified: list[str] = []
+        """Each :meth:`verify`'s user, in order."""
         self.run_started = asyncio.Event()
         self._stopped = asyncio.Event()
         self._ids = itertools.count(1)
@@ -180,6 +197,7 @@ class FakeBackend(ChatBackend):
         outgoing: bool = False,
         state: DeliveryState | None = None,
         sender: str | None = None,
+        sealed: bool = False,
     ) -> ChatMessage:
         message = ChatMessage(
             id=self.next_id(),
@@ -190,6 +208,7 @@ class FakeBackend(ChatBackend):
             ts=ts,
             body=body,
             state=state or (DeliveryState.READ if outgoing else DeliveryState.RECEIVED),
+            sealed=sealed,
         )
         self.messages.setdefault(peer, []).append(message)
         return message
@@ -225,13 +244,27 @@ class FakeBackend(ChatBackend):
         self.own_devices.update(device, record)
         self.emit(DevicesChanged(tuple(self.own_devices.all())))
 
+    def seed_keys(self, user: str, *, devices: int = 1, **kw: object) -> KeyTrust:
+        """``user`` has keys (``devices`` of them; ``verified``, ``changed``…)."""
+        trust = KeyTrust(user, devices, **kw)  # type: ignore[arg-type]
+        self.keys[user] = trust
+        return trust
+
+    def set_keys(self, user: str, *, devices: int = 1, **kw: object) -> KeyTrust:
+        """``user``'s keys come or change now, as the chat reports it."""
+        trust = self.seed_keys(user, devices=devices, **kw)
+        self.emit(TrustChanged(trust))
+        return trust
+
     def emit(self, event: Event) -> None:
         if self.listener is not None:
             self.listener(event)
 
-    def receive(self, peer: str, body: str, ts: datetime = NOW) -> ChatMessage:
+    def receive(
+        self, peer: str, body: str, ts: datetime = NOW, *, sealed: bool = False
+    ) -> ChatMessage:
         """A message from ``peer`` arrives (stored, unread, event emitted)."""
-        message = self.seed_message(peer, body, ts)
+        message = self.seed_message(peer, body, ts, sealed=sealed)
         if peer in self.contact_list:
             self.unread[peer] = self.unread.get(peer, 0) + 1
         self.emit(ChatReceived(message))
@@ -340,7 +373,10 @@ class FakeBackend(ChatBackend):
         if len(body) > self.max_body:
             raise SendError(f"the message is longer than {self.max_body} characters")
         self.sent.append((peer, body))
-        message = self.seed_message(peer, body, NOW, outgoing=True, state=DeliveryState.PENDING)
+        sealed = self.trust(peer).encrypted  # as the chat seals for a peer with keys
+        message = self.seed_message(
+            peer, body, NOW, outgoing=True, state=DeliveryState.PENDING, sealed=sealed
+        )
         if self.ack_sends and self.state is ConnectionState.CONNECTED:
             asyncio.get_running_loop().call_soon(self.change_state, message.id, DeliveryState.SENT)
         return message
@@ -520,6 +556,20 @@ class FakeBackend(ChatBackend):
         self.forgotten.append(device)
         self.set_device(device, None)
 
+    def trust(self, user: str) -> KeyTrust:
+        return self.keys.get(user, KeyTrust(user))
+
+    def safety_number(self, user: str) -> str | None:
+        return SAFETY_NUMBER if self.trust(user).encrypted else None
+
+    async def verify(self, user: str) -> KeyTrust:
+        """Marks the keys ``user`` has verified (their change is seen) and says so."""
+        self.verified.append(user)
+        trust = replace(self.trust(user), verified=True, changed=None)
+        self.keys[user] = trust
+        self.emit(TrustChanged(trust))
+        return trust
+
 
 def fake_factory(
     backend: FakeBackend,
@@ -537,7 +587,8 @@ def fake_factory(
 
 def seeded_backend() -> FakeBackend:
     """alice's world in the UI tests and snapshots: three friends (bob online with
-    two new messages, carol offline, dave never seen) and erin, online, not a friend."""
+    two new messages, carol offline, dave never seen), all with keys (protocol v3),
+    and erin, online, not a friend, without keys."""
     b = FakeBackend()
     b.seed_contact("bob", "Bob", unread=2)
     b.seed_contact("carol")
@@ -553,4 +604,6 @@ def seeded_backend() -> FakeBackend:
     b.seed_presence("bob", PresenceState.ONLINE, at("13:02"), name="Bob")
     b.seed_presence("erin", PresenceState.ONLINE, at("09:15"))
     b.seed_presence("carol", PresenceState.OFFLINE, at("13:40"), lost=True)
+    for friend in ("bob", "carol", "dave"):
+        b.seed_keys(friend, sealed=True)
     return b
