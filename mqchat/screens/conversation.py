@@ -1,10 +1,10 @@
-"""One conversation: the peer, their presence and whether they are typing on top,
-whether it is end-to-end encrypted and verified on the right (with a banner while
-they are not a friend yet, and one when it is not encrypted or their keys changed;
-ctrl+k shows the safety number), the history in the middle (a
-virtualised :class:`~mqchat.widgets.message_log.MessageLog`, which fetches its own
-pages), and the box to write in at the bottom (see :mod:`mqchat.widgets.composer`).
-Messages become read when they have been on screen, not when the conversation opens."""
+"""One conversation: the peer, their presence and whether they are typing on top
+(with a banner when it is not encrypted or their keys changed, where ctrl+k shows
+the safety number; and one while they are not a friend yet), the history in the
+middle with "end-to-end encrypted" and "verified" on its top border (a virtualised
+:class:`~mqchat.widgets.message_log.MessageLog`, which fetches its own pages), and
+the box to write in at the bottom (see :mod:`mqchat.widgets.composer`). Messages
+become read when they have been on screen, not when the conversation opens."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from rich.markup import escape
 from rich.text import Text
 from textual import events, on
 from textual.binding import Binding
-from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Static, TextArea
 from textual.worker import Worker
@@ -122,9 +121,9 @@ class ConversationScreen(HistoryMovesScreen):
         return self.contact is not None and self.contact.is_request
 
     def compose_body(self) -> Iterable[Widget]:
-        yield Horizontal(Static(id="peer-header"), Static(id="trust-status"), id="header-row")
-        yield Static(id="trust-banner")
+        yield Static(id="peer-header")
         yield Static(id="request-banner")
+        yield Static(id="trust-banner")
         yield SearchBar(id="search")
         yield MessageLog(id="messages")
         yield Composer(
@@ -182,10 +181,10 @@ class ConversationScreen(HistoryMovesScreen):
         self.query_one("#peer-header", Static).update(header)
 
     def show_trust(self) -> None:
-        """Encrypted and verified on the right of the header; a banner under it when
-        the peer's keys changed (red) or they have none (yellow)."""
+        """Encrypted and verified on the log's top border; a banner under the header
+        when the peer's keys changed (red) or they have none (yellow)."""
         trust = self.backend.trust(self.peer)
-        self.query_one("#trust-status", Static).update(trust_status(trust))
+        self.query_one(MessageLog).border_title = trust_status(trust) or None
         self.show_trust_warning(trust_warning(self.peer, trust, self.key_of("safety", "ctrl+k")))
 
     def show_trust_warning(self, warning: TrustWarning | None) -> None:

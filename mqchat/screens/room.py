@@ -22,6 +22,7 @@ from mqchat.screens.messages import (
     TrustChangedMsg,
 )
 from mqchat.screens.modals import ConfirmScreen
+from mqchat.widgets.message_log import MessageLog
 from mqchat.widgets.render import READ_STYLE
 from mqchat.widgets.trust_text import room_trust, room_warning
 
@@ -74,7 +75,7 @@ class RoomScreen(ConversationScreen):
 
     def show_trust(self) -> None:
         trusts = [self.backend.trust(member) for member in self.others()]
-        self.query_one("#trust-status", Static).update(room_trust(trusts))
+        self.query_one(MessageLog).border_title = room_trust(trusts)
         self.show_trust_warning(room_warning(trusts))
 
     def on_trust_changed_msg(self, msg: TrustChangedMsg) -> None:
