@@ -48,23 +48,7 @@ def trust_words(peer: str, trust: KeyTrust) -> Text:
 class SafetyNumberScreen(ModalScreen[None]):
     """``peer``'s safety number from ``backend``; ``m`` calls ``backend.verify``."""
 
-    DEFAULT_CSS = """
-    SafetyNumberScreen {
-        align: center middle;
-    }
-    SafetyNumberScreen > .dialog {
-        width: 64;
-        max-width: 95%;
-    }
-    SafetyNumberScreen #safety-digits {
-        margin: 1 0;
-        text-align: center;
-        text-style: bold;
-    }
-    SafetyNumberScreen #safety-hint {
-        margin: 1 0 0 0;
-    }
-    """
+    CSS_PATH = "modals.tcss"
     BINDINGS = [
         Binding("m", "verify", "Mark verified", id="safety.verify"),
         Binding("escape", "close", "Close", id="safety.close"),
@@ -77,7 +61,7 @@ class SafetyNumberScreen(ModalScreen[None]):
         self.trust = backend.trust(peer)
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog") as dialog:
+        with Vertical(classes="dialog safety") as dialog:
             dialog.border_title = f"Safety number with {safe(self.peer).plain}"
             yield Static(id="safety-about")
             yield Static(id="safety-digits")
