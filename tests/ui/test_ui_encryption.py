@@ -13,6 +13,7 @@ from mqchat.core.events import TrustChanged
 from mqchat.core.trust import KeyTrust
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.friends import FriendsScreen
+from mqchat.screens.keys_help import KeysHelpScreen
 from mqchat.screens.room import RoomScreen
 from mqchat.screens.safety_number import SafetyNumberScreen
 from mqchat.widgets.message_log import MessageLog
@@ -232,3 +233,23 @@ def test_snapshot_the_safety_number(snap_compare, build_app, backend):
     backend.seed_keys("bob", devices=2, sealed=True, changed=at("14:03"))
     app, _ = build_app(open_peer="bob")
     assert snap_compare(app, terminal_size=SIZE, run_before=keys("ctrl+k"))
+
+
+async def test_f1_lists_the_safety_number_key(build_app, settle):
+    app, _ = build_app(open_peer="bob")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        await settle(pilot)
+        assert isinstance(app.screen, KeysHelpScreen)
+        assert (
+            "^k",
+            "Safety number: compare it with the peer's, mark their keys verified",
+        ) in app.screen.rows
+
+
+def test_snapshot_friends_with_verified_and_changed_keys(snap_compare, build_app, backend):
+    backend.seed_keys("bob", verified=True, sealed=True)
+    backend.seed_keys("carol", devices=2, sealed=True, changed=at("14:03"))
+    app, _ = build_app()
+    assert snap_compare(app, terminal_size=SIZE, run_before=keys())
