@@ -1,8 +1,10 @@
 """One conversation: the peer, their presence and whether they are typing on top
-(with a banner while they are not a friend yet), the history in the middle (a
-virtualised :class:`~mqchat.widgets.message_log.MessageLog`, which fetches its own
-pages), and the box to write in at the bottom (see :mod:`mqchat.widgets.composer`).
-Messages become read when they have been on screen, not when the conversation opens."""
+(with a banner when it is not encrypted or their keys changed, where ctrl+k shows
+the safety number; and one while they are not a friend yet), the history in the
+middle with "end-to-end encrypted" and "verified" on its top border (a virtualised
+:class:`~mqchat.widgets.message_log.MessageLog`, which fetches its own pages), and
+the box to write in at the bottom (see :mod:`mqchat.widgets.composer`). Messages
+become read when they have been on screen, not when the conversation opens."""
 
 from __future__ import annotations
 
@@ -12,16 +14,16 @@ from collections.abc import Iterable
 from rich.markup import escape
 from rich.text import Text
 from textual import events, on
-from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.widget import Widget
-from textual.widgets import Input, Static, TextArea
+from textual.widgets import Static, TextArea
 from textual.worker import Worker
 
 from mqchat.chat.backend import SendError
 from mqchat.core.model import ChatMessage, Contact, ContactStatus, DeliveryState
 from mqchat.core.names import InvalidUserName
 from mqchat.screens.base import TYPING_FADE, Session, TypingPeers
+from mqchat.screens.history_moves import HistoryMovesScreen
 from mqchat.screens.messages import (
     ChatReceivedMsg,
     ConnectionChangedMsg,
@@ -29,21 +31,24 @@ from mqchat.screens.messages import (
     MessageStateChangedMsg,
     PeerTypingMsg,
     PresenceChangedMsg,
+    TrustChangedMsg,
 )
-from mqchat.screens.own_messages import OWN_MESSAGE_ACTIONS, OWN_MESSAGE_BINDINGS, OwnMessagesScreen
+from mqchat.screens.own_messages import OWN_MESSAGE_ACTIONS, OWN_MESSAGE_BINDINGS
+from mqchat.screens.safety_number import SafetyNumberScreen
 from mqchat.widgets.composer import RECALL_DEPTH, Composer, merged
 from mqchat.widgets.contact_list import contact_label
 from mqchat.widgets.log_window import order_key
 from mqchat.widgets.message_log import MessageLog
 from mqchat.widgets.render import TYPING_STYLE, presence_text
-from mqchat.widgets.search_bar import SEARCH_LIMIT, SearchBar
+from mqchat.widgets.search_bar import SearchBar
+from mqchat.widgets.trust_text import TrustWarning, trust_status, trust_warning
 
 __all__ = ["ConversationScreen"]
 
 log = logging.getLogger(__name__)
 
 
-class ConversationScreen(OwnMessagesScreen):
+class ConversationScreen(HistoryMovesScreen):
     CSS_PATH = "conversation.tcss"
     BINDINGS = [
         Binding("escape", "back", "Back", id="conversation.back"),
@@ -68,9 +73,21 @@ class ConversationScreen(OwnMessagesScreen):
         Binding("N", "hit(-1)", "Newer hit", id="conversation.previous_hit", show=False),
         # i would be typed into the message: ctrl+t ("traffic") opens the inspector here.
         Binding("ctrl+t", "app.inspect", "Inspector", id="conversation.inspector", priority=True),
+        # Not in the (full) footer: f1 lists it, and the warning of changed keys names it.
+        Binding(
+            "ctrl+k",
+            "safety",
+            "Safety number",
+            id="conversation.safety",
+            show=False,
+            priority=True,
+            tooltip="Safety number: compare it with the peer's, mark their keys verified",
+        ),
         *OWN_MESSAGE_BINDINGS,
     ]
     typing_fade = TYPING_FADE
+    one_to_one = True
+    """A conversation with one peer, who has one safety number (not a room)."""
 
     def __init__(self, session: Session, peer: str, *, at: ChatMessage | None = None) -> None:
         super().__init__(session)
@@ -106,6 +123,7 @@ class ConversationScreen(OwnMessagesScreen):
     def compose_body(self) -> Iterable[Widget]:
         yield Static(id="peer-header")
         yield Static(id="request-banner")
+        yield Static(id="trust-banner")
         yield SearchBar(id="search")
         yield MessageLog(id="messages")
         yield Composer(
@@ -117,6 +135,7 @@ class ConversationScreen(OwnMessagesScreen):
     async def on_mount(self) -> None:
         self.query_one("#compose", Composer).focus()
         self.show_contact(await self.backend.contact(self.peer))
+        self.show_trust()
         log = self.query_one(MessageLog)
         await log.open(self.backend, self.peer, self.log_label, self.session.clock)
         if self.at is not None:
@@ -160,6 +179,27 @@ class ConversationScreen(OwnMessagesScreen):
         if self.contact is not None and self.contact.status is ContactStatus.REQUESTED:
             header.append(" · request pending", style="dim")
         self.query_one("#peer-header", Static).update(header)
+
+    def show_trust(self) -> None:
+        """Encrypted and verified on the log's top border; a banner under the header
+        when the peer's keys changed (red) or they have none (yellow)."""
+        trust = self.backend.trust(self.peer)
+        self.query_one(MessageLog).border_title = trust_status(trust) or None
+        self.show_trust_warning(trust_warning(self.peer, trust, self.key_of("safety", "ctrl+k")))
+
+    def show_trust_warning(self, warning: TrustWarning | None) -> None:
+        banner = self.query_one("#trust-banner", Static)
+        banner.display = warning is not None
+        banner.set_class(warning is not None and warning.level == "changed", "-changed")
+        if warning is not None:
+            banner.update(warning.text)
+
+    def on_trust_changed_msg(self, msg: TrustChangedMsg) -> None:
+        if msg.event.trust.user == self.peer:
+            self.show_trust()
+
+    def action_safety(self) -> None:
+        self.app.push_screen(SafetyNumberScreen(self.backend, self.peer))
 
     async def append(self, message: ChatMessage) -> None:
         await self.query_one(MessageLog).add([message])
@@ -246,6 +286,8 @@ class ConversationScreen(OwnMessagesScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "accept":
             return self.is_request
+        if action == "safety":
+            return self.one_to_one
         if action == "hit":
             return bool(self.query_one(SearchBar).hits) or None
         return self.check_own(action) if action in OWN_MESSAGE_ACTIONS else True
@@ -334,28 +376,10 @@ class ConversationScreen(OwnMessagesScreen):
     @on(events.ScreenResume)
     async def resumed(self) -> None:
         self.show_header()
+        self.show_trust()
         if self._suspended:  # back from another screen: what is on screen is read now
             self._suspended = False
             await self._mark_read(self.query_one(MessageLog).newest_unread_on_screen())
-
-    # Moving through the history
-
-    async def action_page(self, direction: int) -> None:
-        await self.query_one(MessageLog).page(direction)
-
-    async def action_oldest(self, unless_drafting: bool = False) -> None:
-        if unless_drafting and self._drafting():
-            raise SkipAction()
-        await self.query_one(MessageLog).jump_oldest()
-
-    async def action_newest(self, unless_drafting: bool = False) -> None:
-        if unless_drafting and self._drafting():
-            raise SkipAction()
-        await self.query_one(MessageLog).jump_newest()
-
-    def _drafting(self) -> bool:
-        """Something is typed in the composer: home and end belong to it then."""
-        return bool(self.query_one("#compose", Composer).text)
 
     def action_back(self) -> None:
         if self.let_go():  # escape ends editing or picking first
@@ -367,34 +391,3 @@ class ConversationScreen(OwnMessagesScreen):
             self.query_one("#compose", Composer).focus()
             return
         self.dismiss()
-
-    # Searching the conversation
-
-    def action_search(self, unless_drafting: bool = False) -> None:
-        bar = self.query_one(SearchBar)
-        composer = self.query_one("#compose", Composer)
-        if unless_drafting and ((composer.has_focus and composer.text) or bar.has_focus):
-            raise SkipAction()  # a / typed into the message or the search
-        bar.open()
-
-    @on(Input.Submitted, "#search")
-    async def find(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
-        if not text:
-            return
-        bar = self.query_one(SearchBar)
-        hits = await self.backend.search(text, peer=self.peer, limit=SEARCH_LIMIT)
-        first = bar.show_hits(text, hits)
-        self.refresh_bindings()
-        if first is not None:
-            await self.query_one(MessageLog).jump_to(first)
-            self.set_focus(None)  # n and N step through the hits; / or esc go back
-
-    async def action_hit(self, direction: int) -> None:
-        if self.focused is not None and isinstance(self.focused, Input | Composer):
-            raise SkipAction()  # typed
-        hit = self.query_one(SearchBar).step(direction)
-        if hit is None:
-            self.notify("no more hits that way", timeout=2)
-            return
-        await self.query_one(MessageLog).jump_to(hit)

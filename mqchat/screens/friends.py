@@ -26,6 +26,7 @@ from mqchat.screens.messages import (
     PeerTypingMsg,
     PresenceChangedMsg,
     RoomChangedMsg,
+    TrustChangedMsg,
 )
 from mqchat.screens.modals import AddContactScreen, ConfirmScreen
 from mqchat.screens.new_room import NewRoomScreen
@@ -123,8 +124,13 @@ class FriendsScreen(SessionScreen):
     def _show(self, select: str | None = None) -> None:
         backend = self.backend
         rows = [(s, backend.presence(s.contact.user)) for s in self.summaries]
+        trust = {
+            s.contact.user: backend.trust(s.contact.user) for s in self.summaries if not s.is_room
+        }
         contacts = self.query_one(ContactList)
-        contacts.show(rows, select=select, typing=self.typing, known=self.status.online)
+        contacts.show(
+            rows, select=select, typing=self.typing, known=self.status.online, trust=trust
+        )
         requests = sum(s.contact.is_request for s in self.summaries)
         contacts.border_title = "Friends" + (
             f" · {requests} request{'s' if requests > 1 else ''}" if requests else ""
@@ -155,6 +161,10 @@ class FriendsScreen(SessionScreen):
     def on_connection_changed_msg(self, msg: ConnectionChangedMsg) -> None:
         super().on_connection_changed_msg(msg)
         self._show()
+
+    def on_trust_changed_msg(self, msg: TrustChangedMsg) -> None:
+        if self.summary(msg.event.trust.user) is not None:
+            self._show()  # the ✓ or "⚠ keys changed" beside them
 
     def on_peer_typing_msg(self, msg: PeerTypingMsg) -> None:
         if self.summary(msg.event.peer) is not None:

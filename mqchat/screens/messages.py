@@ -18,6 +18,7 @@ from mqchat.core.events import (
     PresenceChanged,
     Rejected,
     RoomChanged,
+    TrustChanged,
 )
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "PresenceChangedMsg",
     "RejectedMsg",
     "RoomChangedMsg",
+    "TrustChangedMsg",
     "message_for",
 ]
 
@@ -121,6 +123,14 @@ class RoomChangedMsg(BackendMsg, bubble=False):
         self.event = event
 
 
+class TrustChangedMsg(BackendMsg, bubble=False):
+    """A peer's end-to-end encryption keys came, changed, or were verified (v3)."""
+
+    def __init__(self, event: TrustChanged) -> None:
+        super().__init__()
+        self.event = event
+
+
 def message_for(event: Event) -> BackendMsg:
     """A new Textual message for ``event`` (a message can be posted only once)."""
     match event:
@@ -144,4 +154,6 @@ def message_for(event: Event) -> BackendMsg:
             return DevicesChangedMsg(event)
         case RoomChanged():
             return RoomChangedMsg(event)
+        case TrustChanged():
+            return TrustChangedMsg(event)
     raise TypeError(f"not a backend event: {event!r}")

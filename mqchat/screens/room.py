@@ -1,6 +1,7 @@
 """A room's conversation (protocol v2): the conversation screen with the room's name,
 its members and how many read your last message on top, instead of a peer's
-presence. Messages show their sender; what is sent goes to every member."""
+presence, and whether what is sent is encrypted for every member (or for whom not,
+and whose keys changed). Messages show their sender; what is sent goes to every member."""
 
 from __future__ import annotations
 
@@ -14,9 +15,16 @@ from mqchat.core.model import ChatMessage, ContactSummary
 from mqchat.core.text import safe_name
 from mqchat.screens.base import Session
 from mqchat.screens.conversation import ConversationScreen
-from mqchat.screens.messages import ChatReceivedMsg, MessageStateChangedMsg, RoomChangedMsg
+from mqchat.screens.messages import (
+    ChatReceivedMsg,
+    MessageStateChangedMsg,
+    RoomChangedMsg,
+    TrustChangedMsg,
+)
 from mqchat.screens.modals import ConfirmScreen
+from mqchat.widgets.message_log import MessageLog
 from mqchat.widgets.render import READ_STYLE
+from mqchat.widgets.trust_text import room_trust, room_warning
 
 __all__ = ["RoomScreen"]
 
@@ -26,6 +34,7 @@ class RoomScreen(ConversationScreen):
         # priority: the focused composer would otherwise take it.
         Binding("ctrl+w", "leave_room", "Leave room", id="room.leave", priority=True),
     ]
+    one_to_one = False
 
     def __init__(
         self, session: Session, room: ContactSummary, *, at: ChatMessage | None = None
@@ -59,6 +68,19 @@ class RoomScreen(ConversationScreen):
             header.append("  · your last message: ", style="dim")
             header.append(f"read by {read} of {of}", style=READ_STYLE if read == of else "dim")
         self.query_one("#peer-header", Static).update(header)
+
+    def others(self) -> list[str]:
+        """The members but us: whom what we write here is sealed for."""
+        return [m for m in self.members if m != self.backend.user]
+
+    def show_trust(self) -> None:
+        trusts = [self.backend.trust(member) for member in self.others()]
+        self.query_one(MessageLog).border_title = room_trust(trusts)
+        self.show_trust_warning(room_warning(trusts))
+
+    def on_trust_changed_msg(self, msg: TrustChangedMsg) -> None:
+        if msg.event.trust.user in self.others():
+            self.show_trust()
 
     @work(group="read-by", exclusive=True)
     async def count_readers(self) -> None:
@@ -104,3 +126,4 @@ class RoomScreen(ConversationScreen):
         if room.key == self.peer:
             self.name_shown, self.members = room.name, room.members
             self.show_header()
+            self.show_trust()

@@ -4,7 +4,7 @@ width changes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from datetime import datetime
 
 from rich.text import Text
@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 
 from mqchat.core.model import ContactStatus, ContactSummary, Presence
 from mqchat.core.text import safe_body, safe_name
+from mqchat.core.trust import KeyTrust
 from mqchat.widgets.render import (
     MAX_NAME_CELLS,
     OFFLINE_STYLE,
@@ -24,6 +25,7 @@ from mqchat.widgets.render import (
     safe,
     short_when,
 )
+from mqchat.widgets.trust_text import contact_badge
 
 __all__ = ["ContactList", "contact_label", "contact_row"]
 
@@ -106,10 +108,13 @@ def contact_row(
     *,
     typing: bool = False,
     known: bool = True,
+    trust: KeyTrust | None = None,
 ) -> Text:
     """The two lines of one contact, ``width`` cells wide. A request (``✉``) reads
     ``wants to be your friend``, one we sent ``request pending``; ``typing``
-    replaces the last message with ``typing…``; not ``known``: presence unknown."""
+    replaces the last message with ``typing…``; not ``known``: presence unknown.
+    ``trust``: a ``✓`` after the name of a verified contact, a red ``⚠ keys
+    changed`` on the right (before the unread count) when their keys changed."""
     contact = summary.contact
     marker, words, style = _state_words(summary, presence, now, known=known)
     name = contact.display_name or (presence.name if presence else None)
@@ -120,11 +125,19 @@ def contact_row(
         label = name_text(safe_name(contact.display_name or ""), "bold", NAME_WIDTH - 1)
     else:
         label = contact_label(contact.user, name, friend=friend, width=NAME_WIDTH - 1)
+    badge = contact_badge(trust if summary.members is None else None)
+    changed = trust is not None and trust.changed is not None
+    if badge.cell_len and not changed:  # verified: beside the name, which makes room
+        label.truncate(NAME_WIDTH - 1 - 1 - badge.cell_len, overflow="ellipsis")
+        label.append(" ")
+        label.append_text(badge)
     label.pad_right(NAME_WIDTH - label.cell_len)
     head.append_text(label)
     head.append(words[:PRESENCE_WIDTH], style=style)
-    unread = Text(f"{summary.unread} new", style="bold cyan") if summary.unread else Text()
-    first = _fit(head, unread, width)
+    right = badge if changed else Text()
+    if summary.unread:
+        right = Text.assemble(right, "  " if right else "", (f"{summary.unread} new", "bold cyan"))
+    first = _fit(head, right, width)
 
     last = summary.last_message
     if typing:
@@ -158,6 +171,7 @@ class ContactList(OptionList):
         self._rows: list[tuple[ContactSummary, Presence | None]] = []
         self._typing: Container[str] = frozenset()
         self._known = True
+        self._trust: Mapping[str, KeyTrust] = {}
 
     @property
     def highlighted_user(self) -> str | None:
@@ -171,14 +185,16 @@ class ContactList(OptionList):
         select: str | None = None,
         typing: Container[str] = frozenset(),
         known: bool = True,
+        trust: Mapping[str, KeyTrust] | None = None,
     ) -> None:
         """Replace the list, keeping the highlight on the same user (or ``select``);
         users in ``typing`` show ``typing…`` on their second line; not ``known``:
-        every presence shows as unknown."""
+        every presence shows as unknown; ``trust``: each user's keys (badges)."""
         keep = select or self.highlighted_user
         self._rows = list(rows)
         self._typing = typing
         self._known = known
+        self._trust = trust or {}
         self._rebuild(keep)
 
     def _rebuild(self, keep: str | None) -> None:
@@ -193,6 +209,7 @@ class ContactList(OptionList):
                     width,
                     typing=summary.contact.user in self._typing,
                     known=self._known,
+                    trust=self._trust.get(summary.contact.user),
                 ),
                 id=summary.contact.user,
             )

@@ -1,5 +1,6 @@
 """One message of a conversation log as it is drawn: the time, who wrote it, the
-body wrapped under itself (or "message deleted"), "(edited)" and the delivery mark.
+body wrapped under itself (or "message deleted"), "(edited)", a lock when it travelled
+end-to-end encrypted, and the delivery mark.
 Pure functions of the message and the width, for
 :class:`~mqchat.widgets.log_window.LogWindow`, which keeps their lines."""
 
@@ -12,17 +13,30 @@ from mqchat.core.model import ChatMessage, DeliveryState
 from mqchat.core.rooms import is_room_key
 from mqchat.widgets.render import body_text, clock_time, delivery_mark, safe, set_aside_note
 
-__all__ = ["DELETED", "EDITED", "MARK_CELLS", "message_body", "message_plain", "message_texts"]
+__all__ = [
+    "DELETED",
+    "EDITED",
+    "MARK_CELLS",
+    "SEALED",
+    "message_body",
+    "message_plain",
+    "message_texts",
+]
 
 MARK_CELLS = 2
 
 
 DELETED = "message deleted"
 EDITED = "(edited)"
+SEALED = "🔒"
+"""After a message that travelled end-to-end encrypted (protocol v3): at the end of
+its body, where "(edited)" goes, so the columns of every message stay where they
+were; one that was not sealed shows nothing there."""
 
 
 def message_body(message: ChatMessage) -> Text:
-    """What is drawn of the body: dimmed "(edited)" after an edited one; and under
+    """What is drawn of the body: dimmed "(edited)" after an edited one, then a dim
+    lock after a sealed one (:data:`SEALED`); and under
     it, for a message whose sender's time was set aside, the time they claimed (see
     :func:`~mqchat.widgets.render.set_aside_note`). A deleted message is a dimmed
     italic "message deleted", whoever sent it."""
@@ -32,6 +46,9 @@ def message_body(message: ChatMessage) -> Text:
     if message.edited is not None:
         body.append(" ")
         body.append(EDITED, style="dim")
+    if message.sealed:
+        body.append(" ")
+        body.append(SEALED, style="dim")
     if message.claimed_ts is not None:
         body.append("\n")
         body.append_text(set_aside_note(message.claimed_ts))

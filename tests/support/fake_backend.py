@@ -1,6 +1,7 @@
 """An in-memory :class:`~mqchat.chat.backend.ChatBackend` for UI tests: deterministic ids
-and times, seeded contacts, requests, messages and presence, events injected by the
-test, and a record of everything the UI asked for.
+and times, seeded contacts, requests, messages, presence and keys, events injected by
+the test (see :mod:`tests.support.fake_world`), and a record of everything the UI
+asked for.
 
 Sending follows the contract: :meth:`FakeBackend.send_text` returns the message
 ``pending``; while connected and ``ack_sends`` is true, the ``sent`` state follows
@@ -13,22 +14,13 @@ import asyncio
 import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from mqchat.chat.backend import ChatBackend, DeviceRefused, EventListener, SendError
 from mqchat.config.settings import Settings
 from mqchat.core.devices import DeviceRecord, Devices, why_not_forget
 from mqchat.core.events import (
-    ChatReceived,
     ConnectionChanged,
-    ContactsChanged,
-    DevicesChanged,
-    Event,
-    MessageChanged,
-    MessageStateChanged,
-    PeerTyping,
-    PresenceChanged,
-    Rejected,
 )
 from mqchat.core.model import (
     ChatMessage,
@@ -37,13 +29,15 @@ from mqchat.core.model import (
     ContactStatus,
     ContactSummary,
     DeliveryState,
-    Direction,
     Presence,
     PresenceState,
 )
 from mqchat.core.names import validate_user_name
 from mqchat.core.search import body_matches, search_words
 from mqchat.core.topics import validate_device_id
+from mqchat.core.trust import KeyTrust
+from tests.support.fake_sealed import SEALED_FOR_ALICE, SEALED_FOR_CAROL, SEALED_INNER
+from tests.support.fake_world import NOW, THIS_DEVICE, FakeWorld, at
 
 __all__ = [
     "NOW",
@@ -57,43 +51,8 @@ __all__ = [
     "seeded_backend",
 ]
 
-NOW = datetime(2026, 11, 22, 14, 5, tzinfo=UTC)
-"""The fixed "now" of the UI tests (the tests run with TZ=UTC)."""
 
-
-THIS_DEVICE = "a1b2c3d4e5f6"
-"""The fake's own device id."""
-
-
-SEALED_INNER = (
-    b'{"v":3,"id":"0193f1a0-0000-7000-8000-000000000001","type":"text","from":"bob",'
-    b'"to":"alice","ts":"2026-11-22T14:04:00.000Z","body":"[bold red]meet at 5[/] \\u001b[2J"}'
-)
-"""The envelope inside :data:`SEALED_FOR_ALICE`: bob's text, with Rich markup and an
-escape sequence that must be shown literally."""
-
-SEALED_FOR_ALICE = (
-    b'{"v":3,"id":"0193f1a0-0000-7000-8000-000000000001","type":"sealed","from":"bob",'
-    b'"to":"alice","ts":"2026-11-22T14:04:00.000Z","sealed":{"v":1,"from":"b0b0b0b0b0b0",'
-    b'"n":"q8PA9bYfT1h2kLmN","ct":"x9Rk2dQ0hT3nF6yWzB8pLc4vA1sE5gJ7uK0oI2mHqXc=",'
-    b'"keys":[{"u":"alice","d":"a1b2c3d4e5f6","n":"Zm9vYmFyYmF6cXV4","k":"c2VjcmV0LWtleS13cmFwcGVkLWZvci1hbGljZQ=="}]}}'
-)
-"""A sealed envelope from bob that the fake's :meth:`FakeBackend.unseal` opens to
-:data:`SEALED_INNER` (the bytes are made up; only the fake knows them)."""
-
-SEALED_FOR_CAROL = SEALED_FOR_ALICE.replace(b'"to":"alice"', b'"to":"carol"').replace(
-    b'"u":"alice","d":"a1b2c3d4e5f6"', b'"u":"carol","d":"c0c0c0c0c0c0"'
-)
-"""A sealed envelope between two others: the fake cannot open it."""
-
-
-def at(hhmm: str, days_ago: int = 0) -> datetime:
-    """``at("13:40")``: that time on the test day (UTC)."""
-    hour, minute = (int(x) for x in hhmm.split(":"))
-    return NOW.replace(hour=hour, minute=minute) - timedelta(days=days_ago)
-
-
-class FakeBackend(ChatBackend):
+class FakeBackend(FakeWorld, ChatBackend):
     """A backend that chats with nobody. ``connect_events`` are emitted when
     :meth:`run` starts (default: connecting, connected); then it waits for
     :meth:`stop`, unless the last event is ``FAILED``."""
@@ -136,6 +95,9 @@ class FakeBackend(ChatBackend):
         self.send_gate: asyncio.Event | None = None
         """When given, :meth:`send_text` waits for it first (a slow broker)."""
         self.ack_sends = True
+        self.seal_sends = False
+        """Mark what is sent to a peer with keys sealed, as the chat does; off unless
+        a test asks, so that tests of other things draw no lock."""
         """Report a sent message ``sent`` right after :meth:`send_text` (if connected)."""
         # What the UI did:
         self.sent: list[tuple[str, str]] = []
@@ -162,173 +124,13 @@ class FakeBackend(ChatBackend):
         """What :meth:`unseal` opens: sealed payload → inner envelope."""
         self.unsealed: list[tuple[str, bytes]] = []
         """Each :meth:`unseal`'s topic and payload, in order."""
+        self.keys: dict[str, KeyTrust] = {}
+        """Each peer's keys as :meth:`trust` answers (absent: no keys)."""
+        self.verified: list[str] = []
+        """Each :meth:`verify`'s user, in order."""
         self.run_started = asyncio.Event()
         self._stopped = asyncio.Event()
         self._ids = itertools.count(1)
-
-    # Seeding and injecting (test side)
-
-    def next_id(self) -> str:
-        return f"m{next(self._ids):04d}"
-
-    def seed_contact(
-        self,
-        user: str,
-        display_name: str | None = None,
-        *,
-        unread: int = 0,
-        status: ContactStatus = ContactStatus.FRIEND,
-    ) -> Contact:
-        contact = Contact(user, display_name, added_at=NOW, status=status)
-        self.contact_list[user] = contact
-        self.unread[user] = unread
-        self.messages.setdefault(user, [])
-        return contact
-
-    def seed_request(
-        self,
-        user: str,
-        display_name: str | None = None,
-        *,
-        body: str | None = None,
-        ts: datetime = NOW,
-    ) -> Contact:
-        """``user`` asked to be our friend (with a first message, unread, if ``body``)."""
-        contact = self.seed_contact(user, display_name, status=ContactStatus.INCOMING)
-        if body is not None:
-            self.seed_message(user, body, ts)
-            self.unread[user] = 1
-        return contact
-
-    def seed_room(self, room_id: str, name: str, members: Iterable[str]) -> ContactSummary:
-        """A room we are in (protocol v2), listed with the contacts."""
-        key = "#" + room_id
-        contact = Contact(user=key, display_name=name, added_at=NOW)
-        self.rooms[key] = ContactSummary(contact, members=tuple(members))
-        return self.rooms[key]
-
-    def seed_message(
-        self,
-        peer: str,
-        body: str,
-        ts: datetime,
-        *,
-        outgoing: bool = False,
-        state: DeliveryState | None = None,
-        sender: str | None = None,
-    ) -> ChatMessage:
-        message = ChatMessage(
-            id=self.next_id(),
-            peer=peer,
-            direction=Direction.OUT if outgoing else Direction.IN,
-            sender=self.user if outgoing else sender or peer,
-            recipient=peer if outgoing else self.user,
-            ts=ts,
-            body=body,
-            state=state or (DeliveryState.READ if outgoing else DeliveryState.RECEIVED),
-        )
-        self.messages.setdefault(peer, []).append(message)
-        return message
-
-    def seed_presence(
-        self,
-        user: str,
-        state: PresenceState,
-        since: datetime | None = None,
-        *,
-        name: str | None = None,
-        lost: bool = False,
-    ) -> Presence:
-        presence = Presence(user, state, since, name=name, lost=lost)
-        self.presences[user] = presence
-        return presence
-
-    def seed_device(
-        self,
-        device: str,
-        *,
-        online: bool = False,
-        since: datetime = NOW,
-        label: str | None = None,
-        lost: bool = False,
-    ) -> DeviceRecord:
-        record = DeviceRecord(device, online, since, label, lost)
-        self.own_devices.update(device, record)
-        return record
-
-    def set_device(self, device: str, record: DeviceRecord | None) -> None:
-        """A device record arrives (``None``: cleared), as the chat reports it."""
-        self.own_devices.update(device, record)
-        self.emit(DevicesChanged(tuple(self.own_devices.all())))
-
-    def emit(self, event: Event) -> None:
-        if self.listener is not None:
-            self.listener(event)
-
-    def receive(self, peer: str, body: str, ts: datetime = NOW) -> ChatMessage:
-        """A message from ``peer`` arrives (stored, unread, event emitted)."""
-        message = self.seed_message(peer, body, ts)
-        if peer in self.contact_list:
-            self.unread[peer] = self.unread.get(peer, 0) + 1
-        self.emit(ChatReceived(message))
-        return message
-
-    def change(self, message_id: str, body: str | None, when: datetime = NOW) -> ChatMessage:
-        """The message is edited to ``body`` (deleted when ``None``) by its sender, as
-        stored; the event is emitted. For a peer's change, or to seed one."""
-        for messages in self.messages.values():
-            for i, message in enumerate(messages):
-                if message.id == message_id:
-                    if body is None:
-                        messages[i] = replace(message, body="", deleted=True)
-                    else:
-                        messages[i] = replace(message, body=body, edited=when)
-                    self.emit(MessageChanged(messages[i]))
-                    return messages[i]
-        raise KeyError(message_id)
-
-    def change_state(self, message_id: str, state: DeliveryState) -> None:
-        for peer, messages in self.messages.items():
-            for i, message in enumerate(messages):
-                if message.id == message_id:
-                    messages[i] = replace(message, state=state)
-                    self.emit(MessageStateChanged(message_id, peer, state))
-                    return
-        raise KeyError(message_id)
-
-    def set_presence(
-        self, user: str, state: PresenceState, since: datetime = NOW, **kw: object
-    ) -> None:
-        presence = self.seed_presence(user, state, since, **kw)  # type: ignore[arg-type]
-        self.emit(PresenceChanged(presence))
-
-    def request(
-        self, user: str, display_name: str | None = None, *, body: str | None = None
-    ) -> Contact:
-        """A friend request (or a stranger's first message) arrives now."""
-        contact = self.seed_request(user, display_name)
-        self.emit(ContactsChanged(user, contact))
-        if body is not None:
-            self.receive(user, body)
-        return contact
-
-    def accepted_by(self, user: str) -> Contact:
-        """``user`` accepted our request."""
-        contact = replace(self.contact_list[user], status=ContactStatus.FRIEND)
-        self.contact_list[user] = contact
-        self.emit(ContactsChanged(user, contact))
-        return contact
-
-    def peer_typing(self, user: str) -> None:
-        self.emit(PeerTyping(user))
-
-    def reject(self, topic: str, reason: str) -> None:
-        self.rejected += 1
-        self.emit(Rejected(topic, reason, self.rejected))
-
-    def connection(self, event: ConnectionChanged) -> None:
-        self.state = event.state
-        self.emit(event)
 
     # The contract
 
@@ -376,7 +178,10 @@ class FakeBackend(ChatBackend):
         if len(body) > self.max_body:
             raise SendError(f"the message is longer than {self.max_body} characters")
         self.sent.append((peer, body))
-        message = self.seed_message(peer, body, NOW, outgoing=True, state=DeliveryState.PENDING)
+        sealed = self.seal_sends and self.trust(peer).encrypted
+        message = self.seed_message(
+            peer, body, NOW, outgoing=True, state=DeliveryState.PENDING, sealed=sealed
+        )
         if self.ack_sends and self.state is ConnectionState.CONNECTED:
             asyncio.get_running_loop().call_soon(self.change_state, message.id, DeliveryState.SENT)
         return message
@@ -556,10 +361,6 @@ class FakeBackend(ChatBackend):
         self.forgotten.append(device)
         self.set_device(device, None)
 
-    def unseal(self, topic: str, payload: bytes) -> bytes | None:
-        self.unsealed.append((topic, payload))
-        return self.sealed.get(payload)
-
 
 def fake_factory(
     backend: FakeBackend,
@@ -577,7 +378,8 @@ def fake_factory(
 
 def seeded_backend() -> FakeBackend:
     """alice's world in the UI tests and snapshots: three friends (bob online with
-    two new messages, carol offline, dave never seen) and erin, online, not a friend."""
+    two new messages, carol offline, dave never seen), all with keys (protocol v3),
+    and erin, online, not a friend, without keys."""
     b = FakeBackend()
     b.seed_contact("bob", "Bob", unread=2)
     b.seed_contact("carol")
@@ -593,4 +395,6 @@ def seeded_backend() -> FakeBackend:
     b.seed_presence("bob", PresenceState.ONLINE, at("13:02"), name="Bob")
     b.seed_presence("erin", PresenceState.ONLINE, at("09:15"))
     b.seed_presence("carol", PresenceState.OFFLINE, at("13:40"), lost=True)
+    for friend in ("bob", "carol", "dave"):
+        b.seed_keys(friend, sealed=True)
     return b

@@ -17,6 +17,7 @@ from mqchat.core.events import (
     PeerTyping,
     PresenceChanged,
     Rejected,
+    TrustChanged,
 )
 from mqchat.core.model import (
     ChatMessage,
@@ -29,6 +30,7 @@ from mqchat.core.model import (
     Presence,
     PresenceState,
 )
+from mqchat.core.trust import KeyTrust
 from mqchat.screens.messages import (
     ChatReceivedMsg,
     ConnectionChangedMsg,
@@ -37,11 +39,12 @@ from mqchat.screens.messages import (
     PeerTypingMsg,
     PresenceChangedMsg,
     RejectedMsg,
+    TrustChangedMsg,
     message_for,
 )
 from mqchat.widgets.contact_list import contact_label, contact_row
 from mqchat.widgets.log_window import advances
-from mqchat.widgets.message_lines import message_body, message_plain, message_texts
+from mqchat.widgets.message_lines import SEALED, message_body, message_plain, message_texts
 from mqchat.widgets.render import (
     MAX_BODY_CHARS,
     READ_STYLE,
@@ -145,6 +148,7 @@ def test_every_event_has_its_message():
         (PeerTyping("bob"), PeerTypingMsg),
         (ContactsChanged("bob", Contact("bob", status=ContactStatus.INCOMING)), ContactsChangedMsg),
         (ContactsChanged("bob", None), ContactsChangedMsg),
+        (TrustChanged(KeyTrust("bob", 1, verified=True)), TrustChangedMsg),
     ]
     for event, kind in cases:
         msg = message_for(event)
@@ -246,3 +250,34 @@ def test_a_stranger_cannot_pass_for_another_user():
         80,
     )
     assert row.plain.startswith("✉ mallory “Bob (bob)”")
+
+
+def test_a_sealed_message_ends_in_a_lock_and_keeps_its_columns():
+    sealed = replace(_message("on my way"), sealed=True)
+    plain = _message("on my way")
+    assert message_body(sealed).plain == f"on my way {SEALED}"
+    assert message_body(plain).plain == "on my way"  # as it always was
+    edited = replace(sealed, edited=NOW)
+    assert message_body(edited).plain == f"on my way (edited) {SEALED}"
+    assert message_body(replace(sealed, deleted=True)).plain == "message deleted"
+    [lock_line] = message_texts(sealed, DeliveryState.RECEIVED, "bob", 3, 60, Console())
+    [plain_line] = message_texts(plain, DeliveryState.RECEIVED, "bob", 3, 60, Console())
+    assert lock_line.cell_len == plain_line.cell_len == 60
+    assert lock_line.plain.index("on my way") == plain_line.plain.index("on my way")
+
+
+def test_contact_rows_show_verified_and_changed_keys():
+    summary = ContactSummary(Contact("bob", "Bob"), unread=2)
+    online = Presence("bob", PresenceState.ONLINE)
+
+    def first(trust: KeyTrust | None) -> str:
+        return contact_row(summary, online, NOW, 60, trust=trust).plain.split("\n")[0]
+
+    assert first(None) == first(KeyTrust("bob", 1))  # encrypted, nothing to say
+    assert "✓" not in first(None) and "⚠" not in first(None)
+    verified = first(KeyTrust("bob", 1, verified=True))
+    assert verified.startswith("● Bob (bob) ✓ ") and verified.endswith("2 new")
+    assert verified.index("online") == first(None).index("online")  # the columns stay
+    changed = first(KeyTrust("bob", 2, changed=at("14:03")))
+    assert changed.endswith("⚠ keys changed  2 new") and "✓" not in changed
+    assert len(verified) == len(changed) == 60
