@@ -90,6 +90,16 @@ async def test_the_broker_carries_only_ciphertext(
         assert not any(word in p for _t, p in payloads), word
 
 
+async def spied(spy: RawClient, topic: str, message_id: str) -> bytes:
+    """The payload the spy got on ``topic`` with ``message_id`` (it may come to the
+    spy after it came to the chat: awaited)."""
+    while True:
+        message = await spy.next_message()
+        payload = bytes(message.payload)
+        if message.topic == topic and payload and json.loads(payload)["id"] == message_id:
+            return payload
+
+
 def flip(b64: str) -> str:
     raw = bytearray(base64.b64decode(b64))
     raw[-1] ^= 1
@@ -114,9 +124,7 @@ async def test_what_an_attacker_makes_of_a_sealed_message_is_refused(
             genuine = await bob.send_text("alice", "the real one")
             await on_alice.wait_for(ChatReceived, lambda e: e.message.id == genuine.id)
             topic = inbox_topic(namespace, "alice", "bob")
-            captured = next(
-                p for t, p in chat_payloads(spy) if t == topic and json.loads(p)["id"] == genuine.id
-            )
+            captured = await spied(spy, topic, genuine.id)
             outer = json.loads(captured)
             mallory = DeviceIdentity.generate()
             bob_device = outer["sealed"]["from"]
