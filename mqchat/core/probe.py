@@ -7,12 +7,16 @@ result, so the rendering is tested without a broker."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from mqchat.core.text import display_safe
 
 __all__ = ["Finding", "ProbeReport", "Value", "report_object", "report_table", "shown"]
+
+_VALUE_WIDTH = 24
+_NOTE_WIDTH = 30
 
 Value = bool | int | str | list[str] | None
 """A finding's value: ``None`` means it could not be decided (the note says why)."""
@@ -88,19 +92,23 @@ def report_object(report: ProbeReport) -> dict[str, object]:
 
 def report_table(report: ProbeReport, *, width: int = 100) -> list[str]:
     """The report as lines: a heading, then one row per capability (name, value,
-    note); where an MQTT 5 CONNACK said something the note starts with it. Text
-    from the broker is shown literally (control characters escaped); notes longer
-    than the line are cut."""
+    note); where an MQTT 5 CONNACK said something the note starts with it. A long
+    note wraps under itself. Text from the broker is shown literally (control
+    characters removed)."""
     rows = [(f.label, _one_line(f.text or shown(f.value)), _note(f)) for f in report.findings]
     name_w = max(len("CAPABILITY"), *(len(r[0]) for r in rows))
-    value_w = min(24, max(len("VALUE"), *(len(r[1]) for r in rows)))
+    value_w = min(_VALUE_WIDTH, max(len("VALUE"), *(len(r[1]) for r in rows)))
     lines = [
-        f"{report.broker}: MQTT {report.protocol}, probed in {report.elapsed:.2f} s",
+        f"{_one_line(report.broker)}: MQTT {report.protocol}, probed in {report.elapsed:.2f} s",
         f"{'CAPABILITY':<{name_w}}  {'VALUE':<{value_w}}  NOTE",
     ]
-    note_w = max(20, width - name_w - value_w - 4)
+    note_w = max(_NOTE_WIDTH, width - name_w - value_w - 5)
+    indent = " " * (name_w + value_w + 4)
     for label, value, note in rows:
-        lines.append(f"{label:<{name_w}}  {_cut(value, value_w):<{value_w}}  {_cut(note, note_w)}")
+        wrapped = textwrap.wrap(note, note_w, break_on_hyphens=False) or [""]
+        head = f"{label:<{name_w}}  {_cut(value, value_w):<{value_w}}  {wrapped[0]}"
+        lines.append(head.rstrip())
+        lines.extend(indent + more for more in wrapped[1:])
     lines.extend(f"warning: {_one_line(p)}" for p in report.problems)
     return lines
 

@@ -53,16 +53,16 @@ BIG = 1024 * 1024
 SMALL = 64 * 1024
 
 TOPIC_CHARACTERS: tuple[tuple[str, str], ...] = (
-    ("'.'", "a.b"),
-    ("space", "a b"),
-    ("'*'", "a*b"),
-    ("'>'", "a>b"),
-    ("'$'", "a$b"),
-    ("'~'", "a~b"),
-    ("'é'", "aéb"),
-    ("empty level", "a//b"),
+    (".", "'.'"),
+    (" ", "space"),
+    ("*", "'*'"),
+    (">", "'>'"),
+    ("$", "'$'"),
+    ("~", "'~'"),
+    ("é", "'é'"),
+    ("//", "empty level"),
 )
-"""(name, last topic levels) tried in topic names: legal in MQTT, but NATS maps
+"""(characters, name) tried inside a topic name (``a.b``, ``a//b``…): legal in MQTT, but NATS maps
 topics onto its subjects (``.`` and space drop the connection there)."""
 
 
@@ -367,31 +367,34 @@ class _Probe:
         return None if len(got.payload) == size else f"came back as {len(got.payload)} bytes"
 
     async def topic_characters(self) -> Finding:
-        results = await asyncio.gather(
-            *(self._character(n, name, levels) for n, (name, levels) in enumerate(TOPIC_CHARACTERS))
-        )
-        refused = [name for (name, _), why in zip(TOPIC_CHARACTERS, results, strict=True) if why]
-        unknown = [why for why in results if why and why.startswith("unknown")]
-        tried = " ".join(name.strip("'") for name, _ in TOPIC_CHARACTERS)
-        note = "; ".join(
-            f"{name} {why}" for (name, _), why in zip(TOPIC_CHARACTERS, results, strict=True) if why
-        )
         key, label = "topic_refused", "topic characters refused"
-        if unknown and len(unknown) == len(refused):
+        results = await asyncio.gather(
+            *(self._character(n, chars) for n, (chars, _name) in enumerate(TOPIC_CHARACTERS))
+        )
+        failed = [
+            (c, name, why) for (c, name), why in zip(TOPIC_CHARACTERS, results, strict=True) if why
+        ]
+        note = "; ".join(f"{name} {why}" for _c, name, why in failed)
+        if not failed:
+            tried = " ".join(name.strip("'") for _c, name in TOPIC_CHARACTERS)
+            return Finding(key, label, [], f"all came back unchanged: {tried}")
+        if all(why.startswith("unknown") for _c, _n, why in failed):
             return _unknown(key, label, note)
-        return Finding(key, label, refused, note or f"all came back: {tried}")
+        refused = [(c, name) for c, name, why in failed if not why.startswith("unknown")]
+        text = ", ".join(name for _c, name in refused)
+        return Finding(key, label, [c for c, _n in refused], note, text=text)
 
-    async def _character(self, n: int, name: str, levels: str) -> str | None:
-        """``None`` when a topic with ``levels`` came back unchanged, else what
-        happened."""
+    async def _character(self, n: int, chars: str) -> str | None:
+        """``None`` when a topic with ``chars`` inside came back unchanged, else what
+        happened to it."""
         base = self.topic("char", str(n))
-        topic = f"{base}/{levels}"
+        topic = f"{base}/a{chars}b"
         try:
             async with self.conn() as conn:
                 granted = await conn.subscribe((f"{base}/#", 1))
                 if granted[0] is None:
                     return "unknown: the subscription was refused"
-                await conn.publish(topic, name.encode(), 1)
+                await conn.publish(topic, b"mqchat probe: topic characters", 1)
                 got = await conn.first(lambda m: m.topic.startswith(base), ANSWER_WAIT)
         except _Lost as exc:
             return f"closed the connection ({exc.reason})"
