@@ -74,11 +74,42 @@ class _Lost(Exception):
         self.reason = reason
 
 
+class _Gate:
+    """Keeps connections starting apart from subscriptions changing: amqtt 0.12 drops
+    a connection whose start (it walks every subscription right after the CONNACK)
+    overlaps anybody's subscribe or unsubscribe (docs/brokers.md#amqtt). Starts may
+    overlap each other, and changes each other; a start waits for the changes under
+    way, a change for the starts."""
+
+    def __init__(self) -> None:
+        self._busy = {"start": 0, "change": 0}
+        self._turn = asyncio.Condition()
+
+    @asynccontextmanager
+    async def holding(self, kind: str) -> AsyncIterator[None]:
+        other = "change" if kind == "start" else "start"
+        async with self._turn:
+            await self._turn.wait_for(lambda: self._busy[other] == 0)
+            self._busy[kind] += 1
+        try:
+            yield
+        finally:
+            async with self._turn:
+                self._busy[kind] -= 1
+                self._turn.notify_all()
+
+    def start(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return self.holding("start")
+
+    def change(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return self.holding("change")
+
+
 class _Conn:
     """One probe connection: its session, and every message it receives, read by a
     task of its own so a closed connection is noticed at once."""
 
-    def __init__(self, session: Session, gate: asyncio.Lock) -> None:
+    def __init__(self, session: Session, gate: _Gate) -> None:
         self.session = session
         self.gate = gate
         self.filters: list[str] = []
@@ -137,18 +168,24 @@ class _Conn:
                 with contextlib.suppress(asyncio.CancelledError, MqttError):
                     await task
                 raise _Lost(self.lost)
-            changed = self._changed
-            await asyncio.wait(
-                [task, asyncio.ensure_future(changed.wait())], return_when="FIRST_COMPLETED"
-            )
+            await self.changed(task)
         return task.result()
+
+    async def changed(self, *others: asyncio.Future[Any], wait: float | None = None) -> None:
+        """Until something happens on this connection (a message, its end), one of
+        ``others`` is done, or ``wait`` s pass."""
+        waiter = asyncio.ensure_future(self._changed.wait())
+        try:
+            await asyncio.wait([waiter, *others], timeout=wait, return_when="FIRST_COMPLETED")
+        finally:
+            waiter.cancel()
 
     async def publish(self, topic: str, payload: bytes, qos: int, retain: bool = False) -> None:
         await self.until(self.session.publish(topic, payload, qos=qos, retain=retain, json=False))
 
     async def subscribe(self, *filters: tuple[str, int]) -> list[int | None]:
         """Subscribe and return the QoS granted to each filter (``None``: refused)."""
-        async with self.gate:
+        async with self.gate.change():
             codes = await self.until(self.session.try_subscribe(list(filters)))
         self.filters += [f for f, _ in filters]
         return [granted_qos(code) for code in codes]
@@ -161,17 +198,14 @@ class _Probe:
     prefix: str
     connack: dict[str, Any]
     problems: list[str] = field(default_factory=list)
-    gate: asyncio.Lock = field(default_factory=asyncio.Lock)
-    """Held while a connection opens or closes and while one subscribes, so none of
-    these overlap: amqtt 0.12 drops a connection whose start overlaps another
-    client's subscribe or leaving (docs/brokers.md#amqtt)."""
+    gate: _Gate = field(default_factory=_Gate)
 
     @asynccontextmanager
     async def conn(self, settings: Settings | None = None, **kwargs: Any) -> AsyncIterator[_Conn]:
         """A connection of its own (``open_session``'s arguments), closed cleanly
         unless the broker closed it first (or the block raised: then dropped)."""
         opening = open_session(settings or self.settings, self.protocol, **kwargs)
-        async with self.gate:
+        async with self.gate.start():
             session = await opening.__aenter__()
             conn = _Conn(session, self.gate)
             try:
@@ -184,20 +218,32 @@ class _Probe:
         try:
             yield conn
         except BaseException:
-            await conn.stop()
-            async with self.gate:
-                if not await opening.__aexit__(*sys.exc_info()):
-                    raise
+            if not await self._leave(conn, opening, sys.exc_info(), unsubscribe=False):
+                raise
         else:
-            async with self.gate:
-                if conn.lost is None and "session_id" not in kwargs:
-                    # one by one now, rather than all at once as the DISCONNECT is
-                    # handled, when the next connection may be starting (amqtt)
-                    with contextlib.suppress(_Lost, MqttError):
-                        for topic_filter in conn.filters:
-                            await conn.until(session.unsubscribe(topic_filter))
+            persistent = "session_id" in kwargs
+            await self._leave(conn, opening, (None, None, None), unsubscribe=not persistent)
+
+    async def _leave(self, conn: _Conn, opening: Any, exc_info: Any, *, unsubscribe: bool) -> bool:
+        """Close ``conn`` (``opening``'s exit with ``exc_info``: a DISCONNECT, or a
+        drop after an error), within :data:`ANSWER_WAIT` s: a broker that does not
+        answer the DISCONNECT (mosquitto's WebSockets after a message it did not
+        take) gets the connection dropped instead. Returns what ``__aexit__`` did."""
+        try:
+            async with asyncio.timeout(ANSWER_WAIT):
+                if unsubscribe and conn.lost is None and conn.filters:
+                    # now, rather than as the broker handles the DISCONNECT, when
+                    # the next connection may be starting (amqtt)
+                    async with self.gate.change():
+                        with contextlib.suppress(_Lost, MqttError):
+                            for topic_filter in conn.filters:
+                                await conn.until(conn.session.unsubscribe(topic_filter))
                 await conn.stop()
-                await opening.__aexit__(None, None, None)
+                return bool(await opening.__aexit__(*exc_info))
+        except TimeoutError:
+            conn.session.drop()
+            await conn.stop()
+            return False
 
     def topic(self, *levels: str) -> str:
         return "/".join((self.prefix, *levels))
@@ -318,7 +364,11 @@ class _Probe:
                 await a.publish(topic, str(n).encode(), 1)
             deadline = time.monotonic() + ANSWER_WAIT
             while a.count(topic) + b.count(topic) < sent and time.monotonic() < deadline:
-                await a.first(lambda _m: False, min(0.05, deadline - time.monotonic()))
+                on_b = asyncio.ensure_future(b.changed())
+                try:
+                    await a.changed(on_b, wait=deadline - time.monotonic())
+                finally:
+                    on_b.cancel()
             await asyncio.sleep(SETTLE)  # duplicates would come now
             counts = (a.count(topic), b.count(topic))
         total = sum(counts)
@@ -353,11 +403,15 @@ class _Probe:
     async def _round_trip(self, size: int) -> str | None:
         """``None`` when a ``size``-byte message came back whole, else why not."""
         topic = self.topic("size", str(size))
+        wait = ANSWER_WAIT * 2
         try:
             async with self.conn() as conn:
                 await conn.subscribe((topic, 1))
-                await conn.publish(topic, bytes(size), 1)
-                got = await conn.first(_on(topic), ANSWER_WAIT * 2)
+                async with asyncio.timeout(wait):
+                    await conn.publish(topic, bytes(size), 1)
+                    got = await conn.first(_on(topic), wait)
+        except TimeoutError:
+            return f"no answer in {wait:g} s"
         except _Lost as exc:
             return f"closed the connection ({exc.reason})"
         except PublishRefused as exc:
@@ -451,7 +505,7 @@ class _Probe:
 
     async def _discard(self, client_id: str) -> None:
         try:
-            async with self.gate:
+            async with self.gate.change():  # its clean start ends its subscriptions
                 await asyncio.to_thread(
                     discard_session, self.settings, client_id, ProtocolChoice(self.protocol)
                 )
@@ -464,7 +518,7 @@ class _Probe:
         will = Will(topic, b"mqchat probe: will", qos=1, retain=False)
         async with self.conn() as watch:
             await watch.subscribe((topic, 1))
-            async with self.conn(will=will) as dying, self.gate:
+            async with self.conn(will=will) as dying:
                 dying.session.drop()
                 dropped = time.monotonic()
                 # until the reader has seen the end (and taken aiomqtt's error)

@@ -30,6 +30,7 @@ from mqchat.mqtt.retained import collect_retained
 from mqchat.mqtt.session import open_session
 from tests.support.brokers import EmbeddedServe, Nats, require_nats
 from tests.support.mosquitto import Mosquitto, free_port, require_mosquitto
+from tests.support.tls_broker import start_tls_broker
 
 pytestmark = [pytest.mark.broker, pytest.mark.xdist_group("probe")]
 ROOT = Path(__file__).resolve().parents[2]
@@ -206,6 +207,25 @@ def test_the_table_and_what_is_left_behind(mosquitto: Mosquitto) -> None:
 async def _session_present(settings: Settings, client_id: str) -> bool:
     async with open_session(settings, Protocol.V5, session_id=client_id) as session:
         return session.session_present
+
+
+def test_over_tls_and_websockets(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The connection options are `sub`'s: wss:// with a CA of its own."""
+    require_mosquitto()
+    server = start_tls_broker(tmp_path_factory.mktemp("probe-wss"))
+    try:
+        url = f"wss://127.0.0.1:{server.wss}"
+        report = measured(url, "--cafile", str(server.files.ca))
+    finally:
+        server.stop()
+    assert report["broker"] == f"127.0.0.1:{server.wss} (TLS, WebSocket)"
+    found = values(report)
+    assert {k: found[k] for k in ("protocol", "max_qos", "session", "will")} == {
+        "protocol": "5",
+        "max_qos": 2,
+        "session": True,
+        "will": True,
+    }
 
 
 def test_a_broker_it_cannot_use_is_one_line(tmp_path: Path) -> None:
