@@ -5,9 +5,9 @@ CONNACK *says* is reported beside what was seen. A check that cannot be decided
 says so (value ``None``) with the reason, rather than guessing.
 
 The version is chosen the way the chat chooses it (:class:`ProtocolChoice`: MQTT 5,
-then 3.1.1 if the broker refuses 5), and the QoS limit is read as ``mqchat pub`` and
-the inspector read it (:func:`connack_max_qos`, :func:`granted_qos`), so the probe
-reports what mqchat itself will do on that broker."""
+then 3.1.1 if the broker refuses 5), and a subscription's grant is read as ``mqchat
+pub`` and the inspector read it (:func:`~mqchat.mqtt.qos_limit.granted_qos`), so the
+probe reports what mqchat itself will do on that broker."""
 
 from __future__ import annotations
 
@@ -15,25 +15,21 @@ import asyncio
 import contextlib
 import dataclasses
 import secrets
-import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from mqchat.config.settings import Settings
 from mqchat.core.probe import Finding, ProbeReport, Value
 from mqchat.mqtt.errors import LinkError, MqttError, PublishRefused, describe_failure
 from mqchat.mqtt.forget import discard_session
+from mqchat.mqtt.probe_conn import Conn, Connections, Lost
 from mqchat.mqtt.protocol import Protocol, ProtocolChoice
-from mqchat.mqtt.qos_limit import granted_qos
-from mqchat.mqtt.session import Incoming, Session, Will, open_session
+from mqchat.mqtt.session import Incoming, Will, open_session
 from mqchat.mqtt.tls import TlsSetupError
 
 __all__ = ["ANSWER_WAIT", "PROBE_PREFIX", "TOPIC_CHARACTERS", "probe", "probe_broker"]
-
-T = TypeVar("T")
 
 PROBE_PREFIX = "mqchat-probe"
 ANSWER_WAIT = 1.0
@@ -62,188 +58,31 @@ TOPIC_CHARACTERS: tuple[tuple[str, str], ...] = (
     ("é", "'é'"),
     ("//", "empty level"),
 )
-"""(characters, name) tried inside a topic name (``a.b``, ``a//b``…): legal in MQTT, but NATS maps
-topics onto its subjects (``.`` and space drop the connection there)."""
-
-
-class _Lost(Exception):
-    """The probe's connection was closed by the broker (``reason``)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class _Gate:
-    """Keeps connections starting apart from subscriptions changing: amqtt 0.12 drops
-    a connection whose start (it walks every subscription right after the CONNACK)
-    overlaps anybody's subscribe or unsubscribe (docs/brokers.md#amqtt). Starts may
-    overlap each other, and changes each other; a start waits for the changes under
-    way, a change for the starts."""
-
-    def __init__(self) -> None:
-        self._busy = {"start": 0, "change": 0}
-        self._turn = asyncio.Condition()
-
-    @asynccontextmanager
-    async def holding(self, kind: str) -> AsyncIterator[None]:
-        other = "change" if kind == "start" else "start"
-        async with self._turn:
-            await self._turn.wait_for(lambda: self._busy[other] == 0)
-            self._busy[kind] += 1
-        try:
-            yield
-        finally:
-            async with self._turn:
-                self._busy[kind] -= 1
-                self._turn.notify_all()
-
-    def start(self) -> contextlib.AbstractAsyncContextManager[None]:
-        return self.holding("start")
-
-    def change(self) -> contextlib.AbstractAsyncContextManager[None]:
-        return self.holding("change")
-
-
-class _Conn:
-    """One probe connection: its session, and every message it receives, read by a
-    task of its own so a closed connection is noticed at once."""
-
-    def __init__(self, session: Session, gate: _Gate) -> None:
-        self.session = session
-        self.gate = gate
-        self.filters: list[str] = []
-        """What it subscribed to, to unsubscribe before leaving."""
-        self.received: list[Incoming] = []
-        self.lost: str | None = None
-        self._changed = asyncio.Event()
-        self._reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        try:
-            async for message in self.session.messages():
-                self.received.append(message)
-                self._wake()
-        except MqttError as exc:
-            self.lost = str(exc) or "the broker closed the connection"
-        self.lost = self.lost or "the broker closed the connection"
-        self._wake()
-
-    def _wake(self) -> None:
-        changed, self._changed = self._changed, asyncio.Event()
-        changed.set()
-
-    async def stop(self) -> None:
-        self._reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._reader
-
-    async def first(self, wanted: Callable[[Incoming], bool], wait: float) -> Incoming | None:
-        """The first message received that is ``wanted``, waiting up to ``wait`` s;
-        ``None`` if none came. :class:`_Lost` if the connection closed first."""
-        deadline = time.monotonic() + wait
-        while True:
-            for message in self.received:
-                if wanted(message):
-                    return message
-            if self.lost is not None:
-                raise _Lost(self.lost)
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            changed = self._changed
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), left)
-
-    def count(self, topic: str) -> int:
-        return sum(1 for m in self.received if m.topic == topic)
-
-    async def until(self, step: Awaitable[T]) -> T:
-        """``step``'s result, or :class:`_Lost` as soon as the connection closes
-        (aiomqtt would wait out its whole timeout for an answer that cannot come)."""
-        task = asyncio.ensure_future(step)
-        while not task.done():
-            if self.lost is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, MqttError):
-                    await task
-                raise _Lost(self.lost)
-            await self.changed(task)
-        return task.result()
-
-    async def changed(self, *others: asyncio.Future[Any], wait: float | None = None) -> None:
-        """Until something happens on this connection (a message, its end), one of
-        ``others`` is done, or ``wait`` s pass."""
-        waiter = asyncio.ensure_future(self._changed.wait())
-        try:
-            await asyncio.wait([waiter, *others], timeout=wait, return_when="FIRST_COMPLETED")
-        finally:
-            waiter.cancel()
-
-    async def publish(self, topic: str, payload: bytes, qos: int, retain: bool = False) -> None:
-        await self.until(self.session.publish(topic, payload, qos=qos, retain=retain, json=False))
-
-    async def subscribe(self, *filters: tuple[str, int]) -> list[int | None]:
-        """Subscribe and return the QoS granted to each filter (``None``: refused)."""
-        async with self.gate.change():
-            codes = await self.until(self.session.try_subscribe(list(filters)))
-        self.filters += [f for f, _ in filters]
-        return [granted_qos(code) for code in codes]
+"""(characters, name) tried inside a topic name (``a.b``, ``a//b``…): legal in
+MQTT, but NATS maps topics onto its subjects (``.`` and space drop the connection
+there)."""
 
 
 @dataclass
 class _Probe:
+    """One probe of one broker: the checks, and what they share (the version spoken,
+    the CONNACK's properties, the topic prefix, problems met cleaning up)."""
+
     settings: Settings
     protocol: Protocol
     prefix: str
     connack: dict[str, Any]
     problems: list[str] = field(default_factory=list)
-    gate: _Gate = field(default_factory=_Gate)
+    links: Connections = field(init=False)
 
-    @asynccontextmanager
-    async def conn(self, settings: Settings | None = None, **kwargs: Any) -> AsyncIterator[_Conn]:
-        """A connection of its own (``open_session``'s arguments), closed cleanly
-        unless the broker closed it first (or the block raised: then dropped)."""
-        opening = open_session(settings or self.settings, self.protocol, **kwargs)
-        async with self.gate.start():
-            session = await opening.__aenter__()
-            conn = _Conn(session, self.gate)
-            try:
-                # answered once the broker is done with our start
-                await conn.until(session.unsubscribe(self.topic("none")))
-            except BaseException:
-                await conn.stop()
-                await opening.__aexit__(*sys.exc_info())
-                raise
-        try:
-            yield conn
-        except BaseException:
-            if not await self._leave(conn, opening, sys.exc_info(), unsubscribe=False):
-                raise
-        else:
-            persistent = "session_id" in kwargs
-            await self._leave(conn, opening, (None, None, None), unsubscribe=not persistent)
+    def __post_init__(self) -> None:
+        self.links = Connections(self.settings, self.protocol, self.topic("none"))
 
-    async def _leave(self, conn: _Conn, opening: Any, exc_info: Any, *, unsubscribe: bool) -> bool:
-        """Close ``conn`` (``opening``'s exit with ``exc_info``: a DISCONNECT, or a
-        drop after an error), within :data:`ANSWER_WAIT` s: a broker that does not
-        answer the DISCONNECT (mosquitto's WebSockets after a message it did not
-        take) gets the connection dropped instead. Returns what ``__aexit__`` did."""
-        try:
-            async with asyncio.timeout(ANSWER_WAIT):
-                if unsubscribe and conn.lost is None and conn.filters:
-                    # now, rather than as the broker handles the DISCONNECT, when
-                    # the next connection may be starting (amqtt)
-                    async with self.gate.change():
-                        with contextlib.suppress(_Lost, MqttError):
-                            for topic_filter in conn.filters:
-                                await conn.until(conn.session.unsubscribe(topic_filter))
-                await conn.stop()
-                return bool(await opening.__aexit__(*exc_info))
-        except TimeoutError:
-            conn.session.drop()
-            await conn.stop()
-            return False
+    def conn(
+        self, settings: Settings | None = None, **kwargs: Any
+    ) -> contextlib.AbstractAsyncContextManager[Conn]:
+        """A connection of its own: :meth:`Connections.conn`."""
+        return self.links.conn(settings, **kwargs)
 
     def topic(self, *levels: str) -> str:
         return "/".join((self.prefix, *levels))
@@ -274,7 +113,7 @@ class _Probe:
                 # on a connection of its own: a broker without QoS 2 closes it
                 async with self.conn() as pub:
                     await pub.publish(two, b"qos 2", 2)
-            except _Lost as exc:
+            except Lost as exc:
                 outcome = f"closed the connection ({exc.reason})"
             got_two = None if outcome != "completed" else await sub.first(_on(two), ANSWER_WAIT)
             got_one = await sub.first(_on(one), ANSWER_WAIT)
@@ -293,7 +132,7 @@ class _Probe:
         topic = self.topic("retain")
         try:
             got = await self._retained_round_trip(topic)
-        except _Lost as exc:
+        except Lost as exc:
             return Finding(key, label, False, _closed(exc, "a retained publish"), said)
         if got is None:
             return Finding(key, label, False, "not kept for a new subscriber", said)
@@ -315,7 +154,7 @@ class _Probe:
                         return await sub.first(_on(topic), ANSWER_WAIT)
                 finally:
                     if pub.lost is None:
-                        with contextlib.suppress(_Lost, MqttError, PublishRefused):
+                        with contextlib.suppress(Lost, MqttError, PublishRefused):
                             await pub.publish(topic, b"", 1, retain=True)
                             cleared = True
         finally:
@@ -326,7 +165,7 @@ class _Probe:
         try:
             async with asyncio.timeout(CHECK_LIMIT), self.conn() as conn:
                 await conn.publish(topic, b"", 1, retain=True)
-        except (_Lost, MqttError, PublishRefused, TimeoutError) as exc:
+        except (Lost, MqttError, PublishRefused, TimeoutError) as exc:
             self.problems.append(f"the retained message on {topic!r} may be left: {exc}")
 
     async def wildcards(self) -> Finding:
@@ -412,7 +251,7 @@ class _Probe:
                     got = await conn.first(_on(topic), wait)
         except TimeoutError:
             return f"no answer in {wait:g} s"
-        except _Lost as exc:
+        except Lost as exc:
             return f"closed the connection ({exc.reason})"
         except PublishRefused as exc:
             return f"refused ({exc.reason})"
@@ -450,7 +289,7 @@ class _Probe:
                     return "unknown: the subscription was refused"
                 await conn.publish(topic, b"mqchat probe: topic characters", 1)
                 got = await conn.first(lambda m: m.topic.startswith(base), ANSWER_WAIT)
-        except _Lost as exc:
+        except Lost as exc:
             return f"closed the connection ({exc.reason})"
         except PublishRefused as exc:
             return f"refused ({exc.reason})"
@@ -505,7 +344,7 @@ class _Probe:
 
     async def _discard(self, client_id: str) -> None:
         try:
-            async with self.gate.change():  # its clean start ends its subscriptions
+            async with self.links.gate.change():  # its clean start ends its subscriptions
                 await asyncio.to_thread(
                     discard_session, self.settings, client_id, ProtocolChoice(self.protocol)
                 )
@@ -522,7 +361,7 @@ class _Probe:
                 dying.session.drop()
                 dropped = time.monotonic()
                 # until the reader has seen the end (and taken aiomqtt's error)
-                with contextlib.suppress(_Lost):
+                with contextlib.suppress(Lost):
                     await dying.first(lambda _m: False, WILL_WAIT)
             got = await watch.first(_on(topic), WILL_WAIT)
         if got is None:
@@ -539,7 +378,7 @@ def _unknown(key: str, label: str, why: str, said: Value = None) -> Finding:
     return Finding(key, label, None, why, said)
 
 
-def _closed(exc: _Lost, what: str) -> str:
+def _closed(exc: Lost, what: str) -> str:
     return f"{what} closed the connection ({exc.reason})"
 
 
@@ -573,7 +412,7 @@ async def _guarded(
             return await check
     except TimeoutError:
         return _unknown(key, label, f"no answer within {CHECK_LIMIT:g} s")
-    except _Lost as exc:
+    except Lost as exc:
         return _unknown(key, label, f"the connection closed: {exc.reason}")
     except PublishRefused as exc:
         return _unknown(key, label, f"a publish was refused: {exc.reason}")
