@@ -109,12 +109,15 @@ class _Probe:
                 return _unknown("max_qos", "maximum QoS", "a QoS 2 subscription was refused", said)
             await sub.publish(one, b"qos 1", 1)
             outcome = "completed"
+            wait = ANSWER_WAIT * 2
             try:
                 # on a connection of its own: a broker without QoS 2 closes it
-                async with self.conn() as pub:
+                async with self.conn() as pub, asyncio.timeout(wait):
                     await pub.publish(two, b"qos 2", 2)
             except Lost as exc:
                 outcome = f"closed the connection ({exc.reason})"
+            except TimeoutError:
+                outcome = f"got no answer in {wait:g} s"
             got_two = None if outcome != "completed" else await sub.first(_on(two), ANSWER_WAIT)
             got_one = await sub.first(_on(one), ANSWER_WAIT)
         note = f"QoS 2 subscription granted {granted[1]}; a QoS 2 publish {outcome}"
