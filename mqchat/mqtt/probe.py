@@ -14,11 +14,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import logging
 import secrets
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
+
+import aiomqtt
 
 from mqchat.config.settings import Settings
 from mqchat.core.probe import Finding, ProbeReport, Value
@@ -30,6 +33,8 @@ from mqchat.mqtt.session import Incoming, Will, open_session
 from mqchat.mqtt.tls import TlsSetupError
 
 __all__ = ["ANSWER_WAIT", "PROBE_PREFIX", "TOPIC_CHARACTERS", "probe", "probe_broker"]
+
+_LOG = logging.getLogger("mqchat.probe")
 
 PROBE_PREFIX = "mqchat-probe"
 ANSWER_WAIT = 1.0
@@ -100,6 +105,24 @@ class _Probe:
 
     # --- the checks --------------------------------------------------------------------
 
+    async def control(self) -> str | None:
+        """``None`` when a plain QoS 1 message under the prefix comes back, else why
+        not: then the checks that send their own say nothing (an ACL forbidding the
+        prefix looks, with MQTT 3.1.1, exactly like a missing capability)."""
+        topic = self.topic("control")
+        try:
+            async with self.conn() as conn:
+                granted = await conn.subscribe((topic, 1))
+                if granted[0] is None:
+                    return "refused a subscription"
+                await conn.publish(topic, b"mqchat probe: control", 1)
+                got = await conn.first(_on(topic), ANSWER_WAIT)
+        except PublishRefused as exc:
+            return f"refused a message ({exc.reason})"
+        except Lost as exc:
+            return f"closed the connection ({exc.reason})"
+        return None if got is not None else "never delivered a message"
+
     async def max_qos(self) -> Finding:
         said = self.said("MaximumQoS", 2)
         one, two = self.topic("qos", "1"), self.topic("qos", "2")
@@ -152,6 +175,10 @@ class _Probe:
             async with self.conn() as pub:
                 try:
                     await pub.publish(topic, b"mqchat probe: retained", 1, retain=True)
+                except PublishRefused:
+                    cleared = True  # refused: nothing was kept
+                    raise
+                try:
                     async with self.conn() as sub:
                         await sub.subscribe((topic, 1))
                         return await sub.first(_on(topic), ANSWER_WAIT)
@@ -406,6 +433,20 @@ _CHECKS: tuple[tuple[str, str, Callable[[_Probe], Coroutine[Any, Any, Finding]]]
 )
 
 
+_OWN_TOPICS = {"sys"}
+"""Checks whose topics are not under the probe's prefix."""
+
+
+async def _controlled(state: _Probe, settings: Settings) -> str | None:
+    try:
+        async with asyncio.timeout(CHECK_LIMIT):
+            return await state.control()
+    except TimeoutError:
+        return f"did not answer within {CHECK_LIMIT:g} s"
+    except (MqttError, OSError) as exc:
+        return f"could not be reached ({describe_failure(exc, settings).reason})"
+
+
 async def _guarded(
     key: str, label: str, check: Coroutine[Any, Any, Finding], settings: Settings
 ) -> Finding:
@@ -446,9 +487,17 @@ async def probe(settings: Settings, protocol: Protocol | None = None) -> ProbeRe
     prefix = f"{PROBE_PREFIX}/{secrets.token_hex(4)}"
     state = _Probe(settings, choice.current, prefix, connack)
     findings = [_protocol_finding(choice, refusal)]
-    findings += await asyncio.gather(
+    control_task = asyncio.ensure_future(_controlled(state, settings))
+    checked = await asyncio.gather(
         *(_guarded(key, label, check(state), settings) for key, label, check in _CHECKS)
     )
+    control = await control_task
+    if control is not None:
+        why = f"the broker {control} under {prefix}/ (an ACL?): nothing can be told"
+        checked = [
+            f if f.key in _OWN_TOPICS else _unknown(f.key, f.label, why, f.said) for f in checked
+        ]
+    findings += checked
     if choice.current is Protocol.V5:
         findings += _said_only(connack)
     return ProbeReport(
@@ -486,4 +535,19 @@ def _said_only(connack: dict[str, Any]) -> list[Finding]:
 
 def probe_broker(settings: Settings, protocol: Protocol | None = None) -> ProbeReport:
     """:func:`probe` on a loop of its own. Raises :class:`LinkError`."""
-    return asyncio.run(probe(settings, protocol))
+
+    async def quietly() -> ProbeReport:
+        asyncio.get_running_loop().set_exception_handler(_closed_under_us)
+        return await probe(settings, protocol)
+
+    return asyncio.run(quietly())
+
+
+def _closed_under_us(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The loop's error handler. A connection the broker closes while paho writes to
+    it, or whose loss nobody awaited, is what some checks provoke and their notes
+    report: logged, not printed over the report. Anything else as usual."""
+    if isinstance(context.get("exception"), OSError | MqttError | aiomqtt.MqttError):
+        _LOG.debug("probe: %s", context.get("message"), exc_info=context.get("exception"))
+        return
+    loop.default_exception_handler(context)
