@@ -37,6 +37,7 @@ from mqchat.cli.devices import DEVICES_COMMANDS, add_devices_arguments
 from mqchat.cli.history import print_history, print_room_history, print_search
 from mqchat.cli.inspect import INSPECT_COMMANDS, add_inspect_command
 from mqchat.cli.keys import KEYS_COMMANDS, add_keys_command
+from mqchat.cli.probe import PROBE_COMMANDS, add_probe_command
 from mqchat.cli.profile import add_profile_options, chosen_profile
 from mqchat.cli.rooms import ROOM_COMMANDS, add_room_commands, send_to_room_command
 from mqchat.cli.serve import SERVE_COMMANDS, add_serve_commands
@@ -146,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_chat_options(devices)
     add_connection_security_options(devices)
     add_tool_commands(sub)
+    add_probe_command(sub)
     add_inspect_command(sub)
     add_deploy_commands(sub)
     add_serve_commands(sub)
@@ -300,6 +302,7 @@ _COMMANDS: dict[str, Prepare] = {
     "search": _search,
     **DEVICES_COMMANDS,
     **TOOL_COMMANDS,
+    **PROBE_COMMANDS,
     **INSPECT_COMMANDS,
     **DEPLOY_COMMANDS,
     **SERVE_COMMANDS,

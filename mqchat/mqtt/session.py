@@ -17,7 +17,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from mqchat.config.settings import Settings
 from mqchat.mqtt import shims
-from mqchat.mqtt.errors import ClosedBeforeConnack, MqttError, PublishRefused
+from mqchat.mqtt.errors import ClosedBeforeConnack, MqttError, PublishRefused, Reason
 from mqchat.mqtt.factory import client_options, new_aiomqtt
 from mqchat.mqtt.protocol import Protocol
 
@@ -118,6 +118,12 @@ class Session:
         """The largest packet the broker takes, when its CONNACK said (MQTT 5)."""
         return self._connack.max_packet_size
 
+    @property
+    def connack_properties(self) -> dict[str, Any] | None:
+        """What the broker's MQTT 5 CONNACK said, by paho's property names
+        (``MaximumQoS``, ``RetainAvailable``…); ``None`` with 3.1.1."""
+        return self._connack.properties
+
     async def publish(
         self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False, json: bool = True
     ) -> None:
@@ -197,6 +203,18 @@ class Session:
             await self._client.subscribe(filters)
         except aiomqtt.MqttError as exc:
             raise _translated(exc) from exc
+
+    async def try_subscribe(self, filters: list[tuple[str, int]]) -> list[Reason]:
+        """Several (filter, QoS) in one SUBSCRIBE; the SUBACK's code for each (the QoS
+        granted, or the refusal: nothing raised for a refused filter)."""
+        try:
+            codes = await self._client.subscribe(filters)
+        except aiomqtt.MqttError as exc:
+            raise _translated(exc) from exc
+        return [
+            Reason(int(c.value), str(c)) if isinstance(c, ReasonCode) else Reason(int(c), str(c))
+            for c in codes
+        ]
 
     async def unsubscribe(self, topic_filter: str) -> None:
         try:

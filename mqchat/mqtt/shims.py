@@ -255,11 +255,14 @@ class Connack:
     """The broker still had our session (subscriptions, queued messages)."""
     max_packet_size: int | None = None
     """The largest packet the broker takes (MQTT 5, when it sets one)."""
+    properties: dict[str, Any] | None = None
+    """Every property of an MQTT 5 CONNACK by paho's names (``MaximumQoS``,
+    ``RetainAvailable``…); ``None`` with 3.1.1."""
 
 
 def watch_connack(client: aiomqtt.Client) -> Connack:
-    """Note the CONNACK's session-present flag and Maximum Packet Size (aiomqtt keeps
-    neither). Call before connecting."""
+    """Note the CONNACK's session-present flag, Maximum Packet Size and other
+    properties (aiomqtt keeps none of them). Call before connecting."""
     inner = paho_of(client)
     seen = Connack()
     on_connect: Any = inner.on_connect  # aiomqtt's, or a shim's wrapping it
@@ -267,6 +270,8 @@ def watch_connack(client: aiomqtt.Client) -> Connack:
     def noted(c: paho.Client, userdata: Any, flags: Any, code: Any, props: Any = None) -> None:
         seen.session_present = bool(getattr(flags, "session_present", False))
         seen.max_packet_size = getattr(props, "MaximumPacketSize", None)
+        if props is not None and c.protocol == paho.MQTTv5:
+            seen.properties = props.json()
         on_connect(c, userdata, flags, code, props)
 
     inner.on_connect = noted

@@ -184,6 +184,7 @@ _WELL_FORMED = {
     ("pub",): ["pub", "t", "x"],
     ("clear-retained",): ["clear-retained", "t/#"],
     ("inspect",): ["inspect"],
+    ("probe",): ["probe"],
     (): [],
 }
 

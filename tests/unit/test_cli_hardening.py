@@ -64,6 +64,7 @@ PASSWORD_URL = "mqtt://alice:s3cret-horse@127.0.0.1:1"
         ["pub", "t", "x"],
         ["clear-retained", "t"],
         ["inspect"],
+        ["probe"],
     ],
     ids=lambda argv: " ".join(argv) or "tui",
 )
@@ -75,6 +76,12 @@ def test_a_password_in_broker_on_the_command_line_is_refused(
     assert "--broker holds a password" in err and "MQCHAT_PASSWORD" in err
     assert "s3cret-horse" not in err
     assert not (tmp_path / "data").exists()  # nothing was stored
+
+
+def test_a_password_in_probes_url_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """`mqchat probe URL` is `--broker URL`, checked the same way."""
+    assert main(["probe", PASSWORD_URL]) == 2
+    assert "--broker holds a password" in one_line(capsys)
 
 
 def test_a_password_hidden_by_an_unreadable_url_is_refused_too(

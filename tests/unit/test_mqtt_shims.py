@@ -88,6 +88,18 @@ async def test_the_connack_flag_and_packet_size_are_noted() -> None:
     assert client._connected.done(), loud("aiomqtt's on_connect wiring")
 
 
+async def test_an_mqtt5_connacks_properties_are_noted() -> None:
+    client = aiomqtt.Client("127.0.0.1", protocol=aiomqtt.ProtocolVersion.V5)
+    seen = shims.watch_connack(client)
+    inner = shims.paho_of(client)
+    props = Properties(PacketTypes.CONNACK)
+    props.MaximumQoS = 1
+    props.RetainAvailable = 0
+    accepted = ReasonCode(PacketTypes.CONNACK, identifier=0)
+    inner.on_connect(inner, None, paho.ConnectFlags(False), accepted, props)
+    assert seen.properties == {"MaximumQoS": 1, "RetainAvailable": 0}, loud("paho protocol")
+
+
 async def test_dropping_an_unconnected_client_does_nothing() -> None:
     client = aiomqtt.Client("127.0.0.1")
     shims.drop_connection(client)  # no socket yet: nothing to shut, nothing raised
