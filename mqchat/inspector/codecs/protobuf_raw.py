@@ -95,9 +95,7 @@ def raw_shape(payload: bytes) -> RawShape:
     if not payload:
         raise CodecError("not Protobuf: empty")
     fields = _fields(payload, 0, len(payload), _Walk())
-    return RawShape(
-        len(fields), max(n for n, _, _ in fields), frozenset(w for _, w, _ in fields)
-    )
+    return RawShape(len(fields), max(n for n, _, _ in fields), frozenset(w for _, w, _ in fields))
 
 
 def decode_protobuf_raw(payload: bytes) -> dict[str, Any]:

@@ -82,7 +82,12 @@ def _has_unknown(message: Message, depth: int = 0) -> bool:
     for field, value in message.ListFields():
         if field.message_type is None or field.message_type.GetOptions().map_entry:
             continue
-        items = value if field.is_repeated else [value]
+        repeated = (
+            field.is_repeated
+            if hasattr(field, "is_repeated")  # protobuf 6.31 on; `label` is gone in 7
+            else field.label == field.LABEL_REPEATED
+        )
+        items = value if repeated else [value]
         if any(_has_unknown(item, depth + 1) for item in items):
             return True
     return False
@@ -124,6 +129,4 @@ def load_descriptor_set(path: Path) -> Schema:
     try:
         return Schema(list(files.file))
     except Exception as exc:  # TypeError/KeyError from the pool: a missing import
-        raise CodecError(
-            f"{path}: {_reason(exc)} (compile it with --include_imports)"
-        ) from None
+        raise CodecError(f"{path}: {_reason(exc)} (compile it with --include_imports)") from None

@@ -112,11 +112,42 @@ _MESSAGES: dict[str, _Fields] = {
 }
 
 DATATYPES = (
-    "Unknown Int8 Int16 Int32 Int64 UInt8 UInt16 UInt32 UInt64 Float Double Boolean String "
-    "DateTime Text UUID DataSet Bytes File Template PropertySet PropertySetList Int8Array "
-    "Int16Array Int32Array Int64Array UInt8Array UInt16Array UInt32Array UInt64Array "
-    "FloatArray DoubleArray BooleanArray StringArray DateTimeArray"
-).split()
+    "Unknown",
+    "Int8",
+    "Int16",
+    "Int32",
+    "Int64",
+    "UInt8",
+    "UInt16",
+    "UInt32",
+    "UInt64",
+    "Float",
+    "Double",
+    "Boolean",
+    "String",
+    "DateTime",
+    "Text",
+    "UUID",
+    "DataSet",
+    "Bytes",
+    "File",
+    "Template",
+    "PropertySet",
+    "PropertySetList",
+    "Int8Array",
+    "Int16Array",
+    "Int32Array",
+    "Int64Array",
+    "UInt8Array",
+    "UInt16Array",
+    "UInt32Array",
+    "UInt64Array",
+    "FloatArray",
+    "DoubleArray",
+    "BooleanArray",
+    "StringArray",
+    "DateTimeArray",
+)
 """Metric data types by number (the specification's ``DataType`` enum)."""
 
 
