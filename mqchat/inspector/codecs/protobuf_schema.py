@@ -85,7 +85,7 @@ def _has_unknown(message: Message, depth: int = 0) -> bool:
         repeated = (
             field.is_repeated
             if hasattr(field, "is_repeated")  # protobuf 6.31 on; `label` is gone in 7
-            else field.label == field.LABEL_REPEATED
+            else getattr(field, "label", None) == field.LABEL_REPEATED
         )
         items = value if repeated else [value]
         if any(_has_unknown(item, depth + 1) for item in items):
