@@ -65,7 +65,10 @@ class Schema:
             value = json_format.MessageToDict(message, preserving_proto_field_name=True)
         except Exception as exc:  # DecodeError, or a depth limit: not this type
             raise CodecError(f"not a {name}: {_reason(exc)}") from None
-        return Decoded(jsonable(value), _has_unknown(message))
+        unknown = _has_unknown(message)
+        if unknown and not value:
+            raise CodecError(f"not a {name}: none of its fields, only ones it does not name")
+        return Decoded(jsonable(value), unknown)
 
 
 def _reason(exc: Exception) -> str:
