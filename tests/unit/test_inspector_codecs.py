@@ -6,6 +6,7 @@ makes any of it raise anything but :class:`CodecError`."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import struct
@@ -133,9 +134,9 @@ def test_protobuf_with_a_descriptor_set_names_the_fields(decoding: Decoding) -> 
     }
     assert decoding.schema is not None
     assert decoding.schema.names == ("demo.Unit", "demo.Reading")
-    with pytest.raises(CodecError, match="no message type 'demo.Nope'"):
+    with pytest.raises(CodecError, match=r"no message type 'demo\.Nope'"):
         decode(reading_bytes(), Format(Codec.PROTOBUF, "demo.Nope"), decoding)
-    with pytest.raises(CodecError, match="not a demo.Reading"):
+    with pytest.raises(CodecError, match=r"not a demo\.Reading"):
         decode(b"\x0a\x05ab", READING, decoding)
 
 
@@ -325,10 +326,8 @@ def test_huge_declared_lengths_do_not_allocate() -> None:
 @given(st.binary(max_size=200))
 def test_any_bytes_decode_or_raise_codec_error(payload: bytes) -> None:
     for fmt in EVERY:
-        try:
+        with contextlib.suppress(CodecError):
             decode(payload, fmt)
-        except CodecError:
-            pass
     found = guess(payload)
     assert found is None or 0 <= found.confidence <= 1
 
@@ -337,10 +336,8 @@ def test_every_truncation_of_a_real_payload_is_safe(decoding: Decoding) -> None:
     for payload in (msgpack_bytes(), cbor_bytes(), sparkplug_bytes(), reading_bytes()):
         for end in range(len(payload)):
             for fmt in (*EVERY, READING):
-                try:
+                with contextlib.suppress(CodecError):
                     decode(payload[:end], fmt, decoding)
-                except CodecError:
-                    pass
             guess(payload[:end], decoding=decoding)
 
 
@@ -352,8 +349,6 @@ def test_random_mutations_of_real_payloads_are_safe(decoding: Decoding) -> None:
         for _ in range(rng.randint(1, 4)):
             data[rng.randrange(len(data))] = rng.randrange(256)
         for fmt in (*EVERY, READING):
-            try:
+            with contextlib.suppress(CodecError):
                 decode(bytes(data), fmt, decoding)
-            except CodecError:
-                pass
         guess(bytes(data), topic="spBv1.0/x", decoding=decoding)
