@@ -12,6 +12,7 @@ from mqchat.config.broker_url import parse_broker_url
 from mqchat.config.settings import Settings
 from mqchat.inspect_app import InspectApp, make_inspect_app
 from mqchat.inspector.capture import CaptureStore
+from mqchat.inspector.codecs import Decoding
 from mqchat.screens.inspector.screen import InspectorScreen
 from mqchat.widgets.inspector.tree import TopicTreeView
 from tests.support.fake_feed import T0, FakeFeed
@@ -26,6 +27,7 @@ def build(
     *,
     filters: Sequence[str] = ("home/#", "mqchat/#"),
     store: CaptureStore | None = None,
+    decoding: Decoding | None = None,
 ) -> InspectApp:
     settings = Settings(
         broker=parse_broker_url("mqtt://broker.test"),
@@ -39,6 +41,7 @@ def build(
         clock=lambda: T0,
         store=store,
         cursor_blink=False,
+        decoding=decoding,
     )
     app.theme = "textual-dark"
     return app

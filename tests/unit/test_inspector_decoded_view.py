@@ -27,7 +27,7 @@ def test_messagepack_opens_decoded_with_its_confidence() -> None:
     text, formatted, views = detail_parts(message(msgpack_bytes()), None, [], count=1)
     assert formatted.view is View.DECODED
     assert views == (*VIEWS, View.DECODED)
-    first = text.plain.splitlines()[1]
+    first = "\n".join(text.plain.splitlines()[1:3])
     assert "[msgpack]" in first and "detected: msgpack, 95%" in first
     assert '"rpm": 1450' in text.plain
     # v: the wire views, then back to the decoded one

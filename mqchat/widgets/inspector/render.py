@@ -399,11 +399,10 @@ def detail_parts(
     shown = View.DECRYPTED if decrypted else View.DECODED if show_decoded else formatted.view
     text.append_text(_views_bar(shown, views, decoded))
     kind = f"{formatted.kind}, sealed" if sealing is not None else str(formatted.kind)
-    text.append(f"  (detected: {kind})", style="dim")
+    text.append(f"  (detected: {kind})\n", style="dim")
     if decoded is not None:
-        text.append(f"  {decoded.header}", style="bold cyan" if show_decoded else "dim")
-        text.append("  f: format", style="dim italic")
-    text.append("\n")
+        text.append(decoded.header, style="bold cyan" if show_decoded else "dim")
+        text.append("  f: format\n", style="dim italic")
     if decrypted:
         assert sealing is not None
         formatted = _decrypted(sealing, text)
