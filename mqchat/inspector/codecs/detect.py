@@ -21,13 +21,17 @@ __all__ = ["MIN_CONFIDENCE", "best"]
 
 MIN_CONFIDENCE = 0.3
 """Below this a guess is not offered: the payload stays bytes (hex)."""
+_LATER = object()
 
 
 def best(payload: bytes, topic: str, decoding: Decoding) -> Guess | None:
+    sparkplug = _sparkplug(payload, topic)
+    if sparkplug is not None and topic.startswith(TOPIC_PREFIX):
+        return sparkplug  # nothing else could be surer: skip decoding it three more ways
     candidates = [
         c
         for c in (
-            _sparkplug(payload, topic),
+            sparkplug,
             _object(payload, Codec.MSGPACK),
             _object(payload, Codec.CBOR),
             _protobuf(payload, decoding),
@@ -38,7 +42,14 @@ def best(payload: bytes, topic: str, decoding: Decoding) -> Guess | None:
         return None
     # max keeps the first of equals: Sparkplug, then MessagePack, CBOR, Protobuf
     found = max(candidates, key=lambda g: g.confidence)
-    return found if found.confidence >= MIN_CONFIDENCE else None
+    if found.confidence < MIN_CONFIDENCE:
+        return None
+    if found.value is _LATER:  # the schema-less walk, decoded only when it wins
+        try:
+            return Guess(found.format, found.confidence, decode_protobuf_raw(payload))
+        except CodecError:  # raw_shape took it, so this is only a backstop
+            return None
+    return found
 
 
 def _object(payload: bytes, codec: Codec) -> Guess | None:
@@ -70,7 +81,7 @@ def _protobuf(payload: bytes, decoding: Decoding) -> Guess | None:
             decoded = decoding.schema.decode(payload, fmt.message)
             value, typed_ok = decoded.value, not decoded.unknown_fields
         else:
-            value, typed_ok = decode_protobuf_raw(payload), False
+            value, typed_ok = _LATER, False
     except CodecError:
         return None
     if shape.max_number > 1000:
