@@ -50,9 +50,20 @@ def _inspect(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
     decoding = decoding_from(args)
 
     def run() -> int:
+        from mqchat.config.profiles import ConfigError, save_payload_format
         from mqchat.inspect_app import make_inspect_app
+        from mqchat.inspector.codecs import Format
         from mqchat.inspector.feed import InspectorFeed
         from mqchat.mqtt.protocol import forced_protocol
+
+        def remember(topic: str, fmt: str | None) -> str | None:
+            try:
+                save_payload_format(chosen.config.path, topic, fmt)
+            except ConfigError as exc:
+                return str(exc)
+            return None
+
+        formats = {t: Format.parse(f) for t, f in chosen.config.inspector.formats.items()}
 
         protocol = forced_protocol(settings)
         app = make_inspect_app(
@@ -62,6 +73,8 @@ def _inspect(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
             qos=args.qos,
             keymap=keymap,
             decoding=decoding,
+            formats=formats,
+            remember=remember,
         )
         app.run()
         return app_status(app)

@@ -106,3 +106,33 @@ async def test_f_sets_the_topic_format_and_remembers_it_per_topic() -> None:
         assert NUMBER not in screen.formats
         assert "set for this topic" not in screen_text(app)
         assert detail.view is View.TEXT
+
+
+async def test_formats_come_from_the_last_run_and_f_saves_them() -> None:
+    feed = FakeFeed()
+    fill(feed)
+    saved: list[tuple[str, str | None]] = []
+
+    def remember(topic: str, label: str | None) -> str | None:
+        saved.append((topic, label))
+        return "config.toml: read-only file system" if label == "sparkplug" else None
+
+    app = build(feed, filters=("#",), formats={PACKED: Format(Codec.CBOR)}, remember=remember)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tick(pilot, app)
+        await select(pilot, app, PACKED)
+        assert "format: cbor, set for this topic" in screen_text(app)
+        await pilot.press("f")
+        await settle(pilot)
+        assert saved == [(PACKED, "protobuf")]
+        assert any("format protobuf (saved in config.toml)" in n for n in notes(app))
+        await pilot.press("f")  # the save fails: said, and kept for the session
+        await settle(pilot)
+        assert saved[-1] == (PACKED, "sparkplug")
+        assert "config.toml: read-only file system" in notes(app)
+        assert any("format sparkplug (for this session)" in n for n in notes(app))
+        assert "format: sparkplug, set for this topic" in screen_text(app)
+        await pilot.press("f")  # back to detected: removed from the file
+        await settle(pilot)
+        assert saved[-1] == (PACKED, None)
+        assert "detected: msgpack, 95%" in screen_text(app)

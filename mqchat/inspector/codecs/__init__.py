@@ -53,6 +53,18 @@ class Format:
         """``msgpack``, ``protobuf`` (no schema), ``protobuf demo.Reading``."""
         return f"{self.codec} {self.message}" if self.message else str(self.codec)
 
+    @classmethod
+    def parse(cls, label: str) -> Format:
+        """The format a :attr:`label` names, or :class:`CodecError`."""
+        name, _, message = label.partition(" ")
+        try:
+            codec = Codec(name)
+        except ValueError:
+            raise CodecError(f"no payload format {label!r}") from None
+        if message and codec is not Codec.PROTOBUF:
+            raise CodecError(f"only protobuf takes a message type, not {label!r}")
+        return cls(codec, message or None)
+
 
 @dataclass(frozen=True, slots=True)
 class Decoding:

@@ -10,7 +10,7 @@ capture: counts, msg/s and the store keep going, as in MQTTX."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from textual import on
@@ -66,7 +66,10 @@ class InspectorScreen(Screen[None]):
     overrides the capture's bounds. ``unseal`` opens a sealed chat envelope with this
     device's keys (the chat app lends its backend's); without it (``mqchat inspect``)
     a sealed payload is only shown as such. ``decoding`` holds a Protobuf descriptor
-    set (``mqchat inspect --descriptor``) for the decoded view.
+    set (``mqchat inspect --descriptor``) for the decoded view; ``formats`` are the
+    payload formats set per topic in an earlier run, and ``remember(topic, label)``
+    saves one (``None``: removes it) and returns why it could not, if it could not;
+    without it a format set with ``f`` lasts for the session.
 
     ``space`` pauses the view only: messages are still counted, captured (within the
     store's bounds) and exported, and resuming shows the present at once."""
@@ -89,8 +92,8 @@ class InspectorScreen(Screen[None]):
             "Format",
             show=False,
             id="inspector.format",
-            tooltip="The selected topic's payload format: auto, MessagePack, CBOR, "
-            "Protobuf, Sparkplug B (remembered for the topic this session)",
+            tooltip="The selected topic's payload format: detected, MessagePack, CBOR, "
+            "Protobuf, Sparkplug B (mqchat inspect saves it)",
         ),
         Binding(
             "b", "broker_stats", "Broker", id="inspector.broker", tooltip="Broker stats ($SYS)"
@@ -133,6 +136,8 @@ class InspectorScreen(Screen[None]):
         store: CaptureStore | None = None,
         unseal: Unseal | None = None,
         decoding: Decoding | None = None,
+        formats: Mapping[str, Format] | None = None,
+        remember: Callable[[str, str | None], str | None] | None = None,
     ) -> None:
         super().__init__()
         self.backend = backend
@@ -161,8 +166,9 @@ class InspectorScreen(Screen[None]):
         self.sealed = SealedReader(unseal)
         """The shown message's sealed state; opens it when its decrypted view is shown."""
         self.decoding = decoding or Decoding()
-        self.formats: dict[str, Format] = {}
-        """The payload format set for a topic with ``f`` (else detected), this session."""
+        self.formats: dict[str, Format] = dict(formats or {})
+        """The payload format set for a topic with ``f`` (else detected)."""
+        self.remember = remember
         self._base_received = 0
         self._base_dropped = 0
         """The backend's counts when the capture was last cleared (``ctrl+l``)."""
@@ -331,7 +337,8 @@ class InspectorScreen(Screen[None]):
             self.notify("Select a topic with messages first.")
             return
         order: list[Format | None] = [None, *self.decoding.formats()]
-        at = order.index(self.formats.get(topic))
+        current = self.formats.get(topic)
+        at = order.index(current) if current in order else 0  # a type of another set
         chosen = order[(at + 1) % len(order)]
         if chosen is None:
             self.formats.pop(topic, None)
@@ -339,9 +346,14 @@ class InspectorScreen(Screen[None]):
             self.formats[topic] = chosen
         self.view = None  # show the decoded view (or the detected one)
         label = chosen.label if chosen is not None else "detected"
-        self.notify(
-            f"{safe_topic(topic)}: format {label} (for this session)", timeout=3, markup=False
-        )
+        kept = "for this session"
+        if self.remember is not None:
+            failed = self.remember(topic, chosen.label if chosen is not None else None)
+            if failed:
+                self.notify(failed, title="Not saved", severity="warning", markup=False)
+            else:
+                kept = "saved in config.toml"
+        self.notify(f"{safe_topic(topic)}: format {label} ({kept})", timeout=3, markup=False)
         self._show_detail()
 
     def action_next_field(self) -> None:
