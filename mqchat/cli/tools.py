@@ -29,6 +29,7 @@ from mqchat.cli.connect import (
 from mqchat.config.broker_url import DEFAULT_BROKER
 from mqchat.config.env import env_name
 from mqchat.config.settings import Settings
+from mqchat.core.text import safe_name
 from mqchat.tools.rules import (
     OutputFormat,
     RetainedFilter,
@@ -116,8 +117,8 @@ def decoding_from(args: argparse.Namespace) -> Decoding | None:
         schema = load_descriptor_set(Path(args.descriptor))
         if args.message is not None:
             schema.message_class(args.message)
-    except CodecError as exc:
-        raise UsageError(str(exc)) from None
+    except CodecError as exc:  # one line, whatever the path or type name holds
+        raise UsageError(safe_name(str(exc))) from None
     return Decoding(schema, args.message)
 
 
