@@ -15,6 +15,7 @@ from textual.widgets import Input
 from mqchat.config.settings import Settings
 from mqchat.inspector.backend import InspectorBackend, InspectorFactory
 from mqchat.inspector.capture import CaptureStore
+from mqchat.inspector.codecs import Decoding, Format
 from mqchat.screens.inspector.screen import InspectorScreen
 from mqchat.screens.keys_help import show_keys
 
@@ -94,16 +95,28 @@ def make_inspect_app(
     store: CaptureStore | None = None,
     cursor_blink: bool = True,
     keymap: Mapping[str, str] | None = None,
+    decoding: Decoding | None = None,
+    formats: Mapping[str, Format] | None = None,
+    remember: Callable[[str, str | None], str | None] | None = None,
 ) -> InspectApp:
     """Build the standalone inspector for ``settings.broker`` (login from the URL,
     ``settings.user`` or anonymous), subscribed to ``filters`` at ``qos`` (``#`` when
     none are given). Exports go to ``settings.data_dir``. ``connect`` builds the
-    backend; ``keymap`` remaps binding ids to other keys."""
+    backend; ``keymap`` remaps binding ids to other keys; ``decoding`` holds a Protobuf
+    descriptor set for the decoded view; ``formats`` and ``remember`` are the payload
+    formats set per topic and how to save one (see :class:`InspectorScreen`)."""
     chosen = [(f, qos) for f in filters] or [(DEFAULT_FILTER, qos)]
 
     def screen(backend: InspectorBackend) -> InspectorScreen:
         return StandaloneInspectorScreen(
-            backend, filters=chosen, data_dir=settings.data_dir, clock=clock, store=store
+            backend,
+            filters=chosen,
+            data_dir=settings.data_dir,
+            clock=clock,
+            store=store,
+            decoding=decoding,
+            formats=formats,
+            remember=remember,
         )
 
     app = InspectApp(connect(settings), screen, cursor_blink=cursor_blink)

@@ -11,7 +11,7 @@ from mqchat.cli.base import Prepare, Prepared, app_status
 from mqchat.cli.bindings import keymap_from
 from mqchat.cli.connect import command_layers, command_settings
 from mqchat.cli.profile import chosen_profile
-from mqchat.cli.tools import add_mqtt_options, checked
+from mqchat.cli.tools import add_decoding_options, add_mqtt_options, checked, decoding_from
 from mqchat.config.env import env_name
 from mqchat.tools.rules import check_filter
 
@@ -38,6 +38,7 @@ def add_inspect_command(commands: argparse._SubParsersAction[argparse.ArgumentPa
         type=Path,
         help=f"exports go to DIR/exports (env {env_name('data_dir')})",
     )
+    add_decoding_options(inspect)
 
 
 def _inspect(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
@@ -46,11 +47,23 @@ def _inspect(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
     layers = command_layers(args, environ, profile=chosen.profile)
     settings = command_settings(args, environ, chat_user=False, layers=layers)
     keymap = keymap_from(chosen.config)
+    decoding = decoding_from(args)
 
     def run() -> int:
+        from mqchat.config.profiles import ConfigError, save_payload_format
         from mqchat.inspect_app import make_inspect_app
+        from mqchat.inspector.codecs import Format
         from mqchat.inspector.feed import InspectorFeed
         from mqchat.mqtt.protocol import forced_protocol
+
+        def remember(topic: str, fmt: str | None) -> str | None:
+            try:
+                save_payload_format(chosen.config.path, topic, fmt)
+            except ConfigError as exc:
+                return str(exc)
+            return None
+
+        formats = {t: Format.parse(f) for t, f in chosen.config.inspector.formats.items()}
 
         protocol = forced_protocol(settings)
         app = make_inspect_app(
@@ -59,6 +72,9 @@ def _inspect(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
             filters=filters,
             qos=args.qos,
             keymap=keymap,
+            decoding=decoding,
+            formats=formats,
+            remember=remember,
         )
         app.run()
         return app_status(app)

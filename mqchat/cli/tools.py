@@ -29,6 +29,7 @@ from mqchat.cli.connect import (
 from mqchat.config.broker_url import DEFAULT_BROKER
 from mqchat.config.env import env_name
 from mqchat.config.settings import Settings
+from mqchat.core.text import safe_name
 from mqchat.tools.rules import (
     OutputFormat,
     RetainedFilter,
@@ -38,9 +39,19 @@ from mqchat.tools.rules import (
 )
 
 if TYPE_CHECKING:
+    from mqchat.inspector.codecs import Decoding
     from mqchat.mqtt.protocol import Protocol
 
-__all__ = ["TOOL_COMMANDS", "add_mqtt_options", "add_tool_commands", "checked"]
+__all__ = [
+    "TOOL_COMMANDS",
+    "add_decoding_options",
+    "add_mqtt_options",
+    "add_tool_commands",
+    "checked",
+    "decoding_from",
+]
+
+PAYLOAD_FORMATS = ("json", "msgpack", "cbor", "protobuf", "sparkplug")
 
 
 def _positive_int(text: str) -> int:
@@ -74,6 +85,41 @@ def add_mqtt_options(p: argparse.ArgumentParser) -> None:
         f"anonymous); the password comes from {env_name('password')}",
     )
     add_connection_security_options(p)
+
+
+def add_decoding_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--descriptor",
+        metavar="FILE",
+        help="a compiled Protobuf descriptor set (protoc --include_imports "
+        "--descriptor_set_out=FILE) to decode Protobuf payloads with",
+    )
+    p.add_argument(
+        "--message",
+        metavar="TYPE",
+        help="the descriptor set's message type of the payloads, e.g. demo.Reading",
+    )
+
+
+def decoding_from(args: argparse.Namespace) -> Decoding | None:
+    """The descriptor set and message type asked for, loaded; ``None`` without
+    ``--descriptor``. A file that cannot be used, or a type it does not have, is a
+    :class:`UsageError`."""
+    if args.descriptor is None:
+        if args.message is not None:
+            raise UsageError("--message needs --descriptor FILE")
+        return None
+    from pathlib import Path
+
+    from mqchat.inspector.codecs import CodecError, Decoding, load_descriptor_set
+
+    try:
+        schema = load_descriptor_set(Path(args.descriptor))
+        if args.message is not None:
+            schema.message_class(args.message)
+    except CodecError as exc:  # one line, whatever the path or type name holds
+        raise UsageError(safe_name(str(exc))) from None
+    return Decoding(schema, args.message)
 
 
 def add_tool_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -113,6 +159,13 @@ def add_tool_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         action="store_true",
         help="write payloads byte for byte even to a terminal (pipes always get them so)",
     )
+    sub.add_argument(
+        "--format",
+        choices=PAYLOAD_FORMATS,
+        help="print each payload decoded, as one line of JSON ('[undecodable] why' when it "
+        "is not in that format); protobuf without --descriptor shows field numbers",
+    )
+    add_decoding_options(sub)
 
     pub = commands.add_parser(
         "pub",
@@ -205,11 +258,42 @@ def _say(text: str) -> None:
 
 def _sub(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
     filters = tuple(checked(check_filter, f) for f in args.filters)
+    decode = _sub_decoder(args)
     settings = _mqtt_settings(args, environ)
-    return Prepared(lambda: _run_sub(args, filters, settings), settings)
+    return Prepared(lambda: _run_sub(args, filters, settings, decode), settings)
 
 
-def _run_sub(args: argparse.Namespace, filters: tuple[str, ...], settings: Settings) -> int:
+def _sub_decoder(args: argparse.Namespace) -> Callable[[bytes], str] | None:
+    """``--format`` (``--descriptor`` alone means protobuf) as a payload-to-line
+    function; ``None`` without it, so the plain path imports no codec."""
+    fmt = args.format
+    if args.descriptor is not None and fmt is None:
+        fmt = "protobuf"
+    if fmt is None:
+        decoding_from(args)  # --message without --descriptor is still an error
+        return None
+    if args.json:
+        raise UsageError("--format prints the decoded payload; it does not go with --json")
+    if args.descriptor is not None and fmt != "protobuf":
+        raise UsageError(f"--descriptor decodes Protobuf; it does not go with --format {fmt}")
+    decoding = decoding_from(args)
+    if decoding is not None and decoding.message is None:
+        raise UsageError(
+            "--descriptor needs --message TYPE (the set has: "
+            + ", ".join(decoding.schema.names[:8] if decoding.schema else ())
+            + ")"
+        )
+    from mqchat.tools.formats import PayloadFormat, line_decoder
+
+    return line_decoder(PayloadFormat(fmt), decoding)
+
+
+def _run_sub(
+    args: argparse.Namespace,
+    filters: tuple[str, ...],
+    settings: Settings,
+    decode: Callable[[bytes], str] | None = None,
+) -> int:
     from mqchat.mqtt.link import LinkError
     from mqchat.tools.sub import SubscribeEnd, SubscribeRequest, subscribe
 
@@ -231,6 +315,7 @@ def _run_sub(args: argparse.Namespace, filters: tuple[str, ...], settings: Setti
         output=output,
         retained=retained,
         safe=sys.stdout.isatty() and not args.raw,
+        decode=decode,
     )
     try:
         with _sigterm_unwinds():

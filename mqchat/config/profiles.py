@@ -46,6 +46,7 @@ __all__ = [
     "ConfigError",
     "Profile",
     "load_config",
+    "save_payload_format",
     "save_profile",
     "save_ui",
     "validate_profile_name",
@@ -80,7 +81,12 @@ def save_profile(path: Path, name: str, profile: Profile, *, make_default: bool 
             after = check_config(_parse(candidate, path).unwrap(), path)
         except ConfigError:
             continue
-        if after.profiles == wanted and after.keys == before.keys and after.ui == before.ui:
+        if (
+            after.profiles == wanted
+            and after.keys == before.keys
+            and after.ui == before.ui
+            and after.inspector == before.inspector
+        ):
             _write_atomically(path, candidate)
             return
     raise ConfigError(f"{path}: profile {name!r} could not be written so that it loads back")
@@ -102,13 +108,50 @@ def save_ui(path: Path, key: str, value: str) -> None:
         _add_key(ui, key, value)
     candidate = doc.as_string()
     after = check_config(_parse(candidate, path).unwrap(), path)
-    unchanged = (after.profiles, after.default_profile, after.keys)
+    unchanged = (after.profiles, after.default_profile, after.keys, after.inspector)
     if getattr(after.ui, key) != value or unchanged != (
         before.profiles,
         before.default_profile,
         before.keys,
+        before.inspector,
     ):
         raise ConfigError(f"{path}: ui.{key} could not be written so that it loads back")
+    _write_atomically(path, candidate)
+
+
+def save_payload_format(path: Path, topic: str, fmt: str | None) -> None:
+    """Set (``fmt``) or remove (``None``) the payload format of ``topic`` in
+    ``[inspector.formats]`` of ``path``, keeping everything else as it was, in the
+    same safe way as :func:`save_profile`. Raises :class:`ConfigError`."""
+    text = _read(path) or ""
+    before = check_config(_parse(text, path).unwrap(), path)
+    wanted = dict(before.inspector.formats)
+    if fmt is None:
+        if wanted.pop(topic, None) is None:
+            return  # nothing saved for it: leave the file alone
+    else:
+        wanted[topic] = fmt
+    doc = _parse(text, path) if text.strip() else _new_document()
+    inspector: Any = doc.get("inspector")
+    if inspector is None:
+        doc["inspector"] = {"formats": {topic: fmt}}
+    elif "formats" not in inspector:
+        inspector["formats"] = {topic: fmt}
+    elif fmt is None:
+        del inspector["formats"][topic]
+    elif topic in inspector["formats"]:
+        inspector["formats"][topic] = fmt
+    else:
+        _add_key(inspector["formats"], topic, fmt)
+    candidate = doc.as_string()
+    after = check_config(_parse(candidate, path).unwrap(), path)
+    if after.inspector.formats != wanted or (
+        after.profiles,
+        after.default_profile,
+        after.keys,
+        after.ui,
+    ) != (before.profiles, before.default_profile, before.keys, before.ui):
+        raise ConfigError(f"{path}: inspector.formats could not be written so that it loads back")
     _write_atomically(path, candidate)
 
 

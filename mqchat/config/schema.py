@@ -18,14 +18,17 @@ from mqchat.config.env import env_name
 
 __all__ = [
     "NOTIFY_WAYS",
+    "PAYLOAD_FORMAT",
     "PROFILE_KEYS",
     "PROFILE_NAME",
     "UI_KEYS",
     "Config",
     "ConfigError",
+    "Inspector",
     "Profile",
     "Ui",
     "check_config",
+    "check_inspector",
     "check_profile",
     "check_ui",
     "toml_key",
@@ -90,6 +93,26 @@ class Ui(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 UI_KEYS: tuple[str, ...] = Ui.__struct_fields__
 
+PAYLOAD_FORMAT = re.compile(r"(?:msgpack|cbor|sparkplug|protobuf(?: [A-Za-z_][A-Za-z0-9_.]*)?)")
+"""A payload format the inspector decodes a topic's payloads in: a codec, and for
+Protobuf with a descriptor set the message type (``protobuf demo.Reading``)."""
+
+
+class Inspector(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """``[inspector]``: what the inspector remembers between runs."""
+
+    formats: dict[str, str] = msgspec.field(default_factory=dict)
+    """``[inspector.formats]``: topic → the payload format ``f`` set for it."""
+
+
+INSPECTOR_KEYS: tuple[str, ...] = Inspector.__struct_fields__
+
+
+class _InspectorTable(msgspec.Struct, forbid_unknown_fields=True):
+    """``[inspector]`` as read; each format is checked on its own, to name its topic."""
+
+    formats: dict[str, object] = msgspec.field(default_factory=dict)
+
 
 class _File(msgspec.Struct, forbid_unknown_fields=True):
     """The top level; each profile and each key binding is checked on its own, so an
@@ -99,6 +122,7 @@ class _File(msgspec.Struct, forbid_unknown_fields=True):
     profiles: dict[str, object] = msgspec.field(default_factory=dict)
     keys: dict[str, object] = msgspec.field(default_factory=dict)
     ui: dict[str, object] = msgspec.field(default_factory=dict)
+    inspector: dict[str, object] = msgspec.field(default_factory=dict)
 
 
 _FILE_KEYS: tuple[str, ...] = _File.__struct_fields__
@@ -115,6 +139,8 @@ class Config:
     """``[keys]``: binding id → key(s), e.g. ``{"app.quit": "ctrl+x"}``."""
     ui: Ui = field(default_factory=Ui)
     """``[ui]``: theme and notifications."""
+    inspector: Inspector = field(default_factory=Inspector)
+    """``[inspector]``: payload formats set per topic."""
 
     def profile(self, name: str | None) -> Profile:
         """The profile ``name``, else the default profile, else an empty one.
@@ -156,7 +182,28 @@ def check_config(data: Mapping[str, Any], path: Path) -> Config:
         raise ConfigError(
             f"{path}: default_profile {default!r} is not one of the profiles ({known})"
         )
-    return Config(path, profiles, default, _key_bindings(top.keys, path), check_ui(top.ui, path))
+    return Config(
+        path,
+        profiles,
+        default,
+        _key_bindings(top.keys, path),
+        check_ui(top.ui, path),
+        check_inspector(top.inspector, path),
+    )
+
+
+def check_inspector(table: object, path: Path) -> Inspector:
+    """The ``[inspector]`` table as :class:`Inspector`, or :class:`ConfigError`."""
+    read = _convert(table, _InspectorTable, path, ("inspector",), INSPECTOR_KEYS)
+    formats: dict[str, str] = {}
+    for topic, fmt in read.formats.items():
+        if not isinstance(fmt, str) or not PAYLOAD_FORMAT.fullmatch(fmt):
+            raise ConfigError(
+                f"{path}: {toml_key('inspector', 'formats', topic)}: expected msgpack, cbor, "
+                f"protobuf, protobuf TYPE or sparkplug, got {_shown(fmt)}"
+            )
+        formats[topic] = fmt
+    return Inspector(formats=formats)
 
 
 def check_ui(table: object, path: Path) -> Ui:

@@ -67,6 +67,10 @@ class View(StrEnum):
     DECRYPTED = "decrypted"
     """A sealed chat envelope opened with this device's keys (``inspector/sealed.py``);
     never a view of the wire bytes: :func:`format_payload` shows the detected one."""
+    DECODED = "decoded"
+    """A binary payload decoded by a codec (``inspector/decoded.py``), shown as JSON;
+    its bar label is the codec's (``[msgpack]``). :func:`format_payload` shows the
+    detected wire view for it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +190,7 @@ def format_payload(
     it as text."""
     total = len(payload) if size is None else max(size, len(payload))
     kind, value = _detect(payload, size, limit)
-    if view is None or view is View.DECRYPTED:
+    if view is None or view in (View.DECRYPTED, View.DECODED):
         view = {PayloadKind.JSON: View.JSON, PayloadKind.BINARY: View.HEX}.get(kind, View.TEXT)
     if view is View.JSON and kind is not PayloadKind.JSON:
         view = View.TEXT

@@ -69,6 +69,9 @@ class SubscribeRequest:
     retained: RetainedFilter = RetainedFilter.ALL
     safe: bool = False
     """Escape what could drive a terminal (stdout is a TTY)."""
+    decode: Callable[[bytes], str] | None = None
+    """``--format``: a payload to the one line printed in its place
+    (:func:`~mqchat.tools.formats.line_decoder`); ``None``: the payload as it came."""
 
 
 class SubscribeEnd(StrEnum):
@@ -106,6 +109,11 @@ def _renderer(request: SubscribeRequest) -> Callable[[Message], bytes | bytearra
 
         return as_json
     render = line_renderer(request.output, safe=request.safe)
+    decode = request.decode
+    if decode is not None:  # --format: the decoded line is terminal-safe already
+        if request.output is OutputFormat.VERBOSE:
+            return lambda msg: render(msg.topic, decode(msg.payload).encode("utf-8"))
+        return lambda msg: decode(msg.payload).encode("utf-8") + b"\n"
     if request.output is OutputFormat.PAYLOAD and not request.safe:
         return lambda msg: msg.payload + b"\n"  # the flood path: no topic decoding
     return lambda msg: render(msg.topic, msg.payload)

@@ -3,7 +3,7 @@ a fixed clock and no cursor blink, and the steps its UI tests take on it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -12,6 +12,7 @@ from mqchat.config.broker_url import parse_broker_url
 from mqchat.config.settings import Settings
 from mqchat.inspect_app import InspectApp, make_inspect_app
 from mqchat.inspector.capture import CaptureStore
+from mqchat.inspector.codecs import Decoding, Format
 from mqchat.screens.inspector.screen import InspectorScreen
 from mqchat.widgets.inspector.tree import TopicTreeView
 from tests.support.fake_feed import T0, FakeFeed
@@ -26,6 +27,9 @@ def build(
     *,
     filters: Sequence[str] = ("home/#", "mqchat/#"),
     store: CaptureStore | None = None,
+    decoding: Decoding | None = None,
+    formats: Mapping[str, Format] | None = None,
+    remember: Callable[[str, str | None], str | None] | None = None,
 ) -> InspectApp:
     settings = Settings(
         broker=parse_broker_url("mqtt://broker.test"),
@@ -39,6 +43,9 @@ def build(
         clock=lambda: T0,
         store=store,
         cursor_blink=False,
+        decoding=decoding,
+        formats=formats,
+        remember=remember,
     )
     app.theme = "textual-dark"
     return app

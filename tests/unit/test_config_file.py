@@ -99,7 +99,7 @@ def test_saving_refuses_a_broken_file_and_leaves_it_alone(tmp_path: Path) -> Non
         ("[profiles]\nw = 'x'\n", 'profiles.w: expected a table, got "x"'),
         (
             "[profile.w]\nuser = 'a'\n",
-            "unknown key 'profile' (known: default_profile, profiles, keys, ui)",
+            "unknown key 'profile' (known: default_profile, profiles, keys, ui, inspector)",
         ),
         ("[keys]\n'app.quit' = 3\n", 'keys."app.quit": expected a key such as "ctrl+x", got 3'),
         ("[profiles.w]\nbroker = 'mqtt://h:99999'\n", "profiles.w.broker: invalid broker URL"),

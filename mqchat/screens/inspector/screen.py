@@ -10,7 +10,7 @@ capture: counts, msg/s and the store keep going, as in MQTTX."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from textual import on
@@ -23,6 +23,7 @@ from mqchat.core.model import ConnectionState
 from mqchat.core.text import display_safe
 from mqchat.inspector.backend import InspectorBackend
 from mqchat.inspector.capture import Captured, CaptureStore
+from mqchat.inspector.codecs import Decoding, Format
 from mqchat.inspector.export import export_jsonl
 from mqchat.inspector.model import InspectorModel
 from mqchat.inspector.payload import View, numeric_fields
@@ -64,7 +65,11 @@ class InspectorScreen(Screen[None]):
     ``data_dir/exports``; ``clock`` gives epoch seconds (fixed in tests); ``store``
     overrides the capture's bounds. ``unseal`` opens a sealed chat envelope with this
     device's keys (the chat app lends its backend's); without it (``mqchat inspect``)
-    a sealed payload is only shown as such.
+    a sealed payload is only shown as such. ``decoding`` holds a Protobuf descriptor
+    set (``mqchat inspect --descriptor``) for the decoded view; ``formats`` are the
+    payload formats set per topic in an earlier run, and ``remember(topic, label)``
+    saves one (``None``: removes it) and returns why it could not, if it could not;
+    without it a format set with ``f`` lasts for the session.
 
     ``space`` pauses the view only: messages are still counted, captured (within the
     store's bounds) and exported, and resuming shows the present at once."""
@@ -81,6 +86,15 @@ class InspectorScreen(Screen[None]):
         Binding("R", "clear_retained", "Clear retained", id="inspector.clear"),
         Binding("e", "export", "Export", id="inspector.export"),
         Binding("v", "cycle_view", "View", id="inspector.view"),
+        Binding(
+            "f",
+            "cycle_format",
+            "Format",
+            show=False,
+            id="inspector.format",
+            tooltip="The selected topic's payload format: detected, MessagePack, CBOR, "
+            "Protobuf, Sparkplug B (mqchat inspect saves it)",
+        ),
         Binding(
             "b", "broker_stats", "Broker", id="inspector.broker", tooltip="Broker stats ($SYS)"
         ),
@@ -121,6 +135,9 @@ class InspectorScreen(Screen[None]):
         clock: Callable[[], float] = time.time,
         store: CaptureStore | None = None,
         unseal: Unseal | None = None,
+        decoding: Decoding | None = None,
+        formats: Mapping[str, Format] | None = None,
+        remember: Callable[[str, str | None], str | None] | None = None,
     ) -> None:
         super().__init__()
         self.backend = backend
@@ -148,6 +165,10 @@ class InspectorScreen(Screen[None]):
         """The JSON field the sparkline follows (``n``); ``None``: the first numeric."""
         self.sealed = SealedReader(unseal)
         """The shown message's sealed state; opens it when its decrypted view is shown."""
+        self.decoding = decoding or Decoding()
+        self.formats: dict[str, Format] = dict(formats or {})
+        """The payload format set for a topic with ``f`` (else detected)."""
+        self.remember = remember
         self._base_received = 0
         self._base_dropped = 0
         """The backend's counts when the capture was last cleared (``ctrl+l``)."""
@@ -277,6 +298,8 @@ class InspectorScreen(Screen[None]):
             count=stats.count if stats is not None else 1,
             field=spark_field(history, self.spark_field),
             sealing=self.sealed.state(message, open_it=self.view is View.DECRYPTED),
+            chosen=self.formats.get(message.topic),
+            decoding=self.decoding,
         )
 
     # -- selection ------------------------------------------------------------------
@@ -304,6 +327,33 @@ class InspectorScreen(Screen[None]):
     def action_cycle_view(self) -> None:
         detail = self.query_one(DetailView)
         self.view = next_view(detail.view or View.TEXT, detail.views)
+        self._show_detail()
+
+    def action_cycle_format(self) -> None:
+        """Set the selected topic's payload format to the next one (after the last:
+        detected again), and show the payload decoded in it."""
+        topic = self.picked.topic if self.picked is not None else self.selected
+        if topic is None or self.model.store.stats(topic) is None:
+            self.notify("Select a topic with messages first.")
+            return
+        order: list[Format | None] = [None, *self.decoding.formats()]
+        current = self.formats.get(topic)
+        at = order.index(current) if current in order else 0  # a type of another set
+        chosen = order[(at + 1) % len(order)]
+        if chosen is None:
+            self.formats.pop(topic, None)
+        else:
+            self.formats[topic] = chosen
+        self.view = None  # show the decoded view (or the detected one)
+        label = chosen.label if chosen is not None else "detected"
+        kept = "for this session"
+        if self.remember is not None:
+            failed = self.remember(topic, chosen.label if chosen is not None else None)
+            if failed:
+                self.notify(failed, title="Not saved", severity="warning", markup=False)
+            else:
+                kept = "saved in config.toml"
+        self.notify(f"{safe_topic(topic)}: format {label} ({kept})", timeout=3, markup=False)
         self._show_detail()
 
     def action_next_field(self) -> None:

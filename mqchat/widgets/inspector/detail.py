@@ -1,7 +1,8 @@
 """The inspector's detail pane: the last message of the selected topic (or the one
 picked in the log) with its flags, the payload as JSON, text, hex or base64, its
-MQTT 5 properties, and the topic's recent history with a sparkline. A sealed chat
-message has one more view inside the chat: its envelope decrypted here."""
+MQTT 5 properties, and the topic's recent history with a sparkline. A binary payload
+a codec fits has a decoded view (MessagePack, CBOR, Protobuf, Sparkplug B); a sealed
+chat message has one more view inside the chat: its envelope decrypted here."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from mqchat.inspector.capture import Captured
+from mqchat.inspector.codecs import Decoding, Format
 from mqchat.inspector.payload import View
 from mqchat.inspector.sealed import Sealing
-from mqchat.widgets.inspector.render import SEALED_VIEWS, VIEWS, detail_text
+from mqchat.widgets.inspector.render import VIEWS, detail_parts
 
 __all__ = ["DetailView"]
 
@@ -29,9 +31,9 @@ class DetailView(VerticalScroll):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.shown: tuple[int, View | None, int, str | None, Sealing | None] | None = None
-        """(seq, view, newest kept seq, sparkline field, sealing) of what is drawn, to
-        skip redrawing it."""
+        self.shown: tuple[object, ...] | None = None
+        """(seq, view, newest kept seq, sparkline field, sealing, chosen format) of
+        what is drawn, to skip redrawing (and decoding) it again."""
         self.view: View | None = None
         """The view last drawn (the detected one unless the user cycled)."""
         self.views: tuple[View, ...] = VIEWS
@@ -53,15 +55,24 @@ class DetailView(VerticalScroll):
         count: int,
         field: str | None = None,
         sealing: Sealing | None = None,
+        chosen: Format | None = None,
+        decoding: Decoding | None = None,
     ) -> None:
-        key = (message.seq, view, len(history) and history[-1].seq, field, sealing)
+        key = (message.seq, view, len(history) and history[-1].seq, field, sealing, chosen)
         if key == self.shown:
             return
         width = max(self.scrollable_content_region.width, 20)
-        text, formatted = detail_text(
-            message, view, history, count=count, width=width, field=field, sealing=sealing
+        text, formatted, self.views = detail_parts(
+            message,
+            view,
+            history,
+            count=count,
+            width=width,
+            field=field,
+            sealing=sealing,
+            chosen=chosen,
+            decoding=decoding,
         )
         self.view = formatted.view
-        self.views = SEALED_VIEWS if sealing is not None and sealing.can_open else VIEWS
         self.shown = key
         self.query_one("#detail-body", Static).update(text)

@@ -17,6 +17,8 @@ from mqchat.core.events import ConnectionChanged
 from mqchat.core.model import ConnectionState
 from mqchat.core.text import display_safe
 from mqchat.inspector.capture import Captured, PropertyValue
+from mqchat.inspector.codecs import Decoding, Format
+from mqchat.inspector.decoded import DecodedPayload, decoded_payload
 from mqchat.inspector.payload import (
     FORMAT_LIMIT,
     FormattedPayload,
@@ -38,9 +40,11 @@ __all__ = [
     "VIEWS",
     "StatusFigures",
     "clock_ms",
+    "detail_parts",
     "detail_text",
     "human_size",
     "log_row",
+    "message_views",
     "next_view",
     "plural",
     "properties_text",
@@ -243,14 +247,23 @@ def properties_text(properties: Mapping[str, PropertyValue] | None) -> Text:
     return text
 
 
-def _views_bar(shown: View, views: Sequence[View]) -> Text:
+def _views_bar(shown: View, views: Sequence[View], decoded: DecodedPayload | None) -> Text:
     text = Text(end="")
     for view in views:
         style = "bold reverse" if view is shown else "dim"
-        text.append(f"[{view}]", style=style)
+        label = decoded.format.codec if view is View.DECODED and decoded is not None else view
+        text.append(f"[{label}]", style=style)
         text.append(" ")
     text.append(" v cycles", style="dim italic")
     return text
+
+
+def message_views(sealing: Sealing | None, decoded: DecodedPayload | None) -> tuple[View, ...]:
+    """The views ``v`` cycles for a message: the wire views, then its decoded view
+    (a codec fits it, or one was set for its topic), then its decrypted one (a sealed
+    message the chat can try to open)."""
+    views = VIEWS + ((View.DECODED,) if decoded is not None else ())
+    return views + ((View.DECRYPTED,) if sealing is not None and sealing.can_open else ())
 
 
 def spark_field(history: Sequence[Captured], chosen: str | None) -> str | None:
@@ -314,7 +327,36 @@ def detail_text(
     width: int = 60,
     field: str | None = None,
     sealing: Sealing | None = None,
+    chosen: Format | None = None,
+    decoding: Decoding | None = None,
 ) -> tuple[Text, FormattedPayload]:
+    """:func:`detail_parts` without the views."""
+    text, formatted, _ = detail_parts(
+        message,
+        view,
+        history,
+        count=count,
+        width=width,
+        field=field,
+        sealing=sealing,
+        chosen=chosen,
+        decoding=decoding,
+    )
+    return text, formatted
+
+
+def detail_parts(
+    message: Captured,
+    view: View | None,
+    history: Sequence[Captured],
+    *,
+    count: int,
+    width: int = 60,
+    field: str | None = None,
+    sealing: Sealing | None = None,
+    chosen: Format | None = None,
+    decoding: Decoding | None = None,
+) -> tuple[Text, FormattedPayload, tuple[View, ...]]:
     """The detail of one message: its flags, the payload in ``view`` (the detected
     one when ``None``), its properties, and the topic's recent history, for a pane
     ``width`` cells wide; the history's sparkline follows the JSON ``field`` (see
@@ -323,8 +365,21 @@ def detail_text(
     ``sealing`` is what is known of a sealed message (``None``: not sealed): when it
     can be opened the views include ``decrypted``, drawn when ``view`` asks for it
     from ``sealing.inner``; the wire views stay the ciphertext. The returned payload
-    is the inner envelope's, with the view ``decrypted``, when that is drawn."""
+    is the inner envelope's, with the view ``decrypted``, when that is drawn.
+
+    A binary payload a codec fits (see :func:`~mqchat.inspector.codecs.guess`), or any
+    payload of a topic whose format the user ``chosen``, has a ``decoded`` view too,
+    shown first (``view`` ``None``) and labelled with the codec and how sure the
+    detection is; ``decoding`` holds the Protobuf descriptor set, if one was given.
+    The views the message has come back last, in the order ``v`` cycles them."""
     formatted = format_payload(message.payload, view, size=message.size)
+    decoded = decoded_payload(
+        message,
+        binary=formatted.kind is PayloadKind.BINARY,
+        chosen=chosen,
+        decoding=decoding,
+    )
+    show_decoded = decoded is not None and view in (None, View.DECODED)
     meta = " · ".join(
         [
             "retained" if message.retain else "live",
@@ -339,14 +394,21 @@ def detail_text(
         text.stylize("bold yellow", 0, len("retained"))
     text.append("\n")
     text.append_text(_cuts(message, formatted))
-    views = SEALED_VIEWS if sealing is not None and sealing.can_open else VIEWS
+    views = message_views(sealing, decoded)
     decrypted = view is View.DECRYPTED and sealing is not None and sealing.tried
-    text.append_text(_views_bar(View.DECRYPTED if decrypted else formatted.view, views))
+    shown = View.DECRYPTED if decrypted else View.DECODED if show_decoded else formatted.view
+    text.append_text(_views_bar(shown, views, decoded))
     kind = f"{formatted.kind}, sealed" if sealing is not None else str(formatted.kind)
     text.append(f"  (detected: {kind})\n", style="dim")
+    if decoded is not None:
+        text.append(decoded.header, style="bold cyan" if show_decoded else "dim")
+        text.append("  f: format\n", style="dim italic")
     if decrypted:
         assert sealing is not None
         formatted = _decrypted(sealing, text)
+    elif show_decoded:
+        assert decoded is not None
+        formatted = _decoded(decoded, formatted, text)
     else:
         text.append_text(_payload_body(formatted))
     text.append("\n\n")
@@ -354,12 +416,23 @@ def detail_text(
     if history:
         text.append("\n")
         text.append_text(_history(history, width, spark_field(history, field)))
-    return text, formatted
+    return text, formatted, views
 
 
 def _payload_body(formatted: FormattedPayload) -> Text:
     body = Text(formatted.text, end="")
     return _json(body) if formatted.is_json else body
+
+
+def _decoded(decoded: DecodedPayload, wire: FormattedPayload, text: Text) -> FormattedPayload:
+    """Append the decoded payload to ``text``, or why it did not decode and then its
+    bytes in the wire view."""
+    if decoded.text is None:
+        text.append(f"{display_safe(decoded.error)}\n", style="bold yellow")
+        text.append_text(_payload_body(wire))
+        return replace(wire, view=View.DECODED)
+    text.append_text(_json(Text(decoded.text, end="")))
+    return FormattedPayload(wire.kind, View.DECODED, decoded.text)
 
 
 def _decrypted(sealing: Sealing, text: Text) -> FormattedPayload:
