@@ -239,7 +239,7 @@ class Encryption:
                 Notice(
                     f"⚠ {user}'s keys changed",
                     f"A new device or new keys for {user}. Check it is really them: compare "
-                    f"safety numbers (mqchat keys verify {user}).",
+                    f"safety numbers (ctrl+k in the conversation, or mqchat keys verify {user}).",
                     severity="error",
                 )
             )

@@ -50,9 +50,10 @@ class Copies:
     counts as handled only once it all was (:meth:`keep`), so a copy of something a
     failure left unstored is still handled.
 
-    The same bytes again at a QoS they came with already, :data:`REPLAY_AFTER_S` or
-    more after the first, are no such copy but a replay (someone published them
-    again): dropped too, and listed in :attr:`replays`."""
+    The same bytes again on an inbox topic, not retained, at a QoS they came with
+    already, :data:`REPLAY_AFTER_S` or more after the first, are no such copy but a
+    replay (someone published them again): dropped too, and listed in
+    :attr:`replays`."""
 
     def __init__(self, recent: Seen) -> None:
         self._recent = recent
@@ -68,7 +69,9 @@ class Copies:
             self._now[key] = (frozenset({message.qos}), _now())
             return False
         qos, since = known
-        if message.qos in qos and _now() - since >= REPLAY_AFTER_S:
+        # (A retained message comes again with each subscription that matches it.)
+        replayed = "/inbox/" in message.topic and not message.retain
+        if replayed and message.qos in qos and _now() - since >= REPLAY_AFTER_S:
             self.replays.append(message)  # and its own second copy is none
             self._now[key] = (frozenset({message.qos}), _now())
         else:
