@@ -6,14 +6,11 @@ it from an injected factory, so nothing here imports the MQTT client or the stor
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 
-from rich.console import RenderableType
 from textual import events
-from textual.app import App
 from textual.binding import Binding
 from textual.widgets import Input, TextArea
 
@@ -25,6 +22,7 @@ from mqchat.core.model import ConnectionState, utc_now
 from mqchat.core.names import InvalidUserName, validate_user_name
 from mqchat.core.text import display_safe
 from mqchat.inspector.backend import InspectorFactory
+from mqchat.screens.app_exit import ExitingApp
 from mqchat.screens.base import Session
 from mqchat.screens.conversation import ConversationScreen
 from mqchat.screens.friends import FriendsScreen
@@ -43,15 +41,12 @@ log = logging.getLogger(__name__)
 BackendFactory = Callable[[Settings], ChatBackend]
 """Builds the backend for a login; the CLI passes the real one, tests a fake."""
 
-STOP_TIMEOUT = 5.0
-"""Seconds to wait for a clean ``offline`` before quitting anyway."""
-
 FALLBACK_NOTE = "The broker does not accept MQTT 5, so mqchat connected with MQTT 3.1.1."
 
 _FIRST_ATTEMPT_FAILED = {ConnectionState.FAILED, ConnectionState.RETRYING, ConnectionState.CLOSED}
 
 
-class MqchatApp(App[None]):
+class MqchatApp(ExitingApp):
     TITLE = "mqchat"
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = True  # ctrl+p: themes (saved to [ui] theme), keys, quit
@@ -88,8 +83,6 @@ class MqchatApp(App[None]):
         self.cursor_blink = cursor_blink
         self.status = StatusInfo()
         self.session: Session | None = None
-        self.backend: ChatBackend | None = None
-        """The running backend; ``None`` before login and once stopped."""
         self.inspector = inspector
         """Builds the inspector's own connection (``i``); ``None``: no inspector."""
         self.settings: Settings | None = None
@@ -98,8 +91,6 @@ class MqchatApp(App[None]):
         self._login_pending = False
         self._told_fallback = False
         self._connecting: ChatBackend | None = None  # the backend whose run was started
-        self.crash: Exception | None = None
-        """The error that ended the app, if one did (then ``return_code`` is 1)."""
         self.elsewhere = ElsewhereNotifier(
             self, self.status, backend=lambda: self.backend, notify=self.ui.notify
         )
@@ -314,57 +305,6 @@ class MqchatApp(App[None]):
         never the backend."""
         backend = self.backend
         return None if backend is None else backend.unseal(topic, payload)
-
-    # Quitting: always say goodbye to the broker first.
-
-    async def stop_backend(self) -> None:
-        """Stop the backend (it publishes ``offline``); safe to call twice."""
-        backend, self.backend = self.backend, None
-        if backend is None:
-            return
-        try:
-            await asyncio.wait_for(backend.stop(), STOP_TIMEOUT)
-        except Exception:
-            log.warning("the backend did not stop cleanly", exc_info=True)
-        backend.set_listener(None)
-
-    async def action_quit(self) -> None:
-        await self.stop_backend()
-        self.exit()
-
-    def exit(
-        self, result: None = None, return_code: int = 0, message: RenderableType | None = None
-    ) -> None:
-        if self.backend is None:
-            super().exit(result, return_code, message)
-            return
-
-        async def stop_then_exit() -> None:
-            await self.stop_backend()
-            super(MqchatApp, self).exit(result, return_code, message)
-
-        self.run_worker(stop_then_exit(), group="shutdown")
-
-    # Crashing: an error nobody handled ends the app. Textual would print a long
-    # traceback and, on its way out, our clean stop would tell the broker to discard
-    # the Will, leaving us "online" to everyone. Instead the backend leaves without
-    # a goodbye (the Will fires), the traceback goes to the log, and the CLI prints
-    # one line and exits 1 (``crash``).
-
-    def _handle_exception(self, error: Exception) -> None:
-        if self.crash is None:
-            self.crash = error
-            log.critical("mqchat stopped on an error", exc_info=error)
-            if self.backend is not None:
-                self.backend.abandon()
-        super()._handle_exception(error)
-
-    def _fatal_error(self) -> None:
-        self.bell()
-        self._close_messages_no_wait()
-
-    async def on_unmount(self) -> None:
-        await self.stop_backend()
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         # Tests and snapshots turn the blinking off so every frame is the same.

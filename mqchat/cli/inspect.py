@@ -11,7 +11,7 @@ from mqchat.cli.base import Prepare, Prepared, app_status
 from mqchat.cli.bindings import keymap_from
 from mqchat.cli.connect import command_layers, command_settings
 from mqchat.cli.profile import chosen_profile
-from mqchat.cli.tools import add_decoding_options, add_mqtt_options, checked, decoding_from
+from mqchat.cli.tool_options import add_decoding_options, add_mqtt_options, checked, decoding_from
 from mqchat.config.env import env_name
 from mqchat.tools.rules import check_filter
 

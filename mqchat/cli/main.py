@@ -42,7 +42,8 @@ from mqchat.cli.profile import add_profile_options, chosen_profile
 from mqchat.cli.rooms import ROOM_COMMANDS, add_room_commands, send_to_room_command
 from mqchat.cli.serve import SERVE_COMMANDS, add_serve_commands
 from mqchat.cli.text_args import check_text_arguments
-from mqchat.cli.tools import TOOL_COMMANDS, add_tool_commands
+from mqchat.cli.tool_options import add_tool_commands
+from mqchat.cli.tools import TOOL_COMMANDS
 from mqchat.config.env import env_name
 from mqchat.config.keyring_store import password_from_keyring
 from mqchat.config.settings import Settings, parse_session_expiry

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from mqchat.cli.base import EXIT_FAILED, EXIT_OK, Prepare, Prepared, UsageError, stdout_gone
 from mqchat.cli.connect import command_settings, warn_if_insecure
-from mqchat.cli.tools import add_mqtt_options
+from mqchat.cli.tool_options import add_mqtt_options
 from mqchat.config.settings import Settings
 from mqchat.core.text import display_safe
 

@@ -23,13 +23,11 @@ upgrade that moves them fails loudly here rather than quietly in the chat.
 * paho ``Client._packet_read``, ``_loop_rc_handle``, ``_sock``: read every packet
   that is waiting when the socket is readable, not one per wake-up of the loop
   (:func:`read_all_waiting`).
-* paho ``Client._sockpairR``, ``_sockpairW``: closed once connected, see
-  :func:`no_wakeup_pipe`.
+* paho ``Client._sockpairR``, ``_sockpairW``: closed once connected (:func:`no_wakeup_pipe`).
 * paho ``Client.publish`` called directly, and ``on_publish`` wrapped: QoS 1
   publishes without a task each (:class:`Pubacks`).
 * aiomqtt ``Client._queue``: take the messages already received at once
-  (:func:`take_queued`); aiomqtt's iterator costs a task and turns of the loop for
-  each."""
+  (:func:`take_queued`); aiomqtt's iterator costs a task and turns of the loop for each."""
 
 from __future__ import annotations
 
@@ -142,13 +140,12 @@ class ClosedEarly(aiomqtt.MqttError):
 
 
 def watch_socket_errors(client: paho.Client) -> Callable[[], str | None]:
-    """Keep the last reason paho gives for a failed socket read (it reports only
-    "connection lost" to callbacks, and the reason, e.g. ``[SSL:
-    TLSV13_ALERT_CERTIFICATE_REQUIRED]``, to its log). Returns a getter.
+    """Keep the last reason paho gives for a failed socket read (it reports only "connection
+    lost" to callbacks, and the reason, e.g. ``[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED]``,
+    to its log). Returns a getter.
 
-    Meant for the connection attempt only: set ``client.on_log = None`` once the
-    CONNACK is in, because paho formats every log line, one per packet, for a
-    watcher."""
+    Meant for the connection attempt only: set ``client.on_log = None`` once the CONNACK is
+    in, because paho formats every log line, one per packet, for a watcher."""
     seen: list[str] = []
 
     def on_log(_client: object, _userdata: object, level: int, text: str) -> None:
@@ -323,11 +320,10 @@ def watch_refusals(client: aiomqtt.Client) -> dict[int, ReasonCode]:
 
 
 class Pubacks:
-    """QoS 1 publishes handed to paho at once, each with a future for its PUBACK.
-    aiomqtt's ``publish()`` spends an event, a task and a timeout on each, which is
-    most of what a message costs in a burst; and calling paho directly makes the
-    order of the PUBLISHes the order of the calls. Make it before connecting, after
-    :func:`watch_refusals`."""
+    """QoS 1 publishes handed to paho at once, each with a future for its PUBACK. aiomqtt's
+    ``publish()`` spends an event, a task and a timeout on each, which is most of what a
+    message costs in a burst; and calling paho directly makes the order of the PUBLISHes
+    the order of the calls. Make it before connecting, after :func:`watch_refusals`."""
 
     def __init__(self, client: aiomqtt.Client) -> None:
         self._inner = inner = paho_of(client)

@@ -16,7 +16,7 @@ from mqchat.inspector.capture import DEFAULT_PAYLOAD_CAP
 from mqchat.inspector.feed import InspectorFeed
 from mqchat.inspector.model import InspectorModel
 from mqchat.inspector.view import InspectorView
-from mqchat.widgets.inspector.render import detail_text
+from mqchat.widgets.inspector.detail_render import detail_text
 from tests.broker.test_inspector_feed import Collected, connected, settings_for, wait_until
 from tests.support.mosquitto import Mosquitto, require_mosquitto
 

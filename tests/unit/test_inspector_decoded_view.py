@@ -8,7 +8,7 @@ from __future__ import annotations
 from mqchat.inspector.capture import Captured
 from mqchat.inspector.codecs import Codec, Format
 from mqchat.inspector.payload import View
-from mqchat.widgets.inspector.render import VIEWS, detail_parts, next_view
+from mqchat.widgets.inspector.detail_render import VIEWS, detail_parts, next_view
 from tests.support.codecs import msgpack_bytes, sparkplug_bytes
 
 

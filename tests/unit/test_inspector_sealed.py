@@ -12,7 +12,7 @@ import pytest
 from mqchat.inspector.capture import Captured
 from mqchat.inspector.payload import View
 from mqchat.inspector.sealed import DECRYPTED_LABEL, NOT_FOR_US, SealedReader, Sealing, is_sealed
-from mqchat.widgets.inspector.render import SEALED_VIEWS, VIEWS, detail_text, next_view
+from mqchat.widgets.inspector.detail_render import SEALED_VIEWS, VIEWS, detail_text, next_view
 from tests.support.fake_backend import SEALED_FOR_ALICE, SEALED_FOR_CAROL, SEALED_INNER
 
 TOPIC = "mqchat/u/alice/inbox/bob"

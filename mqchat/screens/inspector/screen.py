@@ -13,11 +13,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 
 from mqchat.core.model import ConnectionState
 from mqchat.core.text import display_safe
@@ -26,24 +24,18 @@ from mqchat.inspector.capture import Captured, CaptureStore
 from mqchat.inspector.codecs import Decoding, Format
 from mqchat.inspector.export import export_jsonl
 from mqchat.inspector.model import InspectorModel
-from mqchat.inspector.payload import View, numeric_fields
-from mqchat.inspector.sealed import SealedReader, Unseal
+from mqchat.inspector.sealed import Unseal
 from mqchat.inspector.sys_stats import SYS_FILTER, sys_rows
 from mqchat.inspector.view import InspectorView, ViewFilter
 from mqchat.screens.inspector.broker_stats import BrokerStatsScreen
+from mqchat.screens.inspector.detail_pane import InspectorDetailScreen
 from mqchat.screens.inspector.forms import ViewFilterScreen
 from mqchat.screens.inspector.requests import BrokerRequests
 from mqchat.screens.keys_help import KeysHelpScreen, key_rows
 from mqchat.widgets.footer import FittingFooter
 from mqchat.widgets.inspector.detail import DetailView
 from mqchat.widgets.inspector.log import MessageLogView
-from mqchat.widgets.inspector.render import (
-    StatusFigures,
-    next_view,
-    plural,
-    safe_topic,
-    spark_field,
-)
+from mqchat.widgets.inspector.render import StatusFigures, safe_topic
 from mqchat.widgets.inspector.status import InspectorStatus
 from mqchat.widgets.inspector.tree import TopicTreeView
 
@@ -59,7 +51,7 @@ BUDGET = 0.04
 """Seconds of ingesting per tick at most, for the same reason on a slow machine."""
 
 
-class InspectorScreen(Screen[None]):
+class InspectorScreen(InspectorDetailScreen):
     """The inspector on ``backend``, which it starts on mount (subscribed to
     ``filters``: (filter, QoS) pairs) and stops when it closes. Exports go to
     ``data_dir/exports``; ``clock`` gives epoch seconds (fixed in tests); ``store``
@@ -139,13 +131,18 @@ class InspectorScreen(Screen[None]):
         formats: Mapping[str, Format] | None = None,
         remember: Callable[[str, str | None], str | None] | None = None,
     ) -> None:
-        super().__init__()
+        model = InspectorModel(store, clock=clock)
+        super().__init__(
+            model,
+            InspectorView(model),
+            unseal=unseal,
+            decoding=decoding,
+            formats=formats,
+            remember=remember,
+        )
         self.backend = backend
         self.initial_filters = list(filters)
         self.clock = clock
-        self.model = InspectorModel(store, clock=clock)
-        self.shown = InspectorView(self.model)
-        """What of the model is in view (the view filter, the log's rows)."""
         self.requests = BrokerRequests(
             self,
             backend,
@@ -156,19 +153,6 @@ class InspectorScreen(Screen[None]):
         )
         """Subscribe, unsubscribe, publish, clear retained and export: the dialogs."""
         self.paused = False
-        self.view: View | None = None
-        """The payload view the user chose with ``v``; ``None``: the detected one."""
-        self.selected: str | None = None
-        self.picked: Captured | None = None
-        """A message picked in the log, shown instead of the topic's last one."""
-        self.spark_field: str | None = None
-        """The JSON field the sparkline follows (``n``); ``None``: the first numeric."""
-        self.sealed = SealedReader(unseal)
-        """The shown message's sealed state; opens it when its decrypted view is shown."""
-        self.decoding = decoding or Decoding()
-        self.formats: dict[str, Format] = dict(formats or {})
-        """The payload format set for a topic with ``f`` (else detected)."""
-        self.remember = remember
         self._base_received = 0
         self._base_dropped = 0
         """The backend's counts when the capture was last cleared (``ctrl+l``)."""
@@ -273,48 +257,6 @@ class InspectorScreen(Screen[None]):
         self.query_one(MessageLogView).show(self.shown.log_rows)
         self._show_detail()
 
-    def _show_detail(self) -> None:
-        detail = self.query_one(DetailView)
-        store = self.model.store
-        topic = self.picked.topic if self.picked is not None else self.selected
-        if topic is None:
-            return
-        detail.border_title = safe_topic(topic)
-        stats = store.stats(topic)
-        message = self.picked or (stats.last if stats is not None else None)
-        if message is None:
-            below = self.shown.tree.count(topic)
-            topics = len(self.shown.tree.topics_under(topic))
-            detail.show_hint(
-                f"{plural(below, 'message')} on {plural(topics, 'topic')} below this level; "
-                "select a topic to see its messages."
-            )
-            return
-        history = store.history(topic)
-        detail.show(
-            message,
-            self.view,
-            history,
-            count=stats.count if stats is not None else 1,
-            field=spark_field(history, self.spark_field),
-            sealing=self.sealed.state(message, open_it=self.view is View.DECRYPTED),
-            chosen=self.formats.get(message.topic),
-            decoding=self.decoding,
-        )
-
-    # -- selection ------------------------------------------------------------------
-
-    @on(TopicTreeView.Highlighted)
-    def topic_highlighted(self, event: TopicTreeView.Highlighted) -> None:
-        self.selected = None if event.row is None else event.row.path
-        self.picked = None
-        self._show_detail()
-
-    @on(MessageLogView.Picked)
-    def message_picked(self, event: MessageLogView.Picked) -> None:
-        self.picked = event.message
-        self._show_detail()
-
     # -- actions ----------------------------------------------------------------------
 
     def action_pause(self) -> None:
@@ -323,52 +265,6 @@ class InspectorScreen(Screen[None]):
         if not self.paused and self._dirty:
             self._dirty = False
             self._show_view()
-
-    def action_cycle_view(self) -> None:
-        detail = self.query_one(DetailView)
-        self.view = next_view(detail.view or View.TEXT, detail.views)
-        self._show_detail()
-
-    def action_cycle_format(self) -> None:
-        """Set the selected topic's payload format to the next one (after the last:
-        detected again), and show the payload decoded in it."""
-        topic = self.picked.topic if self.picked is not None else self.selected
-        if topic is None or self.model.store.stats(topic) is None:
-            self.notify("Select a topic with messages first.")
-            return
-        order: list[Format | None] = [None, *self.decoding.formats()]
-        current = self.formats.get(topic)
-        at = order.index(current) if current in order else 0  # a type of another set
-        chosen = order[(at + 1) % len(order)]
-        if chosen is None:
-            self.formats.pop(topic, None)
-        else:
-            self.formats[topic] = chosen
-        self.view = None  # show the decoded view (or the detected one)
-        label = chosen.label if chosen is not None else "detected"
-        kept = "for this session"
-        if self.remember is not None:
-            failed = self.remember(topic, chosen.label if chosen is not None else None)
-            if failed:
-                self.notify(failed, title="Not saved", severity="warning", markup=False)
-            else:
-                kept = "saved in config.toml"
-        self.notify(f"{safe_topic(topic)}: format {label} ({kept})", timeout=3, markup=False)
-        self._show_detail()
-
-    def action_next_field(self) -> None:
-        """Let the sparkline follow the next numeric field of the topic's payloads."""
-        topic = self.picked.topic if self.picked is not None else self.selected
-        history = self.model.store.history(topic) if topic is not None else []
-        fields = numeric_fields(history[-1].payload) if history else []
-        if not fields:
-            self.notify("The selected topic's payload has no numeric JSON field.")
-            return
-        current = spark_field(history, self.spark_field)
-        at = fields.index(current) if current in fields else -1
-        self.spark_field = fields[(at + 1) % len(fields)]
-        self.notify(f"Sparkline: {display_safe(self.spark_field)}", timeout=2, markup=False)
-        self._show_detail()
 
     def action_clear_capture(self) -> None:
         """Forget what was captured; the status line counts from 0 again."""

@@ -17,7 +17,7 @@ from mqchat.inspector.capture import Captured
 from mqchat.inspector.codecs import Decoding, Format
 from mqchat.inspector.payload import View
 from mqchat.inspector.sealed import Sealing
-from mqchat.widgets.inspector.render import VIEWS, detail_parts
+from mqchat.widgets.inspector.detail_render import VIEWS, detail_parts
 
 __all__ = ["DetailView"]
 

@@ -1,68 +1,37 @@
 """Pure functions that turn the inspector's model into Rich ``Text``: the rows of the
-message log and the topic tree, the status line and the detail of one message. Every
-topic, payload and property comes from the network, so each goes through
+message log and the topic tree, the status line, and the small formatters (topic, time,
+size, counts) every part shares; the detail of one message is ``detail_render.py``'s.
+Every topic, payload and property comes from the network, so each goes through
 ``display_safe`` (directly or through the payload formatters) and stays literal text."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from rich.cells import cell_len
-from rich.highlighter import JSONHighlighter
 from rich.text import Text
 
 from mqchat.core.events import ConnectionChanged
 from mqchat.core.model import ConnectionState
 from mqchat.core.text import display_safe
-from mqchat.inspector.capture import Captured, PropertyValue
-from mqchat.inspector.codecs import Decoding, Format
-from mqchat.inspector.decoded import DecodedPayload, decoded_payload
-from mqchat.inspector.payload import (
-    FORMAT_LIMIT,
-    FormattedPayload,
-    PayloadKind,
-    View,
-    fit_width,
-    format_payload,
-    numeric_fields,
-    numeric_value,
-    preview,
-    sparkline,
-)
-from mqchat.inspector.sealed import DECRYPTED_LABEL, NOT_FOR_US, Sealing
-from mqchat.inspector.topic_tree import TreeRow, folded_levels
+from mqchat.inspector.capture import Captured
+from mqchat.inspector.payload import fit_width, preview
+from mqchat.inspector.topic_tree import TreeRow
 from mqchat.widgets.render import connection_text
 
 __all__ = [
-    "SEALED_VIEWS",
-    "VIEWS",
     "StatusFigures",
     "clock_ms",
-    "detail_parts",
-    "detail_text",
     "human_size",
     "log_row",
-    "message_views",
-    "next_view",
     "plural",
-    "properties_text",
     "safe_topic",
-    "spark_field",
     "status_left",
     "status_right",
     "tree_row",
 ]
-
-VIEWS = (View.JSON, View.TEXT, View.HEX, View.BASE64)
-"""The views of the wire bytes, in the order ``v`` cycles through them."""
-SEALED_VIEWS = (*VIEWS, View.DECRYPTED)
-"""The views of a sealed message the chat can try to open."""
-HISTORY_LINES = 8
-"""Newest messages of the topic listed under the detail."""
-
-_json = JSONHighlighter()
 
 
 def safe_topic(topic: str) -> str:
@@ -91,13 +60,6 @@ def human_size(size: int) -> str:
 def plural(count: int, word: str) -> str:
     """``1 message``, ``2,000 messages``."""
     return f"{count:,} {word}" + ("" if count == 1 else "s")
-
-
-def next_view(current: View, views: Sequence[View] = VIEWS) -> View:
-    """The view after ``current`` among ``views`` (the first when it is not one)."""
-    if current not in views:
-        return views[0]
-    return views[(views.index(current) + 1) % len(views)]
 
 
 # -- the message log ----------------------------------------------------------------
@@ -222,231 +184,3 @@ def _tree_full(figures: StatusFigures) -> str:
             f" ({plural(figures.forgotten_messages, 'msg')}) forgotten"
         )
     return text
-
-
-# -- the detail pane ----------------------------------------------------------------
-
-
-def _property_value(value: PropertyValue) -> str:
-    if isinstance(value, list):
-        parts = [f"{v[0]}={v[1]}" if isinstance(v, tuple) else str(v) for v in value]
-        return ", ".join(parts)
-    return str(value)
-
-
-def properties_text(properties: Mapping[str, PropertyValue] | None) -> Text:
-    """``props: —`` or one ``Name: value`` line per MQTT 5 property."""
-    if not properties:
-        return Text("props: —", style="dim", end="")
-    text = Text("props:", style="dim", end="")
-    for name, value in properties.items():
-        text.append("\n  ")
-        text.append(display_safe(name), style="bold")
-        text.append(": ")
-        text.append(display_safe(_property_value(value))[:1000])
-    return text
-
-
-def _views_bar(shown: View, views: Sequence[View], decoded: DecodedPayload | None) -> Text:
-    text = Text(end="")
-    for view in views:
-        style = "bold reverse" if view is shown else "dim"
-        label = decoded.format.codec if view is View.DECODED and decoded is not None else view
-        text.append(f"[{label}]", style=style)
-        text.append(" ")
-    text.append(" v cycles", style="dim italic")
-    return text
-
-
-def message_views(sealing: Sealing | None, decoded: DecodedPayload | None) -> tuple[View, ...]:
-    """The views ``v`` cycles for a message: the wire views, then its decoded view
-    (a codec fits it, or one was set for its topic), then its decrypted one (a sealed
-    message the chat can try to open)."""
-    views = VIEWS + ((View.DECODED,) if decoded is not None else ())
-    return views + ((View.DECRYPTED,) if sealing is not None and sealing.can_open else ())
-
-
-def spark_field(history: Sequence[Captured], chosen: str | None) -> str | None:
-    """The JSON field a topic's sparkline follows: none when the newest payload is a
-    plain number, else ``chosen`` when the newest payload has it, else its first
-    numeric field (``None`` when it has none)."""
-    if not history or numeric_value(history[-1].payload) is not None:
-        return None
-    fields = numeric_fields(history[-1].payload)
-    if chosen in fields:
-        return chosen
-    return fields[0] if fields else None
-
-
-def _history(history: Sequence[Captured], width: int, field: str | None) -> Text:
-    values = [numeric_value(m.payload, field) for m in history]
-    numbers = [v for v in values if v is not None]
-    text = Text(end="")
-    label = f"{fit_width(display_safe(field), 16)} " if field else ""
-    spark = sparkline(numbers, max(width - 40 - len(label), 8)) if len(numbers) >= 2 else None
-    if spark is not None:
-        text.append(label, style="bold")
-        text.append(spark.text, style="green")
-        text.append(
-            f"  min {spark.low:g}  max {spark.high:g}  last {spark.last:g}  ({spark.count})",
-            style="dim",
-        )
-        text.append("  n: next field\n" if field else "\n", style="dim italic")
-    text.append(f"history ({len(history)} kept, newest first):", style="dim")
-    for message in list(reversed(history))[:HISTORY_LINES]:
-        text.append(f"\n  {clock_ms(message.ts)}  ", style="dim")
-        text.append(preview(message.payload, max(width - 16, 8), size=message.size))
-    return text
-
-
-def _cuts(message: Captured, formatted: FormattedPayload) -> Text:
-    """A line for each part of the message not shown whole: a topic deeper than the
-    tree goes, a payload cut on receipt or longer than the view formats."""
-    text = Text(end="")
-    folded = folded_levels(message.topic)
-    if folded:
-        levels = message.topic.count("/") + 1
-        text.append(
-            f"topic cut: {levels:,} levels; the tree folds the last {folded:,} into one node\n",
-            style="bold yellow",
-        )
-    if formatted.omitted:
-        shown = max(message.size, len(message.payload)) - formatted.omitted
-        text.append(
-            f"payload cut: showed {shown:,} of {message.size:,} bytes\n", style="bold yellow"
-        )
-    return text
-
-
-def detail_text(
-    message: Captured,
-    view: View | None,
-    history: Sequence[Captured],
-    *,
-    count: int,
-    width: int = 60,
-    field: str | None = None,
-    sealing: Sealing | None = None,
-    chosen: Format | None = None,
-    decoding: Decoding | None = None,
-) -> tuple[Text, FormattedPayload]:
-    """:func:`detail_parts` without the views."""
-    text, formatted, _ = detail_parts(
-        message,
-        view,
-        history,
-        count=count,
-        width=width,
-        field=field,
-        sealing=sealing,
-        chosen=chosen,
-        decoding=decoding,
-    )
-    return text, formatted
-
-
-def detail_parts(
-    message: Captured,
-    view: View | None,
-    history: Sequence[Captured],
-    *,
-    count: int,
-    width: int = 60,
-    field: str | None = None,
-    sealing: Sealing | None = None,
-    chosen: Format | None = None,
-    decoding: Decoding | None = None,
-) -> tuple[Text, FormattedPayload, tuple[View, ...]]:
-    """The detail of one message: its flags, the payload in ``view`` (the detected
-    one when ``None``), its properties, and the topic's recent history, for a pane
-    ``width`` cells wide; the history's sparkline follows the JSON ``field`` (see
-    :func:`spark_field`).
-
-    ``sealing`` is what is known of a sealed message (``None``: not sealed): when it
-    can be opened the views include ``decrypted``, drawn when ``view`` asks for it
-    from ``sealing.inner``; the wire views stay the ciphertext. The returned payload
-    is the inner envelope's, with the view ``decrypted``, when that is drawn.
-
-    A binary payload a codec fits (see :func:`~mqchat.inspector.codecs.guess`), or any
-    payload of a topic whose format the user ``chosen``, has a ``decoded`` view too,
-    shown first (``view`` ``None``) and labelled with the codec and how sure the
-    detection is; ``decoding`` holds the Protobuf descriptor set, if one was given.
-    The views the message has come back last, in the order ``v`` cycles them."""
-    formatted = format_payload(message.payload, view, size=message.size)
-    decoded = decoded_payload(
-        message,
-        binary=formatted.kind is PayloadKind.BINARY,
-        chosen=chosen,
-        decoding=decoding,
-    )
-    show_decoded = decoded is not None and view in (None, View.DECODED)
-    meta = " · ".join(
-        [
-            "retained" if message.retain else "live",
-            f"QoS {message.qos}",
-            f"{message.size:,} bytes",
-            clock_ms(message.ts),
-            plural(count, "msg"),
-        ]
-    )
-    text = Text(meta, style="dim", end="")
-    if message.retain:
-        text.stylize("bold yellow", 0, len("retained"))
-    text.append("\n")
-    text.append_text(_cuts(message, formatted))
-    views = message_views(sealing, decoded)
-    decrypted = view is View.DECRYPTED and sealing is not None and sealing.tried
-    shown = View.DECRYPTED if decrypted else View.DECODED if show_decoded else formatted.view
-    text.append_text(_views_bar(shown, views, decoded))
-    kind = f"{formatted.kind}, sealed" if sealing is not None else str(formatted.kind)
-    text.append(f"  (detected: {kind})\n", style="dim")
-    if decoded is not None:
-        text.append(decoded.header, style="bold cyan" if show_decoded else "dim")
-        text.append("  f: format\n", style="dim italic")
-    if decrypted:
-        assert sealing is not None
-        formatted = _decrypted(sealing, text)
-    elif show_decoded:
-        assert decoded is not None
-        formatted = _decoded(decoded, formatted, text)
-    else:
-        text.append_text(_payload_body(formatted))
-    text.append("\n\n")
-    text.append_text(properties_text(message.properties))
-    if history:
-        text.append("\n")
-        text.append_text(_history(history, width, spark_field(history, field)))
-    return text, formatted, views
-
-
-def _payload_body(formatted: FormattedPayload) -> Text:
-    body = Text(formatted.text, end="")
-    return _json(body) if formatted.is_json else body
-
-
-def _decoded(decoded: DecodedPayload, wire: FormattedPayload, text: Text) -> FormattedPayload:
-    """Append the decoded payload to ``text``, or why it did not decode and then its
-    bytes in the wire view."""
-    if decoded.text is None:
-        text.append(f"{display_safe(decoded.error)}\n", style="bold yellow")
-        text.append_text(_payload_body(wire))
-        return replace(wire, view=View.DECODED)
-    text.append_text(_json(Text(decoded.text, end="")))
-    return FormattedPayload(wire.kind, View.DECODED, decoded.text)
-
-
-def _decrypted(sealing: Sealing, text: Text) -> FormattedPayload:
-    """Append the opened envelope to ``text`` under a label that says where it comes
-    from, or :data:`NOT_FOR_US`; the inner envelope formatted like any payload (so
-    its text stays literal)."""
-    if sealing.inner is None:
-        text.append(NOT_FOR_US, style="bold yellow")
-        text.append(
-            "\n(not sealed for this device, or by one whose keys it does not trust)",
-            style="dim italic",
-        )
-        return FormattedPayload(PayloadKind.EMPTY, View.DECRYPTED, NOT_FOR_US)
-    text.append(f"{DECRYPTED_LABEL}\n", style="bold green")
-    inner = format_payload(sealing.inner, View.JSON, limit=FORMAT_LIMIT)
-    text.append_text(_payload_body(inner))
-    return replace(inner, view=View.DECRYPTED)
