@@ -27,6 +27,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mqchat.chat.subscriptions import Subscriptions
 from mqchat.core.envelope import Envelope, EnvelopeError, Sealed, Unknown, parse_envelope
@@ -35,20 +36,16 @@ from mqchat.core.tasks import Background
 from mqchat.core.topics import TopicKind, keys_topic, parse_topic
 from mqchat.core.trust import KeyTrust
 from mqchat.core.wire import dump_object, format_ts
-from mqchat.crypto.identity import (
-    DeviceIdentity,
-    IdentityFileError,
-    KeyRecordError,
-    PublicIdentity,
-    verify_record,
-)
-from mqchat.crypto.safety import safety_number
-from mqchat.crypto.seal import Binding, NotForUs, SealError, open_sealed, seal, sealed_by
 from mqchat.mqtt.errors import MqttError, PublishRefused
 from mqchat.mqtt.session import Session
 from mqchat.store import ChatStore
 from mqchat.store.convert import from_ms, to_ms
 from mqchat.store.key_statements import StoredKey, StoredTrust
+
+# The cryptography package costs the first frame ~20 ms to import: mqchat.crypto is
+# imported where it is used, once the chat runs (then it is a dictionary look-up).
+if TYPE_CHECKING:
+    from mqchat.crypto.identity import DeviceIdentity, PublicIdentity
 
 __all__ = ["WAIT", "Encryption", "Refused", "Wait", "identity_path", "keys_digest"]
 
@@ -102,8 +99,7 @@ class Encryption:
     ) -> None:
         self._user = user
         self._ns = namespace
-        self.identity = DeviceIdentity.generate()
-        """This device's keys (:meth:`start` reads them from their file)."""
+        self._identity: DeviceIdentity | None = None  # read by start()
         self.device = ""
         """This device's id (set on start, from the store)."""
         self._echoed = asyncio.Event()  # our record came back on this connection
@@ -120,8 +116,10 @@ class Encryption:
     async def start(self, device: str, database: Path) -> str | None:
         """Read this device's keys (made now on first use) and the peers' trusted
         ones; or say why not, in one line."""
+        from mqchat.crypto.identity import DeviceIdentity, IdentityFileError, PublicIdentity
+
         try:
-            self.identity = DeviceIdentity.load_or_create(identity_path(database))
+            self._identity = DeviceIdentity.load_or_create(identity_path(database))
         except IdentityFileError as exc:
             return str(exc)
         self.device = device
@@ -133,6 +131,12 @@ class Encryption:
         return None
 
     # --- what peers see of us ---------------------------------------------------
+
+    @property
+    def identity(self) -> DeviceIdentity:
+        """This device's keys (once :meth:`start` read them)."""
+        assert self._identity is not None, "Encryption.start() reads the keys first"
+        return self._identity
 
     def record(self) -> bytes:
         return self.identity.record(self._user, self.device, self._clock())
@@ -209,6 +213,8 @@ class Encryption:
                 keys = {d: k for d, k in known.items() if d != device}
                 await self._save(user, keys, changed=False)
             return None
+        from mqchat.crypto.identity import KeyRecordError, verify_record
+
         try:
             public = verify_record(payload, user=user, device=device)
         except KeyRecordError as exc:
@@ -259,6 +265,8 @@ class Encryption:
         return trust
 
     def safety_number(self, user: str) -> str:
+        from mqchat.crypto.safety import safety_number
+
         mine = [k.signing for k in self._keys.get(self._user, {}).values()]
         if self.public.signing not in mine:
             mine.append(self.public.signing)
@@ -278,6 +286,8 @@ class Encryption:
     def seal(self, payload: bytes, for_user: str) -> bytes:
         """``payload`` (one of our envelopes) sealed for every device of ``for_user``,
         and our other devices; as it is when ``for_user`` has no keys."""
+        from mqchat.crypto.seal import Binding, seal
+
         obj = json.loads(payload)
         if obj.get("type") == Sealed.type:
             return payload
@@ -319,6 +329,8 @@ class Encryption:
         """The inner envelope of a sealed ``payload`` seen on ``topic`` (the
         inspector's decrypted view), if it is one this device can open: sealed for it,
         by a device whose keys it trusts. Changes nothing; ``None`` otherwise."""
+        from mqchat.crypto.seal import Binding, SealError, open_sealed, sealed_by
+
         parsed = parse_topic(self._ns, topic)
         if parsed is None or parsed.kind not in (TopicKind.INBOX, TopicKind.REQUEST):
             return None
@@ -336,6 +348,8 @@ class Encryption:
 
     def waits_for_key(self, env: Sealed) -> bool:
         """Whether ``env`` comes from a device whose keys have not come yet."""
+        from mqchat.crypto.seal import SealError, sealed_by
+
         try:
             device = sealed_by(env.box)
         except SealError:
@@ -356,6 +370,8 @@ class Encryption:
 
     async def open(self, env: Sealed, *, max_size: int) -> Envelope | Unknown:
         """The envelope inside ``env``. Raises :class:`Refused`."""
+        from mqchat.crypto.seal import Binding, NotForUs, SealError, open_sealed, sealed_by
+
         try:
             device = sealed_by(env.box)
             sender = self._keys.get(env.sender, {}).get(device)

@@ -123,7 +123,7 @@ async def test_no_plain_text_once_a_peer_sealed(alice: tuple[Encryption, list[Ev
     bob = Encryption(
         user="bob", namespace="ns", store=_no_store, emit=lambda e: None, clock=lambda: T0
     )
-    bob.identity, bob.device = BOB_LAPTOP, "b1"
+    bob._identity, bob.device = BOB_LAPTOP, "b1"
     bob._keys["alice"] = {"a1a1": crypto.public}  # what bob's record_arrived would keep
     from mqchat.core.envelope import encode_envelope, parse_envelope
 
@@ -137,3 +137,21 @@ async def test_no_plain_text_once_a_peer_sealed(alice: tuple[Encryption, list[Ev
 
 async def _no_store() -> ChatStore:
     raise AssertionError("bob's side keeps nothing in this test")
+
+
+def test_the_chat_loads_without_the_cryptography_package() -> None:
+    """What `mqchat chat` imports before its first frame (cli/main.py) does not pull
+    in the cryptography package (~20 ms): it loads when the chat starts."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from mqchat.app import make_app\n"
+        "from mqchat.chat.service import ChatService\n"
+        "from mqchat.inspector.feed import InspectorFeed\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'cryptography')[:3])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
