@@ -28,6 +28,7 @@ __all__ = [
     "CHAT_STORED",
     "ChatResult",
     "chat_phase",
+    "merged",
     "sealed_label",
 ]
 
@@ -46,6 +47,8 @@ def sealed_label(label: str) -> str:
 
 @dataclass
 class ChatResult:
+    samples: dict[str, list[float]] = field(default_factory=dict)
+    """Per row, the measured durations (seconds), for merging rounds."""
     latency: list[Latency] = field(default_factory=list)
     missing: dict[str, int] = field(default_factory=dict)
     """Per row, how many measured messages never produced its event."""
@@ -150,6 +153,7 @@ async def _one_at_a_time(
                 missing[label] += 1
             else:
                 samples[label].append(t - t0)
+    result.samples = samples
     result.latency = [Latency.of(label, s) for label, s in samples.items() if s]
     result.missing = missing
 
@@ -195,6 +199,7 @@ async def chat_phase(
         if b.sealed != expected:
             raise BenchError(f"{b.sealed} of bob's messages came sealed, not {expected}")
         if sealed:
+            result.samples = {sealed_label(k): v for k, v in result.samples.items()}
             result.latency = [replace(r, label=sealed_label(r.label)) for r in result.latency]
             result.bursts = [replace(r, label=sealed_label(r.label)) for r in result.bursts]
             result.missing = {sealed_label(k): v for k, v in result.missing.items()}
@@ -210,4 +215,31 @@ async def chat_phase(
         for run in runs:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.wait_for(run, 10)
+    return result
+
+
+def merged(rounds: list[ChatResult]) -> ChatResult:
+    """Several rounds of one path as one: every latency sample together, and each
+    burst row as all its messages over all its time."""
+    result = ChatResult()
+    for one in rounds:
+        for label, seconds in one.samples.items():
+            result.samples.setdefault(label, []).extend(seconds)
+        for label, count in one.missing.items():
+            result.missing[label] = result.missing.get(label, 0) + count
+        result.notes += one.notes
+    result.latency = [Latency.of(label, s) for label, s in result.samples.items() if s]
+    bursts: dict[str, list[Throughput]] = {}
+    for one in rounds:
+        for row in one.bursts:
+            bursts.setdefault(row.label, []).append(row)
+    result.bursts = [
+        Throughput(
+            label,
+            sum(r.n for r in rows),
+            sum(r.sent for r in rows),
+            sum(r.received for r in rows),
+        )
+        for label, rows in bursts.items()
+    ]
     return result

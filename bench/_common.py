@@ -35,6 +35,8 @@ class Config:
     """Messages in the history of the first-frame figure; 0: no such figure."""
     starts: int = 3
     """Measured starts of ``mqchat chat bob`` for the first-frame figure."""
+    rounds: int = 1
+    """Rounds of the chat path, plain and sealed taking turns."""
 
     @property
     def burst_timeout(self) -> float:

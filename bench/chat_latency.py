@@ -23,7 +23,7 @@ if str(ROOT) not in sys.path:  # run as a script: neither bench nor mqchat is in
     sys.path.insert(0, str(ROOT))
 
 from bench._broker import BenchBroker, mosquitto_version  # noqa: E402
-from bench._chat import CHAT_BURST, CHAT_STORED, chat_phase, sealed_label  # noqa: E402
+from bench._chat import CHAT_BURST, CHAT_STORED, chat_phase, merged, sealed_label  # noqa: E402
 from bench._common import BODY_CHARS, BenchError, Config, body_for  # noqa: E402
 from bench._first_frame import first_frame_phase  # noqa: E402
 from bench._raw import RAW, raw_phase  # noqa: E402
@@ -47,8 +47,15 @@ async def run(broker: BenchBroker, data_dir: Path, cfg: Config) -> str:
     ns = f"bench{uuid.uuid4().hex[:10]}"
     size = len(encode_envelope(Text.new("alice", "bob", body_for(0))))
     raw = await raw_phase(broker, ns, size, cfg)
-    chat = await chat_phase(broker, ns, data_dir / "plain", cfg)
-    sealed = await chat_phase(broker, ns + "s", data_dir / "sealed", cfg, sealed=True)
+    # Plain and sealed take turns, the order swapped each round, so whatever else the
+    # machine does meanwhile weighs on both alike.
+    plain_rounds, sealed_rounds = [], []
+    for r in range(cfg.rounds):
+        for sealed_now in (False, True) if r % 2 == 0 else (True, False):
+            where, phase_ns = data_dir / f"{r}-{sealed_now}", f"{ns}{r}{int(sealed_now)}"
+            done = await chat_phase(broker, phase_ns, where, cfg, sealed=sealed_now)
+            (sealed_rounds if sealed_now else plain_rounds).append(done)
+    chat, sealed = merged(plain_rounds), merged(sealed_rounds)
     first = None
     if cfg.history:
         work = data_dir.parent / "first-frame"
@@ -62,7 +69,7 @@ async def run(broker: BenchBroker, data_dir: Path, cfg: Config) -> str:
     parts = [
         f"mqchat chat latency: {cfg.messages} messages one at a time ({pace}) after "
         f"{cfg.warmup} warm-up, bodies of {BODY_CHARS} chars ({size} B on the wire), "
-        "QoS 1, MQTT 5"
+        f"QoS 1, MQTT 5; the chat path {cfg.rounds}× plain and {cfg.rounds}× sealed, taking turns"
         + ("" if cfg.broker_nodelay else ", broker without set_tcp_nodelay (Nagle on)"),
         machine_description(mosquitto_version()),
         "",
@@ -131,6 +138,14 @@ def parse_args(argv: list[str] | None) -> Config:
         "figure (default 1000000; 0 skips it)",
     )
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        metavar="R",
+        help="rounds of the chat path, plain and sealed (end-to-end encryption) taking "
+        "turns (default 3)",
+    )
+    parser.add_argument(
         "--starts",
         type=int,
         default=3,
@@ -140,8 +155,8 @@ def parse_args(argv: list[str] | None) -> Config:
     args = parser.parse_args(argv)
     if args.messages < 1 or args.warmup < 0 or args.gap_ms < 0 or args.timeout <= 0:
         parser.error("need --messages ≥ 1, --warmup ≥ 0, --gap-ms ≥ 0 and --timeout > 0")
-    if args.history < 0 or args.starts < 1:
-        parser.error("need --history ≥ 0 and --starts ≥ 1")
+    if args.history < 0 or args.starts < 1 or args.rounds < 1:
+        parser.error("need --history ≥ 0, --starts ≥ 1 and --rounds ≥ 1")
     nodelay = not args.broker_nagle
     return Config(
         args.messages,
@@ -151,6 +166,7 @@ def parse_args(argv: list[str] | None) -> Config:
         nodelay,
         history=args.history,
         starts=args.starts,
+        rounds=args.rounds,
     )
 
 
