@@ -50,15 +50,19 @@ def latency_row(output: str, label: str) -> list[float]:
 
 def test_bench_prints_latency_of_both_paths() -> None:
     require_mosquitto()
-    result = run_bench("--messages", "30", "--warmup", "5", "--history", "2000", "--starts", "1")
+    result = run_bench(
+        "--messages", "30", "--warmup", "5", "--history", "2000", "--starts", "1", "--rounds", "2"
+    )  # fmt: skip
     assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
     out = result.stdout
 
     header = next((line for line in out.splitlines() if line.startswith("latency")), "")
     assert header.split()[-4:] == ["p50", "p90", "p99", "max"], out
-    for label in ("raw aiomqtt: publish → B received", "chat: send → bob received and stored"):
-        assert latency_row(out, label)[0] == 30
+    assert latency_row(out, "raw aiomqtt: publish → B received")[0] == 30
+    for label in ("chat: send → bob received and stored", "sealed: send → bob received and stored"):
+        assert latency_row(out, label)[0] == 60  # two rounds each, pooled
     assert re.search(r"^chat/raw .*p50 ×[\d.]+ .*p99 ×[\d.]+", out, re.MULTILINE), out
+    assert re.search(r"^sealed/plain .*p50 ×[\d.]+ .*burst ×[\d.]+", out, re.MULTILINE), out
     assert "msg/s" in out
     first = re.search(
         r"^mqchat chat bob over 2,000 messages\s+1\s+([\d.]+)\s+[\d.]+\s+[\d.]+\s+[\d.]+$",
