@@ -119,3 +119,33 @@ async def test_keys_says_what_is_wrong_in_one_line(
     gone = f"mqtt://127.0.0.1:{free_port()}"
     code, out, err = await keys_cli(gone, namespace, data, "verify", "bob", user="alice")
     assert code == 1 and err.startswith("mqchat: ") and err.count("\n") == 1, err
+
+
+async def test_a_damaged_key_file_is_refused_and_never_replaced(
+    broker: Mosquitto, namespace: str, tmp_path: Path
+) -> None:
+    """Peers know a device's keys: a damaged key file stops the chat with one line
+    naming it, and is left as it was (never silently replaced by new keys)."""
+    from mqchat.core.events import ConnectionChanged
+    from mqchat.core.model import ConnectionState
+    from tests.support.chat_session import settings_for
+
+    data = tmp_path / "alice"
+    async with running(broker, "alice", namespace, data) as (_alice, _events):
+        pass
+    settings = settings_for(broker, "alice", namespace, data)
+    keys = settings.database.with_suffix(".keys")
+    keys.write_text('{"v": 1, "x25519": "not base64!"}\n')
+    from mqchat.chat.service import ChatService
+    from tests.support.recorder import Recorder
+
+    service, events = ChatService(settings), Recorder()
+    service.set_listener(events)
+    await asyncio.wait_for(service.run(), 10)  # it ends: nothing to retry
+    failed = await events.wait_for(ConnectionChanged, lambda e: e.state is ConnectionState.FAILED)
+    assert str(keys) in failed.detail and "damaged" in failed.detail
+    assert "\n" not in failed.detail
+    assert keys.read_text() == '{"v": 1, "x25519": "not base64!"}\n'
+    code, out, err = await keys_cli(broker.url, namespace, data, user="alice")
+    assert (code, out) == (1, "") and err.startswith("mqchat: ") and err.count("\n") == 1
+    assert "damaged" in err
