@@ -155,3 +155,36 @@ def test_the_chat_loads_without_the_cryptography_package() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "box",
+    [
+        {},
+        {"v": 1},
+        {"v": 2, "from": "b1"},
+        {"v": 1, "from": 7},
+        {"v": 1, "from": "b1", "keys": "nope"},
+        {"v": 1, "from": "b1", "keys": [None, 3, "x"]},
+        {"v": 1, "from": "b1", "keys": [{"u": "alice", "d": "a1a1"}], "n": "", "ct": ""},
+        {
+            "v": 1,
+            "from": "b1",
+            "keys": [{"u": "alice", "d": "a1a1", "n": "!!", "k": 5}],
+            "n": "AAAAAAAAAAAAAAAA",
+            "ct": "AAAA",
+        },
+        {"v": 1, "from": "b1", "keys": [{"u": "alice", "d": "a1a1"}] * 100},
+    ],
+)
+async def test_a_malformed_sealed_object_is_refused_never_raised(
+    alice: tuple[Encryption, list[Event]], box: dict[str, object]
+) -> None:
+    from mqchat.core.envelope import Sealed
+
+    crypto, _events = alice
+    await crypto.record_arrived("bob", "b1", record(BOB_LAPTOP, "bob", "b1"))
+    env = Sealed(id="m1", sender="bob", recipient="alice", ts=T0, box=box)
+    with pytest.raises(Refused):
+        await crypto.unwrap(env, final=True, max_size=65536)
+    assert crypto.peek("ns/u/alice/inbox/bob", b"{}") is None
