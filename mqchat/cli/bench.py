@@ -199,7 +199,8 @@ def _run_sub(settings: Settings, plan: SubPlan, *, as_json: bool) -> int:
 
     warn_if_insecure(settings)
     try:
-        result = run_sub(settings, plan)
+        result = run_sub(settings, plan, notice=_say)
+        sys.stderr.flush()
     except LinkError as exc:
         _say(exc.reason)
         return EXIT_FAILED

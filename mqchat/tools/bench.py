@@ -270,16 +270,35 @@ class _Bench:
         for link in self.pubs:
             link.step(0)
         for receiver in self.receivers:
-            if receiver.rate is not None:
-                if receiver.due > time.monotonic():
-                    continue
-                receiver.link.halted = False
+            if receiver.rate is None:
+                receiver.got = False
+                receiver.link.step(0)
+                got = got or receiver.got
+            else:
+                got = self._read_slowly(receiver) or got
+        return got
+
+    @staticmethod
+    def _read_slowly(receiver: _Receiver) -> bool:
+        """Read the slow subscriber one message at a time, as many as its rate has
+        allowed since it was last read (it may be behind a busy loop), and no more:
+        never a second message before its time."""
+        assert receiver.rate is not None
+        gap = 1.0 / receiver.rate
+        got = False
+        for _ in range(_BURST):
+            now = time.monotonic()
+            if receiver.due > now:
+                break
+            receiver.link.halted = False
             receiver.got = False
             receiver.link.step(0)
-            if receiver.got:
-                got = True
-                if receiver.rate is not None:
-                    receiver.due = max(receiver.due, now) + 1.0 / receiver.rate
+            if not receiver.got:
+                break
+            got = True
+            # behind by more than a message's time: catch up only what a reader at
+            # the rate would have read since, not a backlog from an idle spell
+            receiver.due = max(receiver.due, now - gap) + gap
         return got
 
 
@@ -301,9 +320,16 @@ class SubRun:
     lost_connection: str | None = None
 
 
-def run_sub(settings: Settings, plan: SubPlan, *, protocol: Protocol | None = None) -> SubRun:
+def run_sub(
+    settings: Settings,
+    plan: SubPlan,
+    *,
+    protocol: Protocol | None = None,
+    notice: Callable[[str], None] = lambda _line: None,
+) -> SubRun:
     """Receive until ``count`` messages, ``timeout`` seconds or Ctrl+C, counting
-    what bench payloads say (``same_clock`` is false: the sender's monotonic clock
+    what bench payloads say; ``notice`` hears once the subscription is up (so the
+    load may start) (``same_clock`` is false: the sender's monotonic clock
     is not ours, so no latency)."""
     link = open_link(
         settings, ProtocolChoice.of(settings, protocol), role="bench-sub", clock=_clock
@@ -319,6 +345,7 @@ def run_sub(settings: Settings, plan: SubPlan, *, protocol: Protocol | None = No
 
         link.on_message(handle)
         link.subscribe(plan.filters, plan.qos)
+        notice(f"measuring {' '.join(plan.filters)}; Ctrl+C ends it with the report")
         run.started_ns = time.monotonic_ns()
         end = None if plan.timeout is None else time.monotonic() + plan.timeout
         while not link.halted:
