@@ -5,9 +5,11 @@ elsewhere. The definitions of every figure are in the help and the README."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from mqchat.cli.base import EXIT_FAILED, EXIT_OK, Prepare, Prepared, UsageError, stdout_gone
@@ -23,6 +25,28 @@ if TYPE_CHECKING:
 __all__ = ["BENCH_COMMANDS", "add_bench_command"]
 
 EXIT_INTERRUPTED = 130
+_stopped_by: list[int] = []  # the signal that ended the run, if one did
+
+
+@contextlib.contextmanager
+def _terminate_reports() -> Iterator[None]:
+    """SIGTERM (``timeout 60 mqchat bench pub -d 600``) ends the run as Ctrl+C does:
+    the partial report is printed, and the exit status is 128 + the signal."""
+
+    def stop(signum: int, _frame: object) -> None:
+        _stopped_by.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupted() -> int:
+    return 128 + _stopped_by[-1] if _stopped_by else EXIT_INTERRUPTED
+
 
 _DEFINITIONS = (
     "Definitions: sent = publishes complete at the publisher (written at QoS 0, "
@@ -70,7 +94,8 @@ def add_bench_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "payload carries the run id, the client, a sequence number and the send time. "
         + _DEFINITIONS
         + " Exit 0 with the report, 1 when the broker cannot be reached (or is lost: a "
-        "partial report), 2 on bad arguments, 130 after Ctrl+C (a partial report).",
+        "partial report), 2 on bad arguments, 130 after Ctrl+C and 143 after SIGTERM "
+        "(a partial report).",
     )
     add_mqtt_options(pub)
     amount = pub.add_mutually_exclusive_group()
@@ -118,7 +143,8 @@ def add_bench_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "its sequence numbers: a loss at the very end cannot be seen here), duplicated, "
         "out of order. Foreign payloads are counted, not judged. No latency: the "
         "sender's clock is not this process's. Exit 0 with the report, 1 when the "
-        "broker cannot be reached, 2 on bad arguments, 130 after Ctrl+C.",
+        "broker cannot be reached, 2 on bad arguments, 130 after Ctrl+C, 143 after "
+        "SIGTERM (with the report).",
     )
     sub.add_argument("filters", nargs="*", metavar="FILTER")
     add_mqtt_options(sub)
@@ -172,7 +198,7 @@ def _emit(report: dict[str, object], *, as_json: bool) -> int:
     except BrokenPipeError:
         return stdout_gone()
     if report["interrupted"]:
-        return EXIT_INTERRUPTED
+        return _interrupted()
     return EXIT_FAILED if report["lost_connection"] else EXIT_OK
 
 
@@ -183,12 +209,13 @@ def _run_pub(settings: Settings, plan: BenchPlan, *, as_json: bool) -> int:
 
     warn_if_insecure(settings)
     try:
-        result = run_bench(settings, plan, notice=_say)
+        with _terminate_reports():
+            result = run_bench(settings, plan, notice=_say)
     except LinkError as exc:
         _say(exc.reason)
         return EXIT_FAILED
     except KeyboardInterrupt:  # before the run began: nothing to report
-        return EXIT_INTERRUPTED
+        return _interrupted()
     return _emit(pub_report(result), as_json=as_json)
 
 
@@ -199,13 +226,14 @@ def _run_sub(settings: Settings, plan: SubPlan, *, as_json: bool) -> int:
 
     warn_if_insecure(settings)
     try:
-        result = run_sub(settings, plan, notice=_say)
+        with _terminate_reports():
+            result = run_sub(settings, plan, notice=_say)
         sys.stderr.flush()
     except LinkError as exc:
         _say(exc.reason)
         return EXIT_FAILED
     except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
+        return _interrupted()
     return _emit(sub_report(result), as_json=as_json)
 
 

@@ -162,7 +162,8 @@ def test_a_broker_that_is_down_is_one_line_and_exit_1() -> None:
     assert done.stdout == ""
 
 
-def test_ctrl_c_prints_the_partial_report(unlimited: Mosquitto) -> None:
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_prints_the_partial_report(unlimited: Mosquitto, sig: int, status: int) -> None:
     settings = Settings(broker=parse_broker_url(unlimited.url), user="")
     link = open_link(settings, role="test")
     arrived: list[bytes] = []
@@ -175,14 +176,14 @@ def test_ctrl_c_prints_the_partial_report(unlimited: Mosquitto) -> None:
     )  # fmt: skip
     try:
         link.wait_for(lambda: len(arrived) >= 5, 20, "bench messages")
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         out, err = proc.communicate(timeout=20)
     finally:
         link.close()
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 130, err
+    assert proc.returncode == status, err
     got = json.loads(out)
     assert got["interrupted"] is True
     # the 5th may be on the wire and not yet counted complete when Ctrl+C lands
