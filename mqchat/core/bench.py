@@ -43,6 +43,10 @@ HEADER_SIZE = 4 + 1 + 8 + 1 + 4 + 1 + 10 + 1 + 20 + 1
 """Bytes of the stamp at the head of a bench payload, at most; a smaller size asked
 for gets the stamp whole."""
 _PAD = b"."
+MAX_SEQ = 10**8
+"""Sequence numbers at or above are not taken as a stamp: the bitmap of what came
+is one byte per number, and a foreign payload must not make it a gigabyte."""
+_MAX_PUBLISHER = 10**5
 
 
 def new_run_id() -> str:
@@ -79,10 +83,13 @@ def decode_stamp(payload: bytes) -> Stamp | None:
     if len(parts) < 6:
         return None
     _magic, run, pub, seq, sent, _rest = parts
-    try:
-        return Stamp(run.decode("ascii"), int(pub), int(seq), int(sent))
-    except (UnicodeDecodeError, ValueError):
+    # digits only: int() would take "-1", "+1" and "1_000" as well
+    if not (run.isalnum() and pub.isdigit() and seq.isdigit() and sent.isdigit()):
         return None
+    stamp = Stamp(run.decode("ascii"), int(pub), int(seq), int(sent))
+    if stamp.seq >= MAX_SEQ or stamp.publisher >= _MAX_PUBLISHER or len(run) > 16:
+        return None
+    return stamp
 
 
 @dataclass(slots=True)

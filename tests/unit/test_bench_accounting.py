@@ -31,15 +31,21 @@ def test_a_stamp_survives_the_payload_at_the_size_asked() -> None:
 
 
 def test_a_size_below_the_stamp_gets_the_whole_stamp() -> None:
-    stamp = Stamp("deadbeef", 9_999, 10**9, 2**63 - 1)
+    stamp = Stamp("deadbeef", 9_999, 10**8 - 1, 2**63 - 1)
     payload = encode_stamp(stamp, 1)
     assert len(payload) <= HEADER_SIZE
     assert decode_stamp(payload) == stamp
 
 
 @pytest.mark.parametrize(
-    "payload", [b"", b"hello", b"mqb1", b"mqb1 run x 1 2 ", b"mqb1 r 1 2 ", b"\xff" * 80]
-)
+    "payload",
+    [
+        b"", b"hello", b"mqb1", b"mqb1 run x 1 2 ", b"mqb1 r 1 2 ", b"\xff" * 80,
+        b"mqb1 r 0 -5 0 ", b"mqb1 r 0 +5 0 ", b"mqb1 r 0 1_000 0 ", b"mqb1 r -1 5 0 ",
+        b"mqb1 r 0 100000000 0 ",  # past the bitmap's bound: not a gigabyte of memory
+        b"mqb1 \xc3\xa9 0 1 0 ", b"mqb1 r\x1b 0 1 0 ",
+    ],
+)  # fmt: skip
 def test_foreign_payloads_are_not_stamps(payload: bytes) -> None:
     assert decode_stamp(payload) is None
 
