@@ -160,6 +160,10 @@ def _bench(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
         from mqchat.tools.bench import BenchPlan
 
         prefix = checked(check_topic, args.prefix.rstrip("/") or "/")
+        from mqchat.core.bench import MAX_SEQ
+
+        if args.count is not None and args.count > MAX_SEQ * args.clients:
+            raise UsageError(f"--count: at most {MAX_SEQ:,} messages per client")
         if args.no_subscribe and args.slow_subscriber is not None:
             raise UsageError("--slow-subscriber subscribes: not with --no-subscribe")
         plan = BenchPlan(

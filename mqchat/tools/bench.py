@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mqchat.config.settings import Settings
-from mqchat.core.bench import Stamp, Tally, encode_stamp, new_run_id
+from mqchat.core.bench import MAX_SEQ, Stamp, Tally, encode_stamp, new_run_id
 from mqchat.core.message import Message
 from mqchat.mqtt.errors import LinkError, Reason
 from mqchat.mqtt.link import Link, open_link
@@ -183,14 +183,15 @@ class _Bench:
         r.first_ns = start
         end = None if plan.duration is None else start + int(plan.duration * 1e9)
         interval = None if plan.rate is None else 1e9 / plan.rate
-        total = plan.count
+        # a duration run stops at the stamps' bound too (MAX_SEQ per client)
+        total = plan.count if plan.count is not None else MAX_SEQ * len(self.pubs)
         sent = 0
-        while total is None or sent < total:
+        while sent < total:
             now = time.monotonic_ns()
             if end is not None and now >= end:
                 break
             burst = 0
-            while burst < _BURST and (total is None or sent < total):
+            while burst < _BURST and sent < total:
                 if interval is not None and start + sent * interval > now:
                     break
                 i = sent % len(self.pubs)

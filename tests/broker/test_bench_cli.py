@@ -140,6 +140,7 @@ def test_other_brokers(kind: str, tmp_path: Path) -> None:
     "args",
     [
         ("pub", "-n", "0"),
+        ("pub", "-n", "100000001"),
         ("pub", "-r", "fast"),
         ("pub", "-n", "5", "-d", "2"),
         ("pub", "--no-subscribe", "--slow-subscriber", "10"),
