@@ -21,6 +21,7 @@ from mqchat.cli.base import (
     UsageError,
     app_status,
 )
+from mqchat.cli.bench import BENCH_COMMANDS, add_bench_command
 from mqchat.cli.bindings import BINDINGS_COMMANDS, add_bindings_command, keymap_from
 from mqchat.cli.broker_config import DEPLOY_COMMANDS, add_deploy_commands
 from mqchat.cli.connect import (
@@ -149,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_connection_security_options(devices)
     add_tool_commands(sub)
     add_probe_command(sub)
+    add_bench_command(sub)
     add_inspect_command(sub)
     add_deploy_commands(sub)
     add_serve_commands(sub)
@@ -304,6 +306,7 @@ _COMMANDS: dict[str, Prepare] = {
     **DEVICES_COMMANDS,
     **TOOL_COMMANDS,
     **PROBE_COMMANDS,
+    **BENCH_COMMANDS,
     **INSPECT_COMMANDS,
     **DEPLOY_COMMANDS,
     **SERVE_COMMANDS,

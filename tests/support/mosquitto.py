@@ -73,6 +73,9 @@ class Mosquitto:
     port: int = field(default_factory=free_port)
     extra_config: str = ""
     users: dict[str, str] | None = None  # name -> password; then no anonymous logins
+    max_queued: int = 0
+    """mosquitto's ``max_queued_messages`` per client; 0: no limit (tests must not
+    lose messages to a queue limit unless that is what they test)."""
     proc: subprocess.Popen[bytes] | None = None
     started: bool = False
 
@@ -106,7 +109,7 @@ class Mosquitto:
             f"persistence_location {self.folder}/",
             f"log_dest file {self.folder / 'mosquitto.log'}",
             "log_type all",
-            "max_queued_messages 0",
+            f"max_queued_messages {self.max_queued}",
             # as every mosquitto.conf mqchat writes (serve, broker-config): chat is small
             # packets each waiting for an answer, which Nagle's algorithm holds back
             "set_tcp_nodelay true",

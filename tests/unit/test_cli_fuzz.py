@@ -185,6 +185,8 @@ _WELL_FORMED = {
     ("clear-retained",): ["clear-retained", "t/#"],
     ("inspect",): ["inspect"],
     ("probe",): ["probe"],
+    ("bench", "pub"): ["bench", "pub"],
+    ("bench", "sub"): ["bench", "sub"],
     (): [],
 }
 

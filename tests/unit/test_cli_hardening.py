@@ -65,6 +65,8 @@ PASSWORD_URL = "mqtt://alice:s3cret-horse@127.0.0.1:1"
         ["clear-retained", "t"],
         ["inspect"],
         ["probe"],
+        ["bench", "pub"],
+        ["bench", "sub"],
     ],
     ids=lambda argv: " ".join(argv) or "tui",
 )
