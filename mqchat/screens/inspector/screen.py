@@ -302,16 +302,15 @@ class InspectorScreen(InspectorDetailScreen):
     def _drop_gone_selection(self) -> None:
         """A selected topic (or picked message) that left the view (the filter,
         ``ctrl+l``, the ``$SYS`` of ``b`` going) is no longer shown in the detail."""
-        tree = self.shown.tree
+        tree, gone = self.shown.tree, False
         if self.picked is not None and not tree.count(self.picked.topic):
-            self.picked = None
-        if self.selected is None or tree.count(self.selected):
-            return
-        self.selected = None
-        self.query_one(TopicTreeView).selected = None
-        detail = self.query_one(DetailView)
-        detail.border_title = "Message"
-        if self.picked is None:
+            self.picked, gone = None, True
+        if self.selected is not None and not tree.count(self.selected):
+            self.selected, gone = None, True
+            self.query_one(TopicTreeView).selected = None
+        if gone and self.picked is None and self.selected is None:
+            detail = self.query_one(DetailView)
+            detail.border_title = "Message"
             detail.show_hint("Select a topic (↑ ↓, → opens) to see its messages.")
 
     # -- actions ----------------------------------------------------------------------
