@@ -205,6 +205,7 @@ async def test_leaving_the_broker_stats_leaves_sys_and_forgets_it():
         await settle(pilot)
         assert app.screen is screen
         assert feed.subs == {"home/#": 0, "mqchat/#": 0}
+        assert "9 msgs" in screen_text(app)  # the seed's, not the broker's figures
         assert "$SYS" not in screen_text(app)
         assert screen.model.tree.topics_under("$SYS") == []
         assert all(not m.topic.startswith("$SYS") for m in screen.shown.log_rows)
@@ -214,6 +215,7 @@ async def test_leaving_the_broker_stats_leaves_sys_and_forgets_it():
         await tick(pilot, app)
         assert screen.model.tree.topics_under("$SYS") == []
         assert screen.model.store.last("home/after") is not None
+        assert "10 msgs" in screen_text(app)
         # b again subscribes again, and its figures arrive again.
         await pilot.press("b")
         await settle(pilot)

@@ -257,7 +257,9 @@ class InspectorScreen(InspectorDetailScreen):
             if not batch:
                 break
             if drop_sys:  # stragglers sent before the broker took the unsubscribe
-                batch = [m for m in batch if not m.topic.startswith("$SYS")]
+                kept = [m for m in batch if not m.topic.startswith("$SYS")]
+                self._base_received += len(batch) - len(kept)  # not counted either
+                batch = kept
             done += ingest(batch)
         return done
 
@@ -397,6 +399,9 @@ class InspectorScreen(InspectorDetailScreen):
     def _forget_sys(self) -> None:
         store = self.model.store
         for topic in self.model.tree.topics_under("$SYS"):
+            stats = store.stats(topic)
+            if stats is not None:
+                self._base_received += stats.count  # the status line's count forgets them
             store.remove(topic)
         self.shown.set_filter(self.shown.filter)  # the log and a filtered tree too
         self._dirty = True
