@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual import events
 from textual.binding import Binding
@@ -22,6 +23,9 @@ from mqchat.core.model import ConnectionState, utc_now
 from mqchat.core.names import InvalidUserName, validate_user_name
 from mqchat.core.text import display_safe
 from mqchat.inspector.backend import InspectorFactory
+
+if TYPE_CHECKING:
+    from mqchat.screens.inspector.screen import Carried
 from mqchat.screens.app_exit import ExitingApp
 from mqchat.screens.base import Session
 from mqchat.screens.conversation import ConversationScreen
@@ -87,6 +91,9 @@ class MqchatApp(ExitingApp):
         """Builds the inspector's own connection (``i``); ``None``: no inspector."""
         self.settings: Settings | None = None
         """The login's settings, for the inspector to use the same broker and login."""
+        self._inspector_kept: tuple[Settings, Carried] | None = None
+        """What the inspector closed last captured, and on which login: opening it
+        again on the same login resumes it (one bounded capture at most)."""
         self._login: LoginScreen | None = None
         self._login_pending = False
         self._told_fallback = False
@@ -288,16 +295,23 @@ class MqchatApp(ExitingApp):
         # Imported here: most sessions never open it, and every start would pay for it.
         from mqchat.screens.inspector.screen import InspectorScreen
 
-        self.push_screen(
-            InspectorScreen(
-                self.inspector(settings),
-                filters=[(f"{settings.namespace}/#", 0)]
-                + [(extra, 0) for extra in self.inspector_filters],
-                data_dir=settings.data_dir,
-                clock=lambda: self.clock().timestamp(),
-                unseal=self.unseal,
-            )
+        kept, self._inspector_kept = self._inspector_kept, None
+        screen = InspectorScreen(
+            self.inspector(settings),
+            filters=[(f"{settings.namespace}/#", 0)]
+            + [(extra, 0) for extra in self.inspector_filters],
+            data_dir=settings.data_dir,
+            clock=lambda: self.clock().timestamp(),
+            unseal=self.unseal,
+            resume=kept[1] if kept is not None and kept[0] == settings else None,
         )
+
+        def closed(_result: None = None) -> None:
+            # Its connection is closed; what it captured waits for the next ctrl+t.
+            if self.settings == settings:
+                self._inspector_kept = (settings, screen.carry_over())
+
+        self.push_screen(screen, closed)
 
     def unseal(self, topic: str, payload: bytes) -> bytes | None:
         """The inspector's way to open a sealed message with this device's keys: the

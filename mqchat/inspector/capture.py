@@ -246,6 +246,21 @@ class CaptureStore:
                 self.on_forget(old_topic)
         return stats
 
+    def remove(self, topic: str) -> bool:
+        """Drop ``topic`` and its kept messages as if it had never been captured
+        (``on_forget`` hears of it; the message count goes on): for what the inspector
+        subscribed to for itself only, like ``$SYS`` for the broker stats view."""
+        stats = self._topics.pop(topic, None)
+        if stats is None:
+            return False
+        self._kept -= stats.kept
+        while stats.kept:  # its entries in the arrival order are stale from now on
+            self._kept_bytes -= len(stats._drop_oldest().payload)
+        self._total_bytes -= stats.bytes
+        if self.on_forget is not None:
+            self.on_forget(topic)
+        return True
+
     def _is_kept(self, message: Captured) -> bool:
         # A topic keeps its newest messages, so a message is kept iff it is not older
         # than its topic's oldest kept one (and its topic was not forgotten since).

@@ -108,3 +108,38 @@ async def test_quitting_the_chat_closes_the_inspector_too():
         await pilot.press("ctrl+q")
         await settle(pilot)
     assert feeds[0].stopped
+
+
+async def test_closing_and_opening_it_again_keeps_the_capture():
+    feeds: list[FakeFeed] = []
+    app = build(feeds, [], open_peer="bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        first = app.screen
+        assert isinstance(first, InspectorScreen)
+        feeds[0].push("mqchat/u/alice/presence", '{"v":1,"state":"online"}', retain=True)
+        feeds[0].push("mqchat/u/bob/presence", '{"v":1,"state":"away"}')
+        first.tick()
+        await pilot.press("s", *"extra/#", "enter")  # a subscription made in it
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen)
+        assert feeds[0].stopped  # its connection is closed while it is not open
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        again = app.screen
+        assert isinstance(again, InspectorScreen) and again is not first
+        second = feeds[1]
+        assert second.started and not second.stopped  # the feed resumes
+        assert second.subs == {"mqchat/#": 0, "extra/#": 0}
+        assert again.model.store.last("mqchat/u/bob/presence") is not None
+        text = screen_text(app)
+        assert "2 msgs" in text and "bob" in text  # what was captured stays
+        second.push("mqchat/u/carol/presence", '{"v":1,"state":"online"}')
+        again.tick()
+        await settle(pilot)
+        assert "3 msgs" in screen_text(app)
+        assert again.model.tree.topic_count == 3

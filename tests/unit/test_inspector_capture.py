@@ -124,6 +124,27 @@ def test_a_forgotten_topic_can_come_back_without_its_old_messages() -> None:
     assert stats is not None and stats.count == 1
 
 
+def test_a_removed_topic_leaves_no_message_behind() -> None:
+    forgotten: list[str] = []
+    store = CaptureStore(max_kept=4, on_forget=forgotten.append)
+    for i in range(3):
+        store.ingest("$SYS/broker/uptime", f"{i} seconds".encode())
+        store.ingest("home/a", b"1")
+    assert store.remove("$SYS/broker/uptime")
+    assert not store.remove("$SYS/broker/uptime")  # once
+    assert forgotten == ["$SYS/broker/uptime"]  # the trees hear of it
+    assert store.stats("$SYS/broker/uptime") is None
+    assert [m.topic for m in store.recent(10)] == ["home/a"] * 2  # 2 of 3 kept before
+    assert store.kept == 2 and kept_in_rings(store) == 2
+    assert store.kept_bytes == 2 and store.total_bytes == 3
+    assert store.forgotten_topics == 0  # not a topic lost to the cap
+    for _ in range(5):  # its stale places in the arrival order are skipped
+        store.ingest("home/b", b"22")
+    assert store.kept == 4 and kept_in_rings(store) == 4
+    store.ingest("$SYS/broker/uptime", b"9 seconds")
+    assert [m.payload for m in store.history("$SYS/broker/uptime")] == [b"9 seconds"]
+
+
 def test_recent_filters_by_topic_and_payload_text() -> None:
     store = CaptureStore()
     store.ingest("home/kitchen/temp", b"21.5")

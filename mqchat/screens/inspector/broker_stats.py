@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Static
 from mqchat.inspector.capture import Captured
 from mqchat.inspector.sys_stats import SYS_FILTER, headline_figures, sys_value
 from mqchat.widgets.footer import FittingFooter
-from mqchat.widgets.inspector.render import clock_ms, safe_topic
+from mqchat.widgets.inspector.render import clock_ms, plural, safe_topic
 
 __all__ = ["QUIET_AFTER", "BrokerStatsScreen"]
 
@@ -117,7 +117,7 @@ class BrokerStatsScreen(Screen[None]):
             cells = [left.label, left.value] if left else ["", ""]
             cells += [right.label, right.value] if right else ["", ""]
             grid.add_row(*(Text(cell) for cell in cells))
-        return Group(grid, Text(f"{len(last):,} $SYS topics below", style="dim italic"))
+        return Group(grid, Text(f"{plural(len(last), '$SYS topic')} below", style="dim italic"))
 
     def action_back(self) -> None:
         self.dismiss()

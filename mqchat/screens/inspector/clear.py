@@ -109,12 +109,12 @@ class ClearRetainedScreen(InspectorDialog[Cleared]):
             text.append(f"\n  … and {len(found) - LISTED:,} more", style="dim")
         listing.update(text)
         self.query_one("#c-filter", Input).disabled = True
-        self._say(
-            Text(
-                f"y clears these {len(found):,} (an empty retained message each) · esc cancels",
-                style="bold yellow",
-            )
+        which = (
+            "this one (an empty retained message)"
+            if len(found) == 1
+            else (f"these {len(found):,} (an empty retained message each)")
         )
+        self._say(Text(f"y clears {which} · esc cancels", style="bold yellow"))
 
     @work(exclusive=True, group="clear-retained")
     async def action_clear(self) -> None:
@@ -145,6 +145,7 @@ class ClearRetainedScreen(InspectorDialog[Cleared]):
             if not todo:
                 break
             if number < PASSES:
-                again_note = f"{len(todo):,} retained again; clearing those (pass {number + 1})…"
+                those = "it" if len(todo) == 1 else "those"
+                again_note = f"{len(todo):,} retained again; clearing {those} (pass {number + 1})…"
                 self._say(Text(again_note))
         return ClearOutcome(done, refused), todo

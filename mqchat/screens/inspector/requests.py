@@ -111,7 +111,7 @@ class BrokerRequests:
             )
             return
         used = request.qos if outcome.qos_used is None else outcome.qos_used
-        note = f"Published {len(request.payload):,} bytes to {where} (QoS {used}"
+        note = f"Published {plural(len(request.payload), 'byte')} to {where} (QoS {used}"
         note += ", retained)." if request.retain else ")."
         if used < request.qos:
             note += (
@@ -159,8 +159,9 @@ class BrokerRequests:
         """The export dialog, offering a new file named by the time."""
         stamp = datetime.fromtimestamp(self._clock()).strftime("%Y%m%d-%H%M%S")
         default = self._data_dir / "exports" / f"inspect-{stamp}.jsonl"
-        what = "messages matching the view filter" if self._shown.filter else "captured messages"
         count = len(self._shown.kept_in_view())
+        noun = "message" if count == 1 else "messages"
+        what = f"{noun} matching the view filter" if self._shown.filter else f"captured {noun}"
         self._screen.app.push_screen(ExportScreen(default, count, what), self._export_chosen)
 
     def _export_chosen(self, path: Path | None) -> None:

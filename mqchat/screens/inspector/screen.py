@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -39,7 +40,7 @@ from mqchat.widgets.inspector.render import StatusFigures, safe_topic
 from mqchat.widgets.inspector.status import InspectorStatus
 from mqchat.widgets.inspector.tree import TopicTreeView
 
-__all__ = ["InspectorScreen", "export_jsonl"]
+__all__ = ["Carried", "InspectorScreen", "export_jsonl"]
 
 TICK = 0.1
 """Seconds between two takes from the backend (and at most one redraw)."""
@@ -49,6 +50,19 @@ MAX_PER_TICK = 20_000
 key press is never queued behind a whole flood."""
 BUDGET = 0.04
 """Seconds of ingesting per tick at most, for the same reason on a slow machine."""
+
+
+@dataclass(frozen=True, slots=True)
+class Carried:
+    """What an inspector closed inside the chat hands to the next one opened: the
+    capture (bounded as it was), the view filter, the subscriptions, the counts and
+    the formats set with ``f``. Its connection was closed; the next one resumes."""
+
+    shown: InspectorView
+    filters: tuple[tuple[str, int], ...]
+    received: int
+    dropped: int
+    formats: Mapping[str, Format]
 
 
 class InspectorScreen(InspectorDetailScreen):
@@ -61,7 +75,9 @@ class InspectorScreen(InspectorDetailScreen):
     set (``mqchat inspect --descriptor``) for the decoded view; ``formats`` are the
     payload formats set per topic in an earlier run, and ``remember(topic, label)``
     saves one (``None``: removes it) and returns why it could not, if it could not;
-    without it a format set with ``f`` lasts for the session.
+    without it a format set with ``f`` lasts for the session. ``resume`` is what an
+    inspector closed earlier carried (:meth:`carry_over`): its capture goes on here,
+    with its subscriptions instead of ``filters``.
 
     ``space`` pauses the view only: messages are still counted, captured (within the
     store's bounds) and exported, and resuming shows the present at once."""
@@ -130,11 +146,17 @@ class InspectorScreen(InspectorDetailScreen):
         decoding: Decoding | None = None,
         formats: Mapping[str, Format] | None = None,
         remember: Callable[[str, str | None], str | None] | None = None,
+        resume: Carried | None = None,
     ) -> None:
-        model = InspectorModel(store, clock=clock)
+        if resume is not None:
+            shown = resume.shown
+            filters = resume.filters
+            formats = {**resume.formats, **(formats or {})}
+        else:
+            shown = InspectorView(InspectorModel(store, clock=clock))
         super().__init__(
-            model,
-            InspectorView(model),
+            shown.model,
+            shown,
             unseal=unseal,
             decoding=decoding,
             formats=formats,
@@ -153,11 +175,14 @@ class InspectorScreen(InspectorDetailScreen):
         )
         """Subscribe, unsubscribe, publish, clear retained and export: the dialogs."""
         self.paused = False
-        self._base_received = 0
-        self._base_dropped = 0
-        """The backend's counts when the capture was last cleared (``ctrl+l``)."""
+        self._base_received = -resume.received if resume is not None else 0
+        self._base_dropped = -resume.dropped if resume is not None else 0
+        """The backend's counts when the capture was last cleared (``ctrl+l``), less
+        what an inspector closed earlier counted (``resume``)."""
         self._sys_since: float | None = None
         """When ``b`` subscribed to ``$SYS/#`` (``None``: it has not)."""
+        self._drop_sys = False
+        """``b``'s ``$SYS/#`` was left: what still comes of it is not captured."""
         self._dirty = True
         self._last_state: ConnectionState | None = None
         self._stopped = False
@@ -184,8 +209,21 @@ class InspectorScreen(InspectorDetailScreen):
         self.backend.start()
         self.query_one(TopicTreeView).focus()
         self.query_one(DetailView).show_hint("Select a topic (↑ ↓, → opens) to see its messages.")
+        if self.shown.filter:
+            self._title_filter(self.shown.filter)
         self.tick()
         self.set_interval(TICK, self.tick)
+
+    def carry_over(self) -> Carried:
+        """What the next inspector opened resumes from (see :class:`Carried`)."""
+        subscriptions = self.backend.subscriptions
+        return Carried(
+            shown=self.shown,
+            filters=tuple(subscriptions.items()),
+            received=self.backend.received - self._base_received,
+            dropped=self.backend.dropped - self._base_dropped,
+            formats=dict(self.formats),
+        )
 
     async def stop_backend(self) -> None:
         if not self._stopped:
@@ -213,10 +251,15 @@ class InspectorScreen(InspectorDetailScreen):
         take, ingest = self.backend.take, self.shown.ingest
         deadline = time.perf_counter() + BUDGET
         done = 0
+        drop_sys = self._drop_sys and not any(f.startswith("$") for f in self.backend.subscriptions)
         while done < MAX_PER_TICK and time.perf_counter() < deadline:
             batch = take(CHUNK)
             if not batch:
                 break
+            if drop_sys:  # stragglers sent before the broker took the unsubscribe
+                kept = [m for m in batch if not m.topic.startswith("$SYS")]
+                self._base_received += len(batch) - len(kept)  # not counted either
+                batch = kept
             done += ingest(batch)
         return done
 
@@ -253,9 +296,24 @@ class InspectorScreen(InspectorDetailScreen):
         )
 
     def _show_view(self) -> None:
+        self._drop_gone_selection()
         self.query_one(TopicTreeView).show(self.shown.tree)
         self.query_one(MessageLogView).show(self.shown.log_rows)
         self._show_detail()
+
+    def _drop_gone_selection(self) -> None:
+        """A selected topic (or picked message) that left the view (the filter,
+        ``ctrl+l``, the ``$SYS`` of ``b`` going) is no longer shown in the detail."""
+        tree, gone = self.shown.tree, False
+        if self.picked is not None and not tree.count(self.picked.topic):
+            self.picked, gone = None, True
+        if self.selected is not None and not tree.count(self.selected):
+            self.selected, gone = None, True
+            self.query_one(TopicTreeView).selected = None
+        if gone and self.picked is None and self.selected is None:
+            detail = self.query_one(DetailView)
+            detail.border_title = "Message"
+            detail.show_hint("Select a topic (↑ ↓, → opens) to see its messages.")
 
     # -- actions ----------------------------------------------------------------------
 
@@ -273,9 +331,9 @@ class InspectorScreen(InspectorDetailScreen):
         self.shown.clear()
         self.sealed.forget()
         self.picked = None
-        self.query_one(DetailView).show_hint("Cleared: counting again from 0.")
         self._dirty = True
         self.tick()
+        self.query_one(DetailView).show_hint("Cleared: counting again from 0.")
 
     def action_subscribe(self) -> None:
         self.requests.subscribe()
@@ -313,6 +371,7 @@ class InspectorScreen(InspectorDetailScreen):
                 self.notify(str(exc), title="Cannot subscribe", severity="error", markup=False)
                 return
             self._sys_since = self.clock()
+            self._drop_sys = False
             self._show_status()
         tree, store = self.model.tree, self.model.store
 
@@ -322,8 +381,31 @@ class InspectorScreen(InspectorDetailScreen):
 
         since = self._sys_since if self._sys_since is not None else self.clock()
         self.app.push_screen(
-            BrokerStatsScreen(self.backend.broker_label, lookup, since=since, clock=self.clock)
+            BrokerStatsScreen(self.backend.broker_label, lookup, since=since, clock=self.clock),
+            self._broker_stats_closed,
         )
+
+    def _broker_stats_closed(self, _result: None = None) -> None:
+        """Leave the ``$SYS/#`` that ``b`` subscribed to (not one the user chose) and
+        forget what it brought: the broker's figures do not stay in the tree."""
+        if self._sys_since is None or SYS_FILTER not in self.backend.subscriptions:
+            return
+        self._sys_since = None
+        self.backend.unsubscribe(SYS_FILTER)
+        self._drop_sys = True
+        self._forget_sys()
+        self._show_status()
+
+    def _forget_sys(self) -> None:
+        store = self.model.store
+        for topic in self.model.tree.topics_under("$SYS"):
+            stats = store.stats(topic)
+            if stats is not None:
+                self._base_received += stats.count  # the status line's count forgets them
+            store.remove(topic)
+        self.shown.set_filter(self.shown.filter)  # the log and a filtered tree too
+        self._dirty = True
+        self.tick()
 
     def action_filter(self) -> None:
         self.app.push_screen(ViewFilterScreen(self.shown.filter), self._filter_chosen)
@@ -336,6 +418,11 @@ class InspectorScreen(InspectorDetailScreen):
     def set_view_filter(self, chosen: ViewFilter) -> None:
         """Show only what ``chosen`` lets through (the capture is not touched)."""
         self.shown.set_filter(chosen)
+        self._title_filter(chosen)
+        self._dirty = True
+        self.tick()
+
+    def _title_filter(self, chosen: ViewFilter) -> None:
         shown = display_safe(chosen.describe())
         self.query_one(MessageLogView).border_title = (
             f"Messages · filter: {shown}" if chosen else "Messages"
@@ -343,8 +430,6 @@ class InspectorScreen(InspectorDetailScreen):
         self.query_one(TopicTreeView).border_title = (
             f"Topics · {safe_topic(chosen.topic)}" if chosen.topic else "Topics"
         )
-        self._dirty = True
-        self.tick()
 
     async def action_back(self) -> None:
         await self.stop_backend()

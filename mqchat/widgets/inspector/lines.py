@@ -5,6 +5,7 @@ tree never grows. The inspector's topic tree and message log are built on it."""
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
@@ -15,8 +16,8 @@ __all__ = ["LineList"]
 
 class LineList(ScrollView, can_focus=True):
     """Rows are drawn by :meth:`row_text`; subclasses keep the data and call
-    :meth:`set_row_count` when it changes. The cursor moves with the arrow keys and
-    :meth:`cursor_moved` hears of it."""
+    :meth:`set_row_count` when it changes. The cursor moves with the arrow keys or a
+    click on a row, and :meth:`cursor_moved` hears of it."""
 
     COMPONENT_CLASSES = {"line-list--cursor"}
     DEFAULT_CSS = """
@@ -56,6 +57,14 @@ class LineList(ScrollView, can_focus=True):
     def cursor_moved(self) -> None:
         """The user moved the cursor (not called for :meth:`set_cursor`)."""
 
+    def clickable(self, index: int) -> bool:
+        """Whether row ``index`` holds something a click can select."""
+        return index < self.row_count
+
+    def clicked_again(self) -> None:
+        """The user clicked the row already under the cursor (it is said again)."""
+        self.cursor_moved()
+
     def set_row_count(self, count: int) -> None:
         self.row_count = count
         if self.cursor is not None and count:
@@ -89,6 +98,20 @@ class LineList(ScrollView, can_focus=True):
         return strip.crop_extend(scroll_x, scroll_x + width, base)
 
     # -- moving ---------------------------------------------------------------------
+
+    def on_click(self, event: events.Click) -> None:
+        """A click on a row puts the cursor there; below the last row it does nothing."""
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        index = int(self.scroll_offset.y) + offset.y
+        if index < 0 or not self.clickable(index):
+            return
+        event.stop()
+        if index == self.cursor:
+            self.clicked_again()
+        else:
+            self._move_to(index)
 
     def _scroll_to_cursor(self) -> None:
         if self.cursor is None:

@@ -1,7 +1,8 @@
 """The inspector's topic tree: one row per visible node of a
 :class:`~mqchat.inspector.topic_tree.TopicTree`, with its message count and last
 value. The first levels open by themselves; ``right``/``enter`` open a node,
-``left`` closes it or goes to its parent."""
+``left`` closes it or goes to its parent. A click selects a row; a click on the
+selected row opens or closes it."""
 
 from __future__ import annotations
 
@@ -104,6 +105,18 @@ class TopicTreeView(LineList):
         if self.cursor is None or self.cursor >= len(self.rows):
             return None
         return self.rows[self.cursor]
+
+    def clickable(self, index: int) -> bool:
+        return index < len(self.rows)  # not the "…" of rows not computed yet
+
+    def clicked_again(self) -> None:
+        """A click on the selected row opens it, or closes it when open."""
+        row = self.highlighted
+        if row is not None and row.has_children:
+            if row.expanded:
+                self.action_close()
+            else:
+                self.action_open()
 
     def cursor_moved(self) -> None:
         row = self.highlighted
