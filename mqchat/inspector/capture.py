@@ -247,9 +247,8 @@ class CaptureStore:
         return stats
 
     def remove(self, topic: str) -> bool:
-        """Drop ``topic`` and its kept messages as if it had never been captured
-        (``on_forget`` hears of it; the message count goes on): for what the inspector
-        subscribed to for itself only, like ``$SYS`` for the broker stats view."""
+        """Drop ``topic`` and its kept messages as if never captured (``on_forget``
+        hears of it; the count goes on): what the inspector subscribed to for itself."""
         stats = self._topics.pop(topic, None)
         if stats is None:
             return False

@@ -21,17 +21,15 @@ from textual.containers import Horizontal
 from mqchat.core.model import ConnectionState
 from mqchat.core.text import display_safe
 from mqchat.inspector.backend import InspectorBackend
-from mqchat.inspector.capture import Captured, CaptureStore
+from mqchat.inspector.capture import CaptureStore
 from mqchat.inspector.codecs import Decoding, Format
 from mqchat.inspector.export import export_jsonl
 from mqchat.inspector.model import InspectorModel
 from mqchat.inspector.sealed import Unseal
-from mqchat.inspector.sys_stats import SYS_FILTER, sys_rows
 from mqchat.inspector.view import InspectorView, ViewFilter
-from mqchat.screens.inspector.broker_stats import BrokerStatsScreen
-from mqchat.screens.inspector.detail_pane import InspectorDetailScreen
 from mqchat.screens.inspector.forms import ViewFilterScreen
 from mqchat.screens.inspector.requests import BrokerRequests
+from mqchat.screens.inspector.sys_pane import InspectorSysScreen
 from mqchat.screens.keys_help import KeysHelpScreen, key_rows
 from mqchat.widgets.footer import FittingFooter
 from mqchat.widgets.inspector.detail import DetailView
@@ -65,7 +63,7 @@ class Carried:
     formats: Mapping[str, Format]
 
 
-class InspectorScreen(InspectorDetailScreen):
+class InspectorScreen(InspectorSysScreen):
     """The inspector on ``backend``, which it starts on mount (subscribed to
     ``filters``: (filter, QoS) pairs) and stops when it closes. Exports go to
     ``data_dir/exports``; ``clock`` gives epoch seconds (fixed in tests); ``store``
@@ -179,10 +177,8 @@ class InspectorScreen(InspectorDetailScreen):
         self._base_dropped = -resume.dropped if resume is not None else 0
         """The backend's counts when the capture was last cleared (``ctrl+l``), less
         what an inspector closed earlier counted (``resume``)."""
-        self._sys_since: float | None = None
-        """When ``b`` subscribed to ``$SYS/#`` (``None``: it has not)."""
+        self._sys_since = None
         self._drop_sys = False
-        """``b``'s ``$SYS/#`` was left: what still comes of it is not captured."""
         self._dirty = True
         self._last_state: ConnectionState | None = None
         self._stopped = False
@@ -361,51 +357,6 @@ class InspectorScreen(InspectorDetailScreen):
         if self.sealed.unseal is not None:
             extra += self.DECRYPT_KEYS
         self.app.push_screen(KeysHelpScreen("Inspector keys", key_rows(self), extra))
-
-    def action_broker_stats(self) -> None:
-        """The broker's $SYS figures (subscribing to ``$SYS/#`` the first time)."""
-        if not any(f.startswith("$SYS") for f in self.backend.subscriptions):
-            try:
-                self.backend.subscribe(SYS_FILTER, 0)
-            except ValueError as exc:
-                self.notify(str(exc), title="Cannot subscribe", severity="error", markup=False)
-                return
-            self._sys_since = self.clock()
-            self._drop_sys = False
-            self._show_status()
-        tree, store = self.model.tree, self.model.store
-
-        def lookup() -> dict[str, Captured]:
-            found = (store.last(topic) for topic in tree.topics_under("$SYS"))
-            return sys_rows(m for m in found if m is not None)
-
-        since = self._sys_since if self._sys_since is not None else self.clock()
-        self.app.push_screen(
-            BrokerStatsScreen(self.backend.broker_label, lookup, since=since, clock=self.clock),
-            self._broker_stats_closed,
-        )
-
-    def _broker_stats_closed(self, _result: None = None) -> None:
-        """Leave the ``$SYS/#`` that ``b`` subscribed to (not one the user chose) and
-        forget what it brought: the broker's figures do not stay in the tree."""
-        if self._sys_since is None or SYS_FILTER not in self.backend.subscriptions:
-            return
-        self._sys_since = None
-        self.backend.unsubscribe(SYS_FILTER)
-        self._drop_sys = True
-        self._forget_sys()
-        self._show_status()
-
-    def _forget_sys(self) -> None:
-        store = self.model.store
-        for topic in self.model.tree.topics_under("$SYS"):
-            stats = store.stats(topic)
-            if stats is not None:
-                self._base_received += stats.count  # the status line's count forgets them
-            store.remove(topic)
-        self.shown.set_filter(self.shown.filter)  # the log and a filtered tree too
-        self._dirty = True
-        self.tick()
 
     def action_filter(self) -> None:
         self.app.push_screen(ViewFilterScreen(self.shown.filter), self._filter_chosen)
