@@ -294,9 +294,9 @@ def test_friend_request_accept_read_and_hostile_traffic_in_two_terminals(
     assert "\x1b" not in toast and "[bold red]not red[/]" in toast
     # ...which goes, and mallory's words stay out of alice's conversation
     screen = bob.wait_for(lambda s: "Message from mallory" not in s, "the toast gone", 15)
-    assert "are you there?" in screen
-    assert "I am alice" not in screen
-    assert "pwned" not in screen
+    assert "are you there?" in screen, screen
+    assert "I am alice" not in screen, screen
+    assert "pwned" not in screen, screen
     bob.press("Escape")
     screen = bob.wait_text("[bold red]not red[/]")  # shown literally, not as red text
     assert "mallory" in screen and "wants to be your friend" in screen
