@@ -12,6 +12,8 @@ import json
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mqchat.crypto.identity import DeviceIdentity
 from mqchat.crypto.seal import Binding, SealError, open_sealed, seal, sealed_by
@@ -150,3 +152,12 @@ def test_the_construction_is_pinned() -> None:
 
 
 PINNED = "46049005e1971db476df4d1b603a98f30eb4dde466ec6c62244fa02b01766835"
+
+
+@given(st.lists(st.text(), min_size=1, max_size=5))
+def test_the_associated_data_is_json_as_json_dumps_writes_it(items: list[str]) -> None:
+    # Peers' ids are any string: the associated data must be the very bytes of
+    # json.dumps, which another implementation of version 1 writes.
+    from mqchat.crypto.seal import _json_list
+
+    assert _json_list(*items) == json.dumps(items).encode()
