@@ -10,8 +10,9 @@
   goes on, but the user is warned, and a verification no longer holds. A record that
   claims our own device, with other keys than ours, is refused.
 * **Sending.** Every envelope for a user with keys is sealed for all of that user's
-  devices and our own other ones (the same bytes serve the copy to our inbox);
-  envelopes for a user without keys go in plain text, and the conversation says so.
+  devices and our own other ones (a copy to our own inbox, for our other devices
+  only); envelopes for a user without keys go in plain text, and the conversation
+  says so.
 * **Receiving.** A sealed envelope is opened with the sender device's trusted keys,
   and its inner envelope must carry the outer id, sender and recipient. Once a user
   has sent us anything sealed, plain text from them is refused, never shown."""
@@ -20,8 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
-import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -29,6 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mqchat.chat.encryption_parts import WAIT, Refused, Wait, identity_path, keys_digest
 from mqchat.chat.subscriptions import Subscriptions
 from mqchat.core.envelope import Envelope, EnvelopeError, Sealed, Unknown, parse_envelope
 from mqchat.core.events import Event, Notice, TrustChanged
@@ -47,7 +47,7 @@ from mqchat.store.key_statements import StoredKey, StoredTrust
 if TYPE_CHECKING:
     from mqchat.crypto.identity import DeviceIdentity, PublicIdentity
 
-__all__ = ["WAIT", "Encryption", "Refused", "Wait", "identity_path", "keys_digest"]
+__all__ = ["ANNOUNCE_WAIT_S", "Encryption"]
 
 log = logging.getLogger("mqchat.chat")
 
@@ -55,35 +55,6 @@ _MAX_TOPICS = 4096
 _string = json.encoder.encode_basestring  # a JSON string as dump_object writes it
 ANNOUNCE_WAIT_S = 2.0
 """How long a connection waits for our own keys to come back before it sends."""
-
-
-def identity_path(database: Path) -> Path:
-    """Where a device keeps its keys: beside its history, ``alice.keys``."""
-    return database.with_suffix(".keys")
-
-
-def keys_digest(keys: dict[str, PublicIdentity]) -> bytes:
-    """What a verification is of: all of a user's device signing keys."""
-    return hashlib.sha256(b"".join(sorted(k.signing for k in keys.values()))).digest()
-
-
-class Wait(enum.Enum):
-    """What :meth:`Encryption.unwrap` says of a message to try again when keys come."""
-
-    WAIT = "wait"
-
-
-WAIT = Wait.WAIT
-
-
-class Refused(Exception):
-    """An envelope that must not be taken: the text says why, for the warning.
-    ``quiet``: no alarm, only counted (sealed for other devices, as a friend request
-    left for us before our keys changed: not for us, not an attack)."""
-
-    def __init__(self, reason: str, *, quiet: bool = False) -> None:
-        super().__init__(reason)
-        self.quiet = quiet
 
 
 class Encryption:
@@ -185,11 +156,14 @@ class Encryption:
 
     # --- the peers' keys --------------------------------------------------------
 
+    def _stored(self, user: str) -> StoredTrust:
+        return self._trust.get(user) or StoredTrust(user)
+
     def trust(self, user: str) -> KeyTrust:
         keys = self._keys.get(user, {})
         if user == self._user:
             keys = {d: k for d, k in keys.items() if d != self.device}
-        stored = self._trust.get(user, StoredTrust(user))
+        stored = self._stored(user)
         return KeyTrust(
             user,
             devices=len(keys),
@@ -242,7 +216,7 @@ class Encryption:
         if changed and user == self._user:  # the devices list shows them all
             self._emit(Notice("A new device of yours", "What you send is sealed for it too."))
         elif changed:
-            old = self._trust.get(user, StoredTrust(user))
+            old = self._stored(user)
             await self._save_trust(StoredTrust(user, old.sealed, old.verified, now))
             self._emit(
                 Notice(
@@ -261,7 +235,7 @@ class Encryption:
     async def verify(self, user: str) -> KeyTrust:
         """The user compared safety numbers with ``user``: these keys are verified."""
         keys = self._keys.get(user, {})
-        old = self._trust.get(user, StoredTrust(user))
+        old = self._stored(user)
         await self._save_trust(StoredTrust(user, old.sealed, keys_digest(keys), None))
         trust = self.trust(user)
         self._emit(TrustChanged(trust))
@@ -335,7 +309,7 @@ class Encryption:
         """The inner envelope of a sealed ``payload`` seen on ``topic`` (the
         inspector's decrypted view), if it is one this device can open: sealed for it,
         by a device whose keys it trusts. Changes nothing; ``None`` otherwise."""
-        from mqchat.crypto.seal import Binding, SealError, open_sealed, sealed_by
+        from mqchat.crypto.seal import SealError
 
         parsed = parse_topic(self._ns, topic)
         if parsed is None or parsed.kind not in (TopicKind.INBOX, TopicKind.REQUEST):
@@ -344,13 +318,20 @@ class Encryption:
             env = parse_envelope(payload, max_size=len(payload) + 1)
             if not isinstance(env, Sealed) or env.sender != parsed.sender:
                 return None
-            sender = self._keys.get(env.sender, {}).get(sealed_by(env.box))
-            if sender is None:
-                return None
-            binding = Binding(env.id, Sealed.type, env.sender, env.recipient)
-            return open_sealed(env.box, binding, self.identity, self._user, self.device, sender)
+            return self._plain(env)
         except (EnvelopeError, SealError):
             return None
+
+    def _plain(self, env: Sealed) -> bytes | None:
+        """What ``env`` holds; ``None`` when its sender's device has no trusted keys.
+        Raises :class:`~mqchat.crypto.seal.SealError`."""
+        from mqchat.crypto.seal import Binding, open_sealed, sealed_by
+
+        sender = self._keys.get(env.sender, {}).get(sealed_by(env.box))
+        if sender is None:
+            return None
+        binding = Binding(env.id, Sealed.type, env.sender, env.recipient)
+        return open_sealed(env.box, binding, self.identity, self._user, self.device, sender)
 
     def waits_for_key(self, env: Sealed) -> bool:
         """Whether ``env`` comes from a device whose keys have not come yet."""
@@ -371,20 +352,17 @@ class Encryption:
     def check_plain(self, env: Envelope | Unknown) -> None:
         """Raises :class:`Refused` for plain text from a user who has sent us sealed
         envelopes before (no downgrade)."""
-        if self._trust.get(env.sender, StoredTrust(env.sender)).sealed:
+        if self._stored(env.sender).sealed:
             raise Refused(f"a {env.type} in plain text from {env.sender}, who encrypts: refused")
 
     async def open(self, env: Sealed, *, max_size: int) -> Envelope | Unknown:
         """The envelope inside ``env``. Raises :class:`Refused`."""
-        from mqchat.crypto.seal import Binding, NotForUs, SealError, open_sealed, sealed_by
+        from mqchat.crypto.seal import NotForUs, SealError
 
         try:
-            device = sealed_by(env.box)
-            sender = self._keys.get(env.sender, {}).get(device)
-            if sender is None:
+            plain = self._plain(env)
+            if plain is None:
                 raise Refused(f"sealed by a device of {env.sender} whose keys we do not have")
-            binding = Binding(env.id, Sealed.type, env.sender, env.recipient)
-            plain = open_sealed(env.box, binding, self.identity, self._user, self.device, sender)
             inner = parse_envelope(plain, max_size=max_size, encrypted=True)
         except (SealError, EnvelopeError) as exc:
             why = f"a sealed message from {env.sender} that does not open: {exc}"
@@ -395,8 +373,7 @@ class Encryption:
             env.recipient,
         ):
             raise Refused(f"a sealed message from {env.sender} whose inside says otherwise")
-        if not self._trust.get(env.sender, StoredTrust(env.sender)).sealed:
-            old = self._trust.get(env.sender, StoredTrust(env.sender))
+        if not (old := self._stored(env.sender)).sealed:
             await self._save_trust(StoredTrust(env.sender, True, old.verified, old.changed_ms))
             self._emit(TrustChanged(self.trust(env.sender)))
         return inner

@@ -14,7 +14,8 @@ from typing import assert_never
 
 from mqchat.chat.backend import EventListener
 from mqchat.chat.edits import receive_change
-from mqchat.chat.encryption import WAIT, Encryption, Refused, Wait
+from mqchat.chat.encryption import Encryption
+from mqchat.chat.encryption_parts import WAIT, Refused, Wait
 from mqchat.chat.friend_requests import receive_accept, receive_request
 from mqchat.chat.inbound_parts import REPLAYED, Copies, Replies, Seen, Watchlist, replay_notice
 from mqchat.chat.inbound_texts import receive_texts

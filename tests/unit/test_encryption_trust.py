@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from mqchat.chat.encryption import Encryption, Refused
+from mqchat.chat.encryption import Encryption
+from mqchat.chat.encryption_parts import Refused
 from mqchat.core.envelope import Text
 from mqchat.core.events import Event, Notice, TrustChanged
 from mqchat.crypto.identity import DeviceIdentity
