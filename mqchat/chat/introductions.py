@@ -51,6 +51,7 @@ class Introductions:
         self._cleared: dict[str, None] = {}  # peers whose retained request of ours goes
         self._requests_due = True
         self._waiting_since: dict[str, float] = {}  # requests waiting for keys
+        self._look_again: asyncio.TimerHandle | None = None  # when the first grace ends
 
     def requests(self) -> None:
         """The store has a friend request to send (or a new connection: look)."""
@@ -94,7 +95,7 @@ class Introductions:
                 since = self._waiting_since.setdefault(peer, time.monotonic())
                 if (left := since + KEY_GRACE_S - time.monotonic()) > 0:
                     self._requests_due = True  # when keys come, or the grace ends
-                    asyncio.get_running_loop().call_later(left, self._wake)
+                    self._wake_in(left)
                     continue
             self._waiting_since.pop(peer, None)
             env = FriendRequest.new(self._user, peer, name=self._name)
@@ -105,3 +106,13 @@ class Introductions:
                 log.warning("the broker refused a request to %s: %s", peer, exc.reason)
             await send(client, peer, env)
             await store.mark_request_sent(peer)
+
+    def _wake_in(self, seconds: float) -> None:
+        """Look again in ``seconds`` (one timer however often the outbox looks)."""
+        loop = asyncio.get_running_loop()
+        now, pending = loop.time(), self._look_again
+        if pending is not None and now < pending.when() <= now + seconds:
+            return  # one is due sooner
+        if pending is not None:
+            pending.cancel()
+        self._look_again = loop.call_at(now + seconds, self._wake)

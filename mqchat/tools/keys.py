@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from mqchat.chat.encryption import identity_path, keys_digest
+from mqchat.chat.encryption_parts import identity_path, keys_digest
 from mqchat.config.settings import Settings
 from mqchat.core.model import utc_now
 from mqchat.core.topics import parse_topic
@@ -53,25 +53,42 @@ class Comparison:
         return bool(self.trusted) and self.trusted != self.theirs
 
 
-def _open(settings: Settings) -> tuple[str, DeviceIdentity]:
-    async def device() -> str:
-        store = await ChatStore.open(settings.database, within=settings.data_dir)
-        try:
-            return await store.device_id()
-        finally:
-            await store.close()
+@dataclass(frozen=True, slots=True)
+class _Local:
+    """What this data dir holds: its device, and what it trusts for one peer."""
 
-    found = asyncio.run(device())
-    return found, DeviceIdentity.load_or_create(identity_path(settings.database))
+    device: str
+    trusted: dict[str, PublicIdentity]
+    trust: StoredTrust
+
+
+def _local(settings: Settings, peer: str) -> _Local:
+    """One look at the history (made if there is none yet, as the chat would)."""
+
+    async def read() -> _Local:
+        async with await ChatStore.open(settings.database, within=settings.data_dir) as store:
+            trusted = {
+                k.device: PublicIdentity(k.user, k.device, k.x25519, k.ed25519)
+                for k in await store.keys.all()
+                if k.user == peer
+            }
+            trust = next((t for t in await store.keys.trust() if t.user == peer), None)
+            return _Local(await store.device_id(), trusted, trust or StoredTrust(peer))
+
+    return asyncio.run(read())
+
+
+def _mine(settings: Settings, device: str) -> Mine:
+    identity = DeviceIdentity.load_or_create(identity_path(settings.database))
+    path = str(identity_path(settings.database))
+    return Mine(settings.user, device, identity.public(settings.user, device), path)
 
 
 def mine(settings: Settings) -> Mine:
     """This data dir's device and its public keys (made now if it has none yet).
     Raises :class:`~mqchat.store.StoreError` or
     :class:`~mqchat.crypto.identity.IdentityFileError`."""
-    device, identity = _open(settings)
-    path = str(identity_path(settings.database))
-    return Mine(settings.user, device, identity.public(settings.user, device), path)
+    return _mine(settings, _local(settings, settings.user).device)
 
 
 def published(settings: Settings, *users: str) -> dict[str, dict[str, PublicIdentity]]:
@@ -101,7 +118,8 @@ def compare(settings: Settings, peer: str) -> Comparison:
     """The safety number of this user's and ``peer``'s keys, as the broker has them
     (this device's own included, published or not). Raises
     :class:`~mqchat.mqtt.errors.LinkError`, :class:`~mqchat.store.StoreError`."""
-    me = mine(settings)
+    local = _local(settings, peer)
+    me = _mine(settings, local.device)
     keys = published(settings, settings.user, peer)
     ours = keys[settings.user] | {me.device: me.public}
     theirs = keys[peer]
@@ -111,23 +129,9 @@ def compare(settings: Settings, peer: str) -> Comparison:
         peer,
         [k.signing for k in theirs.values()],
     )
-    trusted, trust = asyncio.run(_trusted(settings, peer))
-    verified = trust.verified is not None and trust.verified == keys_digest(trusted)
-    return Comparison(peer, number, ours, theirs, trusted, verified and trusted == theirs)
-
-
-async def _trusted(settings: Settings, peer: str) -> tuple[dict[str, PublicIdentity], StoredTrust]:
-    store = await ChatStore.open(settings.database, within=settings.data_dir)
-    try:
-        keys = {
-            k.device: PublicIdentity(k.user, k.device, k.x25519, k.ed25519)
-            for k in await store.keys.all()
-            if k.user == peer
-        }
-        trust = next((t for t in await store.keys.trust() if t.user == peer), StoredTrust(peer))
-        return keys, trust
-    finally:
-        await store.close()
+    trusted, verified = local.trusted, local.trust.verified
+    verified_now = verified is not None and verified == keys_digest(trusted)
+    return Comparison(peer, number, ours, theirs, trusted, verified_now and trusted == theirs)
 
 
 def mark_verified(settings: Settings, comparison: Comparison) -> None:
@@ -135,8 +139,7 @@ def mark_verified(settings: Settings, comparison: Comparison) -> None:
     ones this device trusts for them from now on, verified."""
 
     async def mark() -> None:
-        store = await ChatStore.open(settings.database, within=settings.data_dir)
-        try:
+        async with await ChatStore.open(settings.database, within=settings.data_dir) as store:
             peer = comparison.peer
             keys = [
                 StoredKey(peer, d, k.agreement, k.signing)
@@ -146,7 +149,5 @@ def mark_verified(settings: Settings, comparison: Comparison) -> None:
             old = next((t for t in await store.keys.trust() if t.user == peer), StoredTrust(peer))
             digest = keys_digest(comparison.theirs)
             await store.keys.save_trust(StoredTrust(peer, old.sealed, digest, None))
-        finally:
-            await store.close()
 
     asyncio.run(mark())

@@ -348,3 +348,24 @@ async def test_a_message_waits_for_keys_that_come_after_it(
         got = await on_alice.wait_for(ChatReceived, lambda e: e.message.id == text.id)
         assert got.message.sealed and got.message.body == "sealed before my keys were out"
         assert alice.rejected_count == 0
+
+
+async def test_a_friend_request_to_someone_without_keys_goes_after_a_grace(
+    broker: Mosquitto, namespace: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request waits a moment for the peer's keys (so it goes sealed when they come);
+    a peer that has none (an older mqchat) still gets it, in plain text, once the
+    grace is over, with nothing else happening meanwhile to wake the outbox."""
+    from mqchat.chat import introductions
+    from mqchat.core.events import ContactsChanged
+    from tests.support.chat_session import connected_service, settings_for
+
+    monkeypatch.setattr(introductions, "KEY_GRACE_S", 0.5)
+    old = settings_for(broker, "bob", namespace, tmp_path / "bob", encryption=False)
+    async with (
+        running(broker, "alice", namespace, tmp_path / "alice") as (alice, _on_alice),
+        connected_service(old) as (_bob, on_bob, _up),
+    ):
+        await alice.add_contact("bob")
+        asked = await on_bob.wait_for(ContactsChanged, lambda e: e.user == "alice")
+        assert asked.contact is not None and not alice.trust("bob").encrypted
