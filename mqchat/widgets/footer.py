@@ -11,6 +11,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.events import Resize
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
@@ -54,6 +55,10 @@ class FittingFooter(Footer):
 
     _laid_out_for = 0
     """The width the keys were last chosen for."""
+    _recompose_due = False
+    """A recompose is asked for and will run after the next refresh."""
+    _stale = False
+    """The bindings changed while this footer's screen was not the one shown."""
 
     def __init__(self, *, compact: bool = False) -> None:
         # ctrl+p is listed by f1 (and in the README): not worth a footer place.
@@ -66,6 +71,7 @@ class FittingFooter(Footer):
             yield from widgets
             return
         width = self.size.width or self.app.size.width
+        self._laid_out_for = width
         items = [(k.key_display, k.description, k.action) for k in keys]
         kept, dropped = fit_keys(items, width, compact=self.compact)
         shown: list[Widget] = [keys[i] for i in kept]
@@ -80,3 +86,36 @@ class FittingFooter(Footer):
         if event.size.width != self._laid_out_for:
             self._laid_out_for = event.size.width
             self.refresh(recompose=True)
+
+    # Textual's footer rebuilds every key after each change of the bindings, one
+    # rebuild per change, on every screen of the stack, hidden or not: a dozen
+    # rebuilds before ``mqchat chat PEER`` shows its first messages. Here changes
+    # that come together make one rebuild, and a hidden screen's footer waits until
+    # its screen is shown again.
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.app.screen_change_signal.subscribe(self, self._screen_changed)
+
+    def on_unmount(self) -> None:
+        super().on_unmount()
+        self.app.screen_change_signal.unsubscribe(self)
+
+    def bindings_changed(self, screen: Screen) -> None:
+        self._bindings_ready = True
+        if not screen.app.app_focus or not self.is_attached or screen is not self.screen:
+            return
+        if self.app.screen is not screen:
+            self._stale = True
+        elif not self._recompose_due:
+            self._recompose_due = True
+            self.call_after_refresh(self._rebuild)
+
+    async def _rebuild(self) -> None:
+        self._recompose_due = False
+        await self.recompose()
+
+    def _screen_changed(self, screen: Screen) -> None:
+        if self._stale and self.is_attached and screen is self.screen:
+            self._stale = False
+            self.bindings_changed(screen)
