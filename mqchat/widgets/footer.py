@@ -101,7 +101,7 @@ class FittingFooter(Footer):
         super().on_unmount()
         self.app.screen_change_signal.unsubscribe(self)
 
-    def bindings_changed(self, screen: Screen) -> None:
+    def bindings_changed(self, screen: Screen[object]) -> None:
         self._bindings_ready = True
         if not screen.app.app_focus or not self.is_attached or screen is not self.screen:
             return
@@ -115,7 +115,7 @@ class FittingFooter(Footer):
         self._recompose_due = False
         await self.recompose()
 
-    def _screen_changed(self, screen: Screen) -> None:
+    def _screen_changed(self, screen: Screen[object]) -> None:
         if self._stale and self.is_attached and screen is self.screen:
             self._stale = False
             self.bindings_changed(screen)

@@ -3,6 +3,8 @@ another one catches up when it is shown again: the keys it lists are never stale
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -56,7 +58,7 @@ class FooterApp(App[None]):
         self.push_screen(KeyedScreen())
 
 
-def shown_keys(screen: Screen[None]) -> list[str]:
+def shown_keys(screen: Screen[Any]) -> list[str]:
     return [key.description for key in screen.query_one(FittingFooter).query(FooterKey)]
 
 
