@@ -17,6 +17,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from mqchat.config.settings import Settings
 from mqchat.mqtt import shims
+from mqchat.mqtt.connack import watch_connack
 from mqchat.mqtt.errors import ClosedBeforeConnack, MqttError, PublishRefused, Reason
 from mqchat.mqtt.factory import client_options, new_aiomqtt
 from mqchat.mqtt.protocol import Protocol
@@ -99,7 +100,7 @@ class Session:
         self._manual_ack = manual_ack
         self._refused = shims.watch_refusals(client)
         self._pubacks = shims.Pubacks(client)
-        self._connack = shims.watch_connack(client)
+        self._connack = watch_connack(client)
         self._json: Properties | None = None
         self.before_publish: Callable[[str, bytes], bytes] = _unchanged
         """What JSON payloads become on their way out, by topic (the chat seals its

@@ -27,7 +27,9 @@ upgrade that moves them fails loudly here rather than quietly in the chat.
 * paho ``Client.publish`` called directly, and ``on_publish`` wrapped: QoS 1
   publishes without a task each (:class:`Pubacks`).
 * aiomqtt ``Client._queue``: take the messages already received at once
-  (:func:`take_queued`); aiomqtt's iterator costs a task and turns of the loop for each."""
+  (:func:`take_queued`); aiomqtt's iterator costs a task and turns of the loop for each.
+* paho ``_packet.Properties``: what its PUBLISH decoder builds for every MQTT 5
+  message, replaced by :class:`~mqchat.mqtt.quick_properties.QuickProperties`."""
 
 from __future__ import annotations
 
@@ -36,20 +38,20 @@ import contextlib
 import contextvars
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import aiomqtt
 import paho.mqtt.client as paho
 from paho.mqtt import __version__ as paho_version
+from paho.mqtt import _packet
 from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from mqchat.mqtt.fast_paho import FastPaho
+from mqchat.mqtt.quick_properties import QuickProperties
 
 __all__ = [
-    "Connack",
     "FastPaho",
     "Pubacks",
     "ShimBroken",
@@ -64,7 +66,6 @@ __all__ = [
     "take_queued",
     "topic_of",
     "versions",
-    "watch_connack",
     "watch_refusals",
     "watch_socket_errors",
 ]
@@ -102,6 +103,11 @@ for _name in (
 ):
     if not callable(getattr(paho.Client, _name, None)):  # pragma: no cover - an upgrade
         raise ShimBroken(f"{versions()}: paho Client.{_name} is gone; see mqchat/mqtt/shims.py")
+
+if getattr(_packet, "Properties", None) not in (Properties, QuickProperties):  # pragma: no cover
+    raise ShimBroken(f"{versions()}: paho _packet.Properties is gone; see mqchat/mqtt/shims.py")
+setattr(_packet, "Properties", QuickProperties)  # noqa: B010 - not exported by paho
+QUICK_PROPERTIES_INSTALLED = getattr(_packet, "Properties", None) is QuickProperties
 
 
 # -- aiomqtt ------------------------------------------------------------------------
@@ -242,37 +248,6 @@ def take_queued(client: aiomqtt.Client) -> list[aiomqtt.Message]:
             taken.append(queue.get_nowait())
         except asyncio.QueueEmpty:
             return taken
-
-
-@dataclass
-class Connack:
-    """What the broker's CONNACK said, once it came (``None`` before)."""
-
-    session_present: bool | None = None
-    """The broker still had our session (subscriptions, queued messages)."""
-    max_packet_size: int | None = None
-    """The largest packet the broker takes (MQTT 5, when it sets one)."""
-    properties: dict[str, Any] | None = None
-    """Every property of an MQTT 5 CONNACK by paho's names (``MaximumQoS``,
-    ``RetainAvailable``…); ``None`` with 3.1.1."""
-
-
-def watch_connack(client: aiomqtt.Client) -> Connack:
-    """Note the CONNACK's session-present flag, Maximum Packet Size and other
-    properties (aiomqtt keeps none of them). Call before connecting."""
-    inner = paho_of(client)
-    seen = Connack()
-    on_connect: Any = inner.on_connect  # aiomqtt's, or a shim's wrapping it
-
-    def noted(c: paho.Client, userdata: Any, flags: Any, code: Any, props: Any = None) -> None:
-        seen.session_present = bool(getattr(flags, "session_present", False))
-        seen.max_packet_size = getattr(props, "MaximumPacketSize", None)
-        if props is not None and c.protocol == paho.MQTTv5:
-            seen.properties = props.json()
-        on_connect(c, userdata, flags, code, props)
-
-    inner.on_connect = noted
-    return seen
 
 
 def drop_connection(client: aiomqtt.Client) -> None:

@@ -20,6 +20,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from mqchat.core.message import Message
 from mqchat.mqtt import shims
+from mqchat.mqtt.connack import watch_connack
 from mqchat.mqtt.link import message_from_paho
 
 VERSIONS = f"aiomqtt {aiomqtt.__version__}, paho-mqtt {paho_version}"
@@ -77,7 +78,7 @@ async def test_refusing_pubacks_are_kept_by_packet_id() -> None:
 
 async def test_the_connack_flag_and_packet_size_are_noted() -> None:
     client = aiomqtt.Client("127.0.0.1")
-    seen = shims.watch_connack(client)
+    seen = watch_connack(client)
     assert seen.session_present is None and seen.max_packet_size is None
     inner = shims.paho_of(client)
     props = Properties(PacketTypes.CONNACK)
@@ -90,7 +91,7 @@ async def test_the_connack_flag_and_packet_size_are_noted() -> None:
 
 async def test_an_mqtt5_connacks_properties_are_noted() -> None:
     client = aiomqtt.Client("127.0.0.1", protocol=aiomqtt.ProtocolVersion.V5)
-    seen = shims.watch_connack(client)
+    seen = watch_connack(client)
     inner = shims.paho_of(client)
     props = Properties(PacketTypes.CONNACK)
     props.MaximumQoS = 1
