@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from mqchat import __version__
 from mqchat.cli.base import (
@@ -49,6 +50,9 @@ from mqchat.config.env import env_name
 from mqchat.config.keyring_store import password_from_keyring
 from mqchat.config.settings import Settings, parse_session_expiry
 from mqchat.core.names import InvalidUserName, validate_user_name
+
+if TYPE_CHECKING:
+    from mqchat.inspector.backend import InspectorBackend
 
 __all__ = ["UsageError", "main", "parse_duration", "prepare"]
 
@@ -200,8 +204,6 @@ def _prepare_tui(
         from mqchat.app import LoginDefaults, UiOptions, make_app
         from mqchat.chat.service import ChatService
         from mqchat.config.profiles import ConfigError, save_ui
-        from mqchat.inspector.feed import InspectorFeed
-        from mqchat.mqtt.protocol import forced_protocol
 
         gc.freeze()
         gc.enable()
@@ -218,7 +220,10 @@ def _prepare_tui(
             config_path=chosen.config.path,
         )
 
-        def inspect(settings: Settings) -> InspectorFeed:
+        def inspect(settings: Settings) -> InspectorBackend:
+            from mqchat.inspector.feed import InspectorFeed  # when the inspector opens
+            from mqchat.mqtt.protocol import forced_protocol
+
             return InspectorFeed(settings, protocol=forced_protocol(settings))
 
         def save_theme(name: str) -> str | None:
