@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from textual import events
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -362,6 +362,13 @@ class MessageLog(ScrollView, can_focus=False):
             self.run_worker(self.jump_newest(), group="message-log.jump")
 
     # -- drawing -------------------------------------------------------------------------
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The first frame: the log learns its size as it is drawn, before its Resize
+        # comes. Laid out now, the first frame shows the messages, not an empty box.
+        if not self._placed and self.pages is not None and self.window.width == 0:
+            self._relayout(None)
+        return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width

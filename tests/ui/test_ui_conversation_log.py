@@ -232,3 +232,26 @@ async def test_a_short_conversation_sits_at_the_bottom_by_the_message_box(
         bottom = next(i for i, line in enumerate(lines) if line.startswith("╰"))
         assert "see you at 5" in lines[bottom - 1]  # the newest, just above the border
         assert lines[3].strip("│ ") == ""  # the blank lines are on top
+
+
+async def test_the_first_time_the_log_is_drawn_it_shows_the_newest_messages(
+    build_app, backend, monkeypatch
+):
+    """No empty box first and the messages a frame later: by the time the log draws
+    its first line, the messages are laid out at its width and it sits at the end."""
+    seed_read(backend, "erin", 300)
+    first_draw: list[tuple[int, bool]] = []
+    draw = MessageLog.render_line
+
+    def noting(log: MessageLog, y: int):
+        if not first_draw:
+            first_draw.append((log.window.width, log.scroll_y >= log.max_scroll_y > 0))
+        return draw(log, y)
+
+    monkeypatch.setattr(MessageLog, "render_line", noting)
+    app, _ = build_app(open_peer="erin")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        log = app.screen.query_one(MessageLog)
+        assert first_draw == [(log.scrollable_content_region.width, True)]
+        assert on_screen(app)[-1] == "message 299"
