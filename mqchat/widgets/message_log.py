@@ -364,8 +364,8 @@ class MessageLog(ScrollView, can_focus=False):
     # -- drawing -------------------------------------------------------------------------
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        # The first frame: the log learns its size as it is drawn, before its Resize
-        # comes. Laid out now, the first frame shows the messages, not an empty box.
+        # Laid out as it is first drawn (its size known, its Resize not yet come), the
+        # first frame shows the messages, not an empty box.
         if not self._placed and self.pages is not None and self.window.width == 0:
             self._relayout(None)
         return super().render_lines(crop)
@@ -377,7 +377,8 @@ class MessageLog(ScrollView, can_focus=False):
         if width <= 0:
             return Strip.blank(0, base)
         if self._note_shown and y == height - 1:
-            return self._new_below_line(width)
+            style = self.rich_style + self.get_component_rich_style("message-log--new")
+            return self.unseen.strip(width, self.app.console, style)
         # Fewer lines than the screen: they sit at the bottom, by the message box, as
         # in any messenger (the blank lines go on top).
         line = round(self.scroll_y) + y - max(0, height - self.window.total)
@@ -396,8 +397,3 @@ class MessageLog(ScrollView, can_focus=False):
             elif marked.id == self.hit:
                 style += self.get_component_rich_style("message-log--hit")
         return strip.apply_style(style)
-
-    def _new_below_line(self, width: int) -> Strip:
-        text = self.unseen.note(width)
-        style = self.rich_style + self.get_component_rich_style("message-log--new")
-        return Strip(text.render(self.app.console), width).apply_style(style)

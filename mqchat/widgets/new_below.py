@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from rich.console import Console
+from rich.style import Style
 from rich.text import Text
+from textual.strip import Strip
 
 from mqchat.core.model import ChatMessage
 from mqchat.widgets.log_window import order_key
@@ -53,6 +56,10 @@ class NewBelow:
         text.truncate(width, overflow="ellipsis")
         text.align("center", width)
         return text
+
+    def strip(self, width: int, console: Console, style: Style) -> Strip:
+        """The note as the log's bottom line, drawn in ``style``."""
+        return Strip(self.note(width).render(console), width).apply_style(style)
 
     def clear(self) -> None:
         self._keys, self._overflow = [], 0
