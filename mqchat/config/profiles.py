@@ -203,20 +203,25 @@ def save_watch_rule(path: Path, rule: WatchRule, *, remove: bool = False) -> Non
         after = check_config(_parse(candidate, path).unwrap(), path)
     except ConfigError:
         after = None
-    if after is None or list(after.inspector.watch) != wanted or (
-        after.profiles,
-        after.default_profile,
-        after.keys,
-        after.ui,
-        after.inspector.formats,
-        after.inspector.bell,
-    ) != (
-        before.profiles,
-        before.default_profile,
-        before.keys,
-        before.ui,
-        before.inspector.formats,
-        before.inspector.bell,
+    if (
+        after is None
+        or list(after.inspector.watch) != wanted
+        or (
+            after.profiles,
+            after.default_profile,
+            after.keys,
+            after.ui,
+            after.inspector.formats,
+            after.inspector.bell,
+        )
+        != (
+            before.profiles,
+            before.default_profile,
+            before.keys,
+            before.ui,
+            before.inspector.formats,
+            before.inspector.bell,
+        )
     ):
         raise ConfigError(f"{path}: inspector.watch could not be written so that it loads back")
     _write_atomically(path, candidate)

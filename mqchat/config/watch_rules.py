@@ -166,7 +166,9 @@ def check_watch_rule(table: object) -> WatchRule:
         raise ValueError(f"unknown key {unknown[0]!r} (known: {', '.join(RULE_KEYS)})")
     topic_filter = table.get("filter")
     if not isinstance(topic_filter, str):
-        raise ValueError(f"filter: expected a topic filter such as \"home/#\", got {_shown(topic_filter)}")
+        raise ValueError(
+            f'filter: expected a topic filter such as "home/#", got {_shown(topic_filter)}'
+        )
     try:
         compile_filter(topic_filter)
     except InvalidFilter as exc:
@@ -178,7 +180,9 @@ def check_watch_rule(table: object) -> WatchRule:
     path: FieldPath = ()
     if field_text is not None:
         if not isinstance(field_text, str):
-            raise ValueError(f"field: expected a JSON path such as \"temp\", got {_shown(field_text)}")
+            raise ValueError(
+                f'field: expected a JSON path such as "temp", got {_shown(field_text)}'
+            )
         try:
             path = parse_field(field_text)
         except ValueError as exc:
