@@ -50,11 +50,13 @@ def _inspect(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
     decoding = decoding_from(args)
 
     def run() -> int:
-        from mqchat.config.profiles import ConfigError, save_payload_format
+        from mqchat.config.profiles import ConfigError, save_payload_format, save_watch_rule
+        from mqchat.config.watch_rules import WatchRule
         from mqchat.inspect_app import make_inspect_app
         from mqchat.inspector.codecs import Format
         from mqchat.inspector.feed import InspectorFeed
         from mqchat.mqtt.protocol import forced_protocol
+        from mqchat.screens.inspector.watching import WatchOptions
 
         def remember(topic: str, fmt: str | None) -> str | None:
             try:
@@ -63,7 +65,16 @@ def _inspect(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
                 return str(exc)
             return None
 
+        def save_rule(rule: WatchRule, remove: bool) -> str | None:
+            try:
+                save_watch_rule(chosen.config.path, rule, remove=remove)
+            except ConfigError as exc:
+                return str(exc)
+            return None
+
         formats = {t: Format.parse(f) for t, f in chosen.config.inspector.formats.items()}
+        inspector = chosen.config.inspector
+        watch = WatchOptions(rules=inspector.watch, bell=inspector.bell, save=save_rule)
 
         protocol = forced_protocol(settings)
         app = make_inspect_app(
@@ -75,6 +86,7 @@ def _inspect(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
             decoding=decoding,
             formats=formats,
             remember=remember,
+            watch=watch,
         )
         app.run()
         return app_status(app)

@@ -244,7 +244,7 @@ class Watcher:
         """Watch with ``rules`` from now on; a rule that was already there keeps its
         state (what it alerted stays alerted, no second alert)."""
         old = {r.rule: r for r in self._rules}
-        self._rules = [old.pop(rule, None) or _Rule(rule, now) for rule in rules]
+        self._rules = [old.pop(rule) if rule in old else _Rule(rule, now) for rule in rules]
         self._routes = {}
         self._active = {}
         for rule in self._rules:
