@@ -84,7 +84,9 @@ class WatchRuleForm(InspectorDialog[WatchRule]):
             value = self.topic_filter if key == "filter" else ""
             yield _field(label, Input(value, placeholder=placeholder, id=f"w-{key}"))
             if key == "hysteresis":
-                yield Checkbox("Alert when the payload (or the field) changes", id="w-changes")
+                yield Checkbox(
+                    "Alert when the payload (or the field) changes", id="w-changes", compact=True
+                )
 
     @on(Input.Submitted)
     def submit(self) -> None:
