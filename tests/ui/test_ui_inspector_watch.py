@@ -222,3 +222,14 @@ async def test_top_talkers_by_depth_and_enter_filters_the_view():
         await settle(pilot)
         assert isinstance(app.screen, InspectorScreen)
         assert app.screen.shown.filter.topic == "plant/pump/speed/#"
+
+
+async def test_w_and_t_are_in_the_keys_help():
+    app = build(FakeFeed())
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Watch rules: alerts on a bound, a change, a silence" in text
+        assert "Top talkers: msg/s and bytes/s per subtree" in text

@@ -18,7 +18,9 @@ from tests.support.inspector_app import build
 SIZE = (100, 30)
 RULES = (
     check_watch_rule({"filter": "home/+/temperature", "above": 23.2, "name": "warm rooms"}),
-    check_watch_rule({"filter": "home/room2/state", "field": "level", "below": 80, "changes": True}),
+    check_watch_rule(
+        {"filter": "home/room2/state", "field": "level", "below": 80, "changes": True}
+    ),
     check_watch_rule({"filter": "plant/pump", "silent_s": 30}),
 )
 

@@ -54,7 +54,7 @@ class InspectorWatchScreen(InspectorSysScreen):
             "Watch",
             show=False,
             id="inspector.watch",
-            tooltip="Watch rules: alert on a bound, a change or a silence (a adds one)",
+            tooltip="Watch rules: alerts on a bound, a change, a silence",
         ),
         Binding(
             "t",
