@@ -26,6 +26,7 @@ from mqchat.inspector.backend import InspectorFactory
 
 if TYPE_CHECKING:
     from mqchat.screens.inspector.screen import Carried
+    from mqchat.screens.inspector.watching import WatchOptions
 from mqchat.screens.app_exit import ExitingApp
 from mqchat.screens.base import Session
 from mqchat.screens.conversation import ConversationScreen
@@ -74,8 +75,11 @@ class MqchatApp(ExitingApp):
         inspector: InspectorFactory | None = None,
         inspector_filters: Sequence[str] = (),
         ui: UiOptions | None = None,
+        inspector_watch: WatchOptions | None = None,
     ) -> None:
         super().__init__()
+        self.inspector_watch = inspector_watch
+        """The inspector's watch rules, bell and how to save a rule (``w``)."""
         self.ui = ui or UiOptions()
         self.inspector_filters = list(inspector_filters)
         """Filters the inspector subscribes to besides the chat's namespace."""
@@ -304,6 +308,7 @@ class MqchatApp(ExitingApp):
             clock=lambda: self.clock().timestamp(),
             unseal=self.unseal,
             resume=kept[1] if kept is not None and kept[0] == settings else None,
+            watch=self.inspector_watch,
         )
 
         def closed(_result: None = None) -> None:
@@ -338,6 +343,7 @@ def make_app(
     inspector: InspectorFactory | None = None,
     inspector_filters: Sequence[str] = (),
     ui: UiOptions | None = None,
+    inspector_watch: WatchOptions | None = None,
 ) -> MqchatApp:
     """Build the TUI. ``connect`` turns the login's settings into a backend;
     ``auto_login`` skips the form (``mqchat chat``); ``open_peer`` opens that
@@ -354,6 +360,7 @@ def make_app(
         inspector=inspector,
         inspector_filters=inspector_filters,
         ui=ui,
+        inspector_watch=inspector_watch,
     )
     if keymap:
         app.set_keymap(dict(keymap))

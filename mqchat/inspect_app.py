@@ -17,6 +17,7 @@ from mqchat.inspector.backend import InspectorBackend, InspectorFactory
 from mqchat.inspector.capture import CaptureStore
 from mqchat.inspector.codecs import Decoding, Format
 from mqchat.screens.inspector.screen import InspectorScreen
+from mqchat.screens.inspector.watching import WatchOptions
 from mqchat.screens.keys_help import show_keys
 
 __all__ = ["DEFAULT_FILTER", "InspectApp", "StandaloneInspectorScreen", "make_inspect_app"]
@@ -98,13 +99,15 @@ def make_inspect_app(
     decoding: Decoding | None = None,
     formats: Mapping[str, Format] | None = None,
     remember: Callable[[str, str | None], str | None] | None = None,
+    watch: WatchOptions | None = None,
 ) -> InspectApp:
     """Build the standalone inspector for ``settings.broker`` (login from the URL,
     ``settings.user`` or anonymous), subscribed to ``filters`` at ``qos`` (``#`` when
     none are given). Exports go to ``settings.data_dir``. ``connect`` builds the
     backend; ``keymap`` remaps binding ids to other keys; ``decoding`` holds a Protobuf
     descriptor set for the decoded view; ``formats`` and ``remember`` are the payload
-    formats set per topic and how to save one (see :class:`InspectorScreen`)."""
+    formats set per topic and how to save one; ``watch`` the watch rules, the bell
+    and how to save a rule (see :class:`InspectorScreen`)."""
     chosen = [(f, qos) for f in filters] or [(DEFAULT_FILTER, qos)]
 
     def screen(backend: InspectorBackend) -> InspectorScreen:
@@ -117,6 +120,7 @@ def make_inspect_app(
             decoding=decoding,
             formats=formats,
             remember=remember,
+            watch=watch,
         )
 
     app = InspectApp(connect(settings), screen, cursor_blink=cursor_blink)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mqchat.cli.base import Prepare, Prepared, app_status
 from mqchat.cli.bindings import keymap_from
@@ -13,9 +14,14 @@ from mqchat.cli.connect import command_layers, command_settings
 from mqchat.cli.profile import chosen_profile
 from mqchat.cli.tool_options import add_decoding_options, add_mqtt_options, checked, decoding_from
 from mqchat.config.env import env_name
+from mqchat.config.schema import Config
+from mqchat.config.watch_rules import WatchRule
 from mqchat.tools.rules import check_filter
 
-__all__ = ["INSPECT_COMMANDS", "add_inspect_command"]
+if TYPE_CHECKING:
+    from mqchat.screens.inspector.watching import WatchOptions
+
+__all__ = ["INSPECT_COMMANDS", "add_inspect_command", "watch_options"]
 
 
 def add_inspect_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -75,11 +81,29 @@ def _inspect(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
             decoding=decoding,
             formats=formats,
             remember=remember,
+            watch=watch_options(chosen.config),
         )
         app.run()
         return app_status(app)
 
     return Prepared(run, settings)
+
+
+def watch_options(config: Config) -> WatchOptions:
+    """The watch rules and the bell of ``config``'s ``[inspector]``, and the way to
+    save a rule added or removed in the inspector back to its file. Imports the UI:
+    call it when the TUI runs."""
+    from mqchat.config.profiles import ConfigError, save_watch_rule
+    from mqchat.screens.inspector.watching import WatchOptions
+
+    def save(rule: WatchRule, remove: bool) -> str | None:
+        try:
+            save_watch_rule(config.path, rule, remove=remove)
+        except ConfigError as exc:
+            return str(exc)
+        return None
+
+    return WatchOptions(rules=config.inspector.watch, bell=config.inspector.bell, save=save)
 
 
 INSPECT_COMMANDS: dict[str, Prepare] = {"inspect": _inspect}

@@ -37,7 +37,7 @@ from mqchat.cli.crash import after_tui
 from mqchat.cli.demo import DEMO_COMMANDS, add_demo_commands
 from mqchat.cli.devices import DEVICES_COMMANDS, add_devices_arguments
 from mqchat.cli.history import print_history, print_room_history, print_search
-from mqchat.cli.inspect import INSPECT_COMMANDS, add_inspect_command
+from mqchat.cli.inspect import INSPECT_COMMANDS, add_inspect_command, watch_options
 from mqchat.cli.keys import KEYS_COMMANDS, add_keys_command
 from mqchat.cli.probe import PROBE_COMMANDS, add_probe_command
 from mqchat.cli.profile import add_profile_options, chosen_profile
@@ -244,6 +244,7 @@ def _prepare_tui(
             inspector=inspect,
             keymap=keymap,
             ui=options,
+            inspector_watch=watch_options(chosen.config),
         )
         app.run()
         if getattr(app, "crash", None) is not None:  # one line; the traceback in a log

@@ -38,6 +38,7 @@ from mqchat.config.schema import (
     check_profile,
     validate_profile_name,
 )
+from mqchat.config.watch_rules import WatchRule
 
 __all__ = [
     "NEW_FILE_HEADER",
@@ -49,6 +50,7 @@ __all__ = [
     "save_payload_format",
     "save_profile",
     "save_ui",
+    "save_watch_rule",
     "validate_profile_name",
 ]
 
@@ -150,8 +152,78 @@ def save_payload_format(path: Path, topic: str, fmt: str | None) -> None:
         after.default_profile,
         after.keys,
         after.ui,
-    ) != (before.profiles, before.default_profile, before.keys, before.ui):
+        after.inspector.watch,
+        after.inspector.bell,
+    ) != (
+        before.profiles,
+        before.default_profile,
+        before.keys,
+        before.ui,
+        before.inspector.watch,
+        before.inspector.bell,
+    ):
         raise ConfigError(f"{path}: inspector.formats could not be written so that it loads back")
+    _write_atomically(path, candidate)
+
+
+def save_watch_rule(path: Path, rule: WatchRule, *, remove: bool = False) -> None:
+    """Add ``rule`` as a ``[[inspector.watch]]`` table at the end of ``path`` (or,
+    with ``remove``, take out the first table equal to it), every other rule and
+    comment left as it was, in the same safe way as :func:`save_profile`. Raises
+    :class:`ConfigError`."""
+    text = _read(path) or ""
+    before = check_config(_parse(text, path).unwrap(), path)
+    wanted = list(before.inspector.watch)
+    doc = _parse(text, path) if text.strip() else _new_document()
+    inspector: Any = doc.get("inspector")
+    if remove:
+        if rule not in wanted:
+            return  # gone already (edited out of the file meanwhile)
+        index = wanted.index(rule)
+        del wanted[index]
+        if wanted:
+            del inspector["watch"][index]
+        else:
+            del inspector["watch"]
+    else:
+        wanted.append(rule)
+        table = tomlkit.table()
+        table.update(rule.table())
+        if inspector is None or "watch" not in inspector:
+            rules = tomlkit.aot()
+            rules.append(table)
+            if inspector is None:
+                doc["inspector"] = {"watch": rules}
+            else:
+                inspector["watch"] = rules
+        else:
+            inspector["watch"].append(table)
+    candidate = doc.as_string()
+    try:
+        after = check_config(_parse(candidate, path).unwrap(), path)
+    except ConfigError:
+        after = None
+    if (
+        after is None
+        or list(after.inspector.watch) != wanted
+        or (
+            after.profiles,
+            after.default_profile,
+            after.keys,
+            after.ui,
+            after.inspector.formats,
+            after.inspector.bell,
+        )
+        != (
+            before.profiles,
+            before.default_profile,
+            before.keys,
+            before.ui,
+            before.inspector.formats,
+            before.inspector.bell,
+        )
+    ):
+        raise ConfigError(f"{path}: inspector.watch could not be written so that it loads back")
     _write_atomically(path, candidate)
 
 

@@ -15,6 +15,7 @@ import msgspec
 
 from mqchat.config.broker_url import BrokerUrlError, parse_broker_url
 from mqchat.config.env import env_name
+from mqchat.config.watch_rules import WatchRule, check_watch_rule
 
 __all__ = [
     "NOTIFY_WAYS",
@@ -103,6 +104,10 @@ class Inspector(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     formats: dict[str, str] = msgspec.field(default_factory=dict)
     """``[inspector.formats]``: topic → the payload format ``f`` set for it."""
+    bell: bool = True
+    """The terminal bell rings on a watch rule's alert (``bell = false``: a toast only)."""
+    watch: tuple[WatchRule, ...] = ()
+    """``[[inspector.watch]]``: the watch rules, in the file's order."""
 
 
 INSPECTOR_KEYS: tuple[str, ...] = Inspector.__struct_fields__
@@ -112,6 +117,8 @@ class _InspectorTable(msgspec.Struct, forbid_unknown_fields=True):
     """``[inspector]`` as read; each format is checked on its own, to name its topic."""
 
     formats: dict[str, object] = msgspec.field(default_factory=dict)
+    bell: bool = True
+    watch: list[object] = msgspec.field(default_factory=list)
 
 
 class _File(msgspec.Struct, forbid_unknown_fields=True):
@@ -140,7 +147,7 @@ class Config:
     ui: Ui = field(default_factory=Ui)
     """``[ui]``: theme and notifications."""
     inspector: Inspector = field(default_factory=Inspector)
-    """``[inspector]``: payload formats set per topic."""
+    """``[inspector]``: payload formats set per topic, watch rules, the alerts' bell."""
 
     def profile(self, name: str | None) -> Profile:
         """The profile ``name``, else the default profile, else an empty one.
@@ -203,7 +210,13 @@ def check_inspector(table: object, path: Path) -> Inspector:
                 f"protobuf, protobuf TYPE or sparkplug, got {_shown(fmt)}"
             )
         formats[topic] = fmt
-    return Inspector(formats=formats)
+    rules = []
+    for index, rule in enumerate(read.watch):
+        try:
+            rules.append(check_watch_rule(rule))
+        except ValueError as exc:
+            raise ConfigError(f"{path}: [[inspector.watch]] #{index + 1}: {exc}") from None
+    return Inspector(formats=formats, bell=read.bell, watch=tuple(rules))
 
 
 def check_ui(table: object, path: Path) -> Ui:

@@ -14,6 +14,7 @@ from mqchat.inspect_app import InspectApp, make_inspect_app
 from mqchat.inspector.capture import CaptureStore
 from mqchat.inspector.codecs import Decoding, Format
 from mqchat.screens.inspector.screen import InspectorScreen
+from mqchat.screens.inspector.watching import WatchOptions
 from mqchat.widgets.inspector.tree import TopicTreeView
 from tests.support.fake_feed import T0, FakeFeed
 from tests.support.screen import settle
@@ -30,6 +31,8 @@ def build(
     decoding: Decoding | None = None,
     formats: Mapping[str, Format] | None = None,
     remember: Callable[[str, str | None], str | None] | None = None,
+    watch: WatchOptions | None = None,
+    clock: Callable[[], float] = lambda: T0,
 ) -> InspectApp:
     settings = Settings(
         broker=parse_broker_url("mqtt://broker.test"),
@@ -40,12 +43,13 @@ def build(
         settings=settings,
         connect=lambda _settings: feed,
         filters=filters,
-        clock=lambda: T0,
+        clock=clock,
         store=store,
         cursor_blink=False,
         decoding=decoding,
         formats=formats,
         remember=remember,
+        watch=watch,
     )
     app.theme = "textual-dark"
     return app

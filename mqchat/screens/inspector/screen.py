@@ -29,7 +29,7 @@ from mqchat.inspector.sealed import Unseal
 from mqchat.inspector.view import InspectorView, ViewFilter
 from mqchat.screens.inspector.forms import ViewFilterScreen
 from mqchat.screens.inspector.requests import BrokerRequests
-from mqchat.screens.inspector.sys_pane import InspectorSysScreen
+from mqchat.screens.inspector.watching import InspectorWatchScreen, WatchOptions
 from mqchat.screens.keys_help import KeysHelpScreen, key_rows
 from mqchat.widgets.footer import FittingFooter
 from mqchat.widgets.inspector.detail import DetailView
@@ -63,7 +63,7 @@ class Carried:
     formats: Mapping[str, Format]
 
 
-class InspectorScreen(InspectorSysScreen):
+class InspectorScreen(InspectorWatchScreen):
     """The inspector on ``backend``, which it starts on mount (subscribed to
     ``filters``: (filter, QoS) pairs) and stops when it closes. Exports go to
     ``data_dir/exports``; ``clock`` gives epoch seconds (fixed in tests); ``store``
@@ -75,7 +75,7 @@ class InspectorScreen(InspectorSysScreen):
     saves one (``None``: removes it) and returns why it could not, if it could not;
     without it a format set with ``f`` lasts for the session. ``resume`` is what an
     inspector closed earlier carried (:meth:`carry_over`): its capture goes on here,
-    with its subscriptions instead of ``filters``.
+    with its subscriptions instead of ``filters``. ``watch``: the watch rules (``w``).
 
     ``space`` pauses the view only: messages are still counted, captured (within the
     store's bounds) and exported, and resuming shows the present at once."""
@@ -145,6 +145,7 @@ class InspectorScreen(InspectorSysScreen):
         formats: Mapping[str, Format] | None = None,
         remember: Callable[[str, str | None], str | None] | None = None,
         resume: Carried | None = None,
+        watch: WatchOptions | None = None,
     ) -> None:
         if resume is not None:
             shown = resume.shown
@@ -163,6 +164,7 @@ class InspectorScreen(InspectorSysScreen):
         self.backend = backend
         self.initial_filters = list(filters)
         self.clock = clock
+        self.setup_watch(watch)
         self.requests = BrokerRequests(
             self,
             backend,
@@ -238,6 +240,7 @@ class InspectorScreen(InspectorSysScreen):
         for notice in self.backend.take_notices():
             self.notify(notice, title="Broker", severity="warning", markup=False)
         self._watch_connection()
+        self.watch_tick()
         self._show_status()
         if self._dirty and not self.paused:
             self._dirty = False
@@ -257,6 +260,7 @@ class InspectorScreen(InspectorSysScreen):
                 self._base_received += len(batch) - len(kept)  # not counted either
                 batch = kept
             done += ingest(batch)
+            self.watch_batch(batch)
         return done
 
     def _watch_connection(self) -> None:

@@ -34,6 +34,8 @@ class MessageLogView(LineList):
         self.rows: list[Captured] = []
         self.follow = True
         """Keep the newest row in view (and under the cursor when focused)."""
+        self.alerting: frozenset[str] = frozenset()
+        """Topics a watch rule holds in alert: their rows are marked."""
 
     def show(self, rows: Sequence[Captured]) -> None:
         picked = None if self.follow or self.cursor is None else self.rows[self.cursor].seq
@@ -57,7 +59,8 @@ class MessageLogView(LineList):
             self.scroll_end(animate=False, immediate=True)
 
     def row_text(self, index: int, width: int) -> Text:
-        return log_row(self.rows[index], width)
+        message = self.rows[index]
+        return log_row(message, width, alert=message.topic in self.alerting)
 
     def cursor_moved(self) -> None:
         self.follow = self.cursor is None or self.cursor == len(self.rows) - 1

@@ -22,6 +22,7 @@ from mqchat.inspector.topic_tree import TreeRow
 from mqchat.widgets.render import connection_text
 
 __all__ = [
+    "ALERT",
     "StatusFigures",
     "clock_ms",
     "human_size",
@@ -65,18 +66,27 @@ def plural(count: int, word: str) -> str:
 # -- the message log ----------------------------------------------------------------
 
 
-def log_row(message: Captured, width: int) -> Text:
+ALERT = "⚠"
+"""Marks a row whose topic a watch rule holds in alert."""
+
+
+def log_row(message: Captured, width: int, *, alert: bool = False) -> Text:
     """``14:02:11.345  Q1 R    5 B  home/room1/temperature  23.41``: time, QoS,
-    retain flag, size, topic (at most 40 % of the row), payload preview."""
-    head = f"{clock_ms(message.ts)}  Q{message.qos} {'R' if message.retain else ' '} "
+    retain flag, size, topic (at most 40 % of the row), payload preview; ``⚠`` after
+    the time and in red when a watch rule holds the topic in alert."""
+    gap = f"{ALERT} " if alert else "  "
+    stamp = clock_ms(message.ts)
+    head = f"{stamp}{gap}Q{message.qos} {'R' if message.retain else ' '} "
     size = f"{human_size(message.size):>8}  "
     text = Text(head, style="dim", end="", no_wrap=True)
     if message.retain:
         text.stylize("bold yellow", len(head) - 2, len(head) - 1)
+    if alert:
+        text.stylize("bold red", len(stamp), len(stamp) + 1)
     text.append(size)
     room = max(width - cell_len(head) - len(size), 0)
     topic = fit_width(safe_topic(message.topic), max(room * 2 // 5, 8))
-    text.append(topic, style="bold")
+    text.append(topic, style="bold red" if alert else "bold")
     rest = room - cell_len(topic) - 2
     if rest > 0:
         text.append("  ")
@@ -87,10 +97,13 @@ def log_row(message: Captured, width: int) -> Text:
 # -- the topic tree -----------------------------------------------------------------
 
 
-def tree_row(row: TreeRow, width: int) -> Text:
+def tree_row(row: TreeRow, width: int, *, alert: int = 0) -> Text:
     """``  ▾ room1   23.41   1,234``: indent, ▾ open / ▸ closed, the level, the
-    topic's last value (dim) and the subtree's message count on the right."""
+    topic's last value (dim) and the subtree's message count on the right. ``alert``
+    2: a watch rule holds this topic in alert (``⚠``, red); 1: a topic below it."""
     marker = ("▾ " if row.expanded else "▸ ") if row.has_children else "  "
+    if alert == 2 and not row.has_children:
+        marker = f"{ALERT} "
     if row.folded:
         marker = "✂ "  # the rest of a topic deeper than the tree goes, as one node
     indent = "  " * row.depth
@@ -103,14 +116,18 @@ def tree_row(row: TreeRow, width: int) -> Text:
     text = Text(left, style="dim", end="", no_wrap=True)
     if row.folded:
         text.stylize("bold yellow", len(left) - 2)
-    text.append(label, style="bold" if row.is_topic else "")
+    label_style = "bold" if row.is_topic else ""
+    if alert:
+        text.stylize("bold red", len(left) - 2)
+        label_style = "bold red" if alert == 2 else "red"
+    text.append(label, style=label_style)
     last_room = room - cell_len(label) - 2
     if row.last and last_room >= 4:
         text.append("  ")
         text.append(fit_width(row.last, last_room), style="cyan")
     pad = width - text.cell_len - len(count)
     text.append(" " * max(pad, 1))
-    text.append(count, style="dim")
+    text.append(count, style="bold red" if alert else "dim")
     return text
 
 

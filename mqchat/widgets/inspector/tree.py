@@ -63,6 +63,22 @@ class TopicTreeView(LineList):
         self.more = False
         """Rows beyond :attr:`rows` exist but were not computed yet."""
         self._tree: TopicTree | None = None
+        self.alerting: frozenset[str] = frozenset()
+        """Topics a watch rule holds in alert: their rows are marked."""
+        self._alert_below: frozenset[str] = frozenset()
+
+    def mark(self, topics: frozenset[str]) -> None:
+        """Mark the rows of ``topics``, and their ancestors' (an alert stays in
+        sight when its branch is closed)."""
+        self.alerting = topics
+        below: set[str] = set()
+        for topic in topics:
+            cut = topic.rfind("/")
+            while cut > 0:
+                below.add(topic[:cut])
+                cut = topic.rfind("/", 0, cut)
+        self._alert_below = frozenset(below)
+        self.refresh()
 
     def show(self, tree: TopicTree, *, reach: int = 0) -> None:
         """Recompute the rows from ``tree`` down to the screen's last row (or row
@@ -98,7 +114,9 @@ class TopicTreeView(LineList):
     def row_text(self, index: int, width: int) -> Text:
         if index >= len(self.rows):
             return Text("…", style="dim")  # computed once scrolled to
-        return tree_row(self.rows[index], width)
+        row = self.rows[index]
+        alert = 2 if row.path in self.alerting else 1 if row.path in self._alert_below else 0
+        return tree_row(row, width, alert=alert)
 
     @property
     def highlighted(self) -> TreeRow | None:
