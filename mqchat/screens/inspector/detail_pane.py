@@ -20,7 +20,7 @@ from mqchat.inspector.payload import View, numeric_fields
 from mqchat.inspector.sealed import SealedReader, Unseal
 from mqchat.inspector.view import InspectorView
 from mqchat.widgets.inspector.detail import DetailView
-from mqchat.widgets.inspector.detail_render import next_view, spark_field
+from mqchat.widgets.inspector.detail_render import DetailOptions, next_view, spark_field
 from mqchat.widgets.inspector.log import MessageLogView
 from mqchat.widgets.inspector.render import plural, safe_topic
 from mqchat.widgets.inspector.tree import TopicTreeView
@@ -79,16 +79,15 @@ class InspectorDetailScreen(Screen[None]):
             )
             return
         history = store.history(topic)
-        detail.show(
-            message,
-            self.view,
-            history,
+        options = DetailOptions(
+            view=self.view,
             count=stats.count if stats is not None else 1,
             field=spark_field(history, self.spark_field),
             sealing=self.sealed.state(message, open_it=self.view is View.DECRYPTED),
             chosen=self.formats.get(message.topic),
             decoding=self.decoding,
         )
+        detail.show(message, history, options)
 
     # -- selection ------------------------------------------------------------------
 
