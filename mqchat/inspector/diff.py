@@ -27,6 +27,8 @@ MAX_VALUES = 20_000
 """JSON values visited at most in one comparison (a hostile document may be huge)."""
 TEXT_LINES = 2_000
 """Lines of text compared with difflib at most (its matching is quadratic at worst)."""
+LINE_WIDTH = 500
+"""Characters of one line of text shown at most."""
 VALUE_WIDTH = 120
 """Characters of one JSON value shown in a line at most."""
 _MISSING = object()
@@ -68,11 +70,14 @@ class PayloadDiff:
 
 def payload_diff(before: bytes, after: bytes, *, cut: bool = False) -> PayloadDiff:
     """How ``after`` differs from ``before``. ``cut``: either was cut on capture, so
-    only their kept bytes are compared (as bytes, since a cut document does not parse)."""
-    before, after = before[:DIFF_LIMIT], after[:DIFF_LIMIT]
+    only their kept bytes are compared (as bytes, since a cut document does not parse);
+    so are payloads beyond :data:`DIFF_LIMIT`, on their first bytes."""
+    if max(len(before), len(after)) > DIFF_LIMIT:
+        before, after, cut = before[:DIFF_LIMIT], after[:DIFF_LIMIT], True
     if before == after:
         return PayloadDiff("bytes", "same payload as the previous message")
-    kinds = {detect(before), detect(after)} - {PayloadKind.EMPTY}
+    kinds = {detect(before, limit=DIFF_LIMIT), detect(after, limit=DIFF_LIMIT)}
+    kinds -= {PayloadKind.EMPTY}
     if not cut and kinds == {PayloadKind.JSON}:
         return _json_diff(json.loads(before), json.loads(after))
     if not cut and kinds <= {PayloadKind.JSON, PayloadKind.TEXT} and kinds:
@@ -138,7 +143,8 @@ def _json_diff(before: Any, after: Any) -> PayloadDiff:
         elif type(old) is not type(new) or old != new:
             shown = display_safe(path) or "(the whole document)"
             note(Sign.CHANGED, f"{shown}: {_value(old)} → {_value(new)}")
-    parts = [f"{n} {label}" for label, n in zip(("changed", "added", "removed"), counts.values())]
+    labels = ("changed", "added", "removed")
+    parts = [f"{n} {label}" for label, n in zip(labels, counts.values(), strict=True)]
     summary = ", ".join(p for p in parts if not p.startswith("0 ")) or "same values"
     more = sum(counts.values()) - len(lines)
     if stack:
@@ -165,7 +171,10 @@ def _text_diff(before: str, after: str) -> PayloadDiff | None:
         sign = {"+": Sign.ADDED, "-": Sign.REMOVED, "@": Sign.HUNK}.get(raw[:1], Sign.CONTEXT)
         added += sign is Sign.ADDED
         removed += sign is Sign.REMOVED
-        lines.append(DiffLine(sign, display_safe(raw[1:] if sign is not Sign.HUNK else raw)))
+        shown = display_safe(raw[1:] if sign is not Sign.HUNK else raw)
+        if len(shown) > LINE_WIDTH:
+            shown = shown[: LINE_WIDTH - 1] + "…"
+        lines.append(DiffLine(sign, shown))
     summary = f"{added} line{'s' * (added != 1)} added, {removed} removed"
     if not added and not removed:  # only line endings differ
         summary = "same lines (the line endings differ)"
@@ -204,17 +213,20 @@ def _bytes_diff(before: bytes, after: bytes) -> PayloadDiff:
     lines = [
         DiffLine(
             Sign.CHANGED,
-            f"0x{lo:04x}–0x{hi - 1:04x} ({hi - lo} B): {_hex(before[lo:hi])} → {_hex(after[lo:hi])}",
+            f"0x{lo:04x}–0x{hi - 1:04x} ({hi - lo} B): "
+            f"{_hex(before[lo:hi])} → {_hex(after[lo:hi])}",
         )
         for lo, hi in ranges[:MAX_LINES]
     ]
     summary = f"{len(ranges)} byte range{'s' * (len(ranges) != 1)} changed"
     if len(after) > len(before):
         grown = len(after) - len(before)
-        lines.append(DiffLine(Sign.ADDED, f"{grown} B added at 0x{common:04x}: {_hex(after[common:])}"))
+        added = f"{grown} B added at 0x{common:04x}: {_hex(after[common:])}"
+        lines.append(DiffLine(Sign.ADDED, added))
         summary += f", {grown} B added"
     elif len(before) > len(after):
         cut = len(before) - len(after)
-        lines.append(DiffLine(Sign.REMOVED, f"{cut} B cut at 0x{common:04x}: {_hex(before[common:])}"))
+        removed = f"{cut} B cut at 0x{common:04x}: {_hex(before[common:])}"
+        lines.append(DiffLine(Sign.REMOVED, removed))
         summary += f", {cut} B cut"
     return PayloadDiff("binary", summary, tuple(lines), max(len(ranges) - MAX_LINES, 0))

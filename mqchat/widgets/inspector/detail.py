@@ -45,9 +45,7 @@ class DetailView(VerticalScroll):
         self.shown = None
         self.query_one("#detail-body", Static).update(Text(hint, style="dim italic"))
 
-    def show(
-        self, message: Captured, history: Sequence[Captured], options: DetailOptions
-    ) -> None:
+    def show(self, message: Captured, history: Sequence[Captured], options: DetailOptions) -> None:
         """Draw ``message`` (of a topic whose kept messages are ``history``) as
         ``options`` say, at the pane's width; unless it is drawn already."""
         newest = len(history) and history[-1].seq
@@ -55,9 +53,7 @@ class DetailView(VerticalScroll):
         if key == self.shown:
             return
         width = max(self.scrollable_content_region.width, 20)
-        text, formatted, self.views = detail_parts(
-            message, history, replace(options, width=width)
-        )
+        text, formatted, self.views = detail_parts(message, history, replace(options, width=width))
         self.view = formatted.view
         self.shown = key
         self.query_one("#detail-body", Static).update(text)

@@ -34,7 +34,8 @@ def previous_message(message: Captured, history: Sequence[Captured]) -> Captured
 
 
 def diff_body(message: Captured, previous: Captured | None) -> Text:
-    """The diff of ``message`` against ``previous``, headed by what was compared."""
+    """The diff of ``message`` against ``previous``, headed by when that came
+    (``since 14:04:40.000``), what changed in all, and how it was compared."""
     if previous is None:
         return Text(
             "no previous message of this topic is kept: nothing to compare with",
@@ -43,7 +44,7 @@ def diff_body(message: Captured, previous: Captured | None) -> Text:
         )
     cut = previous.size > len(previous.payload) or message.size > len(message.payload)
     diff = payload_diff(previous.payload, message.payload, cut=cut)
-    text = Text(f"against the previous message at {clock_ms(previous.ts)}: ", style="dim", end="")
+    text = Text(f"since {clock_ms(previous.ts)}: ", style="dim", end="")
     text.append(diff.summary, style="bold" if not diff.same else "dim")
     text.append(f"  ({diff.kind})", style="dim")
     if cut:
