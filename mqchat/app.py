@@ -304,6 +304,7 @@ class MqchatApp(ExitingApp):
             clock=lambda: self.clock().timestamp(),
             unseal=self.unseal,
             resume=kept[1] if kept is not None and kept[0] == settings else None,
+            config_path=self.defaults.config_path,
         )
 
         def closed(_result: None = None) -> None:

@@ -75,6 +75,7 @@ def _inspect(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
             decoding=decoding,
             formats=formats,
             remember=remember,
+            config_path=chosen.config.path,
         )
         app.run()
         return app_status(app)

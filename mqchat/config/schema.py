@@ -15,6 +15,7 @@ import msgspec
 
 from mqchat.config.broker_url import BrokerUrlError, parse_broker_url
 from mqchat.config.env import env_name
+from mqchat.config.saved_publish import SavedPublish, check_saved_publishes
 
 __all__ = [
     "NOTIFY_WAYS",
@@ -103,6 +104,8 @@ class Inspector(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     formats: dict[str, str] = msgspec.field(default_factory=dict)
     """``[inspector.formats]``: topic → the payload format ``f`` set for it."""
+    publishes: dict[str, SavedPublish] = msgspec.field(default_factory=dict)
+    """``[inspector.publishes]``: name → a publish saved to resend."""
 
 
 INSPECTOR_KEYS: tuple[str, ...] = Inspector.__struct_fields__
@@ -112,6 +115,7 @@ class _InspectorTable(msgspec.Struct, forbid_unknown_fields=True):
     """``[inspector]`` as read; each format is checked on its own, to name its topic."""
 
     formats: dict[str, object] = msgspec.field(default_factory=dict)
+    publishes: dict[str, object] = msgspec.field(default_factory=dict)
 
 
 class _File(msgspec.Struct, forbid_unknown_fields=True):
@@ -203,7 +207,11 @@ def check_inspector(table: object, path: Path) -> Inspector:
                 f"protobuf, protobuf TYPE or sparkplug, got {_shown(fmt)}"
             )
         formats[topic] = fmt
-    return Inspector(formats=formats)
+    try:
+        publishes = check_saved_publishes(read.publishes, path)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return Inspector(formats=formats, publishes=publishes)
 
 
 def check_ui(table: object, path: Path) -> Ui:

@@ -30,6 +30,7 @@ def build(
     decoding: Decoding | None = None,
     formats: Mapping[str, Format] | None = None,
     remember: Callable[[str, str | None], str | None] | None = None,
+    config_path: Path | None = None,
 ) -> InspectApp:
     settings = Settings(
         broker=parse_broker_url("mqtt://broker.test"),
@@ -46,6 +47,7 @@ def build(
         decoding=decoding,
         formats=formats,
         remember=remember,
+        config_path=config_path,
     )
     app.theme = "textual-dark"
     return app

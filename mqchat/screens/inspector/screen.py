@@ -75,7 +75,7 @@ class InspectorScreen(InspectorSysScreen):
     saves one (``None``: removes it) and returns why it could not, if it could not;
     without it a format set with ``f`` lasts for the session. ``resume`` is what an
     inspector closed earlier carried (:meth:`carry_over`): its capture goes on here,
-    with its subscriptions instead of ``filters``.
+    with its subscriptions instead of ``filters``. ``config_path``: see BrokerRequests.
 
     ``space`` pauses the view only: messages are still counted, captured (within the
     store's bounds) and exported, and resuming shows the present at once."""
@@ -89,6 +89,14 @@ class InspectorScreen(InspectorSysScreen):
         Binding("u", "unsubscribe", "Unsubscribe", id="inspector.unsubscribe"),
         Binding("space", "pause", "Pause", id="inspector.pause"),
         Binding("P", "publish", "Publish", id="inspector.publish"),
+        Binding(
+            "p",
+            "publishes",
+            "Publishes",
+            show=False,
+            id="inspector.publishes",
+            tooltip="Saved and sent publishes: enter resends one",
+        ),
         Binding("R", "clear_retained", "Clear retained", id="inspector.clear"),
         Binding("e", "export", "Export", id="inspector.export"),
         Binding("v", "cycle_view", "View", id="inspector.view"),
@@ -145,6 +153,7 @@ class InspectorScreen(InspectorSysScreen):
         formats: Mapping[str, Format] | None = None,
         remember: Callable[[str, str | None], str | None] | None = None,
         resume: Carried | None = None,
+        config_path: Path | None = None,
     ) -> None:
         if resume is not None:
             shown = resume.shown
@@ -170,6 +179,7 @@ class InspectorScreen(InspectorSysScreen):
             data_dir=data_dir,
             clock=clock,
             subscriptions_changed=self._show_status,
+            config_path=config_path,
         )
         """Subscribe, unsubscribe, publish, clear retained and export: the dialogs."""
         self.paused = False
@@ -338,7 +348,10 @@ class InspectorScreen(InspectorSysScreen):
         self.requests.unsubscribe()
 
     def action_publish(self) -> None:
-        self.requests.publish(self._suggested_topic())
+        self.requests.publish(self._suggested_topic(), self.shown_message())
+
+    def action_publishes(self) -> None:
+        self.requests.publishes()
 
     def action_clear_retained(self) -> None:
         self.requests.clear_retained(self._suggested_topic())
