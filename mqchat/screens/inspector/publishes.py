@@ -61,9 +61,9 @@ class PublishesScreen(InspectorDialog[Chosen]):
         self.filling = filling
         self.rows: list[tuple[str | None, Publish]] = []
         self.hint = (
-            "enter fills the form · x forgets a saved one · esc cancels"
+            "enter fills the form · x forgets (saved) · esc cancels"
             if filling
-            else "enter resends · e edits first · x forgets a saved one · esc cancels"
+            else "enter resends · e edits first · x forgets (saved) · esc cancels"
         )
 
     def compose_fields(self) -> ComposeResult:
@@ -92,8 +92,8 @@ class PublishesScreen(InspectorDialog[Chosen]):
         listing = self.query_one(OptionList)
         listing.clear_options()
         listing.add_options(options)
-        if self.rows:
-            listing.highlighted = 1
+        first = next((i for i, o in enumerate(options) if o.id is not None), None)
+        listing.highlighted = first
 
     def _highlighted(self) -> tuple[str | None, Publish] | None:
         listing = self.query_one(OptionList)
