@@ -26,8 +26,8 @@ class JsonTreeScreen(ModalScreen[None]):
 
     CSS_PATH = "inspector.tcss"
     BINDINGS = [
-        Binding("escape,q,j", "close", "Back", id="inspector.tree.close"),
-        Binding("c", "copy_value", "Copy value", id="inspector.tree.copy"),
+        Binding("escape,q,j", "close", "Back", id="inspector.json.close"),
+        Binding("c", "copy_value", "Copy value", id="inspector.json.copy"),
     ]
 
     def __init__(self, topic: str, document: Document) -> None:
