@@ -158,3 +158,15 @@ async def test_a_payload_too_big_for_osc_52_is_refused_politely() -> None:
         await settle(pilot)
         assert app.clipboard == ""
         assert any(n.startswith("Not copied: 100.0 kB is more than") for n in notes(app))
+
+
+async def test_the_help_lists_the_reading_keys_after_v() -> None:
+    app = app_for()
+    async with app.run_test(size=(120, 50)) as pilot:
+        await tick(pilot, app)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        rows = [line.strip("│ ") for line in screen_text(app).splitlines()]
+        keys = [row.split()[0] for row in rows if row.split() and len(row.split()[0]) <= 2]
+        at = keys.index("v")
+        assert keys[at + 1 : at + 5] == ["d", "j", "c", "C"]

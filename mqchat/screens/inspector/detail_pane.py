@@ -29,48 +29,51 @@ from mqchat.widgets.inspector.log import MessageLogView
 from mqchat.widgets.inspector.render import plural, safe_topic
 from mqchat.widgets.inspector.tree import TopicTreeView
 
-__all__ = ["InspectorDetailScreen"]
+__all__ = ["DETAIL_BINDINGS", "InspectorDetailScreen"]
+
+
+DETAIL_BINDINGS = [
+    Binding(
+        "d",
+        "diff",
+        "Diff",
+        show=False,
+        id="inspector.diff",
+        tooltip="Diff against the topic's previous message (d again: back)",
+    ),
+    Binding(
+        "j",
+        "json_tree",
+        "JSON tree",
+        show=False,
+        id="inspector.json_tree",
+        tooltip="The payload as a collapsible JSON tree (decoded when binary)",
+    ),
+    Binding(
+        "c",
+        "copy_payload",
+        "Copy payload",
+        show=False,
+        id="inspector.copy_payload",
+        tooltip="Copy the shown payload (OSC 52: works over SSH)",
+    ),
+    Binding(
+        "C",
+        "copy_topic",
+        "Copy topic",
+        show=False,
+        id="inspector.copy_topic",
+        tooltip="Copy the selected topic (OSC 52)",
+    ),
+]
+"""The keys of the detail pane's reading aids; the inspector screen lists them after
+``v`` (so its help reads in order), and this screen's actions answer them."""
 
 
 class InspectorDetailScreen(Screen[None]):
     """The detail of what ``model`` captured, as ``shown`` (the view filter's tree);
     ``unseal``, ``decoding``, ``formats`` and ``remember`` as for the inspector
     screen."""
-
-    BINDINGS = [
-        Binding(
-            "d",
-            "diff",
-            "Diff",
-            show=False,
-            id="inspector.diff",
-            tooltip="Diff: what changed from the topic's previous message (again: back)",
-        ),
-        Binding(
-            "j",
-            "json_tree",
-            "JSON tree",
-            show=False,
-            id="inspector.json_tree",
-            tooltip="The payload as a collapsible JSON tree (decoded when binary)",
-        ),
-        Binding(
-            "c",
-            "copy_payload",
-            "Copy payload",
-            show=False,
-            id="inspector.copy_payload",
-            tooltip="Copy the shown payload to the clipboard (OSC 52, works over SSH)",
-        ),
-        Binding(
-            "C",
-            "copy_topic",
-            "Copy topic",
-            show=False,
-            id="inspector.copy_topic",
-            tooltip="Copy the selected topic to the clipboard",
-        ),
-    ]
 
     def __init__(
         self,

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
@@ -25,7 +26,17 @@ from mqchat.screens.inspector.publish import PublishScreen, request_from_form
 from mqchat.screens.inspector.publishes import Chosen, PublishesScreen
 from mqchat.widgets.inspector.render import plural, safe_topic
 
-__all__ = ["BrokerRequests"]
+__all__ = ["PUBLISHES_BINDING", "BrokerRequests"]
+
+PUBLISHES_BINDING = Binding(
+    "p",
+    "publishes",
+    "Publishes",
+    show=False,
+    id="inspector.publishes",
+    tooltip="Saved and sent publishes: enter resends one",
+)
+"""The inspector's key for :meth:`BrokerRequests.publishes`."""
 
 
 class BrokerRequests:

@@ -27,8 +27,9 @@ from mqchat.inspector.export import export_jsonl
 from mqchat.inspector.model import InspectorModel
 from mqchat.inspector.sealed import Unseal
 from mqchat.inspector.view import InspectorView, ViewFilter
+from mqchat.screens.inspector.detail_pane import DETAIL_BINDINGS
 from mqchat.screens.inspector.forms import ViewFilterScreen
-from mqchat.screens.inspector.requests import BrokerRequests
+from mqchat.screens.inspector.requests import PUBLISHES_BINDING, BrokerRequests
 from mqchat.screens.inspector.sys_pane import InspectorSysScreen
 from mqchat.screens.keys_help import KeysHelpScreen, key_rows
 from mqchat.widgets.footer import FittingFooter
@@ -89,17 +90,11 @@ class InspectorScreen(InspectorSysScreen):
         Binding("u", "unsubscribe", "Unsubscribe", id="inspector.unsubscribe"),
         Binding("space", "pause", "Pause", id="inspector.pause"),
         Binding("P", "publish", "Publish", id="inspector.publish"),
-        Binding(
-            "p",
-            "publishes",
-            "Publishes",
-            show=False,
-            id="inspector.publishes",
-            tooltip="Saved and sent publishes: enter resends one",
-        ),
+        PUBLISHES_BINDING,
         Binding("R", "clear_retained", "Clear retained", id="inspector.clear"),
         Binding("e", "export", "Export", id="inspector.export"),
         Binding("v", "cycle_view", "View", id="inspector.view"),
+        *DETAIL_BINDINGS,
         Binding(
             "f",
             "cycle_format",
