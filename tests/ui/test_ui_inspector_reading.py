@@ -17,6 +17,7 @@ from mqchat.inspector.payload import View
 from mqchat.screens.inspector.json_tree import JsonTreeScreen
 from mqchat.widgets.inspector.detail import DetailView
 from mqchat.widgets.inspector.json_tree import CHUNK, Branch, JsonTree
+from tests.support.codecs import msgpack_bytes
 from tests.support.fake_feed import T0, FakeFeed
 from tests.support.inspector_app import build, inspector, notes, select, tick
 from tests.support.screen import screen_text, settle
@@ -32,6 +33,7 @@ def fill(feed: FakeFeed) -> None:
     feed.push("plant/line1/first", "only one", ts=T0 - 5)
     feed.push("plant/line1/doc", json.dumps(HOSTILE), ts=T0 - 2)
     feed.push("plant/line1/raw", bytes(range(32)), ts=T0 - 1)
+    feed.push("plant/line1/packed", msgpack_bytes(), ts=T0)
 
 
 def app_for():  # type: ignore[no-untyped-def]
@@ -119,6 +121,12 @@ async def test_the_tree_opens_big_arrays_a_chunk_at_a_time_and_keeps_keys_litera
         await settle(pilot)
         assert not isinstance(app.screen, JsonTreeScreen)
         assert any("No tree: the payload is text" in n for n in notes(app))
+        await select(pilot, app, "plant/line1/packed")  # binary: its decoded value
+        await pilot.press("j")
+        await settle(pilot)
+        assert isinstance(app.screen, JsonTreeScreen)
+        assert app.screen.document.source == "msgpack"
+        assert "rpm: 1450" in screen_text(app)
 
 
 async def test_copy_sends_osc_52_and_says_what_went() -> None:

@@ -89,8 +89,8 @@ class PublishScreen(InspectorDialog[PublishRequest]):
         self.prefill = prefill or Publish(topic)
         self.book = book
         if book is not None:
-            saving = " · f2 saves as…" if book.can_save else ""
-            self.hint = f"ctrl+s publishes · ctrl+o saved and sent{saving} · esc cancels"
+            saving = " · f2 save as…" if book.can_save else ""
+            self.hint = f"ctrl+s sends · ctrl+o saved/sent{saving} · esc cancels"
 
     def compose_fields(self) -> ComposeResult:
         yield _field("Topic", Input(placeholder="e.g. home/room1/light", id="p-topic"))

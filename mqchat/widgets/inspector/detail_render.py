@@ -235,6 +235,8 @@ def detail_parts(
         text.append("\n")
         text.append(decoded.header, style="bold cyan" if show_decoded else "dim")
         text.append("  f: format\n", style="dim italic")
+    elif view is View.DIFF:  # the diff says how it compared them
+        text.append("\n")
     else:
         kind = f"{formatted.kind}, sealed" if sealing is not None else str(formatted.kind)
         text.append(f"  (detected: {kind})\n", style="dim")

@@ -8,6 +8,7 @@ as markup, one line each."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from rich.text import Text
@@ -101,12 +102,8 @@ class JsonTree(Tree[Branch]):
             return
         value = data.value
         if isinstance(value, dict):
-            items: list[tuple[str | int, Any]] = []
-            for index, key in enumerate(value):
-                if index >= data.added + CHUNK:
-                    break
-                if index >= data.added:
-                    items.append((key, value[key]))
+            keys = islice(value, data.added, data.added + CHUNK)
+            items: list[tuple[str | int, Any]] = [(key, value[key]) for key in keys]
         elif isinstance(value, list):
             items = list(enumerate(value[data.added : data.added + CHUNK], start=data.added))
         else:
