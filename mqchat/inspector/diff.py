@@ -17,7 +17,15 @@ from typing import Any
 from mqchat.core.text import display_safe
 from mqchat.inspector.payload import PayloadKind, detect, safe_json_dumps
 
-__all__ = ["DIFF_LIMIT", "MAX_LINES", "DiffLine", "PayloadDiff", "Sign", "payload_diff"]
+__all__ = [
+    "DIFF_LIMIT",
+    "MAX_LINES",
+    "DiffLine",
+    "PayloadDiff",
+    "Sign",
+    "payload_diff",
+    "value_diff",
+]
 
 DIFF_LIMIT = 64 * 1024
 """Bytes of each payload compared at most (the capture's payload cap)."""
@@ -85,6 +93,15 @@ def payload_diff(before: bytes, after: bytes, *, cut: bool = False) -> PayloadDi
         if text is not None:
             return text
     return _bytes_diff(before, after)
+
+
+def value_diff(before: Any, after: Any, kind: str) -> PayloadDiff:
+    """How the value ``after`` differs from ``before`` (plain JSON values, as the
+    codecs decode a binary payload), by key path; ``kind`` names how they were read."""
+    diff = _json_diff(before, after)
+    if not diff.lines and not diff.more:
+        return PayloadDiff(kind, "same values")
+    return PayloadDiff(kind, diff.summary, diff.lines, diff.more)
 
 
 # -- JSON ------------------------------------------------------------------------------

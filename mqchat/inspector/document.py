@@ -21,6 +21,8 @@ class Document:
     value: Any
     source: str
     """What the value was read as: ``JSON``, ``msgpack``, ``protobuf demo.Reading``…"""
+    format: Format | None = None
+    """The codec it was decoded with (``None``: JSON)."""
 
 
 def payload_document(
@@ -34,7 +36,7 @@ def payload_document(
         )
     if chosen is not None:
         try:
-            return Document(decode(message.payload, chosen, decoding), chosen.label)
+            return Document(decode(message.payload, chosen, decoding), chosen.label, chosen)
         except CodecError as exc:
             return f"No tree: {exc}"
     kind = detect(message.payload, limit=max(len(message.payload), 1))
@@ -46,5 +48,5 @@ def payload_document(
     if kind is PayloadKind.BINARY:
         found = guess(message.payload, topic=message.topic, decoding=decoding)
         if found is not None:
-            return Document(found.value, found.format.label)
+            return Document(found.value, found.format.label, found.format)
     return f"No tree: the payload is {kind}, not a JSON object or array (or a codec's)."

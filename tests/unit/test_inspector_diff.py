@@ -1,14 +1,21 @@
 """The payload diff of the detail's ``d`` view: JSON by key path in document order,
-text by line, bytes by changed range; bounded and terminal-safe on hostile input."""
+text by line, bytes by changed range, binary payloads a codec decodes by value;
+bounded and terminal-safe on hostile input."""
 
 from __future__ import annotations
 
 import json
 
+import msgpack
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mqchat.inspector.capture import Captured
+from mqchat.inspector.codecs import Codec, Format
 from mqchat.inspector.diff import DIFF_LIMIT, MAX_LINES, MAX_VALUES, Sign, payload_diff
+from mqchat.widgets.inspector.diff_render import diff_body
+
+T = 1_700_000_000.0
 
 
 def lines(before: bytes, after: bytes) -> list[tuple[str, str]]:
@@ -89,3 +96,15 @@ def test_any_bytes_give_bounded_safe_lines(before: bytes, after: bytes) -> None:
     assert len(diff.lines) <= MAX_LINES + 1
     for line in diff.lines:
         assert "\x1b" not in line.text and "\x07" not in line.text
+
+
+def test_binary_payloads_a_codec_decodes_compare_by_value() -> None:
+    old, new = msgpack.packb({"rpm": 1450, "on": True}), msgpack.packb({"rpm": 1475, "on": True})
+    before = Captured(1, T, "plant/pump", old, len(old))
+    after = Captured(2, T + 1, "plant/pump", new, len(new))
+    shown = diff_body(after, before).plain
+    assert "1 changed  (msgpack)" in shown
+    assert "~ rpm: 1450 → 1475" in shown
+    cbor = Format(Codec.CBOR)  # a format set for the topic that does not fit: bytes
+    assert "(binary)" in diff_body(after, before, chosen=cbor).plain
+    assert "no previous message" in diff_body(after, None).plain

@@ -241,7 +241,9 @@ def detail_parts(
         kind = f"{formatted.kind}, sealed" if sealing is not None else str(formatted.kind)
         text.append(f"  (detected: {kind})\n", style="dim")
     if view is View.DIFF:
-        text.append_text(diff_body(message, previous_message(message, history)))
+        previous = previous_message(message, history)
+        chosen, decoding = options.chosen, options.decoding
+        text.append_text(diff_body(message, previous, chosen=chosen, decoding=decoding))
         formatted = replace(formatted, view=View.DIFF)
     elif decrypted:
         assert sealing is not None
