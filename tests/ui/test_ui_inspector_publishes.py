@@ -10,14 +10,17 @@ from pathlib import Path
 
 from textual.widgets import Checkbox, Input, OptionList, TextArea
 
+from mqchat.app import LoginDefaults, make_app
 from mqchat.config.profiles import load_config
 from mqchat.config.publishes import save_publish
 from mqchat.config.saved_publish import SavedPublish
+from mqchat.config.settings import Settings
 from mqchat.inspect_app import InspectApp
 from mqchat.inspector.backend import PublishRequest
 from mqchat.inspector.publishes import HISTORY_FILE
 from mqchat.screens.inspector.publish import PublishScreen, SaveAsScreen
 from mqchat.screens.inspector.publishes import PublishesScreen
+from tests.support.fake_backend import NOW, fake_factory, seeded_backend
 from tests.support.fake_feed import T0, FakeFeed
 from tests.support.inspector_app import build, notes, select, tick
 from tests.support.screen import screen_text, settle
@@ -165,3 +168,39 @@ def test_saved_and_sent_publishes_list(snap_compare, tmp_path: Path):
     ]
     (tmp_path / "data" / HISTORY_FILE).write_text("".join(json.dumps(s) + "\n" for s in sent))
     assert snap_compare(app_for(tmp_path), terminal_size=SIZE, run_before=steps(None, "p"))
+
+
+async def test_the_chats_inspector_offers_the_saved_publishes_too(tmp_path: Path) -> None:
+    saved_config(tmp_path)
+    feeds: list[FakeFeed] = []
+    _, connect = fake_factory(seeded_backend())
+
+    def inspector(settings: Settings) -> FakeFeed:
+        feeds.append(FakeFeed())
+        return feeds[-1]
+
+    app = make_app(
+        defaults=LoginDefaults(
+            broker="mqtt://broker.test",
+            user="alice",
+            data_dir=tmp_path / "data",
+            config_path=tmp_path / "c.toml",
+        ),
+        connect=connect,
+        auto_login=True,
+        clock=lambda: NOW,
+        cursor_blink=False,
+        inspector=inspector,
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        assert "★ lamp off" in screen_text(app)
+        await pilot.press("down", "enter")  # sorted by name: "lamp off" second
+        await settle(pilot)
+        [feed] = feeds
+        assert feed.published == [PublishRequest(LAMP, b'{"on": false}', 1, True)]
+        assert (tmp_path / "data" / HISTORY_FILE).exists()
