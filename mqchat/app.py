@@ -309,6 +309,7 @@ class MqchatApp(ExitingApp):
             unseal=self.unseal,
             resume=kept[1] if kept is not None and kept[0] == settings else None,
             watch=self.inspector_watch,
+            config_path=self.defaults.config_path,
         )
 
         def closed(_result: None = None) -> None:

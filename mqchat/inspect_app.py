@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 from textual import events
 from textual.app import App
@@ -100,6 +101,7 @@ def make_inspect_app(
     formats: Mapping[str, Format] | None = None,
     remember: Callable[[str, str | None], str | None] | None = None,
     watch: WatchOptions | None = None,
+    config_path: Path | None = None,
 ) -> InspectApp:
     """Build the standalone inspector for ``settings.broker`` (login from the URL,
     ``settings.user`` or anonymous), subscribed to ``filters`` at ``qos`` (``#`` when
@@ -107,7 +109,8 @@ def make_inspect_app(
     backend; ``keymap`` remaps binding ids to other keys; ``decoding`` holds a Protobuf
     descriptor set for the decoded view; ``formats`` and ``remember`` are the payload
     formats set per topic and how to save one; ``watch`` the watch rules, the bell
-    and how to save a rule (see :class:`InspectorScreen`)."""
+    and how to save a rule (see :class:`InspectorScreen`); ``config_path`` is where
+    publishes are saved by name (``None``: not offered)."""
     chosen = [(f, qos) for f in filters] or [(DEFAULT_FILTER, qos)]
 
     def screen(backend: InspectorBackend) -> InspectorScreen:
@@ -121,6 +124,7 @@ def make_inspect_app(
             formats=formats,
             remember=remember,
             watch=watch,
+            config_path=config_path,
         )
 
     app = InspectApp(connect(settings), screen, cursor_blink=cursor_blink)

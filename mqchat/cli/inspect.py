@@ -82,6 +82,7 @@ def _inspect(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
             formats=formats,
             remember=remember,
             watch=watch_options(chosen.config),
+            config_path=chosen.config.path,
         )
         app.run()
         return app_status(app)

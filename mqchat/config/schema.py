@@ -15,6 +15,7 @@ import msgspec
 
 from mqchat.config.broker_url import BrokerUrlError, parse_broker_url
 from mqchat.config.env import env_name
+from mqchat.config.saved_publish import SavedPublish, check_saved_publishes
 from mqchat.config.watch_rules import WatchRule, check_watch_rule
 
 __all__ = [
@@ -108,6 +109,8 @@ class Inspector(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The terminal bell rings on a watch rule's alert (``bell = false``: a toast only)."""
     watch: tuple[WatchRule, ...] = ()
     """``[[inspector.watch]]``: the watch rules, in the file's order."""
+    publishes: dict[str, SavedPublish] = msgspec.field(default_factory=dict)
+    """``[inspector.publishes]``: name → a publish saved to resend."""
 
 
 INSPECTOR_KEYS: tuple[str, ...] = Inspector.__struct_fields__
@@ -119,6 +122,7 @@ class _InspectorTable(msgspec.Struct, forbid_unknown_fields=True):
     formats: dict[str, object] = msgspec.field(default_factory=dict)
     bell: bool = True
     watch: list[object] = msgspec.field(default_factory=list)
+    publishes: dict[str, object] = msgspec.field(default_factory=dict)
 
 
 class _File(msgspec.Struct, forbid_unknown_fields=True):
@@ -216,7 +220,11 @@ def check_inspector(table: object, path: Path) -> Inspector:
             rules.append(check_watch_rule(rule))
         except ValueError as exc:
             raise ConfigError(f"{path}: [[inspector.watch]] #{index + 1}: {exc}") from None
-    return Inspector(formats=formats, bell=read.bell, watch=tuple(rules))
+    try:
+        publishes = check_saved_publishes(read.publishes, path)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return Inspector(formats=formats, bell=read.bell, watch=tuple(rules), publishes=publishes)
 
 
 def check_ui(table: object, path: Path) -> Ui:

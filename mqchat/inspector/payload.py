@@ -71,6 +71,10 @@ class View(StrEnum):
     """A binary payload decoded by a codec (``inspector/decoded.py``), shown as JSON;
     its bar label is the codec's (``[msgpack]``). :func:`format_payload` shows the
     detected wire view for it."""
+    DIFF = "diff"
+    """What changed from the topic's previous message (``inspector/diff.py``); ``d``
+    shows it, outside the ``v`` cycle. :func:`format_payload` shows the detected
+    wire view for it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +194,7 @@ def format_payload(
     it as text."""
     total = len(payload) if size is None else max(size, len(payload))
     kind, value = _detect(payload, size, limit)
-    if view is None or view in (View.DECRYPTED, View.DECODED):
+    if view is None or view in (View.DECRYPTED, View.DECODED, View.DIFF):
         view = {PayloadKind.JSON: View.JSON, PayloadKind.BINARY: View.HEX}.get(kind, View.TEXT)
     if view is View.JSON and kind is not PayloadKind.JSON:
         view = View.TEXT

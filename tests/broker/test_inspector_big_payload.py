@@ -93,6 +93,6 @@ async def test_a_huge_payload_is_cut_as_read_and_memory_does_not_grow(
     assert rss - after_first < 8, f"{rss - after_first:.0f} MB more after 5 than after 1"
     captured = view.model.store.last("big/4")
     assert captured is not None and captured.size == SIZE
-    text, _ = detail_text(captured, None, [captured], count=1)
+    text, _ = detail_text(captured, [captured])
     assert "104,857,600 bytes" in text.plain
     assert "payload cut: showed 16,384 of 104,857,600 bytes" in text.plain

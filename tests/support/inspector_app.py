@@ -33,6 +33,7 @@ def build(
     remember: Callable[[str, str | None], str | None] | None = None,
     watch: WatchOptions | None = None,
     clock: Callable[[], float] = lambda: T0,
+    config_path: Path | None = None,
 ) -> InspectApp:
     settings = Settings(
         broker=parse_broker_url("mqtt://broker.test"),
@@ -50,6 +51,7 @@ def build(
         formats=formats,
         remember=remember,
         watch=watch,
+        config_path=config_path,
     )
     app.theme = "textual-dark"
     return app

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from textual.widgets import Checkbox, Input, OptionList
+from textual.widgets import Checkbox, Input, OptionList, TextArea
 
 from mqchat.core.events import ConnectionChanged
 from mqchat.core.model import ConnectionState
@@ -367,6 +367,11 @@ async def test_publish_form():
         await settle(pilot)
         dialog = app.screen
         assert dialog.query_one("#p-topic", Input).value == "home/room2/state"
+        # Prefilled from the topic's last message (test_ui_inspector_publishes.py);
+        # here the payload is typed afresh.
+        payload = dialog.query_one("#p-payload", TextArea)
+        assert payload.text == '{"on": true, "level": 70, "name": "lamp"}'
+        payload.text = ""
         dialog.query_one("#p-qos", Input).value = "1"
         dialog.query_one("#p-retain", Checkbox).value = True
         dialog.query_one("#p-ctype", Input).value = "application/json"

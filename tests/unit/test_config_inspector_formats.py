@@ -64,7 +64,10 @@ def test_a_new_file_gets_the_table(tmp_path: Path) -> None:
         ('[inspector.formats]\n"t" = "yaml"', r"inspector\.formats\.t: expected msgpack, cbor"),
         ('[inspector.formats]\n"t" = "cbor x.Y"', r"got \"cbor x\.Y\""),
         ('[inspector.formats]\n"t" = 3', r"inspector\.formats\.t: expected msgpack, .* got 3"),
-        ("[inspector]\nrules = 1", r"unknown key 'rules' \(known: formats, bell, watch\)"),
+        (
+            "[inspector]\nrules = 1",
+            r"unknown key 'rules' \(known: formats, bell, watch, publishes\)",
+        ),
     ],
 )
 def test_a_bad_entry_is_one_line(tmp_path: Path, table: str, why: str) -> None:

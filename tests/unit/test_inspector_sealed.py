@@ -12,7 +12,13 @@ import pytest
 from mqchat.inspector.capture import Captured
 from mqchat.inspector.payload import View
 from mqchat.inspector.sealed import DECRYPTED_LABEL, NOT_FOR_US, SealedReader, Sealing, is_sealed
-from mqchat.widgets.inspector.detail_render import SEALED_VIEWS, VIEWS, detail_text, next_view
+from mqchat.widgets.inspector.detail_render import (
+    SEALED_VIEWS,
+    VIEWS,
+    DetailOptions,
+    detail_text,
+    next_view,
+)
 from tests.support.fake_backend import SEALED_FOR_ALICE, SEALED_FOR_CAROL, SEALED_INNER
 
 TOPIC = "mqchat/u/alice/inbox/bob"
@@ -123,7 +129,7 @@ def test_v_cycles_through_decrypted_only_for_a_sealed_message() -> None:
 
 def detail(payload: bytes, view: View | None, sealing: Sealing | None) -> tuple[str, View]:
     message = captured(payload)
-    text, formatted = detail_text(message, view, [message], count=1, sealing=sealing)
+    text, formatted = detail_text(message, [message], DetailOptions(view, sealing=sealing))
     return text.plain, formatted.view
 
 

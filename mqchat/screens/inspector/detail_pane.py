@@ -10,22 +10,64 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from textual import on
+from textual.binding import Binding
 from textual.screen import Screen
 
 from mqchat.core.text import display_safe
 from mqchat.inspector.capture import Captured
+from mqchat.inspector.clipboard import Clip, payload_clip, topic_clip
 from mqchat.inspector.codecs import Decoding, Format
+from mqchat.inspector.document import payload_document
 from mqchat.inspector.model import InspectorModel
 from mqchat.inspector.payload import View, numeric_fields
 from mqchat.inspector.sealed import SealedReader, Unseal
 from mqchat.inspector.view import InspectorView
+from mqchat.screens.inspector.json_tree import JsonTreeScreen
 from mqchat.widgets.inspector.detail import DetailView
-from mqchat.widgets.inspector.detail_render import next_view, spark_field
+from mqchat.widgets.inspector.detail_render import DetailOptions, next_view, spark_field
 from mqchat.widgets.inspector.log import MessageLogView
 from mqchat.widgets.inspector.render import plural, safe_topic
 from mqchat.widgets.inspector.tree import TopicTreeView
 
-__all__ = ["InspectorDetailScreen"]
+__all__ = ["DETAIL_BINDINGS", "InspectorDetailScreen"]
+
+
+DETAIL_BINDINGS = [
+    Binding(
+        "d",
+        "diff",
+        "Diff",
+        show=False,
+        id="inspector.diff",
+        tooltip="Diff against the topic's previous message (d again: back)",
+    ),
+    Binding(
+        "j",
+        "json_tree",
+        "JSON tree",
+        show=False,
+        id="inspector.json_tree",
+        tooltip="The payload as a collapsible JSON tree (decoded when binary)",
+    ),
+    Binding(
+        "c",
+        "copy_payload",
+        "Copy payload",
+        show=False,
+        id="inspector.copy_payload",
+        tooltip="Copy the shown payload (OSC 52: works over SSH)",
+    ),
+    Binding(
+        "C",
+        "copy_topic",
+        "Copy topic",
+        show=False,
+        id="inspector.copy_topic",
+        tooltip="Copy the selected topic (OSC 52)",
+    ),
+]
+"""The keys of the detail pane's reading aids; the inspector screen lists them after
+``v`` (so its help reads in order), and this screen's actions answer them."""
 
 
 class InspectorDetailScreen(Screen[None]):
@@ -60,6 +102,15 @@ class InspectorDetailScreen(Screen[None]):
         self.formats: dict[str, Format] = dict(formats or {})
         """The payload format set for a topic with ``f`` (else detected)."""
         self.remember = remember
+        self._before_diff: View | None = None
+        """The view to go back to when ``d`` leaves the diff."""
+
+    def shown_message(self) -> Captured | None:
+        """The message the detail shows: the one picked in the log, else the selected
+        topic's last."""
+        if self.picked is not None:
+            return self.picked
+        return None if self.selected is None else self.model.store.last(self.selected)
 
     def _show_detail(self) -> None:
         detail = self.query_one(DetailView)
@@ -79,16 +130,15 @@ class InspectorDetailScreen(Screen[None]):
             )
             return
         history = store.history(topic)
-        detail.show(
-            message,
-            self.view,
-            history,
+        options = DetailOptions(
+            view=self.view,
             count=stats.count if stats is not None else 1,
             field=spark_field(history, self.spark_field),
             sealing=self.sealed.state(message, open_it=self.view is View.DECRYPTED),
             chosen=self.formats.get(message.topic),
             decoding=self.decoding,
         )
+        detail.show(message, history, options)
 
     # -- selection ------------------------------------------------------------------
 
@@ -109,6 +159,51 @@ class InspectorDetailScreen(Screen[None]):
         detail = self.query_one(DetailView)
         self.view = next_view(detail.view or View.TEXT, detail.views)
         self._show_detail()
+
+    def action_diff(self) -> None:
+        """Show what changed from the topic's previous message; again: the view before."""
+        if self.view is View.DIFF:
+            self.view, self._before_diff = self._before_diff, None
+        else:
+            self.view, self._before_diff = View.DIFF, self.view
+        self._show_detail()
+
+    # -- reading a payload elsewhere: the JSON tree, the clipboard -------------------
+
+    def action_json_tree(self) -> None:
+        message = self.shown_message()
+        if message is None:
+            self.notify("Select a topic with messages first.")
+            return
+        found = payload_document(
+            message, chosen=self.formats.get(message.topic), decoding=self.decoding
+        )
+        if isinstance(found, str):
+            self.notify(found, severity="warning", markup=False)
+            return
+        self.app.push_screen(JsonTreeScreen(message.topic, found))
+
+    def action_copy_payload(self) -> None:
+        message = self.shown_message()
+        if message is None:
+            self.notify("Select a topic with messages first.")
+            return
+        self._copy(payload_clip(message.payload, message.size))
+
+    def action_copy_topic(self) -> None:
+        topic = self.picked.topic if self.picked is not None else self.selected
+        if topic is None:
+            self.notify("Select a topic first.")
+            return
+        self._copy(topic_clip(topic))
+
+    def _copy(self, clip: Clip | str) -> None:
+        """Send ``clip`` to the terminal's clipboard (OSC 52), and say what went."""
+        if isinstance(clip, str):
+            self.notify(clip, title="Not copied", severity="warning", markup=False)
+            return
+        self.app.copy_to_clipboard(clip.text)
+        self.notify(f"Copied the {clip.said}.", timeout=3, markup=False)
 
     def action_cycle_format(self) -> None:
         """Set the selected topic's payload format to the next one (after the last:

@@ -1,5 +1,6 @@
 """What the inspector asks of the broker, apart from watching it: subscribe and
-unsubscribe at run time, publish, clear retained messages, and export the capture.
+unsubscribe at run time, publish (the form, or a saved or sent publish again), clear
+retained messages, and export the capture.
 Each request opens its dialog, acts on what the dialog returns, and says how it went."""
 
 from __future__ import annotations
@@ -9,19 +10,33 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from mqchat.core.text import display_safe
 from mqchat.inspector.backend import FeedError, InspectorBackend, PublishRequest
+from mqchat.inspector.capture import Captured
 from mqchat.inspector.export import export_jsonl
+from mqchat.inspector.publishes import Publish, PublishBook, prefill_from, publish_of
 from mqchat.inspector.view import InspectorView
 from mqchat.screens.inspector.clear import PASSES, Cleared, ClearRetainedScreen
 from mqchat.screens.inspector.forms import ExportScreen, SubscribeScreen, UnsubscribeScreen
-from mqchat.screens.inspector.publish import PublishScreen
+from mqchat.screens.inspector.publish import PublishScreen, request_from_form
+from mqchat.screens.inspector.publishes import Chosen, PublishesScreen
 from mqchat.widgets.inspector.render import plural, safe_topic
 
-__all__ = ["BrokerRequests"]
+__all__ = ["PUBLISHES_BINDING", "BrokerRequests"]
+
+PUBLISHES_BINDING = Binding(
+    "p",
+    "publishes",
+    "Publishes",
+    show=False,
+    id="inspector.publishes",
+    tooltip="Saved and sent publishes: enter resends one",
+)
+"""The inspector's key for :meth:`BrokerRequests.publishes`."""
 
 
 class BrokerRequests:
@@ -29,7 +44,9 @@ class BrokerRequests:
     their notifications and workers are its own. ``backend`` carries them out;
     ``shown`` is what the screen shows (an export writes what is in view); exports go
     to ``data_dir/exports``, named by the ``clock`` (epoch seconds);
-    ``subscriptions_changed`` is called when a subscription was added or removed."""
+    ``subscriptions_changed`` is called when a subscription was added or removed.
+    Publishes sent are kept in ``data_dir`` (the last 50), and named ones saved in
+    ``config_path`` (``None``: saving is not offered)."""
 
     def __init__(
         self,
@@ -40,6 +57,7 @@ class BrokerRequests:
         data_dir: Path,
         clock: Callable[[], float],
         subscriptions_changed: Callable[[], None],
+        config_path: Path | None = None,
     ) -> None:
         self._screen = screen
         self._backend = backend
@@ -47,6 +65,8 @@ class BrokerRequests:
         self._data_dir = data_dir
         self._clock = clock
         self._subscriptions_changed = subscriptions_changed
+        self.book = PublishBook(data_dir, config_path)
+        """The publishes sent (in ``data_dir``) and saved (in ``config_path``)."""
 
     def _notify(
         self, message: str, *, title: str = "", severity: SeverityLevel = "information"
@@ -87,9 +107,44 @@ class BrokerRequests:
 
     # -- publish --------------------------------------------------------------------
 
-    def publish(self, suggested_topic: str) -> None:
-        """The publish form, with ``suggested_topic`` filled in."""
-        self._screen.app.push_screen(PublishScreen(suggested_topic), self._publish_chosen)
+    def publish(self, suggested_topic: str, shown: Captured | None = None) -> None:
+        """The publish form, with ``suggested_topic`` filled in, and the rest from
+        ``shown`` (that topic's last message) when it is one of it."""
+        prefill = prefill_from(shown) if shown is not None else None
+        if prefill is not None and prefill.topic != suggested_topic:
+            prefill = None
+        self.edit(prefill or Publish(suggested_topic))
+
+    def edit(self, publish: Publish) -> None:
+        """The publish form holding ``publish``."""
+        form = PublishScreen(prefill=publish, book=self.book)
+        self._screen.app.push_screen(form, self._publish_chosen)
+
+    def publishes(self) -> None:
+        """The saved and sent publishes: one is resent, or opened in the form."""
+        self._screen.app.push_screen(PublishesScreen(self.book), self._publishes_chosen)
+
+    def _publishes_chosen(self, chosen: Chosen | None) -> None:
+        if chosen is None:
+            return
+        if chosen.action == "edit":
+            self.edit(chosen.publish)
+            return
+        p = chosen.publish
+        try:
+            request = request_from_form(
+                topic=p.topic,
+                payload=p.payload,
+                qos=str(p.qos),
+                retain=p.retain,
+                content_type=p.content_type,
+                user_properties=p.user_properties,
+                expiry="" if p.expiry is None else str(p.expiry),
+            )
+        except ValueError as exc:  # a saved one edited by hand
+            self._notify(str(exc), title="Not published", severity="error")
+            return
+        self._publish_chosen(request)
 
     def _publish_chosen(self, request: PublishRequest | None) -> None:
         if request is not None:
@@ -121,6 +176,9 @@ class BrokerRequests:
         if outcome.dropped_properties:
             note += " The properties were left out: this connection is MQTT 3.1.1."
         self._notify(note)
+        failed = self.book.sent(publish_of(request))
+        if failed:
+            self._notify(failed, title="Not kept in the history", severity="warning")
 
     # -- clear retained -------------------------------------------------------------
 

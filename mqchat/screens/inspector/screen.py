@@ -27,8 +27,9 @@ from mqchat.inspector.export import export_jsonl
 from mqchat.inspector.model import InspectorModel
 from mqchat.inspector.sealed import Unseal
 from mqchat.inspector.view import InspectorView, ViewFilter
+from mqchat.screens.inspector.detail_pane import DETAIL_BINDINGS
 from mqchat.screens.inspector.forms import ViewFilterScreen
-from mqchat.screens.inspector.requests import BrokerRequests
+from mqchat.screens.inspector.requests import PUBLISHES_BINDING, BrokerRequests
 from mqchat.screens.inspector.watching import InspectorWatchScreen, WatchOptions
 from mqchat.screens.keys_help import KeysHelpScreen, key_rows
 from mqchat.widgets.footer import FittingFooter
@@ -75,7 +76,8 @@ class InspectorScreen(InspectorWatchScreen):
     saves one (``None``: removes it) and returns why it could not, if it could not;
     without it a format set with ``f`` lasts for the session. ``resume`` is what an
     inspector closed earlier carried (:meth:`carry_over`): its capture goes on here,
-    with its subscriptions instead of ``filters``. ``watch``: the watch rules (``w``).
+    with its subscriptions instead of ``filters``. ``watch``: the watch rules (``w``);
+    ``config_path``: see BrokerRequests.
 
     ``space`` pauses the view only: messages are still counted, captured (within the
     store's bounds) and exported, and resuming shows the present at once."""
@@ -89,9 +91,11 @@ class InspectorScreen(InspectorWatchScreen):
         Binding("u", "unsubscribe", "Unsubscribe", id="inspector.unsubscribe"),
         Binding("space", "pause", "Pause", id="inspector.pause"),
         Binding("P", "publish", "Publish", id="inspector.publish"),
+        PUBLISHES_BINDING,
         Binding("R", "clear_retained", "Clear retained", id="inspector.clear"),
         Binding("e", "export", "Export", id="inspector.export"),
         Binding("v", "cycle_view", "View", id="inspector.view"),
+        *DETAIL_BINDINGS,
         Binding(
             "f",
             "cycle_format",
@@ -146,6 +150,7 @@ class InspectorScreen(InspectorWatchScreen):
         remember: Callable[[str, str | None], str | None] | None = None,
         resume: Carried | None = None,
         watch: WatchOptions | None = None,
+        config_path: Path | None = None,
     ) -> None:
         if resume is not None:
             shown = resume.shown
@@ -172,6 +177,7 @@ class InspectorScreen(InspectorWatchScreen):
             data_dir=data_dir,
             clock=clock,
             subscriptions_changed=self._show_status,
+            config_path=config_path,
         )
         """Subscribe, unsubscribe, publish, clear retained and export: the dialogs."""
         self.paused = False
@@ -342,7 +348,10 @@ class InspectorScreen(InspectorWatchScreen):
         self.requests.unsubscribe()
 
     def action_publish(self) -> None:
-        self.requests.publish(self._suggested_topic())
+        self.requests.publish(self._suggested_topic(), self.shown_message())
+
+    def action_publishes(self) -> None:
+        self.requests.publishes()
 
     def action_clear_retained(self) -> None:
         self.requests.clear_retained(self._suggested_topic())

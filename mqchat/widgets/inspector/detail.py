@@ -7,6 +7,7 @@ chat message has one more view inside the chat: its envelope decrypted here."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -14,10 +15,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from mqchat.inspector.capture import Captured
-from mqchat.inspector.codecs import Decoding, Format
 from mqchat.inspector.payload import View
-from mqchat.inspector.sealed import Sealing
-from mqchat.widgets.inspector.detail_render import VIEWS, detail_parts
+from mqchat.widgets.inspector.detail_render import VIEWS, DetailOptions, detail_parts
 
 __all__ = ["DetailView"]
 
@@ -32,8 +31,8 @@ class DetailView(VerticalScroll):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.shown: tuple[object, ...] | None = None
-        """(seq, view, newest kept seq, sparkline field, sealing, chosen format) of
-        what is drawn, to skip redrawing (and decoding) it again."""
+        """(seq, newest kept seq, options but the width) of what is drawn, to skip
+        redrawing (and decoding) it again."""
         self.view: View | None = None
         """The view last drawn (the detected one unless the user cycled)."""
         self.views: tuple[View, ...] = VIEWS
@@ -46,33 +45,15 @@ class DetailView(VerticalScroll):
         self.shown = None
         self.query_one("#detail-body", Static).update(Text(hint, style="dim italic"))
 
-    def show(
-        self,
-        message: Captured,
-        view: View | None,
-        history: Sequence[Captured],
-        *,
-        count: int,
-        field: str | None = None,
-        sealing: Sealing | None = None,
-        chosen: Format | None = None,
-        decoding: Decoding | None = None,
-    ) -> None:
-        key = (message.seq, view, len(history) and history[-1].seq, field, sealing, chosen)
+    def show(self, message: Captured, history: Sequence[Captured], options: DetailOptions) -> None:
+        """Draw ``message`` (of a topic whose kept messages are ``history``) as
+        ``options`` say, at the pane's width; unless it is drawn already."""
+        newest = len(history) and history[-1].seq
+        key = (message.seq, newest, replace(options, width=0, decoding=None))
         if key == self.shown:
             return
         width = max(self.scrollable_content_region.width, 20)
-        text, formatted, self.views = detail_parts(
-            message,
-            view,
-            history,
-            count=count,
-            width=width,
-            field=field,
-            sealing=sealing,
-            chosen=chosen,
-            decoding=decoding,
-        )
+        text, formatted, self.views = detail_parts(message, history, replace(options, width=width))
         self.view = formatted.view
         self.shown = key
         self.query_one("#detail-body", Static).update(text)

@@ -7,7 +7,7 @@ codecs and sealing. Everything from the network stays literal text (``display_sa
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from rich.highlighter import JSONHighlighter
 from rich.text import Text
@@ -30,11 +30,13 @@ from mqchat.inspector.payload import (
 )
 from mqchat.inspector.sealed import DECRYPTED_LABEL, NOT_FOR_US, Sealing
 from mqchat.inspector.topic_tree import folded_levels
+from mqchat.widgets.inspector.diff_render import diff_body, previous_message
 from mqchat.widgets.inspector.render import clock_ms, plural
 
 __all__ = [
     "SEALED_VIEWS",
     "VIEWS",
+    "DetailOptions",
     "detail_parts",
     "detail_text",
     "message_views",
@@ -87,6 +89,10 @@ def _views_bar(shown: View, views: Sequence[View], decoded: DecodedPayload | Non
         label = decoded.format.codec if view is View.DECODED and decoded is not None else view
         text.append(f"[{label}]", style=style)
         text.append(" ")
+    if shown is View.DIFF:
+        text.append("[diff]", style="bold reverse")
+        text.append("  d: back", style="dim italic")
+        return text
     text.append(" v cycles", style="dim italic")
     return text
 
@@ -151,66 +157,57 @@ def _cuts(message: Captured, formatted: FormattedPayload) -> Text:
     return text
 
 
+@dataclass(frozen=True, slots=True)
+class DetailOptions:
+    """How to draw a message's detail, apart from the message and its topic's history:
+    the ``view`` (``None``: the detected one), the topic's message ``count``, the pane's
+    ``width``, the JSON ``field`` the sparkline follows (see :func:`spark_field`), what
+    is known of a sealed message (``sealing``; ``None``: not sealed), the format the
+    user ``chosen`` for the topic, and the ``decoding`` (a Protobuf descriptor set)."""
+
+    view: View | None = None
+    count: int = 1
+    width: int = 60
+    field: str | None = None
+    sealing: Sealing | None = None
+    chosen: Format | None = None
+    decoding: Decoding | None = None
+
+
 def detail_text(
-    message: Captured,
-    view: View | None,
-    history: Sequence[Captured],
-    *,
-    count: int,
-    width: int = 60,
-    field: str | None = None,
-    sealing: Sealing | None = None,
-    chosen: Format | None = None,
-    decoding: Decoding | None = None,
+    message: Captured, history: Sequence[Captured], options: DetailOptions = DetailOptions()
 ) -> tuple[Text, FormattedPayload]:
     """:func:`detail_parts` without the views."""
-    text, formatted, _ = detail_parts(
-        message,
-        view,
-        history,
-        count=count,
-        width=width,
-        field=field,
-        sealing=sealing,
-        chosen=chosen,
-        decoding=decoding,
-    )
+    text, formatted, _ = detail_parts(message, history, options)
     return text, formatted
 
 
 def detail_parts(
-    message: Captured,
-    view: View | None,
-    history: Sequence[Captured],
-    *,
-    count: int,
-    width: int = 60,
-    field: str | None = None,
-    sealing: Sealing | None = None,
-    chosen: Format | None = None,
-    decoding: Decoding | None = None,
+    message: Captured, history: Sequence[Captured], options: DetailOptions = DetailOptions()
 ) -> tuple[Text, FormattedPayload, tuple[View, ...]]:
-    """The detail of one message: its flags, the payload in ``view`` (the detected
-    one when ``None``), its properties, and the topic's recent history, for a pane
-    ``width`` cells wide; the history's sparkline follows the JSON ``field`` (see
-    :func:`spark_field`).
+    """The detail of one message: its flags, the payload in ``options.view`` (the
+    detected one when ``None``), its properties, and the topic's recent history, for a
+    pane ``options.width`` cells wide; the history's sparkline follows the JSON
+    ``options.field`` (see :func:`spark_field`).
 
-    ``sealing`` is what is known of a sealed message (``None``: not sealed): when it
-    can be opened the views include ``decrypted``, drawn when ``view`` asks for it
-    from ``sealing.inner``; the wire views stay the ciphertext. The returned payload
-    is the inner envelope's, with the view ``decrypted``, when that is drawn.
+    ``options.sealing`` is what is known of a sealed message: when it can be opened
+    the views include ``decrypted``, drawn when the view asks for it from
+    ``sealing.inner``; the wire views stay the ciphertext. The returned payload is the
+    inner envelope's, with the view ``decrypted``, when that is drawn.
 
     A binary payload a codec fits (see :func:`~mqchat.inspector.codecs.guess`), or any
     payload of a topic whose format the user ``chosen``, has a ``decoded`` view too,
-    shown first (``view`` ``None``) and labelled with the codec and how sure the
-    detection is; ``decoding`` holds the Protobuf descriptor set, if one was given.
-    The views the message has come back last, in the order ``v`` cycles them."""
+    shown first (view ``None``) and labelled, on the one line that says what was
+    detected, with the codec and how sure the detection is. The ``diff`` view shows
+    what changed from the message kept before it in ``history``. The views ``v``
+    cycles come back last."""
+    view, sealing = options.view, options.sealing
     formatted = format_payload(message.payload, view, size=message.size)
     decoded = decoded_payload(
         message,
         binary=formatted.kind is PayloadKind.BINARY,
-        chosen=chosen,
-        decoding=decoding,
+        chosen=options.chosen,
+        decoding=options.decoding,
     )
     show_decoded = decoded is not None and view in (None, View.DECODED)
     meta = " · ".join(
@@ -219,7 +216,7 @@ def detail_parts(
             f"QoS {message.qos}",
             f"{message.size:,} bytes",
             clock_ms(message.ts),
-            plural(count, "msg"),
+            plural(options.count, "msg"),
         ]
     )
     text = Text(meta, style="dim", end="")
@@ -230,13 +227,25 @@ def detail_parts(
     views = message_views(sealing, decoded)
     decrypted = view is View.DECRYPTED and sealing is not None and sealing.tried
     shown = View.DECRYPTED if decrypted else View.DECODED if show_decoded else formatted.view
+    if view is View.DIFF:
+        shown = View.DIFF
     text.append_text(_views_bar(shown, views, decoded))
-    kind = f"{formatted.kind}, sealed" if sealing is not None else str(formatted.kind)
-    text.append(f"  (detected: {kind})\n", style="dim")
+    # One line says what was detected: the codec and how sure, else the kind.
     if decoded is not None:
+        text.append("\n")
         text.append(decoded.header, style="bold cyan" if show_decoded else "dim")
         text.append("  f: format\n", style="dim italic")
-    if decrypted:
+    elif view is View.DIFF:  # the diff says how it compared them
+        text.append("\n")
+    else:
+        kind = f"{formatted.kind}, sealed" if sealing is not None else str(formatted.kind)
+        text.append(f"  (detected: {kind})\n", style="dim")
+    if view is View.DIFF:
+        previous = previous_message(message, history)
+        chosen, decoding = options.chosen, options.decoding
+        text.append_text(diff_body(message, previous, chosen=chosen, decoding=decoding))
+        formatted = replace(formatted, view=View.DIFF)
+    elif decrypted:
         assert sealing is not None
         formatted = _decrypted(sealing, text)
     elif show_decoded:
@@ -248,7 +257,7 @@ def detail_parts(
     text.append_text(properties_text(message.properties))
     if history:
         text.append("\n")
-        text.append_text(_history(history, width, spark_field(history, field)))
+        text.append_text(_history(history, options.width, spark_field(history, options.field)))
     return text, formatted, views
 
 
