@@ -27,7 +27,7 @@ from mqchat.mqtt.errors import (
 )
 from mqchat.mqtt.factory import client_options, connect_paho, new_paho
 from mqchat.mqtt.fast_paho import FastPaho
-from mqchat.mqtt.properties import PublishProperties, property_map
+from mqchat.mqtt.properties import MappedProperties, PublishProperties, property_map
 from mqchat.mqtt.protocol import Protocol, ProtocolChoice
 from mqchat.mqtt.qos_limit import connack_max_qos, granted_qos
 from mqchat.mqtt.shims import topic_of, watch_socket_errors
@@ -251,7 +251,7 @@ class Link:
         payload: bytes,
         qos: int,
         retain: bool,
-        properties: PublishProperties | None = None,
+        properties: PublishProperties | MappedProperties | None = None,
     ) -> int:
         """Queue one message and start sending it; returns its mid for
         :meth:`on_published`. ``properties`` are left out with MQTT 3.1.1."""
@@ -269,7 +269,7 @@ class Link:
         payload: bytes,
         qos: int,
         retain: bool,
-        properties: PublishProperties | None = None,
+        properties: PublishProperties | MappedProperties | None = None,
     ) -> Reason:
         """Publish one message and wait until it is complete (see
         :meth:`on_published`, which must not be set); returns the broker's answer."""
