@@ -122,30 +122,33 @@ class Reading:
         if not head:
             return None
         if len(head) < _FRAME.size:
-            return self._cut(offset)
+            self._cut(offset)
+            return None
         length, crc = _FRAME.unpack(head)
         if length > _MAX_FRAME:
-            return self._damaged(offset)
+            self._damaged(offset)
+            return None
         body = stream.read(length)
         if len(body) < length:
-            return self._cut(offset)
+            self._cut(offset)
+            return None
         if zlib.crc32(body) != crc:
-            return self._damaged(offset)
+            self._damaged(offset)
+            return None
         try:
             return [_message(item) for item in _unpack(body)]
         except (ValueError, TypeError, msgpack.UnpackException):
-            return self._damaged(offset)
+            self._damaged(offset)
+            return None
 
     def _cut(self, offset: int) -> None:
         self.note = (
             f"{self.path.name}: the last frame (from byte {offset:,}) was cut short, "
             "as a crash while recording leaves it; it was ignored"
         )
-        return None
 
     def _damaged(self, offset: int) -> None:
         self.note = f"{self.path.name}: damaged at byte {offset:,}; what follows was ignored"
-        return None
 
 
 def _unpack(body: bytes) -> Any:

@@ -55,8 +55,8 @@ class MappedProperties:
                 continue
             try:
                 if name == "UserProperty" and isinstance(value, list):
-                    for pair in value:
-                        props.UserProperty = tuple(pair)
+                    for key, text in value:  # type: ignore[misc,str-unpack]
+                        props.UserProperty = (key, text)
                 elif name == "CorrelationData" and isinstance(value, str):
                     props.CorrelationData = bytes.fromhex(value)
                 else:
