@@ -17,6 +17,7 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.markup import escape
 
 from mqchat.core.model import ConnectionState
 from mqchat.core.text import display_safe
@@ -374,12 +375,12 @@ class InspectorScreen(InspectorSysScreen):
         self.tick()
 
     def _title_filter(self, chosen: ViewFilter) -> None:
-        shown = display_safe(chosen.describe())
+        shown = escape(display_safe(chosen.describe()))  # a title is markup: keep it literal
         self.query_one(MessageLogView).border_title = (
             f"Messages · filter: {shown}" if chosen else "Messages"
         )
         self.query_one(TopicTreeView).border_title = (
-            f"Topics · {safe_topic(chosen.topic)}" if chosen.topic else "Topics"
+            f"Topics · {escape(safe_topic(chosen.topic))}" if chosen.topic else "Topics"
         )
 
     async def action_back(self) -> None:
