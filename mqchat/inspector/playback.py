@@ -45,7 +45,7 @@ class Playback(InspectorBackend):
         self._shown = len(self.messages)  # messages at or before the cursor
         self._pos = 0  # the next one to hand out
         self._notices: list[str] = [note] if note else []
-        self._state = ConnectionChanged(ConnectionState.CLOSED, OFFLINE)
+        self._state = ConnectionChanged(ConnectionState.CLOSED, "offline")
         filters = self.header.get("filters")
         self._subs = (
             {f: 0 for f in filters if isinstance(f, str)} if isinstance(filters, list) else {}

@@ -110,3 +110,16 @@ async def test_a_hostile_topic_in_a_recording_is_shown_literally(tmp_path: Path)
         assert "[bold red]evil[red]" in text
         assert "\x1b" not in text
         assert "[link=x]" in text
+
+
+def test_snapshot_of_a_recording_at_two_minutes(snap_compare, tmp_path: Path) -> None:
+    """Opened, sent to the start, two minutes on, line 1's temperature selected: the
+    scrubber bright up to 2:00, the tree without the alarm (3:05), the log up to 2:00."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await _press(pilot, "g", "right_curly_bracket", "right_curly_bracket")
+        _screen(pilot.app).query_one(TopicTreeView).select("plant/line1/temp")
+        await settle(pilot)
+
+    assert snap_compare(_app(tmp_path), terminal_size=SIZE, run_before=run_before)

@@ -23,7 +23,7 @@ __all__ = ["PlaybackScreen"]
 
 _SPEEDS = (1.0, 2.0, 5.0, 10.0, 60.0)
 _BROKER_ACTIONS = frozenset(
-    {"subscribe", "unsubscribe", "publish", "clear_retained", "broker_stats", "pause"}
+    {"subscribe", "unsubscribe", "publish", "clear_retained", "broker_stats", "pause", "record"}
 )
 """Live-only keys, off (and out of the footer) on a recording."""
 
@@ -33,15 +33,59 @@ class PlaybackScreen(InspectorScreen):
     recording's pace (``+`` faster, ``-`` slower) instead of pausing the view."""
 
     BINDINGS = [
-        Binding("left_square_bracket", "step(-10)", "-10 s", id="playback.back10"),
-        Binding("right_square_bracket", "step(10)", "+10 s", id="playback.fwd10"),
-        Binding("left_curly_bracket", "step(-60)", "-1 min", id="playback.back60"),
-        Binding("right_curly_bracket", "step(60)", "+1 min", id="playback.fwd60"),
-        Binding("g", "jump_start", "Start", id="playback.start", tooltip="The recording's start"),
-        Binding("G", "jump_end", "End", id="playback.end", tooltip="The recording's end"),
-        Binding("space", "play", "Play", id="playback.play", tooltip="Play / stop at its pace"),
-        Binding("plus", "speed(1)", "Faster", show=False, id="playback.faster"),
-        Binding("minus", "speed(-1)", "Slower", show=False, id="playback.slower"),
+        Binding(
+            "left_square_bracket",
+            "step(-10)",
+            "-10 s",
+            id="playback.back10",
+            tooltip="Recording: back 10 s",
+        ),
+        Binding(
+            "right_square_bracket",
+            "step(10)",
+            "+10 s",
+            id="playback.fwd10",
+            tooltip="Recording: forward 10 s",
+        ),
+        Binding(
+            "left_curly_bracket",
+            "step(-60)",
+            "-1 min",
+            id="playback.back60",
+            tooltip="Recording: back a minute",
+        ),
+        Binding(
+            "right_curly_bracket",
+            "step(60)",
+            "+1 min",
+            id="playback.fwd60",
+            tooltip="Recording: forward a minute",
+        ),
+        Binding("g", "jump_start", "Start", id="playback.start", tooltip="Recording: its start"),
+        Binding("G", "jump_end", "End", id="playback.end", tooltip="Recording: its end"),
+        Binding(
+            "space",
+            "play",
+            "Play",
+            id="playback.play",
+            tooltip="Recording: play from here at its pace, or stop",
+        ),
+        Binding(
+            "plus",
+            "speed(1)",
+            "Faster",
+            show=False,
+            id="playback.faster",
+            tooltip="Recording: play faster (1×, 2×, 5×, 10×, 60×)",
+        ),
+        Binding(
+            "minus",
+            "speed(-1)",
+            "Slower",
+            show=False,
+            id="playback.slower",
+            tooltip="Recording: play slower",
+        ),
     ]
 
     def __init__(

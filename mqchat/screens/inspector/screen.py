@@ -29,8 +29,8 @@ from mqchat.inspector.model import InspectorModel
 from mqchat.inspector.sealed import Unseal
 from mqchat.inspector.view import InspectorView, ViewFilter
 from mqchat.screens.inspector.forms import ViewFilterScreen
+from mqchat.screens.inspector.record_key import InspectorRecordScreen
 from mqchat.screens.inspector.requests import BrokerRequests
-from mqchat.screens.inspector.sys_pane import InspectorSysScreen
 from mqchat.screens.keys_help import KeysHelpScreen, key_rows
 from mqchat.widgets.footer import FittingFooter
 from mqchat.widgets.inspector.detail import DetailView
@@ -64,7 +64,7 @@ class Carried:
     formats: Mapping[str, Format]
 
 
-class InspectorScreen(InspectorSysScreen):
+class InspectorScreen(InspectorRecordScreen):
     """The inspector on ``backend``, which it starts on mount (subscribed to
     ``filters``: (filter, QoS) pairs) and stops when it closes. Exports go to
     ``data_dir/exports``; ``clock`` gives epoch seconds (fixed in tests); ``store``
@@ -163,6 +163,7 @@ class InspectorScreen(InspectorSysScreen):
         )
         self.backend = backend
         self.initial_filters = list(filters)
+        self.recordings_dir = data_dir / "recordings"
         self.clock = clock
         self.requests = BrokerRequests(
             self,
@@ -225,6 +226,7 @@ class InspectorScreen(InspectorSysScreen):
     async def stop_backend(self) -> None:
         if not self._stopped:
             self._stopped = True
+            await self.stop_recording()
             await self.backend.stop()
 
     async def on_unmount(self) -> None:
@@ -257,6 +259,7 @@ class InspectorScreen(InspectorSysScreen):
                 kept = [m for m in batch if not m.topic.startswith("$SYS")]
                 self._base_received += len(batch) - len(kept)  # not counted either
                 batch = kept
+            self.record(batch)  # the flight recorder (r), when on
             done += ingest(batch)
         return done
 
@@ -289,6 +292,7 @@ class InspectorScreen(InspectorSysScreen):
                 max_topics=store.max_topics,
                 forgotten_topics=store.forgotten_topics,
                 forgotten_messages=store.forgotten_messages,
+                recording=self.recording,
             )
         )
 

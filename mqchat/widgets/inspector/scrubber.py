@@ -43,9 +43,9 @@ def duration(seconds: float) -> str:
 
 
 def scrubber_line(figures: ScrubberFigures, width: int, density: Density) -> Text:
-    """``⏸ 14:02:11.345 ▁▂▅█▇▃──▁ +02:31 / 05:00 · 1,234 of 2,000 msgs``."""
+    """``‖ 14:02:11.345 ▁▂▅█▇▃──▁ +02:31 / 05:00 · 1,234 of 2,000 msgs``."""
     span = max(figures.last - figures.first, 0.0)
-    state = f"▶ {figures.speed:g}×" if figures.playing else "⏸"
+    state = f"▶ {figures.speed:g}×" if figures.playing else "‖"
     head = f"{state} {clock_ms(figures.cursor)} "
     tail = (
         f" +{duration(figures.cursor - figures.first)} / {duration(span)}"
