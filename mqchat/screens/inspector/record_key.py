@@ -12,29 +12,20 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from textual.binding import Binding
-
 from mqchat.core.message import Message
 from mqchat.inspector.backend import InspectorBackend
 from mqchat.inspector.recorder import Recorder, RecorderError
 from mqchat.inspector.recording import SUFFIX
 from mqchat.screens.inspector.sys_pane import InspectorSysScreen
 
-__all__ = ["InspectorRecordScreen"]
+__all__ = ["RECORD_TIP", "InspectorRecordScreen"]
+
+RECORD_TIP = "Record every captured message to a file (again: stop)"
 
 
 class InspectorRecordScreen(InspectorSysScreen):
-    """``r`` and the recorder it starts and stops."""
-
-    BINDINGS = [
-        Binding(
-            "r",
-            "record",
-            "Record",
-            id="inspector.record",
-            tooltip="Record every captured message to a file (again: stop)",
-        )
-    ]
+    """``r`` (its binding is the screen's, so it sits after Publish in the footer)
+    and the recorder it starts and stops."""
 
     backend: InspectorBackend
     clock: Callable[[], float]

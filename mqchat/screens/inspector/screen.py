@@ -29,7 +29,7 @@ from mqchat.inspector.model import InspectorModel
 from mqchat.inspector.sealed import Unseal
 from mqchat.inspector.view import InspectorView, ViewFilter
 from mqchat.screens.inspector.forms import ViewFilterScreen
-from mqchat.screens.inspector.record_key import InspectorRecordScreen
+from mqchat.screens.inspector.record_key import RECORD_TIP, InspectorRecordScreen
 from mqchat.screens.inspector.requests import BrokerRequests
 from mqchat.screens.keys_help import KeysHelpScreen, key_rows
 from mqchat.widgets.footer import FittingFooter
@@ -90,6 +90,7 @@ class InspectorScreen(InspectorRecordScreen):
         Binding("u", "unsubscribe", "Unsubscribe", id="inspector.unsubscribe"),
         Binding("space", "pause", "Pause", id="inspector.pause"),
         Binding("P", "publish", "Publish", id="inspector.publish"),
+        Binding("r", "record", "Record", id="inspector.record", tooltip=RECORD_TIP),
         Binding("R", "clear_retained", "Clear retained", id="inspector.clear"),
         Binding("e", "export", "Export", id="inspector.export"),
         Binding("v", "cycle_view", "View", id="inspector.view"),
