@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 import paho.mqtt.client as paho
 from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.reasoncodes import ReasonCode
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from mqchat.config.settings import Settings
 from mqchat.core.message import Message
@@ -216,10 +217,14 @@ class Link:
 
     # --- requests ------------------------------------------------------------------
 
-    def subscribe(self, filters: Sequence[str], qos: int) -> list[Reason]:
+    def subscribe(
+        self, filters: Sequence[str], qos: int, *, retain_as_published: bool = False
+    ) -> list[Reason]:
         """Subscribe and wait for the SUBACK; returns its codes (the QoS granted to
-        each filter). :class:`LinkError` if the broker refuses any filter."""
-        codes = self.try_subscribe([(f, qos) for f in filters])
+        each filter). :class:`LinkError` if the broker refuses any filter. With
+        ``retain_as_published`` (MQTT 5 only), a live message keeps the retain flag
+        it was published with (``mqchat record``: a replay retains it again)."""
+        codes = self.try_subscribe([(f, qos) for f in filters], retain_as_published)
         for topic_filter, code in zip(filters, codes, strict=False):
             if code.is_failure:
                 raise LinkError(
@@ -229,10 +234,15 @@ class Link:
                 )
         return codes
 
-    def try_subscribe(self, subscriptions: Sequence[tuple[str, int]]) -> list[Reason]:
+    def try_subscribe(
+        self, subscriptions: Sequence[tuple[str, int]], retain_as_published: bool = False
+    ) -> list[Reason]:
         """Subscribe to each (filter, QoS) and wait for the SUBACK; returns its codes,
         refusals included."""
-        rc, mid = self.client.subscribe(list(subscriptions))
+        subs: list[tuple[str, Any]] = list(subscriptions)
+        if retain_as_published and self.protocol is Protocol.V5:
+            subs = [(f, SubscribeOptions(qos=q, retainAsPublished=True)) for f, q in subs]
+        rc, mid = self.client.subscribe(subs)
         self._check(rc)
         assert mid is not None
         self.wait_for(lambda: mid in self._acks, self.settings.connect_timeout, "SUBACK")
