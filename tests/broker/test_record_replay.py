@@ -50,7 +50,9 @@ def _differences(got: dict[str, list[tuple]], wanted: dict[str, list[tuple]]) ->
     out = []
     for topic in sorted(set(got) | set(wanted)):
         a, b = got.get(topic, []), wanted.get(topic, [])
-        at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+        at = next(
+            (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+        )
         if a != b:
             out.append(
                 f"{topic}: {len(a)} vs {len(b)}, first at {at}: "
