@@ -79,9 +79,12 @@ def _paho_props(props: dict[str, object] | None) -> Properties | None:
     return out
 
 
-def publish_flood(port: int, messages: list[Flood], *, timeout: float = 120.0) -> float:
+def publish_flood(
+    port: int, messages: list[Flood], *, timeout: float = 120.0, over: float = 0.0
+) -> float:
     """Publish ``messages`` on 127.0.0.1:``port`` and wait until the broker has all of
-    them (QoS 0 written, QoS 1/2 acknowledged). Returns the seconds it took.
+    them (QoS 0 written, QoS 1/2 acknowledged). Returns the seconds it took. With
+    ``over``, they are spread evenly over that many seconds instead of sent at once.
 
     One thread drives paho: with its network thread running, a publish made just as
     an acknowledgement frees a slot overtakes the QoS 1/2 messages paho holds back
@@ -98,14 +101,17 @@ def publish_flood(port: int, messages: list[Flood], *, timeout: float = 120.0) -
     client.max_queued_messages_set(0)
     client.on_publish = on_publish
     client.connect("127.0.0.1", port)
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + timeout + over
     while not client.is_connected():
         client.loop(0.1)
         if time.monotonic() > deadline:
             raise TimeoutError("no CONNACK")
     started = time.perf_counter()
     try:
-        for m in messages:
+        step = over / len(messages) if messages and over > 0 else 0.0
+        for i, m in enumerate(messages):
+            while step and (wait := started + i * step - time.perf_counter()) > 0:
+                client.loop(min(wait, 0.05))  # paced: keep the connection served meanwhile
             client.publish(m.topic, m.payload, m.qos, m.retain, _paho_props(m.properties))
             client.loop(0)
         while published[0] < len(messages):
