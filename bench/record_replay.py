@@ -114,7 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="mqchat-rec-") as tmp:
         folder = Path(tmp)
         out = folder / "flood.mqrec"
-        with BenchBroker(folder / "a", nodelay=True) as a, BenchBroker(folder / "b", nodelay=True) as b:
+        with (
+            BenchBroker(folder / "a", nodelay=True) as a,
+            BenchBroker(folder / "b", nodelay=True) as b,
+        ):
             subprocess.run(
                 ["mosquitto_pub", "-p", str(a.port), "-t", READY, "-m", "ready", "-r"], check=True
             )
@@ -200,7 +203,9 @@ def main(argv: list[str] | None = None) -> int:
         span = rows[-1][0] if rows else 0
         print(f"offline: {len(rows)} scrubber positions (start + every minute up to {span} min)")
         for minute, shown, seconds in rows:
-            print(f"  minute {minute:>3}: {shown:>9,} msgs shown, taken in {seconds * 1000:,.0f} ms")
+            print(
+                f"  minute {minute:>3}: {shown:>9,} msgs shown, taken in {seconds * 1000:,.0f} ms"
+            )
     ok = same_rec and retain_ok and same and replay.returncode == 0
     return 0 if ok else 1
 
