@@ -49,7 +49,7 @@ def test_what_goes_in_comes_out_exactly(tmp_path: Path) -> None:
 def test_an_existing_file_is_never_overwritten(tmp_path: Path) -> None:
     path = tmp_path / "r.mqrec"
     path.write_bytes(b"precious")
-    with pytest.raises(RecorderError, match="cannot record to .*exists"):
+    with pytest.raises(RecorderError, match=r"cannot record to .*exists"):
         Recorder(path, {})
     assert path.read_bytes() == b"precious"
 
@@ -91,7 +91,7 @@ def test_not_a_recording_is_one_clear_error(tmp_path: Path, content: bytes, says
 
 
 def test_a_missing_file_is_one_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(RecordingError, match="cannot read .*No such file"):
+    with pytest.raises(RecordingError, match=r"cannot read .*No such file"):
         open_recording(tmp_path / "nope.mqrec")
 
 
