@@ -200,3 +200,15 @@ def test_record_and_replay_refuse_bad_files_in_one_line(
     assert done.returncode == 2
     assert "exists; a recording is never overwritten" in done.stderr.decode()
     assert "Traceback" not in done.stderr.decode()
+
+
+def test_record_times_out_like_sub_and_leaves_a_readable_recording(
+    own_broker: Mosquitto, tmp_path: Path
+) -> None:
+    out = tmp_path / "quiet.mqrec"
+    done = run(ours("record", "quiet/#", "--out", str(out), "-C", "5", "-W", "0.5",
+                    "--broker", _url(own_broker)))  # fmt: skip
+    assert done.returncode == 27, done.stderr
+    assert "timed out after 0.5 s with 0 of 5" in done.stderr.decode()
+    header, messages, note = read_all(out)
+    assert messages == [] and note is None and header["source"] == "mqchat record"
