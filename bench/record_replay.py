@@ -72,7 +72,7 @@ def per_topic(items: list[tuple[str, bytes]]) -> dict[str, list[bytes]]:
 def scrub(path: Path) -> list[tuple[int, int, float]]:
     """The recording opened as `inspect --open` does, in a headless app: the cursor
     sent to the start, then one minute on at a time (``}``) up to the end. Returns
-    (minute, messages shown, seconds until the screen had taken them all)."""
+    (minute, messages shown, seconds from the key until the screen had taken them all)."""
     from mqchat.inspect_app import make_playback_app
     from mqchat.inspector.playback import load_playback
     from mqchat.screens.inspector.playback import PlaybackScreen
@@ -85,17 +85,17 @@ def scrub(path: Path) -> list[tuple[int, int, float]]:
         async with app.run_test(size=(160, 50)) as pilot:
             screen = app.screen
             assert isinstance(screen, PlaybackScreen)
-            await pilot.press("g")
-            minute = 0
+            minute, key = 0, "g"
             while True:
                 started = time.perf_counter()
+                await pilot.press(key)
+                key = "right_curly_bracket"
                 while playback.pending:
                     await pilot.pause(0.02)
                 figures = screen.query_one("#inspector-status").figures  # type: ignore[attr-defined]
                 rows.append((minute, figures.total, time.perf_counter() - started))
                 if playback.cursor >= playback.last:
                     return
-                await pilot.press("right_curly_bracket")
                 minute += 1
 
     asyncio.run(run())
