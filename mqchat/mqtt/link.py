@@ -217,14 +217,13 @@ class Link:
 
     # --- requests ------------------------------------------------------------------
 
-    def subscribe(
-        self, filters: Sequence[str], qos: int, *, retain_as_published: bool = False
-    ) -> list[Reason]:
+    def subscribe(self, filters: Sequence[str], qos: int, *, rap: bool = False) -> list[Reason]:
         """Subscribe and wait for the SUBACK; returns its codes (the QoS granted to
-        each filter). :class:`LinkError` if the broker refuses any filter. With
-        ``retain_as_published`` (MQTT 5 only), a live message keeps the retain flag
-        it was published with (``mqchat record``: a replay retains it again)."""
-        codes = self.try_subscribe([(f, qos) for f in filters], retain_as_published)
+        each filter). :class:`LinkError` if the broker refuses any filter. ``rap``
+        (retain as published, MQTT 5): live messages keep their retain flag."""
+        v5 = self.protocol is Protocol.V5
+        opts = SubscribeOptions(qos, retainAsPublished=True) if rap and v5 else qos
+        codes = self.try_subscribe([(f, opts) for f in filters])
         for topic_filter, code in zip(filters, codes, strict=False):
             if code.is_failure:
                 raise LinkError(
@@ -234,15 +233,10 @@ class Link:
                 )
         return codes
 
-    def try_subscribe(
-        self, subscriptions: Sequence[tuple[str, int]], retain_as_published: bool = False
-    ) -> list[Reason]:
-        """Subscribe to each (filter, QoS) and wait for the SUBACK; returns its codes,
-        refusals included."""
-        subs: list[tuple[str, Any]] = list(subscriptions)
-        if retain_as_published and self.protocol is Protocol.V5:
-            subs = [(f, SubscribeOptions(qos=q, retainAsPublished=True)) for f, q in subs]
-        rc, mid = self.client.subscribe(subs)
+    def try_subscribe(self, subscriptions: Sequence[tuple[str, int | Any]]) -> list[Reason]:
+        """Subscribe to each (filter, QoS or paho's SubscribeOptions) and wait for the
+        SUBACK; returns its codes, refusals included."""
+        rc, mid = self.client.subscribe(list(subscriptions))
         self._check(rc)
         assert mid is not None
         self.wait_for(lambda: mid in self._acks, self.settings.connect_timeout, "SUBACK")

@@ -122,7 +122,7 @@ def record(
         while True:
             try:
                 link.on_message(run.handler(link))
-                link.subscribe(request.filters, request.qos, retain_as_published=True)
+                link.subscribe(request.filters, request.qos, rap=True)
                 backoff.reset()
                 while not link.halted:
                     wait = 1.0 if deadline is None else min(1.0, deadline - time.monotonic())
