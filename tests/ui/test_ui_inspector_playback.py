@@ -123,3 +123,23 @@ def test_snapshot_of_a_recording_at_two_minutes(snap_compare, tmp_path: Path) ->
         await settle(pilot)
 
     assert snap_compare(_app(tmp_path), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_space_plays_from_the_cursor_at_the_chosen_speed(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = _screen(app)
+        await _press(pilot, "space")  # at the end: plays from the start
+        assert screen.playing and screen.playback.cursor < T0 + 1
+        screen._played_at -= 30  # as if 30 s had passed since the last tick
+        screen.tick()
+        assert T0 + 30 <= screen.playback.cursor < T0 + 32
+        assert _shown_total(app) == _expected(screen.playback.cursor / 60 - T0 / 60)
+        await _press(pilot, "plus", "plus")  # 5×
+        screen._played_at -= 10
+        screen.tick()
+        assert T0 + 80 <= screen.playback.cursor < T0 + 85
+        assert "▶ 5×" in str(screen.query_one(Scrubber).render())
+        await _press(pilot, "space")
+        assert not screen.playing
