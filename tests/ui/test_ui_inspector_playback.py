@@ -136,7 +136,7 @@ async def test_space_plays_from_the_cursor_at_the_chosen_speed(tmp_path: Path) -
         screen.tick()
         assert T0 + 30 <= screen.playback.cursor < T0 + 32
         assert _shown_total(app) == _expected(screen.playback.cursor / 60 - T0 / 60)
-        await _press(pilot, "plus", "plus")  # 5×
+        await _press(pilot, "plus", "plus")  # five times the pace
         screen._played_at -= 10
         screen.tick()
         assert T0 + 80 <= screen.playback.cursor < T0 + 85
