@@ -17,11 +17,19 @@ from mqchat.config.settings import Settings
 from mqchat.inspector.backend import InspectorBackend, InspectorFactory
 from mqchat.inspector.capture import CaptureStore
 from mqchat.inspector.codecs import Decoding, Format
+from mqchat.inspector.playback import Playback
+from mqchat.screens.inspector.playback import PlaybackScreen
 from mqchat.screens.inspector.screen import InspectorScreen
 from mqchat.screens.inspector.watching import WatchOptions
 from mqchat.screens.keys_help import show_keys
 
-__all__ = ["DEFAULT_FILTER", "InspectApp", "StandaloneInspectorScreen", "make_inspect_app"]
+__all__ = [
+    "DEFAULT_FILTER",
+    "InspectApp",
+    "StandaloneInspectorScreen",
+    "make_inspect_app",
+    "make_playback_app",
+]
 
 DEFAULT_FILTER = "#"
 """What ``mqchat inspect`` subscribes to when no filter is given: everything but
@@ -36,6 +44,16 @@ class StandaloneInspectorScreen(InspectorScreen):
 
     async def action_back(self) -> None:
         await self.stop_backend()
+        self.app.exit()
+
+
+class StandalonePlaybackScreen(PlaybackScreen):
+    """A recording as the whole app: ``q``/``escape`` quits."""
+
+    CSS_PATH = "screens/inspector/inspector.tcss"
+    BINDINGS = [Binding("escape,q", "back", "Quit", id="inspector.back")]
+
+    async def action_back(self) -> None:
         self.app.exit()
 
 
@@ -128,6 +146,30 @@ def make_inspect_app(
         )
 
     app = InspectApp(connect(settings), screen, cursor_blink=cursor_blink)
+    if keymap:
+        app.set_keymap(dict(keymap))
+    return app
+
+
+def make_playback_app(
+    playback: Playback,
+    *,
+    data_dir: Path,
+    cursor_blink: bool = True,
+    keymap: Mapping[str, str] | None = None,
+    decoding: Decoding | None = None,
+    formats: Mapping[str, Format] | None = None,
+) -> InspectApp:
+    """The inspector on a recording (``mqchat inspect --open FILE``): no broker; the
+    scrubber moves through its time. Exports go to ``data_dir``."""
+
+    def screen(backend: InspectorBackend) -> InspectorScreen:
+        assert backend is playback
+        return StandalonePlaybackScreen(
+            playback, data_dir=data_dir, decoding=decoding, formats=formats
+        )
+
+    app = InspectApp(playback, screen, cursor_blink=cursor_blink)
     if keymap:
         app.set_keymap(dict(keymap))
     return app

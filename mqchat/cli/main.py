@@ -41,6 +41,7 @@ from mqchat.cli.inspect import INSPECT_COMMANDS, add_inspect_command, watch_opti
 from mqchat.cli.keys import KEYS_COMMANDS, add_keys_command
 from mqchat.cli.probe import PROBE_COMMANDS, add_probe_command
 from mqchat.cli.profile import add_profile_options, chosen_profile
+from mqchat.cli.record import RECORD_COMMANDS, add_record_commands
 from mqchat.cli.rooms import ROOM_COMMANDS, add_room_commands, send_to_room_command
 from mqchat.cli.serve import SERVE_COMMANDS, add_serve_commands
 from mqchat.cli.text_args import check_text_arguments
@@ -153,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_chat_options(devices)
     add_connection_security_options(devices)
     add_tool_commands(sub)
+    add_record_commands(sub)
     add_probe_command(sub)
     add_bench_command(sub)
     add_inspect_command(sub)
@@ -311,6 +313,7 @@ _COMMANDS: dict[str, Prepare] = {
     "search": _search,
     **DEVICES_COMMANDS,
     **TOOL_COMMANDS,
+    **RECORD_COMMANDS,
     **PROBE_COMMANDS,
     **BENCH_COMMANDS,
     **INSPECT_COMMANDS,

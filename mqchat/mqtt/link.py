@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 import paho.mqtt.client as paho
 from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.reasoncodes import ReasonCode
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from mqchat.config.settings import Settings
 from mqchat.core.message import Message
@@ -27,7 +28,7 @@ from mqchat.mqtt.errors import (
 )
 from mqchat.mqtt.factory import client_options, connect_paho, new_paho
 from mqchat.mqtt.fast_paho import FastPaho
-from mqchat.mqtt.properties import PublishProperties, property_map
+from mqchat.mqtt.properties import MappedProperties, PublishProperties, property_map
 from mqchat.mqtt.protocol import Protocol, ProtocolChoice
 from mqchat.mqtt.qos_limit import connack_max_qos, granted_qos
 from mqchat.mqtt.shims import topic_of, watch_socket_errors
@@ -216,10 +217,13 @@ class Link:
 
     # --- requests ------------------------------------------------------------------
 
-    def subscribe(self, filters: Sequence[str], qos: int) -> list[Reason]:
+    def subscribe(self, filters: Sequence[str], qos: int, *, rap: bool = False) -> list[Reason]:
         """Subscribe and wait for the SUBACK; returns its codes (the QoS granted to
-        each filter). :class:`LinkError` if the broker refuses any filter."""
-        codes = self.try_subscribe([(f, qos) for f in filters])
+        each filter). :class:`LinkError` if the broker refuses any filter. ``rap``
+        (retain as published, MQTT 5): live messages keep their retain flag."""
+        v5 = self.protocol is Protocol.V5
+        opts = SubscribeOptions(qos, retainAsPublished=True) if rap and v5 else qos
+        codes = self.try_subscribe([(f, opts) for f in filters])
         for topic_filter, code in zip(filters, codes, strict=False):
             if code.is_failure:
                 raise LinkError(
@@ -229,9 +233,9 @@ class Link:
                 )
         return codes
 
-    def try_subscribe(self, subscriptions: Sequence[tuple[str, int]]) -> list[Reason]:
-        """Subscribe to each (filter, QoS) and wait for the SUBACK; returns its codes,
-        refusals included."""
+    def try_subscribe(self, subscriptions: Sequence[tuple[str, int | Any]]) -> list[Reason]:
+        """Subscribe to each (filter, QoS or paho's SubscribeOptions) and wait for the
+        SUBACK; returns its codes, refusals included."""
         rc, mid = self.client.subscribe(list(subscriptions))
         self._check(rc)
         assert mid is not None
@@ -251,7 +255,7 @@ class Link:
         payload: bytes,
         qos: int,
         retain: bool,
-        properties: PublishProperties | None = None,
+        properties: PublishProperties | MappedProperties | None = None,
     ) -> int:
         """Queue one message and start sending it; returns its mid for
         :meth:`on_published`. ``properties`` are left out with MQTT 3.1.1."""
@@ -269,7 +273,7 @@ class Link:
         payload: bytes,
         qos: int,
         retain: bool,
-        properties: PublishProperties | None = None,
+        properties: PublishProperties | MappedProperties | None = None,
     ) -> Reason:
         """Publish one message and wait until it is complete (see
         :meth:`on_published`, which must not be set); returns the broker's answer."""

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from paho.mqtt.exception import MQTTException
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from mqchat.core.message import Properties as PropertyMap
 
-__all__ = ["PublishProperties", "property_map"]
+__all__ = ["MappedProperties", "PublishProperties", "property_map"]
 
 _EMPTY_PROPERTY_ATTRS = len(vars(Properties(PacketTypes.PUBLISH)))  # type: ignore[no-untyped-call]
 
@@ -31,6 +32,37 @@ class PublishProperties:
             props.UserProperty = pair  # paho appends each pair
         if self.message_expiry:
             props.MessageExpiryInterval = self.message_expiry
+        return props
+
+
+_NOT_PUBLISHED = frozenset({"SubscriptionIdentifier", "TopicAlias"})
+"""Properties of a received message that the broker set for this subscriber: a
+publisher may not send them again."""
+
+
+@dataclass(frozen=True, slots=True)
+class MappedProperties:
+    """A received message's properties (:func:`property_map`'s) to publish again, as
+    ``mqchat replay`` does: every one a publisher may set, ``CorrelationData`` from its
+    hex; one paho refuses is left out rather than stopping the replay."""
+
+    properties: PropertyMap
+
+    def paho(self) -> Properties:
+        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        for name, value in self.properties.items():
+            if name in _NOT_PUBLISHED:
+                continue
+            try:
+                if name == "UserProperty" and isinstance(value, list):
+                    for key, text in value:  # type: ignore[misc,str-unpack]
+                        props.UserProperty = (key, text)
+                elif name == "CorrelationData" and isinstance(value, str):
+                    props.CorrelationData = bytes.fromhex(value)
+                else:
+                    setattr(props, name, value)
+            except (AttributeError, TypeError, ValueError, MQTTException):
+                continue
         return props
 
 

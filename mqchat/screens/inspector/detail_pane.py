@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 
 from textual import on
 from textual.binding import Binding
+from textual.markup import escape
 from textual.screen import Screen
 
 from mqchat.core.text import display_safe
@@ -118,7 +119,7 @@ class InspectorDetailScreen(Screen[None]):
         topic = self.picked.topic if self.picked is not None else self.selected
         if topic is None:
             return
-        detail.border_title = safe_topic(topic)
+        detail.border_title = escape(safe_topic(topic))  # a title is markup: keep it literal
         stats = store.stats(topic)
         message = self.picked or (stats.last if stats is not None else None)
         if message is None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.markup import escape
 
 from mqchat.core.model import ConnectionState
 from mqchat.core.text import display_safe
@@ -29,8 +30,9 @@ from mqchat.inspector.sealed import Unseal
 from mqchat.inspector.view import InspectorView, ViewFilter
 from mqchat.screens.inspector.detail_pane import DETAIL_BINDINGS
 from mqchat.screens.inspector.forms import ViewFilterScreen
+from mqchat.screens.inspector.record_key import RECORD_TIP, InspectorRecordScreen
 from mqchat.screens.inspector.requests import PUBLISHES_BINDING, BrokerRequests
-from mqchat.screens.inspector.watching import InspectorWatchScreen, WatchOptions
+from mqchat.screens.inspector.watching import WatchOptions
 from mqchat.screens.keys_help import KeysHelpScreen, key_rows
 from mqchat.widgets.footer import FittingFooter
 from mqchat.widgets.inspector.detail import DetailView
@@ -64,7 +66,7 @@ class Carried:
     formats: Mapping[str, Format]
 
 
-class InspectorScreen(InspectorWatchScreen):
+class InspectorScreen(InspectorRecordScreen):
     """The inspector on ``backend``, which it starts on mount (subscribed to
     ``filters``: (filter, QoS) pairs) and stops when it closes. Exports go to
     ``data_dir/exports``; ``clock`` gives epoch seconds (fixed in tests); ``store``
@@ -92,6 +94,7 @@ class InspectorScreen(InspectorWatchScreen):
         Binding("space", "pause", "Pause", id="inspector.pause"),
         Binding("P", "publish", "Publish", id="inspector.publish"),
         PUBLISHES_BINDING,
+        Binding("r", "record", "Record", id="inspector.record", tooltip=RECORD_TIP),
         Binding("R", "clear_retained", "Clear retained", id="inspector.clear"),
         Binding("e", "export", "Export", id="inspector.export"),
         Binding("v", "cycle_view", "View", id="inspector.view"),
@@ -168,6 +171,7 @@ class InspectorScreen(InspectorWatchScreen):
         )
         self.backend = backend
         self.initial_filters = list(filters)
+        self.recordings_dir = data_dir / "recordings"
         self.clock = clock
         self.setup_watch(watch)
         self.requests = BrokerRequests(
@@ -232,6 +236,7 @@ class InspectorScreen(InspectorWatchScreen):
     async def stop_backend(self) -> None:
         if not self._stopped:
             self._stopped = True
+            await self.stop_recording()
             await self.backend.stop()
 
     async def on_unmount(self) -> None:
@@ -265,6 +270,7 @@ class InspectorScreen(InspectorWatchScreen):
                 kept = [m for m in batch if not m.topic.startswith("$SYS")]
                 self._base_received += len(batch) - len(kept)  # not counted either
                 batch = kept
+            self.record(batch)  # the flight recorder (r), when on
             done += ingest(batch)
             self.watch_batch(batch)
         return done
@@ -298,6 +304,7 @@ class InspectorScreen(InspectorWatchScreen):
                 max_topics=store.max_topics,
                 forgotten_topics=store.forgotten_topics,
                 forgotten_messages=store.forgotten_messages,
+                recording=self.recording,
             )
         )
 
@@ -387,12 +394,12 @@ class InspectorScreen(InspectorWatchScreen):
         self.tick()
 
     def _title_filter(self, chosen: ViewFilter) -> None:
-        shown = display_safe(chosen.describe())
+        shown = escape(display_safe(chosen.describe()))  # a title is markup: keep it literal
         self.query_one(MessageLogView).border_title = (
             f"Messages · filter: {shown}" if chosen else "Messages"
         )
         self.query_one(TopicTreeView).border_title = (
-            f"Topics · {safe_topic(chosen.topic)}" if chosen.topic else "Topics"
+            f"Topics · {escape(safe_topic(chosen.topic))}" if chosen.topic else "Topics"
         )
 
     async def action_back(self) -> None:

@@ -152,6 +152,8 @@ class StatusFigures:
     forgotten_topics: int = 0
     forgotten_messages: int = 0
     """Topics forgotten at the cap, least recently updated first, and their messages."""
+    recording: int | None = None
+    """Messages recorded so far while the flight recorder is on (``None``: off)."""
 
 
 def status_left(figures: StatusFigures) -> Text:
@@ -171,8 +173,13 @@ def status_left(figures: StatusFigures) -> Text:
 
 def status_right(figures: StatusFigures) -> Text:
     """``812,404 msgs · 21,530 msg/s · paused: no · ● connected``, with what was
-    dropped or forgotten (:func:`_tree_full`) when anything was."""
-    text = Text(f"{figures.total:,} msgs · {figures.rate:,.0f} msg/s · ", end="")
+    dropped or forgotten (:func:`_tree_full`) when anything was, and ``● REC n msgs``
+    first while recording."""
+    text = Text(end="")
+    if figures.recording is not None:
+        text.append(f"● REC {figures.recording:,} msgs", style="bold red")
+        text.append(" · ")
+    text.append(f"{figures.total:,} msgs · {figures.rate:,.0f} msg/s · ")
     if figures.dropped:
         text.append(f"{figures.dropped:,} dropped", style="bold red")
         text.append(" · ")
@@ -186,6 +193,9 @@ def status_right(figures: StatusFigures) -> Text:
         text.append("no")
     text.append(" · ")
     connection = figures.connection
+    if connection.state is ConnectionState.CLOSED and connection.detail:
+        text.append(f"○ {display_safe(connection.detail)}", style="bold")  # a recording
+        return text
     text.append_text(connection_text(connection))
     if connection.state is ConnectionState.CONNECTED and connection.protocol == "3.1.1":
         text.append(" MQTT 3.1.1", style="yellow")
