@@ -76,7 +76,6 @@ class Link:
         self.client = client
         self.settings = settings
         self.protocol = protocol
-        self.halted = False
         self._acks: dict[int, list[Reason]] = {}
         self._published: dict[int, Reason] = {}
         self._on_published: Callable[[int, Reason], None] | None = None
@@ -134,7 +133,17 @@ class Link:
 
     def halt(self) -> None:
         """Stop reading: :meth:`step` returns as soon as the current message is handled."""
-        self.halted = True
+        self.client.halted = True
+
+    @property
+    def halted(self) -> bool:
+        """:meth:`halt` was called (set back to ``False`` to read on). The client
+        holds it, so its batch of QoS 0 messages stops at the message that halted."""
+        return self.client.halted
+
+    @halted.setter
+    def halted(self, value: bool) -> None:
+        self.client.halted = value
 
     @property
     def connected(self) -> bool:
@@ -182,11 +191,14 @@ class Link:
 
     def _drain(self) -> None:
         client = self.client
-        for _ in range(_DRAIN_BUDGET):
+        budget = _DRAIN_BUDGET
+        while budget > 0:
             client.would_block = False
+            client.batched = 0
             self._check(client.loop_read())
-            if client.would_block or self.halted or client.socket() is None:
+            if client.would_block or client.halted or client.socket() is None:
                 return
+            budget -= client.batched or 1
 
     def _check(self, rc: MQTTErrorCode) -> None:
         if rc in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_AGAIN):
