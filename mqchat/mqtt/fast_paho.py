@@ -25,6 +25,9 @@ _VARIABLE_HEAD_MAX = 2 + 0xFFFF + 2 + 4
 """Bytes of a PUBLISH before its property length is known at most: topic length,
 topic, packet id, property length."""
 _READ_FAILED = "failed to receive on socket: %s"  # paho's words, see watch_socket_errors
+_TOPICS_KEPT = 20_000
+"""Decoded topic names :meth:`FastPaho._read_batch` remembers (all forgotten at once
+beyond): a message waiting in a buffer holds the topic's one ``str``, not a copy."""
 
 
 @dataclass(slots=True)
@@ -100,6 +103,7 @@ class FastPaho(paho.Client):
         self._cut: _Cut | None = None
         self._cut_size: int | None = None  # the payload's length as sent, while handled
         self._cut_sizes: dict[int, int] = {}  # QoS 2 ones, by packet id, until PUBREL
+        self._topics: dict[bytes, str] = {}  # decoded topics, so a flood shares one str each
         self.halted = False
         """Stop delivering (``Link.halt``): a batch ends with the message that set it."""
         self.batched = 0
@@ -249,6 +253,7 @@ class FastPaho(paho.Client):
         v5 = self._protocol == paho.MQTTv5
         cap = self.max_payload
         deliver, clock, new = self.deliver, self.clock, tuple.__new__
+        topics = self._topics
         count = 0
         while pos + 4 <= end and not self.halted:
             header = data[pos]
@@ -275,10 +280,15 @@ class FastPaho(paho.Client):
             else:
                 start = topic_end
             raw = data[at + 2 : topic_end]
-            try:
-                topic = raw.decode()
-            except UnicodeDecodeError:
-                topic = raw.decode("utf-8", "replace")
+            topic = topics.get(raw)
+            if topic is None:
+                try:
+                    topic = raw.decode()
+                except UnicodeDecodeError:
+                    topic = raw.decode("utf-8", "replace")
+                if len(topics) >= _TOPICS_KEPT:
+                    topics.clear()
+                topics[raw] = topic
             if cap is not None and stop - start > cap:
                 size: int | None = stop - start
                 payload = data[start : start + cap]

@@ -48,6 +48,9 @@ MAX_PER_TICK = 20_000
 key press is never queued behind a whole flood."""
 BUDGET = 0.04
 """Seconds of ingesting per tick at most, for the same reason on a slow machine."""
+CATCH_UP = 0.01
+"""Seconds until ingesting goes on (bounded alike, not redrawn) when more waits: a
+flood is taken in slices with the event loop free in between, not one per tick."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +185,7 @@ class InspectorScreen(InspectorSysScreen):
         self._dirty = True
         self._last_state: ConnectionState | None = None
         self._stopped = False
+        self._catching_up = False
 
     # -- layout and life ------------------------------------------------------------
 
@@ -252,12 +256,20 @@ class InspectorScreen(InspectorSysScreen):
             batch = take(CHUNK)
             if not batch:
                 break
+            if len(batch) == CHUNK and not self._catching_up:
+                self._catching_up = True  # more may wait beyond this tick's bounds
+                self.set_timer(CATCH_UP, self._catch_up)
             if drop_sys:  # stragglers sent before the broker took the unsubscribe
                 kept = [m for m in batch if not m.topic.startswith("$SYS")]
                 self._base_received += len(batch) - len(kept)  # not counted either
                 batch = kept
             done += ingest(batch)
         return done
+
+    def _catch_up(self) -> None:
+        self._catching_up = False
+        if self._ingest():
+            self._dirty = True  # drawn on the next tick
 
     def _watch_connection(self) -> None:
         connection = self.backend.connection
