@@ -137,13 +137,8 @@ class Link:
 
     @property
     def halted(self) -> bool:
-        """:meth:`halt` was called (set back to ``False`` to read on). The client
-        holds it, so its batch of QoS 0 messages stops at the message that halted."""
+        """:meth:`halt` was called: the client's ``halted``, which its batches heed."""
         return self.client.halted
-
-    @halted.setter
-    def halted(self, value: bool) -> None:
-        self.client.halted = value
 
     @property
     def connected(self) -> bool:
@@ -190,8 +185,7 @@ class Link:
         return ready
 
     def _drain(self) -> None:
-        client = self.client
-        budget = _DRAIN_BUDGET
+        client, budget = self.client, _DRAIN_BUDGET
         while budget > 0:
             client.would_block = False
             client.batched = 0
