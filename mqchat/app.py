@@ -25,7 +25,7 @@ from mqchat.core.text import display_safe
 from mqchat.inspector.backend import InspectorFactory
 
 if TYPE_CHECKING:
-    from mqchat.screens.inspector.screen import Carried
+    from mqchat.inspector.carried import Carried
     from mqchat.screens.inspector.watching import WatchOptions
 from mqchat.screens.app_exit import ExitingApp
 from mqchat.screens.base import Session

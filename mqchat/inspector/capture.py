@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 
 from mqchat.core.message import Properties, PropertyValue
 from mqchat.core.topic_filter import compile_filter, has_wildcards
+from mqchat.inspector.captured import Captured, TopicStats, cut
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -34,80 +35,6 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 LAST_PAYLOAD_CAP = 1024
 """A topic's last message outlives its kept messages (for the tree and the detail header) cut
 to this many bytes, so forgotten payloads cannot pile up across many topics."""
-
-
-class Captured:
-    """One received message. ``seq`` numbers messages in arrival order from 1;
-    ``ts`` is the receive time in epoch seconds; ``payload`` is cut to the store's
-    payload cap, ``size`` is the original length. Read-only by convention: plain
-    slots keep it small and fast to make, at one per message."""
-
-    __slots__ = ("_newer", "payload", "properties", "qos", "retain", "seq", "size", "topic", "ts")
-
-    def __init__(
-        self,
-        seq: int,
-        ts: float,
-        topic: str,
-        payload: bytes,
-        size: int,
-        qos: int = 0,
-        retain: bool = False,
-        properties: Properties | None = None,
-    ) -> None:
-        self.seq = seq
-        self.ts = ts
-        self.topic = topic
-        self.payload = payload
-        self.size = size
-        self.qos = qos
-        self.retain = retain
-        self.properties = properties
-        # The next kept message of the same topic: a topic's kept messages are a chain
-        # from its oldest to its newest, so no container per topic is needed.
-        self._newer: Captured | None = None
-
-    @property
-    def truncated(self) -> bool:
-        return self.size > len(self.payload)
-
-    def __repr__(self) -> str:
-        return (
-            f"Captured(seq={self.seq}, topic={self.topic!r}, size={self.size}, "
-            f"qos={self.qos}, retain={self.retain})"
-        )
-
-
-class TopicStats:
-    """What is known of one topic: every message counted (``count``, ``bytes`` of
-    original sizes), the newest ``kept`` ones kept, and the ``last`` one."""
-
-    __slots__ = ("_newest", "_oldest", "bytes", "count", "kept", "last", "topic")
-
-    def __init__(self, topic: str) -> None:
-        self.topic = topic
-        self.count = 0
-        self.bytes = 0
-        self.kept = 0
-        self.last: Captured | None = None
-        self._oldest: Captured | None = None  # None exactly when nothing is kept
-        self._newest: Captured | None = None
-
-    def kept_messages(self) -> Iterator[Captured]:
-        """The kept messages, oldest first."""
-        message = self._oldest
-        while message is not None:
-            yield message
-            message = message._newer
-
-    def _drop_oldest(self) -> Captured:
-        oldest = self._oldest
-        assert oldest is not None
-        self._oldest, oldest._newer = oldest._newer, None
-        if self._oldest is None:
-            self._newest = None
-        self.kept -= 1
-        return oldest
 
 
 class CaptureStore:
@@ -193,10 +120,12 @@ class CaptureStore:
             stats = self._add_topic(topic)
         else:
             topics.move_to_end(topic)
-        if size is None or size < len(payload):
-            size = len(payload)
-        if len(payload) > self._payload_cap:
+        length = len(payload)
+        if size is None or size < length:
+            size = length
+        if length > self._payload_cap:
             payload = bytes(payload[: self._payload_cap])
+            length = len(payload)
         self._seq = seq = self._seq + 1
         message = Captured(
             seq,
@@ -208,25 +137,29 @@ class CaptureStore:
             retain,
             properties,
         )
-        if stats.kept == self._per_topic:
-            self._kept_bytes -= len(stats._drop_oldest().payload)
+        kept_bytes = self._kept_bytes + length
+        if stats.kept == self._per_topic:  # TopicStats._drop_oldest, inlined: the hot path
+            oldest = stats._oldest
+            assert oldest is not None
+            stats._oldest, oldest._newer = oldest._newer, None
+            kept_bytes -= len(oldest.payload)
         else:
             self._kept += 1
+            stats.kept += 1
         newest = stats._newest
-        if newest is None:
+        if newest is None or stats._oldest is None:
             stats._oldest = message
         else:
             newest._newer = message
         stats._newest = message
-        stats.kept += 1
         stats.count += 1
         stats.bytes += size
         stats.last = message
-        self._kept_bytes += len(payload)
+        self._kept_bytes = kept_bytes
         self._total_bytes += size
         order = self._order
         order.append(message)
-        if self._kept > self._max_kept or self._kept_bytes > self._max_bytes:
+        if self._kept > self._max_kept or kept_bytes > self._max_bytes:
             self._evict_oldest()
         elif len(order) > 2 * self._max_kept:
             self._compact()
@@ -278,7 +211,7 @@ class CaptureStore:
             self._kept -= 1
             self._kept_bytes -= len(message.payload)
             if not stats.kept and len(message.payload) > LAST_PAYLOAD_CAP:
-                stats.last = _cut(message, LAST_PAYLOAD_CAP)
+                stats.last = cut(message, LAST_PAYLOAD_CAP)
 
     def _compact(self) -> None:
         self._order = deque(m for m in self._order if self._is_kept(m))
@@ -385,16 +318,3 @@ class CaptureStore:
                 break
         found.reverse()
         return found
-
-
-def _cut(message: Captured, cap: int) -> Captured:
-    return Captured(
-        message.seq,
-        message.ts,
-        message.topic,
-        message.payload[:cap],
-        message.size,
-        message.qos,
-        message.retain,
-        message.properties,
-    )

@@ -53,6 +53,11 @@ class InspectorModel:
         return message
 
     @property
+    def clock(self) -> Callable[[], float]:
+        """The time of a message that came without one."""
+        return self._clock
+
+    @property
     def total(self) -> int:
         """Every message received since the start or the last :meth:`clear`."""
         return self.store.total

@@ -67,11 +67,18 @@ class InspectorView:
     def ingest(self, batch: Iterable[Received]) -> int:
         """Capture ``batch`` and keep the view current; returns how many. The hot
         loop of the inspector: locals only, one call into the model per message."""
-        ingest = self.model.ingest
+        model = self.model
+        capture, tree_add, meter_add = model.store.ingest, model.tree.add, model.meter.add
+        clock = model.clock
         log, log_match, filtered = self.log_rows, self._log_match, self._filtered_tree
         count = 0
-        for received in batch:
-            message = ingest(*received)
+        for topic, payload, qos, retain, properties, ts, size in batch:
+            # InspectorModel.ingest, inlined: one call less per message
+            if ts is None:
+                ts = clock()
+            message = capture(topic, payload, qos, retain, properties, ts, size)
+            tree_add(message.topic, message.payload, size=message.size)
+            meter_add(1, ts)
             count += 1
             if log_match is None:
                 log.append(message)

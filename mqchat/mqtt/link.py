@@ -28,10 +28,11 @@ from mqchat.mqtt.errors import (
 )
 from mqchat.mqtt.factory import client_options, connect_paho, new_paho
 from mqchat.mqtt.fast_paho import FastPaho
-from mqchat.mqtt.properties import MappedProperties, PublishProperties, property_map
+from mqchat.mqtt.paho_message import message_from_paho
+from mqchat.mqtt.properties import MappedProperties, PublishProperties
 from mqchat.mqtt.protocol import Protocol, ProtocolChoice
 from mqchat.mqtt.qos_limit import connack_max_qos, granted_qos
-from mqchat.mqtt.shims import topic_of, watch_socket_errors
+from mqchat.mqtt.shims import watch_socket_errors
 from mqchat.mqtt.tls import TlsSetupError
 
 __all__ = [
@@ -48,23 +49,6 @@ _DRAIN_BUDGET = 2000  # packets read in a row before the clock and keepalive are
 _CLOSE_WAIT = 2.0
 
 
-def message_from_paho(
-    msg: paho.MQTTMessage,
-    clock: Callable[[], float],
-    size: int | None = None,
-    max_payload: int | None = None,
-) -> Message:
-    """paho's message as ours (what :class:`~mqchat.mqtt.fast_paho.FastPaho`'s short
-    path builds directly), its payload cut to ``max_payload`` bytes; ``size`` is the
-    payload's length as sent when paho's is already a cut."""
-    props = property_map(getattr(msg, "properties", None))
-    payload = msg.payload
-    if max_payload is not None and len(payload) > max_payload:
-        size, payload = size or len(payload), payload[:max_payload]
-    retain = bool(msg.retain)
-    return Message(topic_of(msg), bytes(payload), msg.qos, retain, props, clock(), size)
-
-
 def _reason(code: ReasonCode) -> Reason:
     return Reason(int(code.value), str(code))
 
@@ -77,7 +61,6 @@ class Link:
         self.client = client
         self.settings = settings
         self.protocol = protocol
-        self.halted = False
         self._acks: dict[int, list[Reason]] = {}
         self._published: dict[int, Reason] = {}
         self._on_published: Callable[[int, Reason], None] | None = None
@@ -135,7 +118,12 @@ class Link:
 
     def halt(self) -> None:
         """Stop reading: :meth:`step` returns as soon as the current message is handled."""
-        self.halted = True
+        self.client.halted = True
+
+    @property
+    def halted(self) -> bool:
+        """:meth:`halt` was called: the client's ``halted``, which its batches heed."""
+        return self.client.halted
 
     @property
     def connected(self) -> bool:
@@ -182,12 +170,14 @@ class Link:
         return ready
 
     def _drain(self) -> None:
-        client = self.client
-        for _ in range(_DRAIN_BUDGET):
+        client, budget = self.client, _DRAIN_BUDGET
+        while budget > 0:
             client.would_block = False
+            client.batched = 0
             self._check(client.loop_read())
-            if client.would_block or self.halted or client.socket() is None:
+            if client.would_block or client.halted or client.socket() is None:
                 return
+            budget -= client.batched or 1
 
     def _check(self, rc: MQTTErrorCode) -> None:
         if rc in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_AGAIN):

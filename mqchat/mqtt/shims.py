@@ -18,6 +18,8 @@ upgrade that moves them fails loudly here rather than quietly in the chat.
 * paho ``Client._packet_read``, ``_packet_handle``, ``_easy_log``,
   ``_msgtime_mutex``, ``_last_bytes_received``: a PUBLISH larger than a bound is
   read keeping only its beginning (``FastPaho.max_payload``).
+* paho ``Client._packet_read``, ``_in_packet``, ``_msgtime_mutex``,
+  ``_last_bytes_received``: QoS 0 floods decoded in batches (``FastPaho._read_batch``).
 * paho ``MQTTMessage._topic``: a topic that is not UTF-8 is shown, not a crash.
 * paho's WebSocket wrapper ``_socket``: TCP_NODELAY on the real socket.
 * paho ``Client._packet_read``, ``_loop_rc_handle``, ``_sock``: read every packet

@@ -291,7 +291,7 @@ class _Bench:
             now = time.monotonic()
             if receiver.due > now:
                 break
-            receiver.link.halted = False
+            receiver.link.client.halted = False
             receiver.got = False
             receiver.link.step(0)
             if not receiver.got:

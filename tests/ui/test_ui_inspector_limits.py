@@ -1,15 +1,17 @@
 """The inspector's bounds as a user meets them: a full topic tree is said so on the
 status line (the log still shows every message), a topic deeper than the tree goes
-is one node marked as cut, and a payload cut on receipt says how much was shown."""
+is one node marked as cut, a payload cut on receipt says how much was shown, and a
+flood larger than one tick's take goes on being taken before the next tick."""
 
 from __future__ import annotations
 
 from mqchat.inspector.backend import Received
 from mqchat.inspector.capture import CaptureStore
 from mqchat.inspector.topic_tree import MAX_LEVELS
+from mqchat.screens.inspector import screen as inspector_screen
 from mqchat.widgets.inspector.tree import TopicTreeView
 from tests.support.fake_feed import T0, FakeFeed
-from tests.support.inspector_app import build, select, tick
+from tests.support.inspector_app import build, inspector, select, tick
 from tests.support.screen import screen_text
 
 
@@ -63,3 +65,25 @@ async def test_a_payload_cut_on_receipt_says_how_much_was_shown():
         text = screen_text(app)
         assert "104,857,600 bytes" in text
         assert "payload cut: showed 1,000 of 104,857,600 bytes" in text
+
+
+async def test_a_flood_beyond_one_ticks_take_is_taken_before_the_next_tick(monkeypatch):
+    """Ticks an hour apart: one tick takes at most MAX_PER_TICK, and the rest must
+    follow in slices on their own, or the status line lags the flood by ticks."""
+    monkeypatch.setattr(inspector_screen, "TICK", 3600.0)
+    feed = FakeFeed()
+    app = build(feed, filters=("flood/#",))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        screen = inspector(app)
+        total = inspector_screen.MAX_PER_TICK * 2 + 500
+        for i in range(total):
+            feed.push(f"flood/{i % 100}", b"%d" % i)
+        screen.tick()
+        assert screen.model.total <= inspector_screen.MAX_PER_TICK
+        for _ in range(400):  # slices 10 ms apart; bounded, as a broken loop would hang
+            if screen.model.total == total:
+                break
+            await pilot.pause(0.02)
+        assert screen.model.total == total
+        assert not feed.buffer

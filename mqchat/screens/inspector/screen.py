@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.markup import escape
 
@@ -23,15 +21,16 @@ from mqchat.core.model import ConnectionState
 from mqchat.core.text import display_safe
 from mqchat.inspector.backend import InspectorBackend
 from mqchat.inspector.capture import CaptureStore
+from mqchat.inspector.carried import Carried
 from mqchat.inspector.codecs import Decoding, Format
 from mqchat.inspector.export import export_jsonl
 from mqchat.inspector.model import InspectorModel
 from mqchat.inspector.sealed import Unseal
 from mqchat.inspector.view import InspectorView, ViewFilter
-from mqchat.screens.inspector.detail_pane import DETAIL_BINDINGS
 from mqchat.screens.inspector.forms import ViewFilterScreen
-from mqchat.screens.inspector.record_key import RECORD_TIP, InspectorRecordScreen
-from mqchat.screens.inspector.requests import PUBLISHES_BINDING, BrokerRequests
+from mqchat.screens.inspector.keys import DECRYPT_KEYS, EXTRA_KEYS, INSPECTOR_BINDINGS
+from mqchat.screens.inspector.record_key import InspectorRecordScreen
+from mqchat.screens.inspector.requests import BrokerRequests
 from mqchat.screens.inspector.watching import WatchOptions
 from mqchat.screens.keys_help import KeysHelpScreen, key_rows
 from mqchat.widgets.footer import FittingFooter
@@ -41,7 +40,7 @@ from mqchat.widgets.inspector.render import StatusFigures, safe_topic
 from mqchat.widgets.inspector.status import InspectorStatus
 from mqchat.widgets.inspector.tree import TopicTreeView
 
-__all__ = ["Carried", "InspectorScreen", "export_jsonl"]
+__all__ = ["Carried", "InspectorScreen", "export_jsonl"]  # Carried: see inspector/carried.py
 
 TICK = 0.1
 """Seconds between two takes from the backend (and at most one redraw)."""
@@ -51,19 +50,9 @@ MAX_PER_TICK = 20_000
 key press is never queued behind a whole flood."""
 BUDGET = 0.04
 """Seconds of ingesting per tick at most, for the same reason on a slow machine."""
-
-
-@dataclass(frozen=True, slots=True)
-class Carried:
-    """What an inspector closed inside the chat hands to the next one opened: the
-    capture (bounded as it was), the view filter, the subscriptions, the counts and
-    the formats set with ``f``. Its connection was closed; the next one resumes."""
-
-    shown: InspectorView
-    filters: tuple[tuple[str, int], ...]
-    received: int
-    dropped: int
-    formats: Mapping[str, Format]
+CATCH_UP = 0.01
+"""Seconds until ingesting goes on (bounded alike, not redrawn) when more waits: a
+flood is taken in slices with the event loop free in between, not one per tick."""
 
 
 class InspectorScreen(InspectorRecordScreen):
@@ -85,58 +74,10 @@ class InspectorScreen(InspectorRecordScreen):
     store's bounds) and exported, and resuming shows the present at once."""
 
     CSS_PATH = "inspector.tcss"
-    BINDINGS = [
-        # First, so that a narrow terminal's footer cuts anything but the way to the rest.
-        Binding("question_mark", "help", "Keys", id="inspector.help", tooltip="This list of keys"),
-        Binding("slash", "filter", "Filter", id="inspector.filter"),
-        Binding("s", "subscribe", "Subscribe", id="inspector.subscribe"),
-        Binding("u", "unsubscribe", "Unsubscribe", id="inspector.unsubscribe"),
-        Binding("space", "pause", "Pause", id="inspector.pause"),
-        Binding("P", "publish", "Publish", id="inspector.publish"),
-        PUBLISHES_BINDING,
-        Binding("r", "record", "Record", id="inspector.record", tooltip=RECORD_TIP),
-        Binding("R", "clear_retained", "Clear retained", id="inspector.clear"),
-        Binding("e", "export", "Export", id="inspector.export"),
-        Binding("v", "cycle_view", "View", id="inspector.view"),
-        *DETAIL_BINDINGS,
-        Binding(
-            "f",
-            "cycle_format",
-            "Format",
-            show=False,
-            id="inspector.format",
-            tooltip="The selected topic's payload format: detected, MessagePack, CBOR, "
-            "Protobuf, Sparkplug B (mqchat inspect saves it)",
-        ),
-        Binding(
-            "b", "broker_stats", "Broker", id="inspector.broker", tooltip="Broker stats ($SYS)"
-        ),
-        Binding("escape,q", "back", "Back", id="inspector.back"),
-        Binding(
-            "n",
-            "next_field",
-            "Next field",
-            show=False,
-            id="inspector.field",
-            tooltip="Sparkline: follow the next numeric JSON field",
-        ),
-        Binding(
-            "ctrl+l",
-            "clear_capture",
-            "Clear",
-            show=False,
-            id="inspector.clear_capture",
-            tooltip="Forget everything captured (counts start again at 0)",
-        ),
-    ]
-    EXTRA_KEYS = (
-        ("↑ ↓ → ←", "Topics: move, open and close a level"),
-        ("enter", "Log: show that message in the detail"),
-    )
+    BINDINGS = INSPECTOR_BINDINGS
+    EXTRA_KEYS = EXTRA_KEYS
     """Keys of the panes themselves, listed in the help."""
-    DECRYPT_KEYS = (
-        ("v", "Sealed chat message: its decrypted view, opened with this device's keys"),
-    )
+    DECRYPT_KEYS = DECRYPT_KEYS
     """Listed in the help when the inspector can open sealed messages (in the chat)."""
 
     def __init__(
@@ -194,6 +135,7 @@ class InspectorScreen(InspectorRecordScreen):
         self._dirty = True
         self._last_state: ConnectionState | None = None
         self._stopped = False
+        self._catching_up = False
 
     # -- layout and life ------------------------------------------------------------
 
@@ -266,6 +208,9 @@ class InspectorScreen(InspectorRecordScreen):
             batch = take(CHUNK)
             if not batch:
                 break
+            if len(batch) == CHUNK and not self._catching_up:
+                self._catching_up = True  # more may wait beyond this tick's bounds
+                self.set_timer(CATCH_UP, self._catch_up)
             if drop_sys:  # stragglers sent before the broker took the unsubscribe
                 kept = [m for m in batch if not m.topic.startswith("$SYS")]
                 self._base_received += len(batch) - len(kept)  # not counted either
@@ -274,6 +219,11 @@ class InspectorScreen(InspectorRecordScreen):
             done += ingest(batch)
             self.watch_batch(batch)
         return done
+
+    def _catch_up(self) -> None:
+        self._catching_up = False
+        if self._ingest():
+            self._dirty = True  # drawn on the next tick
 
     def _watch_connection(self) -> None:
         connection = self.backend.connection
