@@ -26,7 +26,7 @@ from mqchat.inspector.backend import InspectorFactory
 
 if TYPE_CHECKING:
     from mqchat.inspector.carried import Carried
-    from mqchat.screens.inspector.watching import WatchOptions
+    from mqchat.inspector.watch_options import WatchOptions
 from mqchat.screens.app_exit import ExitingApp
 from mqchat.screens.base import Session
 from mqchat.screens.conversation import ConversationScreen

@@ -18,9 +18,9 @@ from mqchat.inspector.backend import InspectorBackend, InspectorFactory
 from mqchat.inspector.capture import CaptureStore
 from mqchat.inspector.codecs import Decoding, Format
 from mqchat.inspector.playback import Playback
+from mqchat.inspector.watch_options import WatchOptions
 from mqchat.screens.inspector.playback import PlaybackScreen
 from mqchat.screens.inspector.screen import InspectorScreen
-from mqchat.screens.inspector.watching import WatchOptions
 from mqchat.screens.keys_help import show_keys
 
 __all__ = [

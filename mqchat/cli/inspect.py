@@ -23,7 +23,7 @@ from mqchat.tools.rules import check_filter
 
 if TYPE_CHECKING:
     from mqchat.inspector.codecs import Decoding
-    from mqchat.screens.inspector.watching import WatchOptions
+    from mqchat.inspector.watch_options import WatchOptions
 
 __all__ = ["INSPECT_COMMANDS", "add_inspect_command", "watch_options"]
 
@@ -111,7 +111,7 @@ def watch_options(config: Config) -> WatchOptions:
     save a rule added or removed in the inspector back to its file. Imports the UI:
     call it when the TUI runs."""
     from mqchat.config.profiles import ConfigError, save_watch_rule
-    from mqchat.screens.inspector.watching import WatchOptions
+    from mqchat.inspector.watch_options import WatchOptions
 
     def save(rule: WatchRule, remove: bool) -> str | None:
         try:

@@ -12,8 +12,8 @@ from mqchat.config.watch_rules import check_watch_rule
 from mqchat.inspect_app import make_inspect_app
 from mqchat.inspector.backend import PublishRequest
 from mqchat.inspector.feed import InspectorFeed
+from mqchat.inspector.watch_options import WatchOptions
 from mqchat.screens.inspector.talkers import TopTalkersScreen
-from mqchat.screens.inspector.watching import WatchOptions
 from tests.support.mosquitto import Mosquitto
 from tests.support.screen import screen_text, shown
 

@@ -13,8 +13,8 @@ from mqchat.config.settings import Settings
 from mqchat.inspect_app import InspectApp, make_inspect_app
 from mqchat.inspector.capture import CaptureStore
 from mqchat.inspector.codecs import Decoding, Format
+from mqchat.inspector.watch_options import WatchOptions
 from mqchat.screens.inspector.screen import InspectorScreen
-from mqchat.screens.inspector.watching import WatchOptions
 from mqchat.widgets.inspector.tree import TopicTreeView
 from tests.support.fake_feed import T0, FakeFeed
 from tests.support.screen import settle

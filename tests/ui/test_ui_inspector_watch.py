@@ -10,10 +10,10 @@ from textual.widgets import DataTable, Input
 
 from mqchat.config.profiles import ConfigError, load_config, save_watch_rule
 from mqchat.config.watch_rules import WatchRule, check_watch_rule
+from mqchat.inspector.watch_options import WatchOptions
 from mqchat.screens.inspector.screen import InspectorScreen
 from mqchat.screens.inspector.talkers import TopTalkersScreen
 from mqchat.screens.inspector.watch_rules import WatchRuleForm, WatchRulesScreen
-from mqchat.screens.inspector.watching import WatchOptions
 from mqchat.widgets.inspector.log import MessageLogView
 from mqchat.widgets.inspector.tree import TopicTreeView
 from tests.support.fake_feed import T0, FakeFeed

@@ -8,9 +8,9 @@ from __future__ import annotations
 from textual.pilot import Pilot
 
 from mqchat.config.watch_rules import check_watch_rule
+from mqchat.inspector.watch_options import WatchOptions
 from mqchat.screens.inspector.screen import InspectorScreen
 from mqchat.screens.inspector.talkers import TopTalkersScreen
-from mqchat.screens.inspector.watching import WatchOptions
 from mqchat.widgets.inspector.tree import TopicTreeView
 from tests.support.fake_feed import T0, FakeFeed, seed
 from tests.support.inspector_app import build

@@ -34,3 +34,29 @@ def test_the_cli_and_the_broker_runner_import_nothing_heavy() -> None:
     for module, names in json.loads(out.stdout).items():
         leaked = HEAVY & {name.split(".")[0] for name in names}
         assert not leaked, f"{module} pulls in {sorted(leaked)}"
+
+
+# What `mqchat chat` does before its first frame: the chat's modules and the options
+# it hands to the inspector. The inspector's screens wait until it opens (ctrl+t).
+CHAT_START = """
+import json, sys
+from pathlib import Path
+from mqchat.app import make_app
+from mqchat.chat.service import ChatService
+from mqchat.cli.inspect import watch_options
+from mqchat.config.profiles import load_config
+watch_options(load_config(Path(sys.argv[1])))
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_the_chat_loads_no_inspector_screen_before_its_first_frame(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[[inspector.watch]]\nfilter = "home/#"\nabove = 30\n')
+    out = subprocess.run(
+        [sys.executable, "-c", CHAT_START, str(config)],
+        capture_output=True, text=True, cwd=ROOT, check=True,
+    )  # fmt: skip
+    names = json.loads(out.stdout)
+    early = [n for n in names if n.startswith(("mqchat.screens.inspector", "google.protobuf"))]
+    assert not early, f"loaded before the inspector opens: {early}"

@@ -27,11 +27,11 @@ from mqchat.inspector.export import export_jsonl
 from mqchat.inspector.model import InspectorModel
 from mqchat.inspector.sealed import Unseal
 from mqchat.inspector.view import InspectorView, ViewFilter
+from mqchat.inspector.watch_options import WatchOptions
 from mqchat.screens.inspector.forms import ViewFilterScreen
 from mqchat.screens.inspector.keys import DECRYPT_KEYS, EXTRA_KEYS, INSPECTOR_BINDINGS
 from mqchat.screens.inspector.record_key import InspectorRecordScreen
 from mqchat.screens.inspector.requests import BrokerRequests
-from mqchat.screens.inspector.watching import WatchOptions
 from mqchat.screens.keys_help import KeysHelpScreen, key_rows
 from mqchat.widgets.footer import FittingFooter
 from mqchat.widgets.inspector.detail import DetailView

@@ -8,8 +8,7 @@ marked rows in the tree and the log. A base of
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from textual.binding import Binding
 
@@ -18,6 +17,7 @@ from mqchat.core.message import Message
 from mqchat.core.text import display_safe
 from mqchat.inspector.view import ViewFilter
 from mqchat.inspector.watch import Alert, Watcher
+from mqchat.inspector.watch_options import WatchOptions
 from mqchat.screens.inspector.sys_pane import InspectorSysScreen
 from mqchat.screens.inspector.talkers import TopTalkersScreen
 from mqchat.screens.inspector.watch_rules import WatchRulesScreen
@@ -25,23 +25,12 @@ from mqchat.widgets.inspector.log import MessageLogView
 from mqchat.widgets.inspector.render import ALERT, plural, safe_topic
 from mqchat.widgets.inspector.tree import TopicTreeView
 
-__all__ = ["TOASTS_PER_TICK", "InspectorWatchScreen", "WatchOptions"]
+__all__ = ["TOASTS_PER_TICK", "InspectorWatchScreen"]
 
 TOASTS_PER_TICK = 3
 """Alerts shown one toast each per timer tick; beyond, one toast counts the rest."""
 CHECK_EVERY = 1.0
 """Seconds between two looks for silent topics."""
-
-
-@dataclass(frozen=True)
-class WatchOptions:
-    """The rules to start with, whether an alert rings the bell, and how to save a
-    rule added (``save(rule, False)``) or removed (``save(rule, True)``): it returns
-    why it could not, or ``None``. Without ``save`` a change lasts for the session."""
-
-    rules: tuple[WatchRule, ...] = ()
-    bell: bool = True
-    save: Callable[[WatchRule, bool], str | None] | None = None
 
 
 class InspectorWatchScreen(InspectorSysScreen):
