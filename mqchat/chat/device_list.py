@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import TYPE_CHECKING
 
 from mqchat.chat.backend import DeviceRefused
 from mqchat.chat.own_devices import OwnDevices
@@ -13,9 +14,10 @@ from mqchat.config.settings import Settings
 from mqchat.core.devices import DeviceRecord, session_client_id, why_not_forget
 from mqchat.core.topics import device_topic, keys_topic, validate_device_id
 from mqchat.mqtt.errors import MqttError, PublishRefused
-from mqchat.mqtt.forget import discard_session
 from mqchat.mqtt.protocol import ProtocolChoice
-from mqchat.mqtt.session import Session
+
+if TYPE_CHECKING:
+    from mqchat.mqtt.session import Session
 
 __all__ = ["DeviceList"]
 
@@ -55,6 +57,8 @@ class DeviceList:
         client_id = session_client_id(self.user, device)
         topic = device_topic(self.settings.namespace, self.user, device)
         try:
+            from mqchat.mqtt.forget import discard_session  # the fast link, paho
+
             await asyncio.to_thread(discard_session, self.settings, client_id, choice)
             keys = keys_topic(self.settings.namespace, self.user, device)
             with contextlib.suppress(PublishRefused):  # an ACL from before keys: none

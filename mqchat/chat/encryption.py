@@ -37,7 +37,6 @@ from mqchat.core.topics import TopicKind, keys_topic, parse_topic
 from mqchat.core.trust import KeyTrust
 from mqchat.core.wire import format_ts
 from mqchat.mqtt.errors import MqttError, PublishRefused
-from mqchat.mqtt.session import Session
 from mqchat.store import ChatStore
 from mqchat.store.convert import from_ms, to_ms
 from mqchat.store.key_statements import StoredKey, StoredTrust
@@ -46,6 +45,7 @@ from mqchat.store.key_statements import StoredKey, StoredTrust
 # imported where it is used, once the chat runs (then it is a dictionary look-up).
 if TYPE_CHECKING:
     from mqchat.crypto.identity import DeviceIdentity, PublicIdentity
+    from mqchat.mqtt.session import Session
 
 __all__ = ["ANNOUNCE_WAIT_S", "Encryption"]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import TYPE_CHECKING
 
 from mqchat.chat.backend import SendError
 from mqchat.chat.encryption import ANNOUNCE_WAIT_S, Encryption
@@ -16,8 +17,10 @@ from mqchat.core.events import Event, Notice
 from mqchat.core.model import utc_now
 from mqchat.core.topics import TopicKind, keys_filter, parse_topic
 from mqchat.mqtt.errors import MqttError
-from mqchat.mqtt.session import Session
 from mqchat.store import ChatStore
+
+if TYPE_CHECKING:
+    from mqchat.mqtt.session import Session
 
 __all__ = ["seal_session"]
 

@@ -10,7 +10,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import assert_never
+from typing import TYPE_CHECKING, assert_never
 
 from mqchat.chat.backend import EventListener
 from mqchat.chat.edits import receive_change
@@ -58,8 +58,11 @@ from mqchat.core.roster import Roster
 from mqchat.core.timing import MAX_SKEW
 from mqchat.core.topics import TopicKind, inbox_topic, parse_topic
 from mqchat.mqtt.errors import MqttError
-from mqchat.mqtt.session import Incoming, Session
+from mqchat.mqtt.incoming import Incoming
 from mqchat.store import ChatStore, StoreError
+
+if TYPE_CHECKING:
+    from mqchat.mqtt.session import Session
 
 __all__ = ["Inbound", "Replies", "Watchlist"]
 
@@ -142,8 +145,8 @@ class Inbound:
                 arrived.put_nowait(exc)
 
         pumping = asyncio.create_task(pump())
-        # Sealed by a device whose keys have not come yet (not acknowledged): tried
-        # again, in order, when keys come; refused KEY_WAIT_S after the first of them.
+        # Sealed by devices whose keys have not come (not acknowledged): retried in order
+        # when keys come, refused KEY_WAIT_S after the first of them.
         waiting: list[Incoming] = []
         loop, given_up_at = asyncio.get_running_loop(), 0.0
         try:
@@ -177,8 +180,7 @@ class Inbound:
     ) -> list[Incoming]:
         if not messages:
             return []
-        # A StoreError leaves from here: not stored, so not acknowledged; the broker
-        # keeps them for the session's next connection.
+        # A StoreError leaves from here: nothing stored, nothing acknowledged (kept).
         waiting = await self.handle(messages, final=final)
         for message in messages:
             if message not in waiting:
@@ -286,8 +288,7 @@ class Inbound:
             return None
         if isinstance(opened, Typing) and message.retain:
             # Typing is never published retained: this one was queued while we were away
-            # (amqtt queues even QoS 0 and hands the queue over flagged retained), so its
-            # sender stopped typing long ago. Any other envelope flagged so is chat.
+            # (amqtt flags its queue so), its sender long done. Other envelopes are chat.
             return None
         return opened
 
@@ -392,8 +393,7 @@ class Inbound:
     async def _receive_receipt(self, env: Receipt) -> None:
         store = await self._store()
         state = _RECEIPT_STATES[env.status]
-        # Only the recipient of a message may acknowledge it: our messages to the
-        # receipt's sender, all in one transaction.
+        # Only a message's recipient acknowledges it; all in one transaction.
         for updated in await store.advance_outgoing(env.ids, state, peer=env.sender):
             self._emit(MessageStateChanged(updated.id, updated.peer, updated.state))
         if self._rooms is not None:  # and how far this member got in our rooms

@@ -13,7 +13,7 @@ from mqchat.core.envelope import ReceiptStatus, Text
 from mqchat.core.events import Notice
 from mqchat.core.model import ChatMessage, DeliveryState, Direction
 from mqchat.core.timing import effective_time
-from mqchat.mqtt.session import Incoming
+from mqchat.mqtt.incoming import Incoming
 
 __all__ = [
     "RECENT",

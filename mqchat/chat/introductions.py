@@ -13,12 +13,15 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from mqchat.core.envelope import Envelope, FriendAccept, FriendRequest, encode_envelope
 from mqchat.core.topics import request_topic
 from mqchat.mqtt.errors import PublishRefused
-from mqchat.mqtt.session import Session
 from mqchat.store import ChatStore
+
+if TYPE_CHECKING:
+    from mqchat.mqtt.session import Session
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from mqchat.chat.introductions import Introductions
 from mqchat.core.envelope import (
@@ -27,8 +28,10 @@ from mqchat.core.rooms import is_room_key
 from mqchat.core.tasks import all_done
 from mqchat.core.topics import inbox_topic
 from mqchat.mqtt.errors import MqttError, PublishRefused
-from mqchat.mqtt.session import Session
 from mqchat.store import ChatStore
+
+if TYPE_CHECKING:
+    from mqchat.mqtt.session import Session
 
 log = logging.getLogger(__name__)
 

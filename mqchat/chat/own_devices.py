@@ -20,6 +20,7 @@ import logging
 import socket
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from mqchat.config.settings import Settings
 from mqchat.core.devices import DeviceRecord, Devices, decode_device, encode_device
@@ -29,7 +30,10 @@ from mqchat.core.tasks import Background
 from mqchat.core.topics import device_topic, presence_topic
 from mqchat.core.wire import EnvelopeError
 from mqchat.mqtt.errors import MqttError, PublishRefused
-from mqchat.mqtt.session import Session, Will
+from mqchat.mqtt.incoming import Will
+
+if TYPE_CHECKING:
+    from mqchat.mqtt.session import Session
 
 __all__ = ["OwnDevices"]
 

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from mqchat.chat.backend import SendError
 from mqchat.core.envelope import Delete, Edit, ReceiptStatus, encode_envelope, parse_envelope
@@ -34,8 +35,10 @@ from mqchat.core.timing import MAX_SKEW, effective_time
 from mqchat.core.topics import inbox_topic
 from mqchat.core.wire import to_millis
 from mqchat.mqtt.errors import MqttError, PublishRefused
-from mqchat.mqtt.session import Session
 from mqchat.store import ChatStore
+
+if TYPE_CHECKING:
+    from mqchat.mqtt.session import Session
 
 __all__ = ["Rooms"]
 

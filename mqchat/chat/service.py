@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from mqchat.chat.backend import EventListener, SendError
 from mqchat.chat.contacts import ContactBook
@@ -47,9 +48,11 @@ from mqchat.core.tasks import Background
 from mqchat.core.timing import MAX_SKEW
 from mqchat.mqtt.errors import MqttError, describe_failure
 from mqchat.mqtt.protocol import Protocol, ProtocolChoice
-from mqchat.mqtt.session import Session, open_session
 from mqchat.mqtt.tls import TlsSetupError
 from mqchat.store import ChatStore, StoreError
+
+if TYPE_CHECKING:
+    from mqchat.mqtt.session import Session
 
 __all__ = ["ChatService"]
 
@@ -186,8 +189,6 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
         """MQTT 5 unless the broker refused it and we fell back to 3.1.1."""
         return self._choice.current
 
-    # -- store ------------------------------------------------------------------------
-
     async def store(self) -> ChatStore:
         """The user's database, opened on first use."""
         async with self._store_lock:
@@ -221,8 +222,8 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
         store = await self.store()
         await self._contacts.load()
         self._subs.trust_members(await self._rooms.all())
-        # One stable client id per user and device (the database file), so the
-        # broker keeps our session, and what is sent to us, while we are away.
+        # One stable client id per user and device (the database file): the broker
+        # keeps our session while we are away.
         lock_path = self.settings.database.with_suffix(".lock")
         self._session_lock = SessionLock.try_acquire(lock_path)
         if self._session_lock is None:
@@ -261,8 +262,9 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
 
     async def _connected_session(self) -> None:
         will = self._devices.will(self.display_name)
-        # Inbound QoS 1 messages are acknowledged once stored (see Inbound.read), so the
-        # broker redelivers whatever a crash interrupted.
+        # QoS 1 is acknowledged once stored (Inbound.read): a crash's loss comes again.
+        from mqchat.mqtt.session import open_session  # aiomqtt: after the first frame
+
         async with open_session(
             self.settings,
             self._choice.current,
@@ -273,9 +275,8 @@ class ChatService(DeviceList, RoomApi, ServiceReads):
         ) as client:
             if self.settings.encryption:
                 client.before_publish = self.encryption.seal_for_topic
-            # Reading starts first: what the broker queued for us comes right after
-            # CONNACK, and amqtt answers no SUBSCRIBE before it is acknowledged (or
-            # 5 s pass), which Inbound does once it is stored.
+            # Reading first: what was queued for us comes right after CONNACK, and amqtt
+            # answers no SUBSCRIBE before it is acknowledged (or 5 s), once stored.
             tasks: set[asyncio.Task[object]] = {asyncio.create_task(self._inbound.read(client))}
             try:
                 await self._set_up(client)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import TYPE_CHECKING
 
 from mqchat.core.rooms import Room
 from mqchat.core.topics import (
@@ -29,7 +30,9 @@ from mqchat.core.topics import (
     requests_filter,
 )
 from mqchat.mqtt.errors import MqttError
-from mqchat.mqtt.session import Session
+
+if TYPE_CHECKING:
+    from mqchat.mqtt.session import Session
 
 __all__ = ["Subscriptions"]
 

@@ -10,8 +10,6 @@ import socket
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import paho.mqtt.client as paho
-
 from mqchat.config.broker_url import BrokerUrl
 from mqchat.config.settings import Settings
 from mqchat.mqtt.tls import NOT_TLS, TlsSetupError, tls_problem
@@ -136,7 +134,9 @@ def describe_failure(exc: BaseException, settings: Settings) -> ConnectFailure:
             problem = NOT_TLS
         if problem is not None:
             return ConnectFailure(f"TLS with {where} failed: {problem}", True)
-    if _in_chain(exc, paho.WebsocketConnectionError):
+    from paho.mqtt.client import WebsocketConnectionError  # loaded with the connection
+
+    if _in_chain(exc, WebsocketConnectionError):
         return ConnectFailure(
             f"the WebSocket handshake with {where} failed: is this a WebSocket port, and is "
             f"the path {url.path!r} right? (plain MQTT is mqtt://)",

@@ -7,8 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -20,6 +19,7 @@ from mqchat.mqtt import shims
 from mqchat.mqtt.connack import watch_connack
 from mqchat.mqtt.errors import ClosedBeforeConnack, MqttError, PublishRefused, Reason
 from mqchat.mqtt.factory import client_options, new_aiomqtt
+from mqchat.mqtt.incoming import Incoming, Will
 from mqchat.mqtt.protocol import Protocol
 
 __all__ = ["Incoming", "PacketTooLarge", "Session", "Will", "open_session", "publish_size"]
@@ -48,27 +48,6 @@ def publish_size(topic: str, payload: bytes, *, qos: int, content_type: str | No
         props = 1 + 2 + len(content_type.encode())
         remaining += _varint_len(props) + props
     return 1 + _varint_len(remaining) + remaining
-
-
-class Incoming(NamedTuple):
-    """A message for the chat; ``mid`` is the packet id :meth:`Session.ack` sends
-    the PUBACK of."""
-
-    topic: str
-    payload: bytes
-    qos: int
-    retain: bool
-    mid: int
-
-
-@dataclass(frozen=True, slots=True)
-class Will:
-    """What the broker publishes for us if the connection dies without a DISCONNECT."""
-
-    topic: str
-    payload: bytes
-    qos: int = 1
-    retain: bool = True
 
 
 def _translated(exc: aiomqtt.MqttError) -> MqttError:

@@ -37,7 +37,8 @@ def test_the_cli_and_the_broker_runner_import_nothing_heavy() -> None:
 
 
 # What `mqchat chat` does before its first frame: the chat's modules and the options
-# it hands to the inspector. The inspector's screens wait until it opens (ctrl+t).
+# it hands to the inspector. The inspector's screens wait until it opens (ctrl+t),
+# the MQTT libraries until the chat connects (after the first frame).
 CHAT_START = """
 import json, sys
 from pathlib import Path
@@ -50,7 +51,9 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 
-def test_the_chat_loads_no_inspector_screen_before_its_first_frame(tmp_path: Path) -> None:
+def test_the_chat_loads_no_inspector_screen_nor_mqtt_library_before_its_first_frame(
+    tmp_path: Path,
+) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[[inspector.watch]]\nfilter = "home/#"\nabove = 30\n')
     out = subprocess.run(
@@ -58,5 +61,12 @@ def test_the_chat_loads_no_inspector_screen_before_its_first_frame(tmp_path: Pat
         capture_output=True, text=True, cwd=ROOT, check=True,
     )  # fmt: skip
     names = json.loads(out.stdout)
-    early = [n for n in names if n.startswith(("mqchat.screens.inspector", "google.protobuf"))]
+    later = (
+        "mqchat.screens.inspector",
+        "google.protobuf",
+        "aiomqtt",
+        "paho",
+        "mqchat.mqtt.session",
+    )
+    early = [n for n in names if n.startswith(later)]
     assert not early, f"loaded before the inspector opens: {early}"
