@@ -21,6 +21,7 @@ from mqchat.mqtt.errors import ClosedBeforeConnack, MqttError, PublishRefused, R
 from mqchat.mqtt.factory import client_options, new_aiomqtt
 from mqchat.mqtt.incoming import Incoming, Will
 from mqchat.mqtt.protocol import Protocol
+from mqchat.mqtt.quick_properties import QuickProperties
 
 __all__ = ["Incoming", "PacketTooLarge", "Session", "Will", "open_session", "publish_size"]
 
@@ -85,7 +86,7 @@ class Session:
         """What JSON payloads become on their way out, by topic (the chat seals its
         envelopes here: chat/encryption.py)."""
         if protocol is Protocol.V5:
-            self._json = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+            self._json = QuickProperties(PacketTypes.PUBLISH)  # packed once, then remembered
             self._json.ContentType = JSON
 
     @property

@@ -66,3 +66,42 @@ def test_paho_s_publish_decoder_builds_them() -> None:
     assert isinstance(decoded.properties, QuickProperties), MOVED
     assert decoded.payload == body and decoded.mid == 7
     assert decoded.properties.json() == filled(Properties).json()
+
+
+def test_a_property_set_seen_before_reads_back_the_same_and_its_own() -> None:
+    wire = filled(Properties).pack()
+    first, again = QuickProperties(PacketTypes.PUBLISH), QuickProperties(PacketTypes.PUBLISH)
+    assert first.unpack(wire)[1] == again.unpack(wire)[1] == len(wire)
+    assert first.json() == again.json() == filled(Properties).json()
+    first.UserProperty.append(("c", "3"))  # each holds a list of its own
+    assert again.UserProperty == [("a", "1"), ("b", "2")]
+    third = QuickProperties(PacketTypes.PUBLISH)
+    assert third.unpack(wire)[0].json() == filled(Properties).json()
+
+
+def test_a_malformed_property_set_is_refused_as_paho_refuses_it() -> None:
+    bad = b"\x05\x03\x00\x09abc"  # a content type longer than the properties
+    for cls in (Properties, QuickProperties, QuickProperties):
+        with pytest.raises(Exception) as caught:
+            cls(PacketTypes.PUBLISH).unpack(bad)
+        assert caught.type.__name__ in {"MalformedPacket", "MQTTException", "IndexError"}
+
+
+def test_large_property_sets_are_not_remembered() -> None:
+    props = Properties(PacketTypes.PUBLISH)
+    props.CorrelationData = b"x" * 5000
+    wire = props.pack()
+    QuickProperties._unpacked.clear()
+    quick = QuickProperties(PacketTypes.PUBLISH)
+    assert quick.unpack(wire)[1] == len(wire)
+    assert quick.CorrelationData == b"x" * 5000
+    assert QuickProperties._unpacked == {}
+
+
+def test_packing_the_same_set_again_gives_the_same_bytes() -> None:
+    quick = filled(QuickProperties)
+    assert quick.pack() == quick.pack() == filled(Properties).pack()
+    quick.ContentType = "text/plain"  # changed: packed anew
+    stock = filled(Properties)
+    stock.ContentType = "text/plain"
+    assert quick.pack() == stock.pack()
