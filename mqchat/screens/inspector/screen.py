@@ -24,6 +24,7 @@ from mqchat.inspector.capture import CaptureStore
 from mqchat.inspector.carried import Carried
 from mqchat.inspector.codecs import Decoding, Format
 from mqchat.inspector.export import export_jsonl
+from mqchat.inspector.heap import HeapTrim
 from mqchat.inspector.model import InspectorModel
 from mqchat.inspector.sealed import Unseal
 from mqchat.inspector.view import InspectorView, ViewFilter
@@ -136,6 +137,8 @@ class InspectorScreen(InspectorRecordScreen):
         self._last_state: ConnectionState | None = None
         self._stopped = False
         self._catching_up = False
+        self.heap = HeapTrim()
+        """Gives a flood's freed memory back to the system (inspector/heap.py)."""
 
     # -- layout and life ------------------------------------------------------------
 
@@ -188,8 +191,10 @@ class InspectorScreen(InspectorRecordScreen):
 
     def tick(self) -> None:
         """Take what arrived, capture it, and redraw what changed (not while paused)."""
-        if self._ingest():
+        ingested = self._ingest()
+        if ingested:
             self._dirty = True
+        self.heap.after(ingested, self.shown.model.total)
         for notice in self.backend.take_notices():
             self.notify(notice, title="Broker", severity="warning", markup=False)
         self._watch_connection()
