@@ -5,9 +5,11 @@ then run (connect, start the TUI)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -25,6 +27,9 @@ __all__ = [
     "Run",
     "UsageError",
     "app_status",
+    "positive_int",
+    "positive_seconds",
+    "sigterm_unwinds",
     "stdout_gone",
 ]
 
@@ -75,3 +80,36 @@ def stdout_gone() -> int:
     os.dup2(devnull, sys.stdout.fileno())
     os.close(devnull)
     return EXIT_BROKEN_PIPE
+
+
+def positive_int(text: str) -> int:
+    """An argument that is a whole number from 1 up (argparse's ``type=``)."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 up, not {text!r}")
+    return int(text)
+
+
+def positive_seconds(text: str) -> float:
+    """An argument that is a number of seconds above 0 (argparse's ``type=``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < 10**9:
+        raise argparse.ArgumentTypeError(f"expected seconds above 0 (e.g. 5 or 0.5), not {text!r}")
+    return value
+
+
+@contextlib.contextmanager
+def sigterm_unwinds() -> Iterator[None]:
+    """SIGTERM (``timeout 5 mqchat sub …``) unwinds like an exception, so buffered
+    output (or a recording's last frame) is written and the broker gets a DISCONNECT."""
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

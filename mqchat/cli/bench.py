@@ -12,7 +12,15 @@ import sys
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
-from mqchat.cli.base import EXIT_FAILED, EXIT_OK, Prepare, Prepared, UsageError, stdout_gone
+from mqchat.cli.base import (
+    EXIT_FAILED,
+    EXIT_OK,
+    Prepare,
+    Prepared,
+    UsageError,
+    positive_int,
+    stdout_gone,
+)
 from mqchat.cli.connect import command_settings, warn_if_insecure
 from mqchat.cli.tool_options import add_mqtt_options, checked
 from mqchat.config.settings import Settings
@@ -61,12 +69,6 @@ _DEFINITIONS = (
 )
 
 
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 1 up, not {text!r}")
-    return int(text)
-
-
 def _positive(text: str) -> float:
     try:
         value = float(text)
@@ -100,7 +102,7 @@ def add_bench_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     add_mqtt_options(pub)
     amount = pub.add_mutually_exclusive_group()
     amount.add_argument(
-        "-n", "--count", type=_positive_int, metavar="COUNT", help="messages in all (1000)"
+        "-n", "--count", type=positive_int, metavar="COUNT", help="messages in all (1000)"
     )
     amount.add_argument(
         "-d", "--duration", type=_positive, metavar="SECONDS", help="publish for this long"
@@ -109,11 +111,11 @@ def add_bench_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "-r", "--rate", type=_positive, metavar="RATE", help="offered msg/s, all clients (max)"
     )
     pub.add_argument(
-        "-c", "--clients", type=_positive_int, default=1, metavar="CLIENTS", help="default 1"
+        "-c", "--clients", type=positive_int, default=1, metavar="CLIENTS", help="default 1"
     )
     pub.add_argument("-q", "--qos", type=int, choices=(0, 1, 2), default=0, help="default 0")
     pub.add_argument(
-        "-s", "--size", type=_positive_int, default=64, metavar="BYTES",
+        "-s", "--size", type=positive_int, default=64, metavar="BYTES",
         help="payload size (64; at least the stamp, ~50 B)",
     )  # fmt: skip
     pub.add_argument(
@@ -149,7 +151,7 @@ def add_bench_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     sub.add_argument("filters", nargs="*", metavar="FILTER")
     add_mqtt_options(sub)
     sub.add_argument("-q", "--qos", type=int, choices=(0, 1, 2), default=0, help="default 0")
-    sub.add_argument("-C", "--count", type=_positive_int, metavar="COUNT", help="stop after")
+    sub.add_argument("-C", "--count", type=positive_int, metavar="COUNT", help="stop after")
     sub.add_argument("-W", "--timeout", type=_positive, metavar="SECONDS", help="stop after")
     sub.add_argument("--json", action="store_true", help="one JSON object")
 

@@ -21,6 +21,7 @@ from mqchat.cli.base import (
     Prepared,
     UsageError,
     app_status,
+    positive_int,
 )
 from mqchat.cli.bench import BENCH_COMMANDS, add_bench_command
 from mqchat.cli.bindings import BINDINGS_COMMANDS, add_bindings_command, keymap_from
@@ -56,12 +57,6 @@ if TYPE_CHECKING:
     from mqchat.inspector.backend import InspectorBackend
 
 __all__ = ["UsageError", "main", "parse_duration", "prepare"]
-
-
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 1 up, not {text!r}")
-    return int(text)
 
 
 def parse_duration(text: str) -> int:
@@ -136,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--peer", metavar="PEER", dest="only_peer", help="only the conversation with PEER"
     )
     search.add_argument(
-        "--limit", metavar="N", type=_positive_int, default=100, help="at most N hits (100)"
+        "--limit", metavar="N", type=positive_int, default=100, help="at most N hits (100)"
     )
     add_chat_options(search)
     search.add_argument("--json", action="store_true", help="one JSON object per line")

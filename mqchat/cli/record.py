@@ -6,13 +6,21 @@ one runs."""
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 
-from mqchat.cli.base import EXIT_FAILED, EXIT_OK, EXIT_TIMEOUT, Prepare, Prepared, UsageError
+from mqchat.cli.base import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_TIMEOUT,
+    Prepare,
+    Prepared,
+    UsageError,
+    positive_int,
+    positive_seconds,
+    sigterm_unwinds,
+)
 from mqchat.cli.connect import command_settings, warn_if_insecure
 from mqchat.cli.tool_options import add_mqtt_options, checked
 from mqchat.core.text import display_safe
@@ -37,22 +45,6 @@ def parse_speed(text: str) -> float | None:
     return speed or None
 
 
-def _count(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 1 up, not {text!r}")
-    return int(text)
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not 0 < value < 10**9:
-        raise argparse.ArgumentTypeError(f"expected seconds above 0 (e.g. 5 or 0.5), not {text!r}")
-    return value
-
-
 def add_record_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rec = commands.add_parser(
         "record",
@@ -68,8 +60,10 @@ def add_record_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     rec.add_argument("-o", "--out", required=True, metavar="FILE", help="the recording to make")
     add_mqtt_options(rec)
     rec.add_argument("-q", "--qos", type=int, choices=(0, 1, 2), default=0, help="default 0")
-    rec.add_argument("-C", "--count", type=_count, metavar="COUNT", help="exit after COUNT")
-    rec.add_argument("-W", "--timeout", type=_seconds, metavar="SECONDS", help="exit after SECONDS")
+    rec.add_argument("-C", "--count", type=positive_int, metavar="COUNT", help="exit after COUNT")
+    rec.add_argument(
+        "-W", "--timeout", type=positive_seconds, metavar="SECONDS", help="exit after SECONDS"
+    )
 
     play = commands.add_parser(
         "replay",
@@ -94,20 +88,6 @@ def add_record_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     play.add_argument("--loop", action="store_true", help="start again at the end, until stopped")
 
 
-@contextmanager
-def _sigterm_unwinds() -> Iterator[None]:
-    """SIGTERM unwinds like an exception: the recording's last frame is written."""
-
-    def stop(signum: int, _frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def _say(text: str) -> None:
     print(f"mqchat: {display_safe(text)}", file=sys.stderr)
 
@@ -127,7 +107,7 @@ def _record(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
         warn_if_insecure(settings)
         request = RecordRequest(filters, out, args.qos, args.count, args.timeout)
         try:
-            with _sigterm_unwinds():
+            with sigterm_unwinds():
                 result = record(settings, request, notice=_say)
         except LinkError as exc:
             _say(exc.reason)
@@ -164,7 +144,7 @@ def _replay(args: argparse.Namespace, environ: Mapping[str, str]) -> Prepared:
         warn_if_insecure(settings)
         request = ReplayRequest(Path(args.file), args.speed, prefix, args.loop)
         try:
-            with _sigterm_unwinds():
+            with sigterm_unwinds():
                 result = replay(settings, request, notice=_say)
         except RecordingError as exc:
             _say(str(exc))

@@ -9,7 +9,7 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from mqchat.cli.base import UsageError
+from mqchat.cli.base import UsageError, positive_int, positive_seconds
 from mqchat.cli.connect import add_connection_security_options
 from mqchat.config.broker_url import DEFAULT_BROKER
 from mqchat.config.env import env_name
@@ -28,22 +28,6 @@ __all__ = [
 ]
 
 PAYLOAD_FORMATS = ("json", "msgpack", "cbor", "protobuf", "sparkplug")
-
-
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 1 up, not {text!r}")
-    return int(text)
-
-
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not 0 < value < 10**9:
-        raise argparse.ArgumentTypeError(f"expected seconds above 0 (e.g. 5 or 0.5), not {text!r}")
-    return value
 
 
 def add_mqtt_options(p: argparse.ArgumentParser) -> None:
@@ -110,9 +94,9 @@ def add_tool_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     sub.add_argument("filters", nargs="+", metavar="FILTER", help="topic filter, e.g. 'home/#'")
     add_mqtt_options(sub)
     sub.add_argument("-q", "--qos", type=int, choices=(0, 1, 2), default=0, help="default 0")
-    sub.add_argument("-C", "--count", type=_positive_int, metavar="COUNT", help="exit after COUNT")
+    sub.add_argument("-C", "--count", type=positive_int, metavar="COUNT", help="exit after COUNT")
     sub.add_argument(
-        "-W", "--timeout", type=_positive_seconds, metavar="SECONDS", help="exit after SECONDS"
+        "-W", "--timeout", type=positive_seconds, metavar="SECONDS", help="exit after SECONDS"
     )
     shape = sub.add_mutually_exclusive_group()
     shape.add_argument("-v", "--verbose", action="store_true", help="print `topic payload`")
@@ -176,7 +160,7 @@ def add_tool_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     clear.add_argument("--dry-run", action="store_true", help="only list them")
     clear.add_argument(
         "--settle",
-        type=_positive_seconds,
+        type=positive_seconds,
         default=0.5,
         metavar="SECONDS",
         help="retained messages are done once none came for this long (default 0.5)",
@@ -184,7 +168,7 @@ def add_tool_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     clear.add_argument(
         "-W",
         "--timeout",
-        type=_positive_seconds,
+        type=positive_seconds,
         default=10.0,
         metavar="SECONDS",
         help="stop collecting after this long anyway (default 10)",

@@ -5,11 +5,9 @@ heavy is imported until one runs."""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import signal
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from mqchat.cli.base import (
@@ -19,6 +17,7 @@ from mqchat.cli.base import (
     Prepare,
     Prepared,
     UsageError,
+    sigterm_unwinds,
     stdout_gone,
 )
 from mqchat.cli.connect import command_settings, warn_if_insecure
@@ -50,21 +49,6 @@ def _protocol(settings: Settings) -> Protocol | None:
     from mqchat.mqtt.protocol import forced_protocol
 
     return forced_protocol(settings)
-
-
-@contextlib.contextmanager
-def _sigterm_unwinds() -> Iterator[None]:
-    """SIGTERM (``timeout 5 mqchat sub …``) unwinds like an exception, so buffered
-    output is written and the broker gets a DISCONNECT."""
-
-    def stop(signum: int, _frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _say(text: str) -> None:
@@ -133,7 +117,7 @@ def _run_sub(
         decode=decode,
     )
     try:
-        with _sigterm_unwinds():
+        with sigterm_unwinds():
             result = subscribe(settings, request, sys.stdout.buffer, protocol=protocol, notice=_say)
     except LinkError as exc:
         _say(exc.reason)
@@ -162,7 +146,7 @@ def _run_pub(args: argparse.Namespace, topic: str, settings: Settings) -> int:
     warn_if_insecure(settings)
     request = PublishRequest(topic=topic, qos=args.qos, retain=args.retain)
     try:
-        with _sigterm_unwinds():
+        with sigterm_unwinds():
             # (the MQTT version asked for is in settings; notice: a QoS 2 lowered to 1)
             if args.stdin_line:
                 result = publish_lines(settings, request, sys.stdin.fileno(), notice=_say)
@@ -216,7 +200,7 @@ def _run_clear_retained(args: argparse.Namespace, topic_filter: str, settings: S
         topic_filter=topic_filter, dry_run=args.dry_run, settle=args.settle, timeout=args.timeout
     )
     try:
-        with _sigterm_unwinds():
+        with sigterm_unwinds():
             result = clear_retained(settings, request, protocol=protocol, on_found=found)
     except LinkError as exc:
         _say(exc.reason)

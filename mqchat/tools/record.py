@@ -19,7 +19,7 @@ from mqchat.inspector.recording import RecordingWriter, create_file
 from mqchat.mqtt.errors import LinkError
 from mqchat.mqtt.link import Link, MessageHandler, open_link
 from mqchat.mqtt.protocol import ProtocolChoice
-from mqchat.tools.sub import SubscribeEnd
+from mqchat.tools.sub import SubscribeEnd, reconnect
 
 __all__ = ["RecordRequest", "RecordResult", "record"]
 
@@ -136,7 +136,7 @@ def record(
                     raise
                 run.flush()
                 notice(f"{exc.reason}; reconnecting")
-                again = _reconnect(settings, choice, deadline, backoff)
+                again = reconnect(settings, choice, deadline, backoff, role="record")
                 if again is None:
                     return RecordResult(SubscribeEnd.TIMEOUT, run.messages, writer.bytes)
                 link = again
@@ -147,21 +147,3 @@ def record(
             writer.close()
         finally:
             link.close()
-
-
-def _reconnect(
-    settings: Settings, choice: ProtocolChoice, deadline: float | None, backoff: Backoff
-) -> Link | None:
-    """A new connection, or ``None`` if the deadline passed first."""
-    while True:
-        delay = backoff.next_delay()
-        if deadline is not None:
-            delay = min(delay, deadline - time.monotonic())
-            if delay <= 0:
-                return None
-        time.sleep(delay)  # nothing to read while disconnected: a plain wait
-        try:
-            return open_link(settings, choice, role="record")
-        except LinkError as exc:
-            if exc.fatal:
-                raise

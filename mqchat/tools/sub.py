@@ -22,7 +22,14 @@ from mqchat.mqtt.protocol import Protocol, ProtocolChoice
 from mqchat.mqtt.qos_limit import downgrade_notice, granted_qos
 from mqchat.tools.rules import OutputFormat, RetainedFilter, json_line, line_renderer
 
-__all__ = ["OutputBuffer", "SubscribeEnd", "SubscribeRequest", "SubscribeResult", "subscribe"]
+__all__ = [
+    "OutputBuffer",
+    "SubscribeEnd",
+    "SubscribeRequest",
+    "SubscribeResult",
+    "reconnect",
+    "subscribe",
+]
 
 _FLUSH_AT = 64 * 1024
 
@@ -203,7 +210,7 @@ def subscribe(
                     raise
                 buffer.flush()
                 notice(f"{exc.reason}; reconnecting")
-                again = _reconnect(settings, choice, deadline, backoff)
+                again = reconnect(settings, choice, deadline, backoff)
                 if again is None:
                     return SubscribeResult(SubscribeEnd.TIMEOUT, run.messages)
                 link = again
@@ -232,10 +239,15 @@ def _say_if_downgraded(
     return True
 
 
-def _reconnect(
-    settings: Settings, choice: ProtocolChoice, deadline: float | None, backoff: Backoff
+def reconnect(
+    settings: Settings,
+    choice: ProtocolChoice,
+    deadline: float | None,
+    backoff: Backoff,
+    role: str = "sub",
 ) -> Link | None:
-    """A new connection, or ``None`` if the deadline passed first."""
+    """A new connection (``role`` names it to the broker), or ``None`` if the
+    deadline passed first."""
     while True:
         delay = backoff.next_delay()
         if deadline is not None:
@@ -244,7 +256,7 @@ def _reconnect(
                 return None
         time.sleep(delay)  # nothing to read while disconnected: a plain wait
         try:
-            return open_link(settings, choice, role="sub")
+            return open_link(settings, choice, role=role)
         except LinkError as exc:
             if exc.fatal:
                 raise
