@@ -16,6 +16,7 @@ import msgspec
 from mqchat.config.broker_url import BrokerUrlError, parse_broker_url
 from mqchat.config.env import env_name
 from mqchat.config.saved_publish import SavedPublish, check_saved_publishes
+from mqchat.config.toml_shown import shown
 from mqchat.config.watch_rules import WatchRule, check_watch_rule
 
 __all__ = [
@@ -211,7 +212,7 @@ def check_inspector(table: object, path: Path) -> Inspector:
         if not isinstance(fmt, str) or not PAYLOAD_FORMAT.fullmatch(fmt):
             raise ConfigError(
                 f"{path}: {toml_key('inspector', 'formats', topic)}: expected msgpack, cbor, "
-                f"protobuf, protobuf TYPE or sparkplug, got {_shown(fmt)}"
+                f"protobuf, protobuf TYPE or sparkplug, got {shown(fmt)}"
             )
         formats[topic] = fmt
     rules = []
@@ -233,7 +234,7 @@ def check_ui(table: object, path: Path) -> Ui:
     if ui.notify not in NOTIFY_WAYS:
         raise ConfigError(
             f"{path}: {toml_key('ui', 'notify')}: expected one of {', '.join(NOTIFY_WAYS)}, "
-            f"got {_shown(ui.notify)}"
+            f"got {shown(ui.notify)}"
         )
     return ui
 
@@ -275,7 +276,7 @@ def _key_bindings(table: Mapping[str, object], path: Path) -> dict[str, str]:
         if not isinstance(value, str):
             raise ConfigError(
                 f"{path}: {toml_key('keys', binding)}: expected a key such as "
-                f'"ctrl+x", got {_shown(value)}'
+                f'"ctrl+x", got {shown(value)}'
             )
         found[binding] = value
 
@@ -322,7 +323,7 @@ def _explain(
     prefix = f"{path}: {location}: " if location else f"{path}: "
     if expected := _EXPECTED.match(what):
         words = [_TYPE_WORDS.get(t, t) for t in expected["types"].split(" | ") if t != "null"]
-        return f"{prefix}expected {' or '.join(words)}, got {_shown(_lookup(value, inner))}"
+        return f"{prefix}expected {' or '.join(words)}, got {shown(_lookup(value, inner))}"
     if unknown := _UNKNOWN.match(what):
         return f"{prefix}unknown key {unknown['key']!r} (known: {', '.join(known)})"
     return prefix + what[:1].lower() + what[1:]
@@ -334,19 +335,6 @@ def _lookup(value: object, keys: Sequence[str]) -> object:
             break
         value = value.get(key)
     return value
-
-
-def _shown(value: object) -> str:
-    """A value as it would be written in TOML (a table or an array by name)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, Mapping):
-        return "a table"
-    if isinstance(value, list):
-        return "an array"
-    return str(value)
 
 
 def _strip_password(url: str) -> str:

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 
+from mqchat.config.toml_shown import shown
 from mqchat.core.topic_filter import InvalidFilter, compile_filter
 
 __all__ = [
@@ -136,7 +137,7 @@ def _number(table: Mapping[str, object], key: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{key}: expected a number, got {_shown(value)}")
+        raise ValueError(f"{key}: expected a number, got {shown(value)}")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{key}: expected a finite number, got {value}")
     if isinstance(value, int) and abs(value) > 2**63:
@@ -144,30 +145,18 @@ def _number(table: Mapping[str, object], key: str) -> float | None:
     return value
 
 
-def _shown(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, Mapping):
-        return "a table"
-    if isinstance(value, list):
-        return "an array"
-    return str(value)
-
-
 def check_watch_rule(table: object) -> WatchRule:
     """One ``[[inspector.watch]]`` table as a :class:`WatchRule`; ``ValueError``
     starting with the key at fault otherwise."""
     if not isinstance(table, Mapping):
-        raise ValueError(f"expected a table (filter = ..., above = ...), got {_shown(table)}")
+        raise ValueError(f"expected a table (filter = ..., above = ...), got {shown(table)}")
     unknown = [str(key) for key in table if key not in RULE_KEYS]
     if unknown:
         raise ValueError(f"unknown key {unknown[0]!r} (known: {', '.join(RULE_KEYS)})")
     topic_filter = table.get("filter")
     if not isinstance(topic_filter, str):
         raise ValueError(
-            f'filter: expected a topic filter such as "home/#", got {_shown(topic_filter)}'
+            f'filter: expected a topic filter such as "home/#", got {shown(topic_filter)}'
         )
     try:
         compile_filter(topic_filter)
@@ -175,14 +164,12 @@ def check_watch_rule(table: object) -> WatchRule:
         raise ValueError(f"filter: {exc}") from None
     name = table.get("name")
     if name is not None and (not isinstance(name, str) or not 0 < len(name) <= MAX_NAME):
-        raise ValueError(f"name: expected a text of 1 to {MAX_NAME} characters, got {_shown(name)}")
+        raise ValueError(f"name: expected a text of 1 to {MAX_NAME} characters, got {shown(name)}")
     field_text = table.get("field")
     path: FieldPath = ()
     if field_text is not None:
         if not isinstance(field_text, str):
-            raise ValueError(
-                f'field: expected a JSON path such as "temp", got {_shown(field_text)}'
-            )
+            raise ValueError(f'field: expected a JSON path such as "temp", got {shown(field_text)}')
         try:
             path = parse_field(field_text)
         except ValueError as exc:
@@ -197,7 +184,7 @@ def check_watch_rule(table: object) -> WatchRule:
         raise ValueError(f"hysteresis: expected 0 or more, got {_bound(hysteresis)}")
     changes = table.get("changes", False)
     if not isinstance(changes, bool):
-        raise ValueError(f"changes: expected true or false, got {_shown(changes)}")
+        raise ValueError(f"changes: expected true or false, got {shown(changes)}")
     silent_s = _number(table, "silent_s")
     if silent_s is not None and not 1 <= silent_s <= MAX_SILENT_S:
         raise ValueError(f"silent_s: expected seconds from 1 to {MAX_SILENT_S}, got {silent_s}")

@@ -4,8 +4,10 @@ mosquitto_pub -l), and wait until the broker has every one."""
 from __future__ import annotations
 
 import os
+import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import Generic, TypeVar
 
 from mqchat.config.settings import Settings
 from mqchat.mqtt.errors import LinkError, Reason
@@ -42,14 +44,20 @@ class PublishResult:
     QoS 2 (:meth:`~mqchat.mqtt.link.Link.allowed_qos`)."""
 
 
-class _Tracker:
-    """Counts publishes and their completions, and keeps the broker's refusals."""
+class Counts(typing.Protocol):
+    attempted: int
+    sent: int
+    refused: list[str]
 
-    def __init__(self, link: Link, request: PublishRequest, notice: Callable[[str], None]) -> None:
-        self.link = link
-        self.request = _within_broker_qos(link, request, notice)
-        self.result = PublishResult(qos=self.request.qos)
-        link.on_published(self._done)
+
+R = TypeVar("R", bound=Counts)
+
+
+class Completions(Generic[R]):
+    """Counts publishes and their completions in ``result``, and keeps the broker's
+    refusals (``mqchat pub`` and ``mqchat replay``); ``link.on_published(self._done)``."""
+
+    result: R
 
     def _done(self, _mid: int, code: Reason) -> None:
         if code.is_failure:
@@ -61,6 +69,16 @@ class _Tracker:
     def outstanding(self) -> int:
         result = self.result
         return result.attempted - result.sent - len(result.refused)
+
+
+class _Tracker(Completions[PublishResult]):
+    """Counts publishes and their completions, and keeps the broker's refusals."""
+
+    def __init__(self, link: Link, request: PublishRequest, notice: Callable[[str], None]) -> None:
+        self.link = link
+        self.request = _within_broker_qos(link, request, notice)
+        self.result = PublishResult(qos=self.request.qos)
+        link.on_published(self._done)
 
     def publish(self, payload: bytes) -> None:
         self.result.attempted += 1  # first: at QoS 0 paho reports it done inside publish()

@@ -14,11 +14,12 @@ from pathlib import Path
 from mqchat.config.settings import Settings
 from mqchat.core.message import Message
 from mqchat.inspector.recording import open_recording
-from mqchat.mqtt.errors import LinkError, Reason
+from mqchat.mqtt.errors import LinkError
 from mqchat.mqtt.link import Link, open_link
 from mqchat.mqtt.properties import MappedProperties
 from mqchat.mqtt.protocol import ProtocolChoice
 from mqchat.mqtt.qos_limit import downgrade_notice
+from mqchat.tools.pub import Completions
 
 __all__ = ["ReplayRequest", "ReplayResult", "replay"]
 
@@ -56,7 +57,7 @@ def _prefix(prefix: str) -> str:
     return prefix if not prefix or prefix.endswith("/") else prefix + "/"
 
 
-class _Player:
+class _Player(Completions[ReplayResult]):
     def __init__(self, link: Link, request: ReplayRequest, notice: Callable[[str], None]) -> None:
         self.link = link
         self.request = request
@@ -65,17 +66,6 @@ class _Player:
         self.prefix = _prefix(request.prefix)
         self._max_qos: int | None = None
         link.on_published(self._done)
-
-    def _done(self, _mid: int, code: Reason) -> None:
-        if code.is_failure:
-            self.result.refused.append(str(code))
-        else:
-            self.result.sent += 1
-
-    @property
-    def outstanding(self) -> int:
-        result = self.result
-        return result.attempted - result.sent - len(result.refused)
 
     def play(self, messages: Iterable[Message]) -> None:
         """One pass over the recording, on its own clock."""
