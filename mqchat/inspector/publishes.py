@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
+
+import msgspec
 
 from mqchat.config.private_files import make_private_dirs, write_private_text
 from mqchat.config.profiles import ConfigError, load_config
@@ -42,49 +43,19 @@ MAX_ENTRY = 256 * 1024
 """Characters of one history line read at most (a hand-edited file may hold anything)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Publish:
-    """The publish form's fields as typed (checked when sent, not here)."""
-
-    topic: str
-    payload: str = ""
-    qos: int = 0
-    retain: bool = False
-    content_type: str = ""
-    user_properties: str = ""
-    expiry: int | None = None
-
-    @classmethod
-    def saved(cls, entry: SavedPublish) -> Publish:
-        return cls(
-            entry.topic,
-            entry.payload,
-            entry.qos,
-            entry.retain,
-            entry.content_type,
-            entry.user_properties,
-            entry.expiry,
-        )
-
-    def to_saved(self) -> SavedPublish:
-        return SavedPublish(**asdict(self))
+Publish = SavedPublish
+"""The publish form's fields as typed (checked when sent, not here): the same shape
+whether sent (the history) or saved by name (``config.toml``)."""
 
 
 def _entry(line: str) -> Publish | None:
+    if len(line) > MAX_ENTRY:
+        return None
     try:
-        data = json.loads(line) if len(line) <= MAX_ENTRY else None
-        publish = Publish(**data) if isinstance(data, dict) else None
-    except (ValueError, TypeError, RecursionError):
+        publish = msgspec.json.decode(line, type=Publish, strict=True)
+    except (ValueError, RecursionError):  # msgspec's errors are ValueErrors
         return None
-    if (
-        publish is None
-        or not isinstance(publish.topic, str)
-        or not isinstance(publish.payload, str)
-    ):
-        return None
-    if publish.qos not in (0, 1, 2):
-        return None
-    return publish
+    return publish if publish.qos in (0, 1, 2) else None
 
 
 class PublishHistory:
@@ -109,7 +80,9 @@ class PublishHistory:
         self.entries = [publish, *(p for p in self.entries if p != publish)][: self.limit]
         if self.path is None:
             return None
-        lines = [json.dumps(asdict(p), ensure_ascii=True) for p in reversed(self.entries)]
+        lines = [
+            json.dumps(msgspec.structs.asdict(p), ensure_ascii=True) for p in reversed(self.entries)
+        ]
         try:
             make_private_dirs(self.path.parent)
             partial = self.path.with_name(self.path.name + ".partial")
@@ -139,7 +112,7 @@ class PublishBook:
                 saved = load_config(config_path).inspector.publishes
             except ConfigError:  # the command said so when it started
                 saved = {}
-        self.saved: dict[str, Publish] = {n: Publish.saved(s) for n, s in (saved or {}).items()}
+        self.saved: dict[str, Publish] = dict(saved or {})
 
     @property
     def can_save(self) -> bool:
@@ -153,7 +126,7 @@ class PublishBook:
 
     def save(self, name: str, publish: Publish) -> str | None:
         """Save ``publish`` as ``name`` in the config; why not, if it could not be."""
-        return self._write(lambda path: save_publish(path, name, publish.to_saved()), name, publish)
+        return self._write(lambda path: save_publish(path, name, publish), name, publish)
 
     def forget(self, name: str) -> str | None:
         return self._write(lambda path: forget_publish(path, name), name, None)
