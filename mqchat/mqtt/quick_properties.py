@@ -51,15 +51,16 @@ class QuickProperties(Properties):
     def getIdentFromName(self, compressedName: str) -> int:
         return self._idents.get(compressedName, -1)
 
+    def _values(self) -> dict[str, Any]:
+        """The properties set, by their attribute names."""
+        return {n: v for n, v in self.__dict__.items() if n not in _OWN}
+
     def clear(self) -> None:
-        for name in [n for n in self.__dict__ if n not in _OWN]:
+        for name in self._values():
             delattr(self, name)
 
     def isEmpty(self) -> bool:
-        return all(n in _OWN for n in self.__dict__)
-
-    def _values(self) -> dict[str, Any]:
-        return {n: v for n, v in self.__dict__.items() if n not in _OWN}
+        return not self._values()
 
     def pack(self) -> bytes:
         values = tuple(
