@@ -212,3 +212,16 @@ def test_record_times_out_like_sub_and_leaves_a_readable_recording(
     assert "timed out after 0.5 s with 0 of 5" in done.stderr.decode()
     header, messages, note = read_all(out)
     assert messages == [] and note is None and header["source"] == "mqchat record"
+
+
+def test_record_to_a_place_it_cannot_write_is_one_line(
+    own_broker: Mosquitto, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    out = blocker / "sub" / "r.mqrec"  # its folder would have to be inside a file
+    done = run(ours("record", "a/#", "--out", str(out), "-W", "1", "--broker", _url(own_broker)))
+    said = done.stderr.decode().strip()
+    assert done.returncode == 1, said
+    assert said.splitlines() == [said] and said.startswith(f"mqchat: cannot record to {out}")
+    assert "Traceback" not in said and not out.exists()

@@ -156,3 +156,28 @@ def test_the_scrubber_line_fits_and_says_where_it_is() -> None:
     assert line.cell_len == 80
     assert "+02:30 / 05:00 · 10 of 20 msgs" in line.plain
     assert duration(3725) == "1:02:05" and duration(59.9) == "00:59"
+
+
+def test_a_disk_that_fills_stops_the_recorder_and_keeps_what_was_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full = tmp_path / "full.mqrec"
+    recorder = Recorder(full, {"source": "test"})
+    writer = recorder._writer
+    write, calls = writer.write, []
+
+    def then_no_space(batch: list[Message]) -> None:  # the first batch fits, no other
+        calls.append(len(batch))
+        if len(calls) > 1:
+            raise OSError(28, "No space left on device")
+        write(batch)
+
+    monkeypatch.setattr(writer, "write", then_no_space)
+    recorder.add(MESSAGES[:2])
+    recorder.add(MESSAGES[2:])
+    recorder.close()
+    assert recorder.error == f"recording to {full} stopped: No space left on device"
+    recorder.add(MESSAGES)  # refused from now on
+    assert recorder.count == len(MESSAGES)
+    _, kept, note = read_all(full)
+    assert kept == MESSAGES[:2] and note is None
