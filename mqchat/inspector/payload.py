@@ -40,11 +40,12 @@ __all__ = [
 
 FORMAT_LIMIT = 16 * 1024
 """Bytes of a payload the detail views format; the rest is counted, not shown."""
-_NUMBER_LIMIT = 256  # a plain number longer than this is not a reading
+NUMBER_LIMIT = 256  # a plain number longer than this is not a reading
 _JSON_NUMBER_LIMIT = 64 * 1024
 _BASE64_LINE = 76
 _SPARKS = "▁▂▃▄▅▆▇█"
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+"""A plain number as a payload or a JSON string carries it (no NaN, no infinity)."""
 # Text with these is binary to us (tab, LF and CR are fine): C0 controls, DEL, C1.
 _NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _LINE_BREAKS = str.maketrans({"\r": "⏎", "\n": "⏎"})
@@ -257,7 +258,7 @@ def _number(value: Any) -> float | None:
             number = float(value)
         except OverflowError:
             return None
-    elif isinstance(value, str) and len(value) <= _NUMBER_LIMIT and _NUMBER.fullmatch(value):
+    elif isinstance(value, str) and len(value) <= NUMBER_LIMIT and NUMBER.fullmatch(value):
         number = float(value)
     else:
         return None
@@ -269,12 +270,12 @@ def numeric_value(payload: bytes, json_field: str | None = None) -> float | None
     JSON number, or with ``json_field`` the numeric field of a JSON object
     (dotted for nesting, ``sensor.temp``; a number indexes an array). Numeric
     strings count; NaN, infinities, booleans and anything else give ``None``."""
-    if json_field is None and len(payload) <= _NUMBER_LIMIT:
+    if json_field is None and len(payload) <= NUMBER_LIMIT:
         try:
             text = payload.decode("utf-8").strip()
         except UnicodeDecodeError:
             return None
-        if _NUMBER.fullmatch(text):
+        if NUMBER.fullmatch(text):
             return _number(text)
     if len(payload) > _JSON_NUMBER_LIMIT:
         return None

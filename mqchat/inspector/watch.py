@@ -14,7 +14,6 @@ the screen takes the alerts (:meth:`Watcher.take`) and the marked topics
 from __future__ import annotations
 
 import json
-import re
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import msgspec
 from mqchat.config.watch_rules import FieldPath, WatchRule
 from mqchat.core.message import Message
 from mqchat.core.topic_filter import TopicMatcher, compile_filter
+from mqchat.inspector.payload import NUMBER, NUMBER_LIMIT
 
 __all__ = [
     "CHANGE_MARK_S",
@@ -49,8 +49,6 @@ MAX_PENDING = 1_000
 """Alerts waiting for the screen at most (a flood of changes must not pile up)."""
 JSON_LIMIT = 64 * 1024
 """A payload longer than this is not parsed for a field."""
-_NUMBER_LIMIT = 256
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _MISSING: object = object()
 _UNSEEN: object = object()
 _JSON = msgspec.json.Decoder()
@@ -62,7 +60,7 @@ def plain_number(text: str | bytes) -> Number | None:
     """``23.41``, ``-7``, `` 1e3 `` (a payload that is one number, JSON's or
     plain) as an ``int`` or a finite-or-infinite ``float``; anything else, NaN
     included, ``None``."""
-    if len(text) > _NUMBER_LIMIT:
+    if len(text) > NUMBER_LIMIT:
         return None
     if isinstance(text, bytes):
         try:
@@ -70,7 +68,7 @@ def plain_number(text: str | bytes) -> Number | None:
         except UnicodeDecodeError:
             return None
     text = text.strip()
-    if not _NUMBER.fullmatch(text):
+    if not NUMBER.fullmatch(text):
         return None
     if text.lstrip("+-").isdigit():
         return int(text)  # exact, whatever its size (at most 256 digits)
